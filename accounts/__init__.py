@@ -1,0 +1,1 @@
+"""Users, roles, sign-up/sign-in/out, password change, staff user admin, API tokens."""

@@ -1,0 +1,100 @@
+"""WTForms for sign-up, sign-in, password change and user administration."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from accounts.services import EMAIL_MAX, NAME_MAX
+from core.auth import ROLES
+
+
+class SignUpForm(FlaskForm):
+    given_name = StringField(
+        "Given name",
+        validators=[DataRequired(), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "given-name"},
+    )
+    family_name = StringField(
+        "Family name",
+        validators=[DataRequired(), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "family-name"},
+        description="As on the identity document you will show at the exam.",
+    )
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one.",
+    )
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+        description=f"At least {MIN_LENGTH} characters. Your other sessions will be signed out.",
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with only its CSRF token, for buttons that change state."""
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField("Name or email", validators=[Length(max=EMAIL_MAX)])
+    role = StringField("Role", validators=[Length(max=40)])
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField(
+        "Roles",
+        choices=list(ROLES.items()),
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=True,
+    )
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField("Active")

@@ -1,0 +1,232 @@
+"""HTML pages: home, sign-up, sign-in/out, own account, staff user administration."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from accounts import services
+from accounts.forms import (
+    EmptyForm,
+    PasswordChangeForm,
+    RolesForm,
+    SignInForm,
+    SignUpForm,
+    UserSearchForm,
+)
+from accounts.models import User
+from core.audit import events_for
+from core.auth import ROLES, login_required, roles_required
+from core.db import get_session
+from core.errors import Problem
+from core.extensions import limiter
+from core.forms import attach_problem, safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def _start_session(user: User) -> None:
+    """A fresh session for a fresh sign-in: nothing from before it carries over."""
+    session.clear()
+    login_user(user, remember=False)
+    session.permanent = True
+
+
+def _form_page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
+    return render_template(template, **context), status
+
+
+@bp.get("/")
+def home() -> str:
+    if not current_user.is_authenticated:
+        return render_template("accounts/landing.html")
+    return render_template("accounts/home.html")
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def sign_up() -> Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    form = SignUpForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/sign_up.html", 422 if form.is_submitted() else 200, form=form)
+    try:
+        user = services.sign_up_candidate(
+            get_session(),
+            email=form.email.data or "",
+            given_name=form.given_name.data or "",
+            family_name=form.family_name.data or "",
+            password=form.password.data or "",
+        )
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _form_page("accounts/sign_up.html", problem.status, form=form)
+    _start_session(user)
+    flash(f"Welcome, {user.given_name}. Your candidate account is ready.", "success")
+    return redirect(url_for("accounts.home"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int]:
+    form = SignInForm()
+    next_url = safe_next(request.args.get("next"), url_for("accounts.home"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    if not form.validate_on_submit():
+        return _form_page("accounts/sign_in.html", 422 if form.is_submitted() else 200, form=form)
+    try:
+        user = services.authenticate(
+            get_session(),
+            email=form.email.data or "",
+            password=form.password.data or "",
+            address=request.remote_addr or "unknown",
+            policy=services.ThrottlePolicy.from_config(current_app.config),
+        )
+    except Problem as problem:
+        form.form_errors.append(problem.detail)
+        html = render_template("accounts/sign_in.html", form=form)
+        return Response(html, status=problem.status, headers=problem.headers)  # type: ignore[return-value]
+    _start_session(user)
+    return redirect(next_url)
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.get("/account")
+@login_required
+def account() -> str:
+    return render_template(
+        "accounts/account.html", form=PasswordChangeForm(), sign_out_form=EmptyForm()
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/account.html", 422, form=form, sign_out_form=EmptyForm())
+    try:
+        user = services.change_password(
+            get_session(),
+            current_user,  # type: ignore[arg-type]
+            current=form.current_password.data or "",
+            new=form.new_password.data or "",
+        )
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _form_page(
+            "accounts/account.html", problem.status, form=form, sign_out_form=EmptyForm()
+        )
+    _start_session(user)
+    flash("Your password is changed. Every other session has been signed out.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.sign_out_everywhere(get_session(), current_user)  # type: ignore[arg-type]
+    logout_user()
+    session.clear()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("accounts.sign_in"))
+
+
+# ---- staff user administration ---------------------------------------------------------
+
+
+def _user_or_404(user_id: int) -> User:
+    user = services.get_user(get_session(), user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/admin/users")
+@roles_required("admin")
+def admin_users() -> str:
+    form = UserSearchForm(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    role = form.role.data if form.role.data in ROLES else ""
+    text = (form.q.data or "")[:254]
+    result = services.search_users(get_session(), text=text, role=role, page=page)
+    return render_template(
+        "accounts/admin_users.html", form=form, result=result, role=role, text=text
+    )
+
+
+def _admin_user_page(
+    user: User, status: int = 200, roles_form: RolesForm | None = None
+) -> tuple[str, int]:
+    roles_form = roles_form or RolesForm(roles=sorted(user.roles))
+    trail = events_for(get_session(), "user", user.id)
+    return _form_page(
+        "accounts/admin_user.html",
+        status,
+        user=user,
+        roles_form=roles_form,
+        active_form=EmptyForm(),
+        trail=trail,
+    )
+
+
+@bp.get("/admin/users/<int:user_id>")
+@roles_required("admin")
+def admin_user(user_id: int) -> tuple[str, int]:
+    return _admin_user_page(_user_or_404(user_id))
+
+
+@bp.post("/admin/users/<int:user_id>/roles")
+@roles_required("admin")
+def admin_user_roles(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    form = RolesForm()
+    if not form.validate_on_submit():
+        return _admin_user_page(user, 422, form)
+    try:
+        services.set_roles(get_session(), current_user, user, form.roles.data or [])  # type: ignore[arg-type]
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _admin_user_page(user, problem.status, form)
+    flash(f"Roles of {user.full_name} saved.", "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@roles_required("admin")
+def admin_user_active(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    make_active = request.form.get("active") == "1"
+    try:
+        services.set_active(get_session(), current_user, user, make_active)  # type: ignore[arg-type]
+    except Problem as problem:
+        flash(problem.detail, "error")
+        return _admin_user_page(user, problem.status)
+    flash(f"{user.full_name} is {'active' if make_active else 'deactivated'}.", "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))

@@ -1,0 +1,1 @@
+"""The base application: configuration, database, clock, security, errors, auth helpers, audit."""

@@ -1,0 +1,184 @@
+"""The JSON API under ``/api/v1``: blueprints, body parsing and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from core.auth import authenticate_api_request
+from core.errors import FieldError, Problem
+from core.extensions import csrf
+
+API_PREFIX = "/api/v1"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ApiModel(BaseModel):
+    """Base of every request body: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def make_api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under ``/api/v1`` authenticated by bearer token only (so no CSRF)."""
+    blueprint = Blueprint(name, import_name, url_prefix=API_PREFIX)
+    blueprint.before_request(authenticate_api_request)
+    csrf.exempt(blueprint)
+    return blueprint
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "Unknown field."
+    if error["type"] == "missing":
+        return "This field is required."
+    return str(error["msg"])
+
+
+def parse_json(model: type[ModelT]) -> ModelT:
+    """Validate the request's JSON body against ``model`` or raise a 4xx problem."""
+    if request.mimetype != "application/json":
+        raise Problem(
+            415,
+            "Unsupported content type",
+            f"Send the body as application/json (got {request.mimetype or 'nothing'}).",
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise Problem(400, "Malformed JSON", "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise Problem(400, "Malformed JSON", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        errors = [FieldError(_field_name(error["loc"]), _message(error)) for error in exc.errors()]
+        raise Problem(
+            422,
+            "Validation failed",
+            "Some fields are missing or not valid: " + ", ".join(e.field for e in errors) + ".",
+            errors=errors,
+            slug="validation",
+        ) from exc
+
+
+# ---- OpenAPI -------------------------------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def problem_responses(*statuses: int) -> dict[str, Any]:
+    """OpenAPI ``responses`` entries for the problem statuses an operation can return."""
+    return {
+        str(status): {
+            "description": "Problem",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for status in statuses
+    }
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+        },
+    }
+
+
+def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+class OpenAPIRegistry:
+    """Paths and schemas that each room's API registers when the app is wired."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, dict[str, Any]] = {}
+        self.schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+
+    def add_paths(self, paths: dict[str, dict[str, Any]]) -> None:
+        for path, operations in paths.items():
+            self.paths.setdefault(path, {}).update(operations)
+
+    def add_models(self, *models: type[BaseModel]) -> None:
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                self.schemas[name] = definition
+            self.schemas[model.__name__] = schema
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "CSM Certify API",
+                "version": "1",
+                "description": "Item bank, exams, certificates and accreditation for the "
+                "CSM Competency Standard. Errors are application/problem+json (RFC 9457).",
+            },
+            "servers": [{"url": API_PREFIX}],
+            "paths": dict(sorted(self.paths.items())),
+            "components": {
+                "schemas": self.schemas,
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            },
+        }
+
+
+def openapi_registry(app: Flask | None = None) -> OpenAPIRegistry:
+    return (app or current_app).extensions["csm_openapi"]
+
+
+core_api = make_api_blueprint("core_api", __name__)
+
+
+@core_api.get("/openapi.json")
+def openapi_document() -> Any:
+    return jsonify(openapi_registry().document())
+
+
+CORE_PATHS = {
+    "/openapi.json": {
+        "get": {
+            "summary": "This OpenAPI 3.1 document",
+            "operationId": "getOpenApi",
+            "responses": {"200": json_response("The document", {"type": "object"})},
+        }
+    }
+}
+
+
+def init_app(app: Flask) -> None:
+    registry = OpenAPIRegistry()
+    registry.add_paths(CORE_PATHS)
+    app.extensions["csm_openapi"] = registry
+    app.register_blueprint(core_api)

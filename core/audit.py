@@ -1,0 +1,83 @@
+"""The append-only audit log: who did what to which object, before and after, when.
+
+Rows are only ever inserted, through :func:`record`. The database refuses
+UPDATE and DELETE on the table (triggers created by the migration).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core import clock
+from core.db import Base, UTCDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # Who acted when there is no user: "cli", "system", a job's name.
+    actor_label: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(80))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remote_address: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_event_object", "object_type", "object_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise PermissionError("audit events are append-only")
+
+
+def record(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Add one audit row to ``session`` (committed with the change it describes)."""
+    address = request.remote_addr if has_request_context() else None
+    event_row = AuditEvent(
+        occurred_at=clock.now(),
+        actor_id=actor_id,
+        actor_label=actor_label or (f"user:{actor_id}" if actor_id else "system"),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before,
+        after=after,
+        remote_address=address,
+    )
+    session.add(event_row)
+    return event_row
+
+
+def events_for(session: Session, object_type: str, object_id: str | int) -> list[AuditEvent]:
+    """The audit trail of one object, oldest first."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.id)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,157 @@
+"""Roles, the one role decorator for views and API, and expiring API bearer tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_login import AnonymousUserMixin, current_user
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from core import clock
+from core.errors import Problem, wants_problem_json
+
+ROLES: dict[str, str] = {
+    "candidate": "Candidate",
+    "proctor": "Proctor",
+    "item_writer": "Item writer",
+    "item_reviewer": "Item reviewer",
+    "exam_admin": "Exam administrator",
+    "accreditation_reviewer": "Accreditation assessor",
+    "accreditation_lead": "Accreditation lead",
+    "provider": "Training provider",
+    "admin": "Administrator",
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class RoleHolder(Protocol):
+    id: int
+    session_version: int
+
+    def has_role(self, *roles: str) -> bool: ...
+
+
+class Anonymous(AnonymousUserMixin):
+    """The visitor with no account: holds no role."""
+
+    id = None
+    roles: frozenset[str] = frozenset()
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
+def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Require a signed-in user holding at least one of ``roles`` (any user if none given).
+
+    Anonymous: HTML gets a redirect to sign-in, the API a 401 problem.
+    Signed in without the role: 403 on both faces.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                if wants_problem_json():
+                    raise Problem(
+                        401,
+                        "Authentication required",
+                        "Send 'Authorization: Bearer <token>' (POST /api/v1/tokens gives one).",
+                        headers={"WWW-Authenticate": 'Bearer realm="api"'},
+                    )
+                return redirect(url_for("accounts.sign_in", next=request.full_path))  # type: ignore[return-value]
+            if roles and not current_user.has_role(*roles):
+                raise Problem(
+                    403,
+                    "Not allowed",
+                    "This needs one of these roles: " + ", ".join(ROLES[r] for r in roles) + ".",
+                )
+            return view(*args, **kwargs)
+
+        guarded.required_roles = roles  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+login_required = roles_required()
+
+
+class _ClockSigner(TimestampSigner):
+    """Signs with the time from ``core.clock`` so token expiry follows the test clock."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+def _token_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt="api-token", signer=_ClockSigner
+    )
+
+
+def issue_api_token(user: RoleHolder) -> tuple[str, datetime]:
+    """A bearer token for ``user``; it dies with the user's session version."""
+    lifetime = current_app.config["API_TOKEN_LIFETIME_SECONDS"]
+    token = _token_serializer().dumps({"u": user.id, "v": user.session_version})
+    issued = clock.now().replace(microsecond=0)
+    return token, issued + timedelta(seconds=lifetime)
+
+
+TokenUserLoader = Callable[[int, int], Any]
+
+
+def register_token_user_loader(app: Flask, loader: TokenUserLoader) -> None:
+    """``loader(user_id, session_version)`` returns the active user or ``None``."""
+    app.extensions["csm_token_user_loader"] = loader
+
+
+def _invalid_token(detail: str) -> Problem:
+    return Problem(
+        401,
+        "Invalid token",
+        detail,
+        slug="invalid-token",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def authenticate_api_request() -> None:
+    """Set the API request's user from its bearer token; cookies are never used here.
+
+    Flask-Login keeps the request's user in ``g._login_user``; setting it here
+    means ``current_user`` is the token's user and a browser's session cookie
+    can never authorise an API call (so the API needs no CSRF token).
+    """
+    header = request.headers.get("Authorization", "")
+    g._login_user = Anonymous()
+    if not header:
+        return
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _invalid_token("The Authorization header must be 'Bearer <token>'.")
+    lifetime = current_app.config["API_TOKEN_LIFETIME_SECONDS"]
+    try:
+        claims = _token_serializer().loads(token.strip(), max_age=lifetime)
+    except SignatureExpired as exc:
+        raise _invalid_token("The token has expired; ask for a new one.") from exc
+    except BadSignature as exc:
+        raise _invalid_token("The token is not genuine.") from exc
+    if not isinstance(claims, dict) or not {"u", "v"} <= claims.keys():
+        raise _invalid_token("The token is not genuine.")
+    user = current_app.extensions["csm_token_user_loader"](int(claims["u"]), int(claims["v"]))
+    if user is None:
+        raise _invalid_token(
+            "The token was revoked (password changed, signed out everywhere or account "
+            "deactivated); ask for a new one."
+        )
+    g._login_user = user

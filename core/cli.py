@@ -1,0 +1,25 @@
+"""Core commands: ``flask init-db``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from core.db import get_db
+from core.migrate import current_revision, upgrade_to_head
+
+
+def register_core_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create or upgrade the database schema (Alembic upgrade head)."""
+        engine = get_db().engine
+        before = current_revision(engine)
+        upgrade_to_head(engine)
+        after = current_revision(engine)
+        where = engine.url.render_as_string(hide_password=True)
+        if before == after:
+            click.echo(f"Database {where} is up to date (revision {after}).")
+        else:
+            click.echo(f"Database {where} upgraded from {before or 'empty'} to {after}.")
+        current_app.logger.info("schema at %s", after)

@@ -1,0 +1,75 @@
+"""Configuration from environment variables, with safe defaults for the embedded run."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+# The longest exam the blueprints allow (4 h) times the largest accommodation
+# factor (1.5), plus margin: a form rendered at the start of an exam must still
+# submit at its end.
+LONGEST_EXAM_SECONDS = 4 * 3600 * 1.5
+CSRF_TIME_LIMIT_SECONDS = int(LONGEST_EXAM_SECONDS + 3600)
+
+API_TOKEN_LIFETIME_SECONDS = 3600
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def instance_secret(instance_path: Path, name: str = "secret_key") -> str:
+    """Read a secret from ``instance/``, generating it on first use (never committed)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the app's configuration: environment first, then explicit overrides."""
+    overrides = dict(overrides or {})
+    debug = _env_bool("FLASK_DEBUG", False)
+    config: dict[str, Any] = {
+        "DATABASE_URL": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'csm-certify.sqlite3'}",
+        "SQL_ECHO": _env_bool("SQL_ECHO", False),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", not debug),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "csm_session",
+        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_LIFETIME_SECONDS", 12 * 3600),
+        "REMEMBER_COOKIE_DURATION": 0,
+        "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT_SECONDS,
+        "WTF_CSRF_ENABLED": True,
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "API_TOKEN_LIFETIME_SECONDS": API_TOKEN_LIFETIME_SECONDS,
+        "PROXY_FIX_X_FOR": _env_int("PROXY_FIX_X_FOR", 0),
+        # Argon2id cost; tests lower it through overrides to stay fast.
+        "PASSWORD_HASH_TIME_COST": _env_int("PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_KIB": _env_int("PASSWORD_HASH_MEMORY_KIB", 65536),
+        "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": _env_int("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "SIGN_IN_MAX_FAILURES_PER_ADDRESS": _env_int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20),
+        "SIGN_IN_FAILURE_WINDOW_SECONDS": _env_int("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60),
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret(instance_path)
+    return config

@@ -1,0 +1,146 @@
+"""Database engine, the one declarative ``Base``, and a session per request or command.
+
+SQLite (the embedded default) runs with WAL, foreign keys and a busy timeout; a
+session opened for writing takes the write lock up front (``BEGIN IMMEDIATE``)
+so concurrent writers queue on the busy timeout instead of failing with
+"database is locked" when a read transaction tries to upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from core.clock import as_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone; PostgreSQL's ``timestamptz`` does. Either way the
+    application only ever sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use core.clock.now()")
+        return as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create the engine for ``url`` with the per-dialect settings above."""
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 10}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+class Database:
+    """The engine and session factories of one app."""
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        self.engine = make_engine(url, echo)
+        write_bind = self.engine
+        if self.engine.dialect.name == "sqlite":
+            write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self.read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(bind=write_bind, expire_on_commit=False)
+
+    @contextmanager
+    def session_scope(self, write: bool = True) -> Iterator[Session]:
+        """A session for a command or job: committed on success, rolled back on error."""
+        factory = self.write_sessions if write else self.read_sessions
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["csm_db"]
+
+
+def get_session() -> Session:
+    """The session of the current request, opened on first use and closed on teardown.
+
+    Requests that may change state (anything but GET/HEAD/OPTIONS) get a
+    session that takes the write lock at its first statement.
+    """
+    if "db_session" not in g:
+        db = get_db()
+        reading = has_request_context() and request.method in SAFE_METHODS
+        factory = db.read_sessions if reading else db.write_sessions
+        g.db_session = factory()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> Database:
+    db = Database(app.config["DATABASE_URL"], app.config.get("SQL_ECHO", False))
+    app.extensions["csm_db"] = db
+    app.teardown_appcontext(_close_session)
+    return db

@@ -1,0 +1,20 @@
+"""The one place that wires core and every room together.
+
+``flask run`` finds ``create_app``; ``gunicorn "wsgi:create_app()"`` serves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
+from accounts import room as accounts_room
+from core.app import build_base_app
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = build_base_app(config)
+    accounts_room.register(app)
+    return app
