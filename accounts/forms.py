@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from accounts.services import EMAIL_MAX, NAME_MAX
 from core.auth import ROLES
+
+PASSWORD_LENGTH = Length(
+    min=MIN_LENGTH,
+    max=MAX_LENGTH,
+    message=f"Use at least {MIN_LENGTH} and at most {MAX_LENGTH} characters.",
+)
 
 
 class SignUpForm(FlaskForm):
@@ -31,7 +38,7 @@ class SignUpForm(FlaskForm):
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        validators=[DataRequired(), PASSWORD_LENGTH],
         render_kw={"autocomplete": "new-password"},
         description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one.",
     )
@@ -63,7 +70,7 @@ class PasswordChangeForm(FlaskForm):
     )
     new_password = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        validators=[DataRequired(), PASSWORD_LENGTH],
         render_kw={"autocomplete": "new-password"},
         description=f"At least {MIN_LENGTH} characters. Your other sessions will be signed out.",
     )
@@ -89,7 +96,7 @@ class UserSearchForm(FlaskForm):
 class RolesForm(FlaskForm):
     roles = SelectMultipleField(
         "Roles",
-        choices=list(ROLES.items()),
+        choices=[SelectChoice(value, label) for value, label in ROLES.items()],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
         validate_choice=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -30,12 +31,20 @@ def password_problems(password: str, personal: list[str]) -> list[str]:
         return [f"Use at most {MAX_LENGTH} characters."]
     if password.lower() in _common_passwords():
         return ["This is one of the most common passwords; choose another."]
+    if _contains_personal_detail(password, personal):
+        return ["Do not use your name or email address in your password."]
     result = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
     if result["score"] < MIN_STRENGTH:
         warning = result["feedback"].get("warning") or "This password is easy to guess."
         suggestions = " ".join(result["feedback"].get("suggestions") or [])
         return [f"{warning} {suggestions}".strip()]
     return []
+
+
+def _contains_personal_detail(password: str, personal: list[str]) -> bool:
+    lowered = password.lower()
+    words = {word for text in personal for word in re.split(r"[^\w]+", text.lower())}
+    return any(len(word) >= 4 and word in lowered for word in words)
 
 
 def _hasher() -> PasswordHasher:

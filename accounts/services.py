@@ -391,6 +391,17 @@ def search_users(
     return UserPage(list(rows), total, page, per_page)
 
 
+def names_by_id(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Full names of the given users, for showing who did what."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.given_name, User.family_name).where(User.id.in_(wanted))
+    )
+    return {row.id: f"{row.given_name} {row.family_name}" for row in rows}
+
+
 def _active_admin_count(session: Session) -> int:
     query = select(func.count(User.id)).where(
         User.active.is_(True), User.role_rows.any(UserRole.role == "admin")

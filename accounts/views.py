@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -96,8 +97,11 @@ def sign_in() -> Response | tuple[str, int]:
         )
     except Problem as problem:
         form.form_errors.append(problem.detail)
-        html = render_template("accounts/sign_in.html", form=form)
-        return Response(html, status=problem.status, headers=problem.headers)  # type: ignore[return-value]
+        response = make_response(
+            render_template("accounts/sign_in.html", form=form), problem.status
+        )
+        response.headers.update(problem.headers)
+        return response
     _start_session(user)
     return redirect(next_url)
 
@@ -184,6 +188,7 @@ def _admin_user_page(
 ) -> tuple[str, int]:
     roles_form = roles_form or RolesForm(roles=sorted(user.roles))
     trail = events_for(get_session(), "user", user.id)
+    actors = services.names_by_id(get_session(), (event.actor_id for event in trail))
     return _form_page(
         "accounts/admin_user.html",
         status,
@@ -191,6 +196,7 @@ def _admin_user_page(
         roles_form=roles_form,
         active_form=EmptyForm(),
         trail=trail,
+        actors=actors,
     )
 
 

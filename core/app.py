@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import api, db, navigation, security
+from core.audit import describe_change
 from core.auth import ROLES, Anonymous
 from core.cli import register_core_cli
 from core.config import load_config
@@ -60,6 +61,7 @@ def build_base_app(config: dict[str, Any] | None = None) -> Flask:
     register_demo_cli(app)
     app.jinja_env.globals["ROLE_LABELS"] = ROLES
     app.jinja_env.filters["role_labels"] = role_labels
+    app.jinja_env.filters["audit_change"] = describe_change
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
 

@@ -81,3 +81,24 @@ def events_for(session: Session, object_type: str, object_id: str | int) -> list
         .order_by(AuditEvent.id)
     )
     return list(session.scalars(query))
+
+
+def describe_change(event_row: AuditEvent) -> list[str]:
+    """The change as lines people read: "roles: candidate → candidate, proctor"."""
+    before, after = event_row.before or {}, event_row.after or {}
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            lines.append(f"{key.replace('_', ' ')}: {_plain(old)} → {_plain(new)}")
+    return lines
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return str(value)

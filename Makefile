@@ -1,0 +1,71 @@
+# CSM Certify. `make run` serves the app; `make test` runs the whole suite on SQLite and PostgreSQL.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+PG_DIR := $(shell echo $${TMPDIR:-/tmp})/csm-certify-pg-$(shell id -u)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test lint test-sqlite test-postgres bench system-deps migration clean
+
+help:
+	@echo "make run     set up and serve the app on http://127.0.0.1:5000 (SQLite in instance/)"
+	@echo "make test    lint, then the whole suite on SQLite and on a throwaway PostgreSQL 15"
+	@echo "make bench   run the benchmarks and print their tables"
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/flask init-db
+	$(BIN)/flask demo-data
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Debian packages the tests need: Chromium for the browser tests, PostgreSQL 15, wrk for benchmarks.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+test-sqlite: $(VENV)/.installed-test system-deps
+	$(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-test system-deps
+	@set -e; \
+	url=$$(scripts/postgres-cluster.sh start $(PG_DIR)); \
+	trap 'scripts/postgres-cluster.sh stop $(PG_DIR)' EXIT; \
+	echo "PostgreSQL test cluster at $$url"; \
+	TEST_POSTGRES=1 TEST_DATABASE_URL=$$url $(BIN)/pytest
+
+test: lint test-sqlite test-postgres
+
+bench: $(VENV)/.installed-test system-deps
+	$(BIN)/python bench/run.py
+
+# make migration m="what changed"
+migration: $(VENV)/.installed
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

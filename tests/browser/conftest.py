@@ -1,0 +1,99 @@
+"""A real Chromium (Debian's, through Playwright) against the app served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_DIR = Path(
+    os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / ".tmp" / "screenshots")
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+class PageProblems:
+    """Console errors and uncaught exceptions seen by a page (CSP violations land here)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        # A 4xx page answering a bad form is expected; failed sub-resources are caught below.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.messages.append(message.text)
+
+    def on_response(self, response: Response) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            self.messages.append(f"{response.status} for {response.url}")
+
+    def on_error(self, error: Exception) -> None:
+        self.messages.append(str(error))
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str, page_problems: PageProblems) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    new_page = context.new_page()
+    new_page.on("console", page_problems.on_console)
+    new_page.on("pageerror", page_problems.on_error)
+    new_page.on("response", page_problems.on_response)
+    new_page.set_default_timeout(10_000)
+    yield new_page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
