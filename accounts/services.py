@@ -326,27 +326,17 @@ def change_password(session: Session, user: User, *, current: str, new: str) -> 
         )
     check_password(new, [user.email, user.given_name, user.family_name], field="new_password")
     user.password_hash = hash_password(new)
-    user.session_version += 1
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="user.password_changed",
-        object_type="user",
-        object_id=user.id,
-    )
-    session.commit()
-    return user
+    return _end_sessions(session, user, "user.password_changed")
 
 
 def sign_out_everywhere(session: Session, user: User) -> User:
+    return _end_sessions(session, user, "user.signed_out_everywhere")
+
+
+def _end_sessions(session: Session, user: User, action: str) -> User:
+    """Bump the session version: every cookie and API token issued before dies."""
     user.session_version += 1
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="user.signed_out_everywhere",
-        object_type="user",
-        object_id=user.id,
-    )
+    audit.record(session, actor_id=user.id, action=action, object_type="user", object_id=user.id)
     session.commit()
     return user
 
