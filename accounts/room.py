@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.api)
     login_manager.user_loader(_load_session_user)
+    login_manager.login_view = "accounts.sign_in"
     register_token_user_loader(
         app, lambda uid, ver: services.user_for_session(get_session(), uid, ver)
     )

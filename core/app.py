@@ -48,7 +48,6 @@ def build_base_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.anonymous_user = Anonymous
-    login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"

@@ -68,7 +68,8 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                         "Send 'Authorization: Bearer <token>' (POST /api/v1/tokens gives one).",
                         headers={"WWW-Authenticate": 'Bearer realm="api"'},
                     )
-                return redirect(url_for("accounts.sign_in", next=request.full_path))  # type: ignore[return-value]
+                sign_in_page = url_for(current_app.login_manager.login_view, next=request.full_path)  # type: ignore[attr-defined]
+                return redirect(sign_in_page)  # type: ignore[return-value]
             if roles and not current_user.has_role(*roles):
                 raise Problem(
                     403,
