@@ -10,11 +10,14 @@ from typing import Any
 from flask import Flask
 
 import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
+import item_bank.models  # noqa: F401
 from accounts import room as accounts_room
 from core.app import build_base_app
+from item_bank import room as item_bank_room
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = build_base_app(config)
     accounts_room.register(app)
+    item_bank_room.register(app)
     return app

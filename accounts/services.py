@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import SignInFailure, User, UserRole
 from accounts.passwords import (
@@ -29,6 +29,7 @@ from accounts.passwords import (
 from core import audit, clock
 from core.auth import ROLES
 from core.errors import FieldError, Problem
+from core.paging import Page, paginate
 
 NAME_MAX = 100
 T = TypeVar("T")
@@ -307,10 +308,13 @@ def authenticate(
 
 def user_for_session(session: Session, user_id: int, session_version: int) -> User | None:
     """The user a session cookie or API token names, if that session is still alive."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != session_version:
-        return None
-    return user
+    # One round trip: the user and its roles, only if the session is still alive.
+    query = (
+        select(User)
+        .options(joinedload(User.role_rows))
+        .where(User.id == user_id, User.active.is_(True), User.session_version == session_version)
+    )
+    return session.scalars(query).unique().one_or_none()
 
 
 # ---- a user's own account ---------------------------------------------------------------
@@ -344,21 +348,9 @@ def _end_sessions(session: Session, user: User, action: str) -> User:
 # ---- staff administration ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UserPage:
-    users: list[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def search_users(
     session: Session, *, text: str = "", role: str = "", page: int = 1, per_page: int = 25
-) -> UserPage:
+) -> Page[User]:
     query = select(User)
     if text:
         pattern = f"%{text.strip().lower()}%"
@@ -371,14 +363,9 @@ def search_users(
         )
     if role:
         query = query.where(User.role_rows.any(UserRole.role == role))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = session.scalars(
-        query.order_by(User.family_name, User.given_name, User.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    return paginate(
+        session, query.order_by(User.family_name, User.given_name, User.id), page, per_page
     )
-    return UserPage(list(rows), total, page, per_page)
 
 
 def names_by_id(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

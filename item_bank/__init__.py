@@ -1,0 +1,1 @@
+"""Competency frameworks, versioned items with review, blueprints, import/export, coverage."""

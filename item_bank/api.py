@@ -1,0 +1,307 @@
+"""JSON API: the framework tree, items and their workflow, import, blueprint coverage."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import jsonify, request
+from flask_login import current_user
+from pydantic import Field
+
+from core.api import (
+    ApiModel,
+    json_body,
+    json_response,
+    make_api_blueprint,
+    parse_json,
+    problem_responses,
+)
+from core.auth import roles_required
+from core.db import get_session
+from core.errors import Problem
+from item_bank import blueprints, frameworks, services, transfer
+from item_bank.models import Item, ItemVersion
+from item_bank.schemas import ItemContent, ItemRecord
+
+api = make_api_blueprint("item_bank_api", __name__)
+STAFF = services.STAFF_ROLES
+
+
+class TransitionRequest(ApiModel):
+    action: Literal["submit", "withdraw", "approve", "return", "retire"]
+    comment: str = Field(default="", max_length=4000)
+
+
+def item_json(item: Item, version: ItemVersion | None = None) -> dict[str, Any]:
+    session = get_session()
+    version = version or item.head
+    return {
+        "id": item.id,
+        "ref": item.ref,
+        "version": version.number,
+        "status": version.status,
+        "revision": version.revision,
+        **version.content(),
+        "enemies": services.enemy_refs(session, item.id),
+        "versions": [{"number": v.number, "status": v.status} for v in item.versions],
+        "allowed_actions": [t.action for t in services.allowed_actions(current_user, item)],  # type: ignore[arg-type]
+    }
+
+
+def _framework(code: str | None = None) -> Any:
+    framework = frameworks.get_framework(get_session(), code or frameworks.DEFAULT_FRAMEWORK)
+    if framework is None:
+        raise Problem(
+            404, "No such framework", f"No framework {code or frameworks.DEFAULT_FRAMEWORK}."
+        )
+    return framework
+
+
+@api.get("/framework")
+def framework_tree() -> Any:
+    return jsonify(frameworks.framework_tree(get_session(), _framework(request.args.get("code"))))
+
+
+@api.get("/items")
+@roles_required(*STAFF)
+def list_items() -> Any:
+    filters = services.ItemFilters(
+        text=request.args.get("q", "")[:200],
+        competency=request.args.get("competency", "")[:60],
+        status=request.args.get("status", "")[:20],
+        type=request.args.get("type", "")[:30],
+    )
+    page = services.search_items(
+        get_session(),
+        filters,
+        request.args.get("page", 1, type=int) or 1,
+        min(100, max(1, request.args.get("per_page", 25, type=int) or 25)),
+    )
+    return jsonify(
+        {
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "items": [item_json(v.item, v) for v in page.rows],
+        }
+    )
+
+
+@api.post("/items")
+@roles_required("item_writer")
+def create_item() -> Any:
+    content = parse_json(ItemContent)
+    item = services.create_item(get_session(), current_user, _framework(), content)  # type: ignore[arg-type]
+    response = jsonify(item_json(item))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/items/{item.id}"
+    return response
+
+
+@api.get("/items/<int:item_id>")
+@roles_required(*STAFF)
+def get_item(item_id: int) -> Any:
+    return jsonify(item_json(services.require_item(get_session(), item_id)))
+
+
+@api.put("/items/<int:item_id>")
+@roles_required("item_writer")
+def update_item(item_id: int) -> Any:
+    item = services.require_item(get_session(), item_id)
+    content = parse_json(ItemContent)
+    version = services.update_item(get_session(), current_user, item, content)  # type: ignore[arg-type]
+    return jsonify(item_json(item, version))
+
+
+@api.post("/items/<int:item_id>/transitions")
+@roles_required(*STAFF)
+def transition_item(item_id: int) -> Any:
+    item = services.require_item(get_session(), item_id)
+    body = parse_json(TransitionRequest)
+    services.transition(get_session(), current_user, item, body.action, body.comment)  # type: ignore[arg-type]
+    return jsonify(item_json(item))
+
+
+@api.post("/items/import")
+@roles_required("item_writer", "exam_admin")
+def import_items() -> Any:
+    status = request.args.get("status", "draft")
+    allowed = {"draft", "in_review"} | (
+        {"approved"} if current_user.has_role("exam_admin") else set()
+    )
+    if status not in allowed:
+        raise Problem(
+            403, "Not allowed", f"Your roles may import items as: {', '.join(sorted(allowed))}."
+        )
+    if request.mimetype != "application/json":
+        raise Problem(415, "Unsupported content type", "Send a JSON array of item records.")
+    records = transfer.parse_json_records(request.get_data())
+    summary = transfer.import_items(
+        get_session(),
+        _framework(request.args.get("framework")),
+        records,
+        status=status,
+        actor_id=current_user.id,
+        actor_label=f"user:{current_user.id}",
+        dry_run=request.args.get("dry_run") in ("1", "true"),
+    )
+    return jsonify(summary.as_dict()), (200 if summary.dry_run else 201)
+
+
+@api.get("/blueprints/<code>")
+@roles_required(*STAFF)
+def get_blueprint(code: str) -> Any:
+    blueprint = blueprints.require_blueprint(get_session(), code)
+    return jsonify(
+        {
+            "code": blueprint.code,
+            "version": blueprint.current.number,
+            "spec": blueprint.current.spec,
+            "versions": [
+                {"number": v.number, "created_at": v.created_at.isoformat()}
+                for v in blueprint.versions
+            ],
+        }
+    )
+
+
+@api.get("/blueprints/<code>/coverage")
+@roles_required(*STAFF)
+def blueprint_coverage(code: str) -> Any:
+    blueprint = blueprints.require_blueprint(get_session(), code)
+    return jsonify(blueprints.coverage(get_session(), blueprint.current).as_dict())
+
+
+ITEM_SCHEMA = {"$ref": "#/components/schemas/ItemRecord"}
+OPENAPI_MODELS = (ItemContent, ItemRecord, TransitionRequest)
+_id = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/framework": {
+        "get": {
+            "summary": "The competency framework as a tree (public)",
+            "operationId": "getFramework",
+            "parameters": [{"name": "code", "in": "query", "schema": {"type": "string"}}],
+            "responses": {
+                "200": json_response("Parts > sections > areas > competencies", {"type": "object"}),
+                **problem_responses(404),
+            },
+        }
+    },
+    "/items": {
+        "get": {
+            "summary": "Search items (newest version of each)",
+            "operationId": "listItems",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": n, "in": "query", "schema": {"type": "string"}}
+                for n in ("q", "competency", "status", "type", "page", "per_page")
+            ],
+            "responses": {
+                "200": json_response("A page of items", {"type": "object"}),
+                **problem_responses(401, 403),
+            },
+        },
+        "post": {
+            "summary": "Write a new item (a draft)",
+            "operationId": "createItem",
+            "security": [{"bearer": []}],
+            "requestBody": json_body(ItemContent),
+            "responses": {
+                "201": json_response("The item", ITEM_SCHEMA),
+                **problem_responses(400, 401, 403, 409, 415, 422),
+            },
+        },
+    },
+    "/items/{item_id}": {
+        "get": {
+            "summary": "One item, newest version",
+            "operationId": "getItem",
+            "security": [{"bearer": []}],
+            "parameters": _id,
+            "responses": {
+                "200": json_response("The item", ITEM_SCHEMA),
+                **problem_responses(401, 403, 404),
+            },
+        },
+        "put": {
+            "summary": "Edit the draft, or start a new draft version of an approved item",
+            "operationId": "updateItem",
+            "security": [{"bearer": []}],
+            "parameters": _id,
+            "requestBody": json_body(ItemContent),
+            "responses": {
+                "200": json_response("The item", ITEM_SCHEMA),
+                **problem_responses(400, 401, 403, 404, 409, 415, 422),
+            },
+        },
+    },
+    "/items/{item_id}/transitions": {
+        "post": {
+            "summary": "Submit, withdraw, approve, return or retire",
+            "operationId": "transitionItem",
+            "security": [{"bearer": []}],
+            "parameters": _id,
+            "requestBody": json_body(TransitionRequest),
+            "responses": {
+                "200": json_response("The item", ITEM_SCHEMA),
+                **problem_responses(400, 401, 403, 404, 409, 422),
+            },
+        }
+    },
+    "/items/import": {
+        "post": {
+            "summary": "Import a JSON array of item records (all or nothing)",
+            "operationId": "importItems",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {
+                    "name": "dry_run",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                },
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["draft", "in_review", "approved"]},
+                },
+                {"name": "framework", "in": "query", "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": ITEM_SCHEMA}}
+                },
+            },
+            "responses": {
+                "200": json_response("Dry run: what would be imported", {"type": "object"}),
+                "201": json_response("Imported", {"type": "object"}),
+                **problem_responses(400, 401, 403, 409, 413, 415, 422),
+            },
+        }
+    },
+    "/blueprints/{code}": {
+        "get": {
+            "summary": "A blueprint's current rules and its versions",
+            "operationId": "getBlueprint",
+            "security": [{"bearer": []}],
+            "parameters": _code,
+            "responses": {
+                "200": json_response("The blueprint", {"type": "object"}),
+                **problem_responses(401, 403, 404),
+            },
+        }
+    },
+    "/blueprints/{code}/coverage": {
+        "get": {
+            "summary": "How well the approved items cover the blueprint",
+            "operationId": "getCoverage",
+            "security": [{"bearer": []}],
+            "parameters": _code,
+            "responses": {
+                "200": json_response("Coverage per area and sub-area", {"type": "object"}),
+                **problem_responses(401, 403, 404),
+            },
+        }
+    },
+}

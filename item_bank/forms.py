@@ -1,0 +1,211 @@
+"""WTForms for the item editor, transitions, filters and the blueprint editor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import Form as PlainForm
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from item_bank.schemas import LETTERS
+
+TYPE_CHOICES = [
+    SelectChoice("single_choice", "Single choice (one key)"),
+    SelectChoice("multiple_response", "Multiple response (choose N)"),
+    SelectChoice("true_false", "True / false"),
+]
+LEVEL_CHOICES = [
+    SelectChoice("recall", "Recall"),
+    SelectChoice("application", "Application"),
+    SelectChoice("analysis", "Analysis"),
+]
+
+
+def _codes(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+class ItemEditorForm(FlaskForm):
+    ref = StringField(
+        "Reference",
+        validators=[Optional(), Length(max=64)],
+        description="Optional; a stable reference such as CU.SK.COMM.04-7. Generated when empty.",
+    )
+    type = SelectField("Item type", choices=TYPE_CHOICES, validators=[DataRequired()])
+    stem = TextAreaField(
+        "Stem",
+        validators=[DataRequired(), Length(max=4000)],
+        description="Markdown: **bold**, *italic*, `code`, lists. HTML is shown as text.",
+    )
+    option_a = StringField("Option A", validators=[Length(max=1000)])
+    option_b = StringField("Option B", validators=[Length(max=1000)])
+    option_c = StringField("Option C", validators=[Length(max=1000)])
+    option_d = StringField("Option D", validators=[Length(max=1000)])
+    option_e = StringField("Option E", validators=[Length(max=1000)])
+    option_f = StringField("Option F", validators=[Length(max=1000)])
+    keys = SelectMultipleField(
+        "Correct options (keys)",
+        choices=[SelectChoice(letter, letter) for letter in LETTERS],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+    )
+    choose = IntegerField(
+        "Choose how many",
+        validators=[Optional(), NumberRange(min=2, max=5)],
+        description="Multiple response only: equals the number of keys.",
+    )
+    rationale = TextAreaField(
+        "Rationale",
+        validators=[DataRequired(), Length(max=4000)],
+        description="Why the key is right and each distractor is not. Staff only.",
+    )
+    references = TextAreaField(
+        "References", validators=[Length(max=5000)], description="One per line."
+    )
+    primary_competency = SelectField("Primary competency", validators=[DataRequired()])
+    other_competencies = StringField(
+        "Other competencies",
+        validators=[Length(max=300)],
+        description="Codes, separated by commas.",
+    )
+    cognitive_level = SelectField("Cognitive level", choices=LEVEL_CHOICES)
+    enemies = StringField(
+        "Enemy items",
+        validators=[Length(max=2000)],
+        description="Refs of items never to appear on the same form, separated by commas.",
+    )
+    revision = HiddenField()
+
+    OPTION_FIELDS = ("option_a", "option_b", "option_c", "option_d", "option_e", "option_f")
+
+    def content_data(self) -> dict[str, Any]:
+        """The form as an item record for the service (validated there)."""
+        options = [getattr(self, name).data or "" for name in self.OPTION_FIELDS]
+        while options and not options[-1].strip():
+            options.pop()
+        return {
+            "ref": (self.ref.data or "").strip() or None,
+            "type": self.type.data,
+            "stem": self.stem.data or "",
+            "options": options,
+            "keys": list(self.keys.data or []),
+            "choose": self.choose.data,
+            "rationale": self.rationale.data or "",
+            "references": [
+                line.strip() for line in (self.references.data or "").splitlines() if line.strip()
+            ],
+            "competencies": [
+                self.primary_competency.data or "",
+                *_codes(self.other_competencies.data or ""),
+            ],
+            "cognitive_level": self.cognitive_level.data,
+            "enemies": _codes(self.enemies.data or ""),
+            "revision": int(self.revision.data) if (self.revision.data or "").isdigit() else None,
+        }
+
+    def fill(self, content: dict[str, Any], enemies: list[str], revision: int | None) -> None:
+        self.ref.data = content.get("ref")
+        self.type.data = content["type"]
+        self.stem.data = content["stem"]
+        for name, option in zip(self.OPTION_FIELDS, content["options"], strict=False):
+            getattr(self, name).data = option
+        self.keys.data = list(content["keys"])
+        self.choose.data = content["choose"]
+        self.rationale.data = content["rationale"]
+        self.references.data = "\n".join(content["references"])
+        self.primary_competency.data = content["competencies"][0]
+        self.other_competencies.data = ", ".join(content["competencies"][1:])
+        self.cognitive_level.data = content["cognitive_level"]
+        self.enemies.data = ", ".join(enemies)
+        self.revision.data = str(revision) if revision else ""
+
+    def field_for(self, name: str) -> str:
+        """The form field that shows a service error about ``name`` (e.g. options.2)."""
+        head, _, rest = name.partition(".")
+        if head == "options" and rest.isdigit():
+            return self.OPTION_FIELDS[int(rest)] if int(rest) < 6 else "option_a"
+        if head == "options":
+            return "option_a"
+        if head == "competencies":
+            return "primary_competency"
+        return head if hasattr(self, head) else "stem"
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField("Comment", validators=[Length(max=4000)])
+
+
+class AreaRuleForm(PlainForm):
+    code = HiddenField()
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    items = IntegerField("Items", validators=[InputRequired(), NumberRange(min=1, max=500)])
+    min_percent = DecimalField(
+        "Minimum %", validators=[InputRequired(), NumberRange(min=0, max=100)], places=1
+    )
+
+
+class BlueprintForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    item_count = IntegerField(
+        "Scored items", validators=[InputRequired(), NumberRange(min=1, max=500)]
+    )
+    time_limit_minutes = IntegerField(
+        "Time limit (minutes)", validators=[InputRequired(), NumberRange(min=1, max=480)]
+    )
+    pass_overall_percent = DecimalField(
+        "Pass mark, overall %", validators=[InputRequired(), NumberRange(min=0, max=100)], places=1
+    )
+    retake_wait_days = IntegerField(
+        "Days to wait before a retake", validators=[InputRequired(), NumberRange(min=0, max=365)]
+    )
+    max_attempts_per_12_months = IntegerField(
+        "Attempts allowed in 12 months", validators=[InputRequired(), NumberRange(min=1, max=50)]
+    )
+    certificate_validity_months = IntegerField(
+        "Certificate valid for (months)", validators=[InputRequired(), NumberRange(min=1, max=240)]
+    )
+    exposure_cap_percent = DecimalField(
+        "Exposure cap, % of forms",
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+        places=1,
+    )
+    partial_credit = BooleanField("Partial credit for multiple response items")
+    hold_results_for_review = BooleanField("Hold results until staff release them")
+    areas = FieldList(FormField(AreaRuleForm), min_entries=1)
+    note = TextAreaField("Why this change", validators=[DataRequired(), Length(max=2000)])
+
+
+class ItemFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField("Text or ref", validators=[Length(max=200)])
+    competency = SelectField("Competency or area", validate_choice=False)
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [
+            SelectChoice(s, s.replace("_", " ").capitalize())
+            for s in ("draft", "in_review", "approved", "retired", "superseded")
+        ],
+        validate_choice=False,
+    )
+    type = SelectField(
+        "Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], validate_choice=False
+    )

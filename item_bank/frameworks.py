@@ -1,0 +1,283 @@
+"""Loading competency frameworks from data files, and reading them back as a tree."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.errors import FieldError, Problem
+from item_bank.models import Framework, FrameworkNode
+from item_bank.schemas import Code
+
+FRAMEWORKS_DIR = Path(__file__).resolve().parent / "frameworks"
+DEFAULT_FRAMEWORK = "csa-first-level"
+
+
+class LeafFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Code
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class AreaFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,20}$")
+    title: str = Field(min_length=1, max_length=300)
+    competencies: list[LeafFile] = Field(min_length=1)
+
+
+class SectionFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,20}$")
+    title: str = Field(min_length=1, max_length=300)
+    areas: list[AreaFile] = Field(min_length=1)
+
+
+class PartFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,20}$")
+    title: str = Field(min_length=1, max_length=300)
+    description: str = ""
+    sections: list[SectionFile] = Field(min_length=1)
+
+
+class FrameworkFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9-]{1,60}$")
+    title: str = Field(min_length=1, max_length=200)
+    publisher: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=40)
+    description: str = ""
+    parts: list[PartFile] = Field(min_length=1)
+
+
+@dataclass
+class FlatNode:
+    code: str
+    kind: str
+    title: str
+    text: str
+    description: str
+    parent_code: str | None
+    position: int
+
+
+@dataclass
+class LoadSummary:
+    framework: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def read_framework_file(path: Path) -> FrameworkFile:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise Problem(400, "Unreadable framework file", f"{path}: {exc}") from exc
+    try:
+        return FrameworkFile.model_validate(data)
+    except ValidationError as exc:
+        errors = [FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+        raise Problem(422, "Invalid framework file", str(path), errors=errors) from exc
+
+
+def flatten(document: FrameworkFile) -> list[FlatNode]:
+    """The tree as rows, parents first; a child's code must extend its parent's."""
+    nodes: list[FlatNode] = []
+    errors: list[FieldError] = []
+    for part in document.parts:
+        nodes.append(
+            FlatNode(part.code, "part", part.title, "", part.description, None, len(nodes))
+        )
+        for section in part.sections:
+            section_code = f"{part.code}.{section.code}"
+            nodes.append(
+                FlatNode(section_code, "section", section.title, "", "", part.code, len(nodes))
+            )
+            for area in section.areas:
+                area_code = f"{section_code}.{area.code}"
+                nodes.append(
+                    FlatNode(area_code, "area", area.title, "", "", section_code, len(nodes))
+                )
+                for leaf in area.competencies:
+                    if not leaf.code.startswith(area_code + "."):
+                        errors.append(
+                            FieldError(
+                                leaf.code,
+                                f"A competency of {area_code} must be coded {area_code}.NN.",
+                            )
+                        )
+                    nodes.append(
+                        FlatNode(leaf.code, "competency", "", leaf.text, "", area_code, len(nodes))
+                    )
+    codes = [node.code for node in nodes]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    errors.extend(FieldError(code, "This code appears twice.") for code in duplicates)
+    if errors:
+        raise Problem(
+            422, "Invalid framework file", "Codes must be unique and nested.", errors=errors
+        )
+    return nodes
+
+
+def load_framework(
+    session: Session, document: FrameworkFile, actor_label: str = "cli"
+) -> LoadSummary:
+    """Create or update a framework idempotently. A code keeps its kind and its parent for
+    ever; codes missing from the file are retired, never deleted or reused."""
+    flat = flatten(document)
+    framework = session.scalars(
+        select(Framework).where(Framework.code == document.code)
+    ).one_or_none()
+    if framework is None:
+        framework = Framework(code=document.code, loaded_at=clock.now())
+        session.add(framework)
+    framework.title, framework.publisher = document.title, document.publisher
+    framework.version, framework.description = document.version, document.description
+    session.flush()
+    existing = {
+        node.code: node
+        for node in session.scalars(
+            select(FrameworkNode).where(FrameworkNode.framework_id == framework.id)
+        )
+    }
+    _refuse_reuse(existing, flat)
+    summary = LoadSummary(framework=document.code)
+    by_code: dict[str, FrameworkNode] = {}
+    for row in flat:
+        node = existing.get(row.code)
+        parent = by_code[row.parent_code] if row.parent_code else None
+        if node is None:
+            node = FrameworkNode(framework_id=framework.id, code=row.code, kind=row.kind)
+            session.add(node)
+            summary.added.append(row.code)
+        elif (node.title, node.text, node.description, node.position, node.retired) != (
+            row.title,
+            row.text,
+            row.description,
+            row.position,
+            False,
+        ):
+            summary.changed.append(row.code)
+        else:
+            summary.unchanged += 1
+        node.title, node.text, node.description = row.title, row.text, row.description
+        node.position, node.retired = row.position, False
+        node.parent_id = parent.id if parent else None
+        session.flush()
+        by_code[row.code] = node
+    for code, node in existing.items():
+        if code not in by_code and not node.retired:
+            node.retired = True
+            summary.retired.append(code)
+    framework.loaded_at = clock.now()
+    if summary.added or summary.changed or summary.retired:
+        audit.record(
+            session,
+            actor_id=None,
+            actor_label=actor_label,
+            action="framework.loaded",
+            object_type="framework",
+            object_id=framework.code,
+            after={
+                "version": document.version,
+                "added": len(summary.added),
+                "changed": summary.changed[:50],
+                "retired": summary.retired,
+            },
+        )
+    session.commit()
+    return summary
+
+
+def _refuse_reuse(existing: dict[str, FrameworkNode], flat: list[FlatNode]) -> None:
+    parents = {node.id: node.code for node in existing.values()}
+    errors = []
+    for row in flat:
+        node = existing.get(row.code)
+        if node is None:
+            continue
+        if node.kind != row.kind:
+            errors.append(
+                FieldError(row.code, f"Was a {node.kind}; a code is never reused as a {row.kind}.")
+            )
+        old_parent = parents.get(node.parent_id) if node.parent_id else None
+        if old_parent != row.parent_code:
+            errors.append(FieldError(row.code, f"Was under {old_parent}; a code never moves."))
+    if errors:
+        raise Problem(
+            409,
+            "Framework codes would be reused",
+            "Give new competencies new codes.",
+            errors=errors,
+        )
+
+
+def load_framework_file(session: Session, path: Path, actor_label: str = "cli") -> LoadSummary:
+    return load_framework(session, read_framework_file(path), actor_label)
+
+
+# ---- reading -------------------------------------------------------------------------
+
+
+def get_framework(session: Session, code: str = DEFAULT_FRAMEWORK) -> Framework | None:
+    return session.scalars(select(Framework).where(Framework.code == code)).one_or_none()
+
+
+def require_framework(session: Session, code: str) -> Framework:
+    framework = get_framework(session, code)
+    if framework is None:
+        raise Problem(
+            404, "No such framework", f"No framework {code}; load it with `flask framework load`."
+        )
+    return framework
+
+
+def list_frameworks(session: Session) -> list[Framework]:
+    return list(session.scalars(select(Framework).order_by(Framework.code)))
+
+
+def nodes_by_code(
+    session: Session, framework_id: int, include_retired: bool = False
+) -> dict[str, FrameworkNode]:
+    query = select(FrameworkNode).where(FrameworkNode.framework_id == framework_id)
+    if not include_retired:
+        query = query.where(FrameworkNode.retired.is_(False))
+    return {node.code: node for node in session.scalars(query)}
+
+
+def framework_tree(session: Session, framework: Framework) -> dict[str, Any]:
+    """The framework as nested dicts: parts > sections > areas > competencies."""
+    nodes = sorted(nodes_by_code(session, framework.id).values(), key=lambda n: n.position)
+    children: dict[int | None, list[FrameworkNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+
+    def build(node: FrameworkNode) -> dict[str, Any]:
+        entry: dict[str, Any] = {"code": node.code, "kind": node.kind}
+        if node.kind == "competency":
+            entry["text"] = node.text
+        else:
+            entry["title"] = node.title
+            if node.description:
+                entry["description"] = node.description
+            entry["children"] = [build(child) for child in children.get(node.id, [])]
+        return entry
+
+    return {
+        "code": framework.code,
+        "title": framework.title,
+        "publisher": framework.publisher,
+        "version": framework.version,
+        "description": framework.description,
+        "parts": [build(part) for part in children.get(None, [])],
+    }

@@ -1,0 +1,238 @@
+"""Frameworks, items and their versions, blueprints and their versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime
+
+ITEM_TYPES = ("single_choice", "multiple_response", "true_false")
+ITEM_STATUSES = ("draft", "in_review", "approved", "retired", "superseded")
+COGNITIVE_LEVELS = ("recall", "application", "analysis")
+NODE_KINDS = ("part", "section", "area", "competency")
+
+
+class Framework(Base):
+    """A competency framework (a credential's standard), loaded from a data file."""
+
+    __tablename__ = "framework"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    publisher: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text, default="")
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    nodes: Mapped[list[FrameworkNode]] = relationship(
+        back_populates="framework", order_by="FrameworkNode.position"
+    )
+
+
+class FrameworkNode(Base):
+    """A part, section, area or leaf competency. A child's code extends its parent's code,
+    so ``CU.SK.COMM.01`` lies under ``CU.SK.COMM``, ``CU.SK`` and ``CU``."""
+
+    __tablename__ = "framework_node"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("framework_node.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)
+    # A code dropped from the file is kept, retired: codes are never reused.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    framework: Mapped[Framework] = relationship(back_populates="nodes")
+
+    __table_args__ = (UniqueConstraint("framework_id", "code"),)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.text
+
+
+class Item(Base):
+    """An exam question; its content lives in versions."""
+
+    __tablename__ = "item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[ItemVersion]] = relationship(
+        back_populates="item", order_by="ItemVersion.number"
+    )
+
+    @property
+    def head(self) -> ItemVersion:
+        return self.versions[-1]
+
+    @property
+    def live(self) -> ItemVersion | None:
+        return next((v for v in self.versions if v.status == "approved"), None)
+
+
+class ItemVersion(Base):
+    """One version of an item. Only a draft is edited in place; anything that may have
+    been used (approved, retired, superseded) never changes."""
+
+    __tablename__ = "item_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # Bumped on each in-place edit of a draft: a stale editor gets 409, not an overwrite.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    type: Mapped[str] = mapped_column(String(30))
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON)
+    keys: Mapped[list[str]] = mapped_column(JSON)
+    choose: Mapped[int | None] = mapped_column(Integer)
+    rationale: Mapped[str] = mapped_column(Text)
+    references: Mapped[list[str]] = mapped_column(JSON)
+    cognitive_level: Mapped[str] = mapped_column(String(20))
+    # Copy of the primary competency's code: blueprint areas are code prefixes.
+    primary_code: Mapped[str] = mapped_column(String(60), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    item: Mapped[Item] = relationship(back_populates="versions")
+    competency_links: Mapped[list[ItemVersionCompetency]] = relationship(
+        back_populates="version",
+        order_by="ItemVersionCompetency.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "number"),
+        # At most one approved (live) version per item, enforced by the database.
+        Index(
+            "uq_item_version_one_approved",
+            "item_id",
+            unique=True,
+            sqlite_where=CheckConstraint("status = 'approved'").sqltext,
+            postgresql_where=CheckConstraint("status = 'approved'").sqltext,
+        ),
+    )
+
+    @property
+    def competency_codes(self) -> list[str]:
+        return [link.node.code for link in self.competency_links]
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "stem": self.stem,
+            "options": list(self.options),
+            "keys": list(self.keys),
+            "choose": self.choose,
+            "rationale": self.rationale,
+            "references": list(self.references),
+            "competencies": self.competency_codes,
+            "cognitive_level": self.cognitive_level,
+        }
+
+
+class ItemVersionCompetency(Base):
+    __tablename__ = "item_version_competency"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("item_version.id", ondelete="CASCADE"), primary_key=True
+    )
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("framework_node.id"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+    version: Mapped[ItemVersion] = relationship(back_populates="competency_links")
+    node: Mapped[FrameworkNode] = relationship(lazy="joined")
+
+
+class ItemEnemy(Base):
+    """Two items that must never appear on the same form (stored once, lower id first)."""
+
+    __tablename__ = "item_enemy"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    enemy_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True, index=True)
+
+    __table_args__ = (CheckConstraint("item_id < enemy_id", name="ordered"),)
+
+
+class ItemComment(Base):
+    """A comment on an item, usually with a review action."""
+
+    __tablename__ = "item_comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Blueprint(Base):
+    """A test blueprint (e.g. ``first-level``); its rules live in versions."""
+
+    __tablename__ = "blueprint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[BlueprintVersion]] = relationship(
+        back_populates="blueprint", order_by="BlueprintVersion.number", lazy="selectin"
+    )
+
+    @property
+    def current(self) -> BlueprintVersion:
+        return self.versions[-1]
+
+
+class BlueprintVersion(Base):
+    """One version of a blueprint's rules; never edited once created."""
+
+    __tablename__ = "blueprint_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blueprint_id: Mapped[int] = mapped_column(ForeignKey("blueprint.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    blueprint: Mapped[Blueprint] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("blueprint_id", "number"),)

@@ -1,0 +1,30 @@
+"""Safe Markdown for stems and options: a small subset, raw HTML always shown as text."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# Paragraphs, emphasis, inline code, lists and line breaks. No links, images,
+# headings or HTML: a candidate must never be led off the exam page, and no
+# author can inject markup.
+ENABLED_RULES = ["emphasis", "backticks", "list", "newline", "escape", "entity"]
+
+
+@cache
+def _renderer() -> MarkdownIt:
+    return MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False}).enable(
+        ENABLED_RULES
+    )
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown subset to HTML; anything that looks like HTML is escaped."""
+    return Markup(_renderer().render(text))  # noqa: S704  (markdown-it escapes with html=False)
+
+
+def render_inline(text: str) -> Markup:
+    """The same subset without the wrapping paragraph (for option labels)."""
+    return Markup(_renderer().renderInline(text))  # noqa: S704

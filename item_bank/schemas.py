@@ -1,0 +1,155 @@
+"""The item exchange record (API, JSON and CSV import/export) and the blueprint rules.
+
+Field rules are documented in ``item_bank/ITEM_FORMAT.md``.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from core.errors import FieldError
+
+LETTERS = string.ascii_uppercase[:6]
+TRUE_FALSE_OPTIONS = ["True", "False"]
+
+Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,60}$")]
+OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\r\n]*$"),
+]
+Letter = Literal["A", "B", "C", "D", "E", "F"]
+ItemType = Literal["single_choice", "multiple_response", "true_false"]
+CognitiveLevel = Literal["recall", "application", "analysis"]
+Status = Literal["draft", "in_review", "approved", "retired"]
+
+
+class ItemContent(BaseModel):
+    """What an author writes; the body of POST/PUT /api/v1/items."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ref: Ref | None = None
+    type: ItemType
+    stem: str = Field(min_length=1, max_length=4000)
+    options: list[OptionText] = Field(min_length=2, max_length=6)
+    keys: list[Letter] = Field(min_length=1, max_length=5)
+    choose: int | None = Field(default=None, ge=2, le=5)
+    rationale: str = Field(min_length=1, max_length=4000)
+    references: list[Reference] = Field(default_factory=list, max_length=10)
+    competencies: list[Code] = Field(min_length=1, max_length=5)
+    cognitive_level: CognitiveLevel
+    enemies: list[Ref] = Field(default_factory=list, max_length=50)
+    revision: int | None = Field(default=None, description="The draft revision being edited (PUT).")
+
+
+class ItemRecord(ItemContent):
+    """A record of the exchange file: the content plus status and version on export."""
+
+    ref: Ref
+    status: Status | None = None
+    version: int | None = None
+
+
+def content_errors(item: ItemContent) -> list[FieldError]:
+    """The rules that span fields: keys among options, one key, choose N, True/False."""
+    errors: list[FieldError] = []
+    letters = LETTERS[: len(item.options)]
+    normalised = [" ".join(option.lower().split()) for option in item.options]
+    if len(set(normalised)) != len(normalised):
+        errors.append(FieldError("options", "Two options are the same."))
+    outside = [key for key in item.keys if key not in letters]
+    if outside:
+        errors.append(
+            FieldError(
+                "keys", f"Key {', '.join(outside)} is not among the options (A to {letters[-1]})."
+            )
+        )
+    if len(set(item.keys)) != len(item.keys):
+        errors.append(FieldError("keys", "A key is listed twice."))
+    if item.type in ("single_choice", "true_false") and len(item.keys) != 1:
+        errors.append(
+            FieldError("keys", f"A {item.type.replace('_', ' ')} item has exactly one key.")
+        )
+    if item.type == "true_false" and item.options != TRUE_FALSE_OPTIONS:
+        errors.append(FieldError("options", 'A true/false item has the options ["True", "False"].'))
+    if item.type == "multiple_response":
+        errors.extend(_multiple_response_errors(item))
+    elif item.choose is not None:
+        errors.append(FieldError("choose", "Only a multiple response item has 'choose'."))
+    if len(set(item.competencies)) != len(item.competencies):
+        errors.append(FieldError("competencies", "A competency is listed twice."))
+    return errors
+
+
+def _multiple_response_errors(item: ItemContent) -> list[FieldError]:
+    errors = []
+    if len(item.keys) < 2:
+        errors.append(FieldError("keys", "A multiple response item has at least two keys."))
+    if len(item.keys) >= len(item.options):
+        errors.append(FieldError("keys", "Not every option can be a key."))
+    if item.choose is None:
+        errors.append(FieldError("choose", "Say how many options the candidate must choose."))
+    elif item.choose != len(item.keys):
+        errors.append(
+            FieldError(
+                "choose", f"'Choose {item.choose}' does not match the {len(item.keys)} keys."
+            )
+        )
+    return errors
+
+
+# ---- blueprint rules -------------------------------------------------------------
+
+
+class BlueprintArea(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code = Field(
+        description="A framework node code; items whose primary code starts with it."
+    )
+    title: str = Field(min_length=1, max_length=200)
+    items: int = Field(ge=1, le=500)
+    min_percent: float = Field(ge=0, le=100)
+
+
+class BlueprintSpec(BaseModel):
+    """The rules of one blueprint version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    credential: str = Field(min_length=1, max_length=200)
+    level: str = Field(min_length=1, max_length=100)
+    framework: Code
+    item_count: int = Field(ge=1, le=500)
+    time_limit_minutes: int = Field(ge=1, le=480)
+    areas: list[BlueprintArea] = Field(min_length=1, max_length=20)
+    pass_overall_percent: float = Field(ge=0, le=100)
+    retake_wait_days: int = Field(ge=0, le=365)
+    max_attempts_per_12_months: int = Field(ge=1, le=50)
+    certificate_validity_months: int = Field(ge=1, le=240)
+    exposure_cap_percent: float = Field(default=30, gt=0, le=100)
+    partial_credit: bool = False
+    hold_results_for_review: bool = False
+
+
+def blueprint_errors(spec: BlueprintSpec) -> list[FieldError]:
+    errors = []
+    total = sum(area.items for area in spec.areas)
+    if total != spec.item_count:
+        errors.append(
+            FieldError("areas", f"The areas add up to {total} items, not {spec.item_count}.")
+        )
+    codes = [area.code for area in spec.areas]
+    if len(set(codes)) != len(codes):
+        errors.append(FieldError("areas", "An area is listed twice."))
+    for a in codes:
+        for b in codes:
+            if a != b and b.startswith(a + "."):
+                errors.append(FieldError("areas", f"Area {b} lies inside area {a}."))
+    return errors

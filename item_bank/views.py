@@ -1,0 +1,334 @@
+"""HTML pages: the public framework, the item bank, the review queue, coverage, blueprints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from pydantic import ValidationError
+from wtforms.fields.choices import SelectChoice
+
+from accounts.services import names_by_id
+from core.audit import events_for
+from core.auth import roles_required
+from core.db import get_session
+from core.errors import FieldError, Problem
+from core.forms import attach_problem
+from item_bank import blueprints, frameworks, services, transfer
+from item_bank.forms import BlueprintForm, ItemEditorForm, ItemFilterForm, TransitionForm
+from item_bank.models import Framework, Item
+from item_bank.schemas import LETTERS, ItemContent
+
+bp = Blueprint("item_bank", __name__)
+STAFF = services.STAFF_ROLES
+
+
+def _default_framework() -> Framework:
+    return frameworks.require_framework(get_session(), frameworks.DEFAULT_FRAMEWORK)
+
+
+@bp.get("/framework")
+def framework_page() -> str:
+    code = request.args.get("code", frameworks.DEFAULT_FRAMEWORK)[:60]
+    framework = frameworks.get_framework(get_session(), code)
+    if framework is None:
+        abort(404)
+    tree = frameworks.framework_tree(get_session(), framework)
+    return render_template(
+        "item_bank/framework.html", tree=tree, others=frameworks.list_frameworks(get_session())
+    )
+
+
+# ---- items ---------------------------------------------------------------------------------
+
+
+def _competency_choices(framework: Framework, leaves_only: bool) -> list[SelectChoice]:
+    nodes = sorted(
+        frameworks.nodes_by_code(get_session(), framework.id).values(), key=lambda n: n.position
+    )
+    if leaves_only:
+        areas = {n.code: n.title for n in nodes if n.kind == "area"}
+        return [
+            SelectChoice(
+                n.code, f"{n.code} {n.text[:90]}", optgroup=areas.get(n.code.rsplit(".", 1)[0])
+            )
+            for n in nodes
+            if n.kind == "competency"
+        ]
+    indent = {
+        "part": "",
+        "section": "\u2003",
+        "area": "\u2003\u2003",
+        "competency": "\u2003\u2003\u2003",
+    }
+    return [SelectChoice("", "Any")] + [
+        SelectChoice(n.code, f"{indent[n.kind]}{n.code} {n.label[:70]}") for n in nodes
+    ]
+
+
+@bp.get("/item-bank/items")
+@roles_required(*STAFF)
+def item_list() -> str:
+    framework = _default_framework()
+    form = ItemFilterForm(request.args)
+    form.competency.choices = _competency_choices(framework, leaves_only=False)
+    filters = services.ItemFilters(
+        text=(form.q.data or "")[:200],
+        competency=(form.competency.data or "")[:60],
+        status=(form.status.data or "")[:20],
+        type=(form.type.data or "")[:30],
+        framework_id=framework.id,
+    )
+    page = services.search_items(get_session(), filters, request.args.get("page", 1, type=int) or 1)
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("item_bank/items.html", form=form, page=page, query=query)
+
+
+def _editor(framework: Framework, form: ItemEditorForm | None = None) -> ItemEditorForm:
+    form = form or ItemEditorForm()
+    form.primary_competency.choices = _competency_choices(framework, leaves_only=True)
+    return form
+
+
+def _content_from(form: ItemEditorForm) -> ItemContent:
+    try:
+        return ItemContent.model_validate(form.content_data())
+    except ValidationError as exc:
+        errors = [
+            FieldError(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()
+        ]
+        raise services.ItemInvalid(errors) from exc
+
+
+def _show_errors(form: ItemEditorForm, problem: Problem) -> None:
+    mapped = Problem(
+        problem.status,
+        problem.title,
+        problem.detail,
+        errors=[FieldError(form.field_for(e.field), e.message) for e in problem.errors],
+    )
+    attach_problem(form, mapped)
+
+
+def _preview(form: ItemEditorForm) -> dict[str, Any] | None:
+    data = form.content_data()
+    if not data["stem"].strip():
+        return None
+    return {
+        "type": data["type"],
+        "stem": data["stem"],
+        "options": data["options"],
+        "choose": data["choose"],
+    }
+
+
+def _render_editor(
+    form: ItemEditorForm, item: Item | None, status: int = 200, preview: bool = False
+) -> tuple[str, int]:
+    html = render_template(
+        "item_bank/editor.html",
+        form=form,
+        item=item,
+        letters=LETTERS,
+        preview=_preview(form) if preview else None,
+    )
+    return html, status
+
+
+@bp.route("/item-bank/items/new", methods=["GET", "POST"])
+@roles_required("item_writer")
+def item_new() -> Response | tuple[str, int]:
+    form = _editor(_default_framework())
+    if request.method == "GET":
+        form.cognitive_level.data = "application"
+        return _render_editor(form, None)
+    return _save_editor(form, None)
+
+
+@bp.route("/item-bank/items/<int:item_id>/edit", methods=["GET", "POST"])
+@roles_required("item_writer")
+def item_edit(item_id: int) -> Response | tuple[str, int]:
+    item = services.require_item(get_session(), item_id)
+    form = _editor(_default_framework())
+    if request.method == "GET":
+        head = item.head
+        form.fill(
+            {"ref": item.ref, **head.content()},
+            services.enemy_refs(get_session(), item.id),
+            head.revision if head.status == "draft" else None,
+        )
+        return _render_editor(form, item, preview=True)
+    return _save_editor(form, item)
+
+
+def _save_editor(form: ItemEditorForm, item: Item | None) -> Response | tuple[str, int]:
+    """Preview or save the posted editor: a new item, or the given item's draft."""
+    if not form.validate_on_submit():
+        return _render_editor(form, item, 422)
+    if "preview" in request.form:
+        return _render_editor(form, item, preview=True)
+    session = get_session()
+    try:
+        content = _content_from(form)
+        if item is None:
+            item = services.create_item(session, current_user, _default_framework(), content)  # type: ignore[arg-type]
+            message = f"Draft {item.ref} saved. Submit it for review when it is ready."
+        else:
+            version = services.update_item(session, current_user, item, content)  # type: ignore[arg-type]
+            message = f"Version {version.number} of {item.ref} saved as a draft."
+    except Problem as problem:
+        _show_errors(form, problem)
+        return _render_editor(form, item, problem.status, preview=True)
+    flash(message, "success")
+    return redirect(url_for("item_bank.item_detail", item_id=item.id))
+
+
+@bp.get("/item-bank/items/<int:item_id>")
+@roles_required(*STAFF)
+def item_detail(item_id: int) -> str:
+    item = services.require_item(get_session(), item_id)
+    session = get_session()
+    trail = events_for(session, "item", item.id)
+    comments = services.comments_for(session, item.id)
+    people = names_by_id(
+        session,
+        [e.actor_id for e in trail]
+        + [c.author_id for c in comments]
+        + [v.author_id for v in item.versions],
+    )
+    return render_template(
+        "item_bank/item.html",
+        item=item,
+        head=item.head,
+        letters=LETTERS,
+        enemies=services.enemy_refs(session, item.id),
+        comments=comments,
+        trail=trail,
+        people=people,
+        actions=services.allowed_actions(current_user, item),
+        transition_form=TransitionForm(),  # type: ignore[arg-type]
+    )
+
+
+@bp.post("/item-bank/items/<int:item_id>/transitions")
+@roles_required(*STAFF)
+def item_transition(item_id: int) -> Response:
+    item = services.require_item(get_session(), item_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        version = services.transition(
+            get_session(), current_user, item, form.action.data or "", form.comment.data or ""
+        )  # type: ignore[arg-type]
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        flash(problem.detail, "error")
+        return redirect(url_for("item_bank.item_detail", item_id=item_id), 303)
+    flash(
+        f"{item.ref} version {version.number} is now {version.status.replace('_', ' ')}.", "success"
+    )
+    target = (
+        "item_bank.review_queue"
+        if form.action.data in ("approve", "return")
+        else "item_bank.item_detail"
+    )
+    return redirect(
+        url_for(target, item_id=item_id) if target.endswith("detail") else url_for(target)
+    )
+
+
+@bp.get("/item-bank/review")
+@roles_required("item_reviewer")
+def review_queue() -> str:
+    return render_template(
+        "item_bank/review.html", queue=services.review_queue(get_session(), current_user)
+    )  # type: ignore[arg-type]
+
+
+@bp.get("/item-bank/export.<fmt>")
+@roles_required(*STAFF)
+def export(fmt: str) -> Response:
+    if fmt not in ("json", "csv"):
+        abort(404)
+    records = transfer.export_records(
+        get_session(), _default_framework(), request.args.get("status", "")[:20]
+    )
+    if fmt == "json":
+        body, mimetype = json.dumps(records, ensure_ascii=False, indent=2), "application/json"
+    else:
+        body, mimetype = transfer.records_to_csv(records), "text/csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="items.{fmt}"'
+    return response
+
+
+# ---- coverage and blueprints ------------------------------------------------
+
+
+@bp.get("/item-bank/coverage")
+@roles_required(*STAFF)
+def coverage_page() -> str:
+    blueprint = blueprints.require_blueprint(
+        get_session(), request.args.get("blueprint", blueprints.DEFAULT_BLUEPRINT)[:60]
+    )
+    report = blueprints.coverage(get_session(), blueprint.current)
+    return render_template("item_bank/coverage.html", blueprint=blueprint, report=report)
+
+
+def _blueprint_form(spec: dict[str, Any]) -> BlueprintForm:
+    form = BlueprintForm(data={**spec, "areas": spec["areas"], "note": ""})
+    return form
+
+
+@bp.route("/item-bank/blueprints/<code>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def blueprint_page(code: str) -> Response | tuple[str, int]:
+    blueprint = blueprints.require_blueprint(get_session(), code[:60])
+    current = blueprint.current.spec
+    can_edit = current_user.has_role("exam_admin")
+    if request.method == "GET":
+        return render_template(
+            "item_bank/blueprint.html",
+            blueprint=blueprint,
+            form=_blueprint_form(current),
+            can_edit=can_edit,
+        ), 200
+    if not can_edit:
+        abort(403)
+    form = BlueprintForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "item_bank/blueprint.html", blueprint=blueprint, form=form, can_edit=True
+        ), 422
+    data = {key: value for key, value in form.data.items() if key not in ("csrf_token", "note")}
+    data["areas"] = [
+        {
+            "code": area["code"],
+            "title": area["title"],
+            "items": area["items"],
+            "min_percent": float(area["min_percent"]),
+        }
+        for area in data["areas"]
+    ]
+    for key in ("pass_overall_percent", "exposure_cap_percent"):
+        data[key] = float(data[key])
+    spec = {**current, **data}
+    try:
+        version = blueprints.save_blueprint(
+            get_session(),
+            blueprint.code,
+            blueprints.parse_spec(spec),
+            actor_id=current_user.id,
+            note=form.note.data or "",
+        )
+    except Problem as problem:
+        attach_problem(form, problem)
+        return render_template(
+            "item_bank/blueprint.html", blueprint=blueprint, form=form, can_edit=True
+        ), problem.status
+    flash(f"Blueprint {blueprint.code} is now at version {version.number}.", "success")
+    return redirect(url_for("item_bank.blueprint_page", code=blueprint.code))
