@@ -160,11 +160,10 @@ def load_framework(
             node = FrameworkNode(framework_id=framework.id, code=row.code, kind=row.kind)
             session.add(node)
             summary.added.append(row.code)
-        elif (node.title, node.text, node.description, node.position, node.retired) != (
+        elif (node.title, node.text, node.description, node.retired) != (
             row.title,
             row.text,
             row.description,
-            row.position,
             False,
         ):
             summary.changed.append(row.code)
@@ -206,6 +205,10 @@ def _refuse_reuse(existing: dict[str, FrameworkNode], flat: list[FlatNode]) -> N
         node = existing.get(row.code)
         if node is None:
             continue
+        if node.retired and (node.title, node.text) != (row.title, row.text):
+            errors.append(
+                FieldError(row.code, "This code was retired; a new competency needs a new code.")
+            )
         if node.kind != row.kind:
             errors.append(
                 FieldError(row.code, f"Was a {node.kind}; a code is never reused as a {row.kind}.")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -174,6 +174,8 @@ def qti_item_to_record(xml: bytes, default_competency: str | None, level: str) -
         root = ElementTree.fromstring(xml)
     except ElementTree.ParseError as exc:
         return {"_error": f"Not well-formed XML: {exc}"}
+    except DefusedXmlException:
+        return {"_error": "The XML declares entities or a DTD; remove them and import again."}
     if _local(root.tag) != "assessmentItem":
         return {"_error": "Not a QTI assessmentItem."}
     elements = list(root.iter())
@@ -463,7 +465,7 @@ def _bulk_enemies(session: Session, records: list[ItemRecord], ids: dict[str, in
     pairs = {tuple(sorted((ids[r.ref], ids[enemy]))) for r in records for enemy in r.enemies}
     if not pairs:
         return
-    already = set(session.execute(select(ItemEnemy.item_id, ItemEnemy.enemy_id)))
+    already = {tuple(row) for row in session.execute(select(ItemEnemy.item_id, ItemEnemy.enemy_id))}
     rows = [{"item_id": low, "enemy_id": high} for low, high in sorted(pairs - already)]
     for chunk in _chunks(rows):
         session.execute(insert(ItemEnemy), chunk)
@@ -533,7 +535,9 @@ def export_records(
     """Each item's newest version as an exchange record, ordered by ref."""
     filters = services.ItemFilters(framework_id=framework.id, status=status)
     versions = list(session.scalars(services.head_versions_query(filters)))
-    refs = dict(session.execute(select(Item.id, Item.ref).where(Item.framework_id == framework.id)))
+    refs = dict(
+        session.execute(select(Item.id, Item.ref).where(Item.framework_id == framework.id)).all()
+    )
     enemies: dict[int, set[str]] = {}
     for low, high in session.execute(select(ItemEnemy.item_id, ItemEnemy.enemy_id)):
         if low in refs and high in refs:

@@ -1,0 +1,110 @@
+"""Item bank fixtures: the First Level framework and blueprint, item records, staff users."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from accounts.models import User
+from core.db import get_db
+from item_bank import blueprints, frameworks, transfer
+from item_bank.cli import SAMPLE_DIR
+from tests.conftest import api_token, bearer
+
+
+@pytest.fixture
+def first_level(app: Flask) -> None:
+    """The First Level framework and blueprint, as `make run` loads them."""
+    with app.app_context(), get_db(app).write_sessions() as session:
+        frameworks.load_framework_file(session, frameworks.FRAMEWORKS_DIR / "csa-first-level.json")
+        blueprints.load_blueprint_file(session, blueprints.BLUEPRINTS_DIR / "first-level.json")
+
+
+def sample_records() -> list[dict[str, Any]]:
+    return [r for path in sorted(SAMPLE_DIR.glob("*.json")) for r in json.loads(path.read_text())]
+
+
+@pytest.fixture
+def sample_bank(app: Flask, first_level: None) -> list[dict[str, Any]]:
+    records = sample_records()
+    with app.app_context(), get_db(app).write_sessions() as session:
+        framework = frameworks.get_framework(session)
+        transfer.import_items(
+            session,
+            framework,
+            copy.deepcopy(records),
+            status="approved",
+            actor_id=None,
+            actor_label="test",
+        )
+    return records
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def record(**overrides: Any) -> dict[str, Any]:
+    """A valid single-choice item record; override any field."""
+    base = {
+        "ref": f"T-{next(_counter)}",
+        "type": "single_choice",
+        "stem": "A customer licenses 12 modules and uses 4. What is this called?",
+        "options": ["Value gap", "Consumption gap", "Logo churn", "Down-sell"],
+        "keys": ["B"],
+        "choose": None,
+        "rationale": "The consumption gap is what the product can do minus what is used.",
+        "references": ["CSA CSM Competency Standard: First Level, Terminology"],
+        "competencies": ["CU.KN.TERM.01"],
+        "cognitive_level": "application",
+        "enemies": [],
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def staff(app: Flask, make_user: Callable[..., User], first_level: None) -> dict[str, Any]:
+    """A writer, two reviewers, an exam admin and a candidate, each with an API token."""
+    client = app.test_client()
+    people = {
+        "writer": make_user("item_writer", given_name="Wanda", family_name="Writer"),
+        "writer2": make_user("item_writer", given_name="Walt", family_name="Wright"),
+        "reviewer": make_user("item_reviewer", given_name="Rita", family_name="Reviewer"),
+        "writer_reviewer": make_user(
+            "item_writer", "item_reviewer", given_name="Wes", family_name="Both"
+        ),
+        "admin": make_user("exam_admin", given_name="Ezra", family_name="Admin"),
+        "candidate": make_user("candidate", given_name="Cara", family_name="Candidate"),
+    }
+    return {
+        name: {"user": user, "headers": bearer(api_token(client, user.email))}
+        for name, user in people.items()
+    }
+
+
+def create(client: FlaskClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/items", json=record(**overrides), headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def act(
+    client: FlaskClient, headers: dict[str, str], item_id: int, action: str, comment: str = ""
+) -> Any:
+    return client.post(
+        f"/api/v1/items/{item_id}/transitions",
+        json={"action": action, "comment": comment},
+        headers=headers,
+    )
+
+
+def write_json(path: Path, records: list[Any]) -> Path:
+    path.write_text(json.dumps(records, ensure_ascii=False))
+    return path
