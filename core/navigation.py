@@ -23,7 +23,10 @@ def register_link(app: Flask, link: NavLink) -> None:
 
 def visible_links() -> list[NavLink]:
     links: list[NavLink] = current_app.extensions.get("csm_navigation", [])
-    return [link for link in links if _visible(link)]
+    # Public pages first, then role pages, then the user's own account.
+    rank = {True: 0, False: 1}
+    visible = [link for link in links if _visible(link)]
+    return sorted(visible, key=lambda link: 2 if link.roles == ("*",) else rank[not link.roles])
 
 
 def _visible(link: NavLink) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import get_db
 from item_bank.models import Item, ItemVersion
-from tests.item_bank.conftest import act, create, record
+from tests.item_bank.fixtures import act, create, record
 
 
 def _count(app: Flask, model: Any = Item) -> int:
@@ -191,7 +191,7 @@ def test_one_approved_version_per_item_is_enforced_by_the_database(app: Flask, s
     with get_db(app).write_sessions() as session:
         draft = session.scalars(select(ItemVersion).where(ItemVersion.number == 2)).one()
         draft.status = "approved"
-        with pytest.raises(Exception, match="(?i)unique"):
+        with pytest.raises(Exception, match=r"(?i)unique"):
             session.commit()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from core.db import get_db
 from item_bank import frameworks, transfer
 from item_bank.models import Item, ItemEnemy
-from tests.item_bank.conftest import record, sample_records, write_json
+from tests.item_bank.fixtures import record, sample_records, write_json
 
 
 def _count(app: Flask) -> int:
@@ -266,5 +265,5 @@ def test_unreadable_files_are_clear_errors() -> None:
         transfer.parse_json_records(b"{oops")
     with pytest.raises(Exception, match="lacks the columns"):
         transfer.parse_csv_records(b"a,b\n1,2\n")
-    with pytest.raises(Exception, match="Import .json"):
+    with pytest.raises(Exception, match=r"Import \.json"):
         transfer.parse_upload("items.docx", b"")
