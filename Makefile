@@ -62,6 +62,7 @@ test: lint test-sqlite test-postgres
 
 bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/item_import.py
 
 # make migration m="what changed"
 migration: $(VENV)/.installed
