@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
+import exam.models  # noqa: F401
 import item_bank.models  # noqa: F401
 from accounts import room as accounts_room
 from core.app import build_base_app

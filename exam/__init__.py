@@ -1,0 +1,1 @@
+"""Sittings, registration, admission, form assembly, timed delivery, proctoring."""

@@ -1,0 +1,221 @@
+"""Sittings and registrations, accommodations, attempts with their drawn forms and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime
+
+SITTING_MODES = ("online", "test_centre")
+REGISTRATION_STATES = (
+    "registered",
+    "checked_in",
+    "admitted",
+    "turned_away",
+    "cancelled",
+    "started",
+)
+ATTEMPT_STATES = ("in_progress", "paused", "submitted", "expired", "terminated")
+FINISHED_STATES = ("submitted", "expired", "terminated")
+
+
+class Sitting(Base):
+    """A scheduled exam session on one blueprint, with a start window and proctors."""
+
+    __tablename__ = "sitting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blueprint_id: Mapped[int] = mapped_column(ForeignKey("blueprint.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(20))
+    location: Mapped[str] = mapped_column(String(300), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped on every edit: two staff editing at once get a 409, not a silent overwrite.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    proctor_links: Mapped[list[SittingProctor]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def proctor_ids(self) -> set[int]:
+        return {link.user_id for link in self.proctor_links}
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class SittingProctor(Base):
+    __tablename__ = "sitting_proctor"
+
+    sitting_id: Mapped[int] = mapped_column(
+        ForeignKey("sitting.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id"), primary_key=True, index=True
+    )
+
+
+class Registration(Base):
+    """A candidate's place in a sitting, from registration to admission by a proctor."""
+
+    __tablename__ = "registration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    identity_check: Mapped[str] = mapped_column(Text, default="")
+    turned_away_reason: Mapped[str] = mapped_column(String(40), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sitting: Mapped[Sitting] = relationship(lazy="joined")
+    accommodation: Mapped[Accommodation | None] = relationship(
+        back_populates="registration", uselist=False, lazy="selectin"
+    )
+
+    __table_args__ = (UniqueConstraint("sitting_id", "candidate_id"),)
+
+
+class Accommodation(Base):
+    """Extra time requested by the candidate for one registration, decided by staff."""
+
+    __tablename__ = "accommodation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
+    time_factor: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # requested, approved, denied
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    registration: Mapped[Registration] = relationship(back_populates="accommodation")
+
+
+class Attempt(Base):
+    """One candidate's exam: the form drawn, the clock, the outcome of delivery.
+
+    ``deadline_at`` is kept up to date by every start, pause, resume and extension,
+    so a save can check it in the same statement that writes the answer.
+    """
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    blueprint_version_id: Mapped[int] = mapped_column(
+        ForeignKey("blueprint_version.id"), index=True
+    )
+    seed: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    time_limit_seconds: Mapped[int] = mapped_column(Integer)
+    time_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    extension_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_digest: Mapped[str] = mapped_column(String(64), default="")
+    # Bumped by every change of status or clock: the candidate's page polls it.
+    state_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    items: Mapped[list[AttemptItem]] = relationship(
+        order_by="AttemptItem.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATES
+
+    def compute_deadline(self) -> datetime:
+        allowed = self.time_limit_seconds * self.time_factor + self.extension_seconds
+        return self.started_at + timedelta(seconds=round(allowed) + self.paused_seconds)
+
+
+class AttemptItem(Base):
+    """One question of a drawn form: the exact item version and the option order shown."""
+
+    __tablename__ = "attempt_item"
+
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempt.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), index=True)
+    # Letters of the authored options in the order shown, e.g. ["C", "A", "D", "B"].
+    option_order: Mapped[list[str]] = mapped_column(JSON)
+    # Opaque ids sent to the browser, one per shown option, different in every attempt.
+    option_ids: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Response(Base):
+    """The candidate's current answer to one question (one row, overwritten by each save)."""
+
+    __tablename__ = "response"
+
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempt.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    selected: Mapped[list[str]] = mapped_column(JSON)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AttemptEvent(Base):
+    """What happened during an attempt: proctor actions and what the delivery page reports."""
+
+    __tablename__ = "attempt_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ItemExposure(Base):
+    """How many forms have used an item (any version), for the exposure cap."""
+
+    __tablename__ = "item_exposure"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    forms: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Index("ix_attempt_candidate_started", Attempt.candidate_id, Attempt.started_at)
