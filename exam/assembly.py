@@ -153,7 +153,9 @@ def _draw_area(
     targets = _targets(area.items, available, rng)
     drawn: list[tuple[PoolItem, str]] = []
     short = 0
-    for sub, target in zip(area.subareas, targets, strict=True):
+    # Scarce sub-areas choose first, before enemies of other picks can shut them out.
+    plan = sorted(zip(area.subareas, targets, strict=True), key=lambda pair: len(by_sub[pair[0]]))
+    for sub, target in plan:
         ranked = _ranked(by_sub[sub], keys, target * 4 + len(picker.banned) + 8)
         picked = picker.take(ranked, target)
         if len(picked) < target:
@@ -171,6 +173,11 @@ def _draw_area(
     if short:
         raise AssemblyError(
             area, f"enemy rules leave {area.items - short} usable items of the {area.items} needed."
+        )
+    missing = set(area.subareas) - {sub for _, sub in drawn}
+    if missing and area.items >= len(area.subareas):
+        raise AssemblyError(
+            area, f"enemy rules leave no usable item in {', '.join(sorted(missing))}."
         )
     return drawn
 
