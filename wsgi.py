@@ -14,6 +14,7 @@ import exam.models  # noqa: F401
 import item_bank.models  # noqa: F401
 from accounts import room as accounts_room
 from core.app import build_base_app
+from exam import room as exam_room
 from item_bank import room as item_bank_room
 
 
@@ -21,4 +22,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = build_base_app(config)
     accounts_room.register(app)
     item_bank_room.register(app)
+    exam_room.register(app)
     return app

@@ -148,6 +148,8 @@ class Attempt(Base):
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_digest: Mapped[str] = mapped_column(String(64), default="")
+    # Set by grading: "pass", "fail" or "void" (terminated); retakes and caps read it.
+    result: Mapped[str | None] = mapped_column(String(10))
     # Bumped by every change of status or clock: the candidate's page polls it.
     state_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -176,13 +178,15 @@ class AttemptItem(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), index=True)
     # Letters of the authored options in the order shown, e.g. ["C", "A", "D", "B"].
+    # The browser sees opaque ids derived from these (exam.delivery.option_id).
     option_order: Mapped[list[str]] = mapped_column(JSON)
-    # Opaque ids sent to the browser, one per shown option, different in every attempt.
-    option_ids: Mapped[list[str]] = mapped_column(JSON)
 
 
 class Response(Base):
-    """The candidate's current answer to one question (one row, overwritten by each save)."""
+    """The candidate's current answer to one question (one row, overwritten by each save).
+
+    ``selected`` holds the authored option letters, never the browser's opaque ids.
+    """
 
     __tablename__ = "response"
 

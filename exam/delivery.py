@@ -1,0 +1,541 @@
+"""Timed delivery: starting an attempt, what the candidate sees, saving, submitting, expiry.
+
+The browser never sees a key, an item id or a review status. Options carry opaque ids
+derived per attempt from the secret key, so a save is checked without reading the
+database, and the write itself checks owner, state and deadline in one statement.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Boolean, String, bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.db import UTCDateTime
+from core.errors import FieldError, Problem
+from exam.assembly import LETTERS, AreaRule, Form, PoolItem, assemble
+from exam.models import Attempt, AttemptEvent, AttemptItem, ItemExposure, Registration, Response
+from exam.sittings import Actor, approved_time_factor
+from item_bank.models import BlueprintVersion, FrameworkNode, Item, ItemEnemy, ItemVersion
+
+OPEN_STATES = ("in_progress", "paused")
+CLIENT_EVENTS = (
+    "tab_hidden",
+    "tab_visible",
+    "window_blur",
+    "window_focus",
+    "fullscreen_exit",
+    "copy",
+    "paste",
+)
+
+
+def _not_found() -> Problem:
+    return Problem(404, "No such attempt", "There is no such attempt.")
+
+
+# ---- opaque option ids ----------------------------------------------
+
+
+def _option_key(secret_key: str) -> bytes:
+    return hashlib.sha256(b"option-id:" + secret_key.encode()).digest()
+
+
+def option_id(secret_key: str, attempt_id: int, position: int, letter: str) -> str:
+    """The id the browser sees for one option: opaque, and different in every attempt."""
+    mac = hmac.new(
+        _option_key(secret_key), f"{attempt_id}:{position}:{letter}".encode(), hashlib.sha256
+    )
+    return base64.b32encode(mac.digest()[:10]).decode().lower()
+
+
+def letters_for(secret_key: str, attempt_id: int, position: int, ids: list[str]) -> list[str]:
+    """The authored letters behind the browser's ids; an unknown id is a 422."""
+    known = {option_id(secret_key, attempt_id, position, letter): letter for letter in LETTERS}
+    unknown = [value for value in ids if value not in known]
+    if unknown:
+        raise Problem(
+            422,
+            "Unknown option",
+            "An option id does not belong to this question.",
+            errors=[FieldError("selected", "Unknown option id.")],
+        )
+    return sorted({known[value] for value in ids})
+
+
+# ---- starting ----------------------------------------------
+
+
+def area_rules(session: Session, spec: dict[str, Any], framework_id: int) -> list[AreaRule]:
+    nodes = session.scalars(
+        select(FrameworkNode)
+        .where(FrameworkNode.framework_id == framework_id, FrameworkNode.retired.is_(False))
+        .order_by(FrameworkNode.position)
+    ).all()
+    by_code = {node.code: node for node in nodes}
+    rules = []
+    for area in spec["areas"]:
+        node = by_code[area["code"]]
+        children = [n for n in nodes if n.parent_id == node.id]
+        rules.append(
+            AreaRule(
+                area["code"],
+                area["title"],
+                area["items"],
+                tuple(c.code for c in children),
+                tuple(c.label for c in children),
+            )
+        )
+    return rules
+
+
+def load_pool(
+    session: Session, framework_id: int, candidate_id: int
+) -> tuple[list[PoolItem], dict[int, set[int]], dict[int, int]]:
+    """Approved items with their exposure and when this candidate last saw them."""
+    last_seen = dict(
+        session.execute(
+            select(AttemptItem.item_id, func.max(Attempt.started_at))
+            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+            .where(Attempt.candidate_id == candidate_id)
+            .group_by(AttemptItem.item_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(
+            ItemVersion.item_id,
+            ItemVersion.id,
+            ItemVersion.primary_code,
+            ItemVersion.options,
+            ItemVersion.type,
+            func.coalesce(ItemExposure.forms, 0),
+        )
+        .join(Item, Item.id == ItemVersion.item_id)
+        .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
+        .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
+    ).all()
+    pool = [
+        PoolItem(
+            item_id,
+            version_id,
+            code,
+            len(options),
+            kind,
+            exposure,
+            clock.as_utc(last_seen[item_id]) if item_id in last_seen else None,
+        )
+        for item_id, version_id, code, options, kind, exposure in rows
+    ]
+    enemies: dict[int, set[int]] = {}
+    for low, high in session.execute(select(ItemEnemy.item_id, ItemEnemy.enemy_id)).all():
+        enemies.setdefault(low, set()).add(high)
+        enemies.setdefault(high, set()).add(low)
+    versions = {item.item_id: item.version_id for item in pool}
+    return pool, enemies, versions
+
+
+def _forms_so_far(session: Session, blueprint_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(Attempt)
+        .join(BlueprintVersion, BlueprintVersion.id == Attempt.blueprint_version_id)
+        .where(BlueprintVersion.blueprint_id == blueprint_id)
+    )
+    return session.scalar(query) or 0
+
+
+def attempt_for_registration(session: Session, registration_id: int) -> Attempt | None:
+    return session.scalars(
+        select(Attempt).where(Attempt.registration_id == registration_id)
+    ).one_or_none()
+
+
+def start_attempt(session: Session, candidate: Actor, registration: Registration) -> Attempt:
+    """Draw a form and start the clock; starting again returns the same attempt."""
+    if registration.candidate_id != candidate.id:
+        raise Problem(404, "No such registration", "")
+    existing = attempt_for_registration(session, registration.id)
+    if existing is not None:
+        return existing
+    sitting, now = registration.sitting, clock.now()
+    if registration.status != "admitted":
+        raise Problem(409, "Not admitted yet", "Wait until the proctor admits you, then start.")
+    if sitting.cancelled or not (sitting.opens_at <= now < sitting.closes_at):
+        raise Problem(
+            409,
+            "Outside the window",
+            f"This sitting can be started between "
+            f"{sitting.opens_at:%H:%M} and {sitting.closes_at:%H:%M} UTC.",
+        )
+    version = session.scalars(
+        select(BlueprintVersion)
+        .where(BlueprintVersion.blueprint_id == sitting.blueprint_id)
+        .order_by(BlueprintVersion.number.desc())
+        .limit(1)
+    ).one()
+    spec = version.spec
+    framework_id = version.blueprint.framework_id
+    pool, enemies, _ = load_pool(session, framework_id, candidate.id)
+    seed = secrets.randbits(62)
+    form = assemble(
+        area_rules(session, spec, framework_id),
+        pool,
+        seed=seed,
+        enemies=enemies,
+        forms_so_far=_forms_so_far(session, sitting.blueprint_id),
+        exposure_cap_percent=spec.get("exposure_cap_percent", 100),
+    )
+    attempt = Attempt(
+        registration_id=registration.id,
+        candidate_id=candidate.id,
+        sitting_id=sitting.id,
+        blueprint_version_id=version.id,
+        seed=seed,
+        status="in_progress",
+        started_at=now,
+        time_limit_seconds=spec["time_limit_minutes"] * 60,
+        time_factor=approved_time_factor(registration),
+        extension_seconds=0,
+        paused_seconds=0,
+        state_version=1,
+    )
+    attempt.deadline_at = attempt.compute_deadline()
+    attempt.items = _attempt_items(form)
+    registration.status = "started"
+    session.add(attempt)
+    try:
+        session.flush()
+    except IntegrityError:  # the same candidate pressed start twice at once
+        session.rollback()
+        existing = attempt_for_registration(session, registration.id)
+        if existing is None:
+            raise
+        return existing
+    _count_exposure(session, form, now)
+    audit.record(
+        session,
+        actor_id=candidate.id,
+        action="attempt.started",
+        object_type="attempt",
+        object_id=attempt.id,
+        after={"blueprint_version": version.number, "items": len(form.items)},
+    )
+    session.commit()
+    return attempt
+
+
+def _attempt_items(form: Form) -> list[AttemptItem]:
+    return [
+        AttemptItem(
+            position=position,
+            item_id=drawn.item.item_id,
+            item_version_id=drawn.item.version_id,
+            option_order=list(drawn.option_order),
+        )
+        for position, drawn in enumerate(form.items, start=1)
+    ]
+
+
+def _count_exposure(session: Session, form: Form, now: datetime) -> None:
+    ids = form.item_ids
+    known = set(session.scalars(select(ItemExposure.item_id).where(ItemExposure.item_id.in_(ids))))
+    session.execute(
+        update(ItemExposure)
+        .where(ItemExposure.item_id.in_(known))
+        .values(forms=ItemExposure.forms + 1, last_used_at=now)
+    )
+    session.add_all(
+        ItemExposure(item_id=i, forms=1, last_used_at=now) for i in ids if i not in known
+    )
+
+
+# ---- the clock ----------------------------------------------
+
+
+def seconds_left(attempt: Attempt) -> int:
+    if attempt.finished:
+        return 0
+    now = attempt.paused_at if attempt.status == "paused" and attempt.paused_at else clock.now()
+    return max(0, int((attempt.deadline_at - now).total_seconds()))
+
+
+def finalise_if_due(session: Session, attempt: Attempt) -> Attempt:
+    """An attempt whose deadline has passed is finished as expired, at its deadline."""
+    if attempt.status == "in_progress" and clock.now() >= attempt.deadline_at:
+        finish_attempt(session, attempt, "expired", attempt.deadline_at)
+        session.commit()
+    return attempt
+
+
+def _responses(session: Session, attempt_id: int) -> list[Response]:
+    return list(
+        session.scalars(
+            select(Response).where(Response.attempt_id == attempt_id).order_by(Response.position)
+        )
+    )
+
+
+def receipt_digest(responses: list[Response]) -> str:
+    canonical = json.dumps(
+        [[r.position, sorted(r.selected), r.flagged] for r in responses], separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def finish_attempt(session: Session, attempt: Attempt, status: str, at: datetime) -> bool:
+    """Finish once: the conditional update lets exactly one racing request win."""
+    digest = receipt_digest(_responses(session, attempt.id))
+    result = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status.in_(OPEN_STATES))
+        .values(
+            status=status,
+            finished_at=at,
+            receipt_digest=digest,
+            state_version=Attempt.state_version + 1,
+            result="void" if status == "terminated" else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(attempt)
+    return result.rowcount == 1
+
+
+def expire_due(session: Session) -> int:
+    """Finish every attempt whose deadline passed (``flask attempts expire``)."""
+    due = session.scalars(
+        select(Attempt).where(Attempt.status == "in_progress", Attempt.deadline_at <= clock.now())
+    ).all()
+    finished = sum(
+        finish_attempt(session, attempt, "expired", attempt.deadline_at) for attempt in due
+    )
+    session.commit()
+    return finished
+
+
+# ---- what the candidate sees ----------------------------------------------
+
+
+def get_own_attempt(session: Session, candidate_id: int, attempt_id: int) -> Attempt:
+    """The candidate's own attempt; anyone else's is a 404, not a 403."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.candidate_id != candidate_id:
+        raise _not_found()
+    return finalise_if_due(session, attempt)
+
+
+@dataclass(frozen=True)
+class ShownOption:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    position: int
+    type: str
+    stem: str
+    choose: int | None
+    options: list[ShownOption]
+    selected: list[str]
+    flagged: bool
+
+
+def questions(session: Session, attempt: Attempt, secret_key: str) -> list[ShownQuestion]:
+    """The form in the candidate's order, with opaque option ids and saved answers."""
+    rows = session.execute(
+        select(AttemptItem, ItemVersion)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id == attempt.id)
+        .order_by(AttemptItem.position)
+    ).all()
+    saved = {r.position: r for r in _responses(session, attempt.id)}
+    shown = []
+    for slot, version in rows:
+        response = saved.get(slot.position)
+        ids = {
+            letter: option_id(secret_key, attempt.id, slot.position, letter)
+            for letter in slot.option_order
+        }
+        shown.append(
+            ShownQuestion(
+                position=slot.position,
+                type=version.type,
+                stem=version.stem,
+                choose=version.choose,
+                options=[
+                    ShownOption(ids[letter], version.options[LETTERS.index(letter)])
+                    for letter in slot.option_order
+                ],
+                selected=[
+                    ids[letter]
+                    for letter in (response.selected if response else [])
+                    if letter in ids
+                ],
+                flagged=bool(response and response.flagged),
+            )
+        )
+    return shown
+
+
+def state(attempt: Attempt) -> dict[str, Any]:
+    """The part of an attempt the page polls: cheap, and without any content."""
+    return {
+        "id": attempt.id,
+        "status": attempt.status,
+        "deadline": attempt.deadline_at.isoformat(),
+        "seconds_left": seconds_left(attempt),
+        "state_version": attempt.state_version,
+        "receipt": {
+            "finished_at": attempt.finished_at.isoformat(),
+            "digest": attempt.receipt_digest,
+        }
+        if attempt.finished and attempt.finished_at
+        else None,
+    }
+
+
+# ---- saving and submitting ----------------------------------------------
+
+SAVE_SQL = """
+    INSERT INTO response (attempt_id, position, selected, flagged, saved_at)
+    SELECT a.id, ai.position, {selected}, :flagged, :now
+    FROM attempt a JOIN attempt_item ai ON ai.attempt_id = a.id AND ai.position = :position
+    WHERE a.id = :attempt_id AND a.candidate_id = :candidate_id
+      AND a.status = 'in_progress' AND a.deadline_at > :now
+    ON CONFLICT (attempt_id, position)
+    DO UPDATE SET selected = excluded.selected, flagged = excluded.flagged,
+                  saved_at = excluded.saved_at
+"""
+
+
+@cache
+def _save_statement(dialect: str) -> Any:
+    selected = "CAST(:selected AS JSON)" if dialect == "postgresql" else ":selected"
+    return text(SAVE_SQL.format(selected=selected)).bindparams(
+        bindparam("selected", type_=String),
+        bindparam("flagged", type_=Boolean),
+        bindparam("now", type_=UTCDateTime),
+    )
+
+
+def save_response(
+    session: Session,
+    secret_key: str,
+    candidate_id: int,
+    attempt_id: int,
+    position: int,
+    selected_ids: list[str],
+    flagged: bool,
+) -> datetime:
+    """Save one answer in one statement that also checks owner, state and deadline.
+
+    Saving the same answer twice is harmless, and two racing saves leave one row.
+    """
+    letters = letters_for(secret_key, attempt_id, position, selected_ids)
+    now = clock.now()
+    statement = _save_statement(session.get_bind().dialect.name)
+    result = session.execute(
+        statement,
+        {
+            "selected": json.dumps(letters),
+            "flagged": flagged,
+            "now": now,
+            "position": position,
+            "attempt_id": attempt_id,
+            "candidate_id": candidate_id,
+        },
+    )
+    session.commit()
+    if result.rowcount == 1:
+        return now
+    raise _why_not_saved(session, candidate_id, attempt_id, position)
+
+
+def _why_not_saved(session: Session, candidate_id: int, attempt_id: int, position: int) -> Problem:
+    attempt = get_own_attempt(session, candidate_id, attempt_id)
+    if attempt.status == "paused":
+        return Problem(
+            409,
+            "Paused",
+            "The proctor has paused your exam; your answer was not saved. "
+            "It will be saved when the exam resumes.",
+            slug="attempt-paused",
+        )
+    if attempt.finished:
+        return Problem(
+            409,
+            "The exam has ended",
+            f"This exam was {attempt.status} at "
+            f"{attempt.finished_at:%H:%M:%S} UTC; answers can no longer change.",
+            slug="attempt-finished",
+        )
+    return Problem(
+        422,
+        "No such question",
+        f"There is no question {position} on this form.",
+        errors=[FieldError("position", "Not on this form.")],
+    )
+
+
+def submit(session: Session, candidate_id: int, attempt_id: int) -> Attempt:
+    """Hand in the attempt; submitting again, or from a second tab, changes nothing."""
+    attempt = get_own_attempt(session, candidate_id, attempt_id)
+    if attempt.status == "paused":
+        raise Problem(409, "Paused", "The proctor has paused your exam; submit when it resumes.")
+    if not attempt.finished and finish_attempt(session, attempt, "submitted", clock.now()):
+        audit.record(
+            session,
+            actor_id=candidate_id,
+            action="attempt.submitted",
+            object_type="attempt",
+            object_id=attempt.id,
+            after={"digest": attempt.receipt_digest},
+        )
+    session.commit()
+    return attempt
+
+
+def record_client_event(
+    session: Session, candidate_id: int, attempt_id: int, kind: str, detail: str
+) -> None:
+    attempt = get_own_attempt(session, candidate_id, attempt_id)
+    if kind not in CLIENT_EVENTS:
+        raise Problem(
+            422,
+            "Unknown event",
+            f"Event kinds: {', '.join(CLIENT_EVENTS)}.",
+            errors=[FieldError("kind", "Unknown event.")],
+        )
+    if attempt.finished:
+        return
+    session.add(
+        AttemptEvent(
+            attempt_id=attempt.id,
+            kind=kind,
+            detail={"detail": detail[:500]} if detail else {},
+            occurred_at=clock.now(),
+        )
+    )
+    session.commit()
+
+
+def answered_count(session: Session, attempt_id: int) -> int:
+    return sum(
+        1
+        for selected in session.scalars(
+            select(Response.selected).where(Response.attempt_id == attempt_id)
+        )
+        if selected
+    )
