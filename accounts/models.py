@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime
@@ -15,6 +15,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
+    # The email case-folded in Python: unique, and what sign-in compares (SQL lower()
+    # folds only ASCII on SQLite).
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -27,8 +30,6 @@ class User(Base):
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
-
-    __table_args__ = (Index("uq_user_account_email_lower", func.lower(email), unique=True),)
 
     # -- what Flask-Login and the role decorator ask of a user --------------------
 

@@ -92,7 +92,7 @@ class ThrottlePolicy:
 
 
 def email_key(email: str) -> str:
-    return email.strip().lower()
+    return unicodedata.normalize("NFC", email.strip()).casefold()
 
 
 def normalise_email(email: str, field: str = "email") -> str:
@@ -138,7 +138,7 @@ def check_password(password: str, personal: list[str], field: str = "password") 
 
 
 def find_by_email(session: Session, email: str) -> User | None:
-    query = select(User).where(func.lower(User.email) == email_key(email))
+    query = select(User).where(User.email_key == email_key(email))
     return session.scalars(query).one_or_none()
 
 
@@ -178,6 +178,7 @@ def create_user(
         raise _duplicate_email()
     user = User(
         email=email,
+        email_key=email_key(email),
         given_name=given_name,
         family_name=family_name,
         password_hash=hash_password(password),
@@ -289,6 +290,9 @@ def authenticate(
     """
     check_throttle(session, email, address, policy)
     user = find_by_email(session, email) if len(email) <= EMAIL_MAX else None
+    # End the read before the deliberately slow hash: a write session would otherwise
+    # hold SQLite's write lock while Argon2 runs.
+    session.commit()
     if user is None:
         burn_verification_time(password)
         _record_failure(session, email[:EMAIL_MAX], address, policy)
@@ -353,12 +357,12 @@ def search_users(
 ) -> Page[User]:
     query = select(User)
     if text:
-        pattern = f"%{text.strip().lower()}%"
+        needle = text.strip().lower()
         query = query.where(
             or_(
-                func.lower(User.email).like(pattern),
-                func.lower(User.given_name).like(pattern),
-                func.lower(User.family_name).like(pattern),
+                User.email_key.contains(needle, autoescape=True),
+                func.lower(User.given_name).contains(needle, autoescape=True),
+                func.lower(User.family_name).contains(needle, autoescape=True),
             )
         )
     if role:

@@ -200,13 +200,13 @@ def _admin_user_page(
     )
 
 
-@bp.get("/admin/users/<int:user_id>")
+@bp.get("/admin/users/<id:user_id>")
 @roles_required("admin")
 def admin_user(user_id: int) -> tuple[str, int]:
     return _admin_user_page(_user_or_404(user_id))
 
 
-@bp.post("/admin/users/<int:user_id>/roles")
+@bp.post("/admin/users/<id:user_id>/roles")
 @roles_required("admin")
 def admin_user_roles(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
@@ -222,7 +222,7 @@ def admin_user_roles(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 
-@bp.post("/admin/users/<int:user_id>/active")
+@bp.post("/admin/users/<id:user_id>/active")
 @roles_required("admin")
 def admin_user_active(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)

@@ -50,7 +50,10 @@ def parse_json(model: type[ModelT]) -> ModelT:
             "Unsupported content type",
             f"Send the body as application/json (got {request.mimetype or 'nothing'}).",
         )
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
     if body is None:
         raise Problem(400, "Malformed JSON", "The request body is not valid JSON.")
     if not isinstance(body, dict):

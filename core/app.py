@@ -18,6 +18,8 @@ from core.config import load_config
 from core.demo import register_demo_cli
 from core.errors import register_error_handlers
 from core.extensions import csrf, limiter, login_manager
+from core.security import refuse_nul_bytes
+from core.web import IdConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +45,7 @@ def build_base_app(config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1
         )
 
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -53,6 +56,7 @@ def build_base_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "basic"
 
     security.init_app(app)
+    app.before_request(refuse_nul_bytes)
     navigation.init_app(app)
     register_error_handlers(app)
     api.init_app(app)

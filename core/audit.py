@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
@@ -71,6 +71,29 @@ def record(
     )
     session.add(event_row)
     return event_row
+
+
+def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Many audit rows at once (bulk imports): each dict takes :func:`record`'s arguments."""
+    if not rows:
+        return
+    now = clock.now()
+    values = [
+        {
+            "occurred_at": now,
+            "actor_id": row.get("actor_id"),
+            "actor_label": row.get("actor_label") or "system",
+            "action": row["action"],
+            "object_type": row["object_type"],
+            "object_id": str(row["object_id"]),
+            "before": row.get("before"),
+            "after": row.get("after"),
+            "remote_address": request.remote_addr if has_request_context() else None,
+        }
+        for row in rows
+    ]
+    for start in range(0, len(values), 2000):
+        session.execute(insert(AuditEvent), values[start : start + 2000])
 
 
 def events_for(session: Session, object_type: str, object_id: str | int) -> list[AuditEvent]:

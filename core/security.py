@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from core.errors import Problem
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -34,6 +36,23 @@ def _add_headers(response: Response) -> Response:
         # Pages show personal data and exam state: never keep them in a shared cache.
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def refuse_nul_bytes() -> None:
+    """NUL characters have no place in text and PostgreSQL refuses them: a 400, not a 500."""
+    encoded = [request.query_string.lower(), request.path.encode()]
+    raw: list[bytes] = []
+    if request.mimetype == "multipart/form-data":
+        raw += [value.encode() for value in request.form.values()]
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        encoded.append(request.get_data(cache=True).lower())
+    else:
+        raw.append(request.get_data(cache=True).lower())
+    found = any(b"%00" in part or b"\x00" in part for part in encoded) or any(
+        b"\x00" in part or b"\\u0000" in part for part in raw
+    )
+    if found:
+        raise Problem(400, "NUL character", "The request contains a NUL character; remove it.")
 
 
 def init_app(app: Flask) -> None:

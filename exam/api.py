@@ -139,7 +139,7 @@ def list_sittings() -> Any:
     return jsonify({"sittings": [sitting_json(s) for s in rows]})
 
 
-@api.post("/sittings/<int:sitting_id>/registrations")
+@api.post("/sittings/<id:sitting_id>/registrations")
 @roles_required("candidate")
 def register(sitting_id: int) -> Any:
     session = get_session()
@@ -156,14 +156,14 @@ def _own_registration(sitting_id: int) -> Registration:
     raise Problem(404, "Not registered", "You are not registered for this sitting.")
 
 
-@api.post("/sittings/<int:sitting_id>/checkin")
+@api.post("/sittings/<id:sitting_id>/checkin")
 @roles_required("candidate")
 def check_in(sitting_id: int) -> Any:
     registration = sittings.check_in(get_session(), current_user, _own_registration(sitting_id))  # type: ignore[arg-type]
     return jsonify(registration_json(registration))
 
 
-@api.post("/sittings/<int:sitting_id>/admissions")
+@api.post("/sittings/<id:sitting_id>/admissions")
 @roles_required("proctor", "exam_admin")
 def admit(sitting_id: int) -> Any:
     session = get_session()
@@ -192,7 +192,7 @@ def start() -> Any:
     return jsonify(attempt_json(attempt)), 201
 
 
-@api.get("/attempts/<int:attempt_id>")
+@api.get("/attempts/<id:attempt_id>")
 @roles_required("candidate")
 def get_attempt(attempt_id: int) -> Any:
     return jsonify(
@@ -200,7 +200,7 @@ def get_attempt(attempt_id: int) -> Any:
     )
 
 
-@api.get("/attempts/<int:attempt_id>/state")
+@api.get("/attempts/<id:attempt_id>/state")
 @roles_required("candidate")
 def attempt_state(attempt_id: int) -> Any:
     return jsonify(
@@ -208,7 +208,7 @@ def attempt_state(attempt_id: int) -> Any:
     )
 
 
-@api.put("/attempts/<int:attempt_id>/responses/<int:position>")
+@api.put("/attempts/<id:attempt_id>/responses/<id:position>")
 @roles_required("candidate")
 def save_response(attempt_id: int, position: int) -> Any:
     body = parse_json(ResponseRequest)
@@ -224,13 +224,13 @@ def save_response(attempt_id: int, position: int) -> Any:
     return jsonify({"position": position, "saved_at": saved_at.isoformat()})
 
 
-@api.post("/attempts/<int:attempt_id>/submit")
+@api.post("/attempts/<id:attempt_id>/submit")
 @roles_required("candidate")
 def submit(attempt_id: int) -> Any:
     return jsonify(delivery.state(delivery.submit(get_session(), current_user.id, attempt_id)))
 
 
-@api.post("/attempts/<int:attempt_id>/events")
+@api.post("/attempts/<id:attempt_id>/events")
 @roles_required("candidate")
 @limiter.limit("120 per minute")
 def event(attempt_id: int) -> Any:
@@ -239,10 +239,10 @@ def event(attempt_id: int) -> Any:
     return "", 204
 
 
-@api.post("/attempts/<int:attempt_id>/pause", defaults={"action": "pause"})
-@api.post("/attempts/<int:attempt_id>/resume", defaults={"action": "resume"})
-@api.post("/attempts/<int:attempt_id>/extend", defaults={"action": "extend"})
-@api.post("/attempts/<int:attempt_id>/terminate", defaults={"action": "terminate"})
+@api.post("/attempts/<id:attempt_id>/pause", defaults={"action": "pause"})
+@api.post("/attempts/<id:attempt_id>/resume", defaults={"action": "resume"})
+@api.post("/attempts/<id:attempt_id>/extend", defaults={"action": "extend"})
+@api.post("/attempts/<id:attempt_id>/terminate", defaults={"action": "terminate"})
 @roles_required("proctor", "exam_admin")
 def proctor_action(attempt_id: int, action: str) -> Any:
     session = get_session()

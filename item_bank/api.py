@@ -18,7 +18,7 @@ from core.api import (
 )
 from core.auth import roles_required
 from core.db import get_session
-from core.errors import Problem
+from core.errors import FieldError, Problem
 from item_bank import blueprints, frameworks, services, transfer
 from item_bank.models import Item, ItemVersion
 from item_bank.schemas import ItemContent, ItemRecord
@@ -40,7 +40,7 @@ def item_json(item: Item, version: ItemVersion | None = None) -> dict[str, Any]:
         "ref": item.ref,
         "version": version.number,
         "status": version.status,
-        "revision": version.revision,
+        "revision": item.revision,
         **version.content(),
         "enemies": services.enemy_refs(session, item.id),
         "versions": [{"number": v.number, "status": v.status} for v in item.versions],
@@ -98,13 +98,13 @@ def create_item() -> Any:
     return response
 
 
-@api.get("/items/<int:item_id>")
+@api.get("/items/<id:item_id>")
 @roles_required(*STAFF)
 def get_item(item_id: int) -> Any:
     return jsonify(item_json(services.require_item(get_session(), item_id)))
 
 
-@api.put("/items/<int:item_id>")
+@api.put("/items/<id:item_id>")
 @roles_required("item_writer")
 def update_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
@@ -113,13 +113,25 @@ def update_item(item_id: int) -> Any:
     return jsonify(item_json(item, version))
 
 
-@api.post("/items/<int:item_id>/transitions")
+@api.post("/items/<id:item_id>/transitions")
 @roles_required(*STAFF)
 def transition_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     body = parse_json(TransitionRequest)
     services.transition(get_session(), current_user, item, body.action, body.comment)  # type: ignore[arg-type]
     return jsonify(item_json(item))
+
+
+def _dry_run() -> bool:
+    value = request.args.get("dry_run", "0")
+    if value not in ("0", "1", "true", "false"):
+        raise Problem(
+            422,
+            "Invalid dry_run",
+            "dry_run is 1 (validate only) or 0.",
+            errors=[FieldError("dry_run", "Use 1 or 0.")],
+        )
+    return value in ("1", "true")
 
 
 @api.post("/items/import")
@@ -143,7 +155,7 @@ def import_items() -> Any:
         status=status,
         actor_id=current_user.id,
         actor_label=f"user:{current_user.id}",
-        dry_run=request.args.get("dry_run") in ("1", "true"),
+        dry_run=_dry_run(),
     )
     return jsonify(summary.as_dict()), (200 if summary.dry_run else 201)
 

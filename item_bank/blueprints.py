@@ -255,7 +255,17 @@ def coverage(session: Session, version: BlueprintVersion) -> Coverage:
 
 
 def _area_coverage(area: Any, nodes: list[FrameworkNode], counts: dict[str, int]) -> AreaCoverage:
-    area_node = next(n for n in nodes if n.code == area.code)
+    area_node = next((n for n in nodes if n.code == area.code), None)
+    if area_node is None:
+        return AreaCoverage(
+            code=area.code,
+            title=area.title,
+            needed=area.items,
+            available=0,
+            subareas=[],
+            forms=0,
+            advice=[f"{area.code} is no longer in the framework; edit the blueprint."],
+        )
     children = [n for n in nodes if n.parent_id == area_node.id]
     shares = even_shares(area.items, len(children))
     available = sum(count for code, count in counts.items() if _under(code, area.code))

@@ -19,7 +19,14 @@ from wtforms import (
 )
 from wtforms import Form as PlainForm
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from item_bank.schemas import LETTERS
@@ -151,12 +158,18 @@ class TransitionForm(FlaskForm):
     comment = TextAreaField("Comment", validators=[Length(max=4000)])
 
 
+def finite(_form: Any, field: Any) -> None:
+    """DecimalField accepts NaN and Infinity; a rule needs a real number."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Give a number.")
+
+
 class AreaRuleForm(PlainForm):
     code = HiddenField()
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     items = IntegerField("Items", validators=[InputRequired(), NumberRange(min=1, max=500)])
     min_percent = DecimalField(
-        "Minimum %", validators=[InputRequired(), NumberRange(min=0, max=100)], places=1
+        "Minimum %", validators=[InputRequired(), finite, NumberRange(min=0, max=100)], places=1
     )
 
 
@@ -169,7 +182,9 @@ class BlueprintForm(FlaskForm):
         "Time limit (minutes)", validators=[InputRequired(), NumberRange(min=1, max=480)]
     )
     pass_overall_percent = DecimalField(
-        "Pass mark, overall %", validators=[InputRequired(), NumberRange(min=0, max=100)], places=1
+        "Pass mark, overall %",
+        validators=[InputRequired(), finite, NumberRange(min=0, max=100)],
+        places=1,
     )
     retake_wait_days = IntegerField(
         "Days to wait before a retake", validators=[InputRequired(), NumberRange(min=0, max=365)]
@@ -182,7 +197,7 @@ class BlueprintForm(FlaskForm):
     )
     exposure_cap_percent = DecimalField(
         "Exposure cap, % of forms",
-        validators=[InputRequired(), NumberRange(min=1, max=100)],
+        validators=[InputRequired(), finite, NumberRange(min=1, max=100)],
         places=1,
     )
     partial_credit = BooleanField("Partial credit for multiple response items")

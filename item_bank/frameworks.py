@@ -174,10 +174,11 @@ def load_framework(
         node.parent_id = parent.id if parent else None
         session.flush()
         by_code[row.code] = node
-    for code, node in existing.items():
-        if code not in by_code and not node.retired:
-            node.retired = True
-            summary.retired.append(code)
+    dropped = [code for code, node in existing.items() if code not in by_code and not node.retired]
+    _refuse_retiring_blueprint_areas(session, framework.id, dropped)
+    for code in dropped:
+        existing[code].retired = True
+        summary.retired.append(code)
     framework.loaded_at = clock.now()
     if summary.added or summary.changed or summary.retired:
         audit.record(
@@ -222,6 +223,28 @@ def _refuse_reuse(existing: dict[str, FrameworkNode], flat: list[FlatNode]) -> N
             "Framework codes would be reused",
             "Give new competencies new codes.",
             errors=errors,
+        )
+
+
+def _refuse_retiring_blueprint_areas(
+    session: Session, framework_id: int, dropped: list[str]
+) -> None:
+    from item_bank.models import Blueprint
+
+    used = {
+        area["code"]
+        for blueprint in session.scalars(
+            select(Blueprint).where(Blueprint.framework_id == framework_id)
+        )
+        for area in blueprint.current.spec["areas"]
+    }
+    clash = sorted(used & set(dropped))
+    if clash:
+        raise Problem(
+            409,
+            "Framework codes are in use",
+            "A blueprint's areas cannot be dropped; edit the blueprint first.",
+            errors=[FieldError(code, "Used as a blueprint area.") for code in clash],
         )
 
 

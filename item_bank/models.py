@@ -81,6 +81,9 @@ class Item(Base):
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped by every edit, new version and transition: an editor or API client that
+    # saves against an older revision gets a 409 instead of overwriting someone's work.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
     versions: Mapped[list[ItemVersion]] = relationship(
         back_populates="item", order_by="ItemVersion.number"
@@ -105,8 +108,6 @@ class ItemVersion(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    # Bumped on each in-place edit of a draft: a stale editor gets 409, not an overwrite.
-    revision: Mapped[int] = mapped_column(Integer, default=1)
     type: Mapped[str] = mapped_column(String(30))
     stem: Mapped[str] = mapped_column(Text)
     options: Mapped[list[str]] = mapped_column(JSON)
@@ -118,6 +119,8 @@ class ItemVersion(Base):
     # Copy of the primary competency's code: blueprint areas are code prefixes.
     primary_code: Mapped[str] = mapped_column(String(60), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Everyone who wrote into this version; none of them may approve it.
+    contributor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

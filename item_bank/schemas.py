@@ -44,7 +44,9 @@ class ItemContent(BaseModel):
     competencies: list[Code] = Field(min_length=1, max_length=5)
     cognitive_level: CognitiveLevel
     enemies: list[Ref] = Field(default_factory=list, max_length=50)
-    revision: int | None = Field(default=None, description="The draft revision being edited (PUT).")
+    revision: int | None = Field(
+        default=None, description="PUT: the item's revision you edited (409 if it has moved on)."
+    )
 
 
 class ItemRecord(ItemContent):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core import audit, clock
@@ -131,8 +132,8 @@ def new_version(
         item=item,
         number=number,
         status="draft",
-        revision=1,
         author_id=actor_id,
+        contributor_ids=[actor_id] if actor_id else [],
         created_at=clock.now(),
     )
     apply_content(version, content, nodes)
@@ -170,7 +171,9 @@ def create_item(session: Session, actor: Actor, framework: Framework, content: I
             errors=[FieldError("ref", "Already used.")],
         )
     enemies = enemy_items(session, content.enemies, ref)
-    item = Item(ref=ref, framework_id=framework.id, created_by=actor.id, created_at=clock.now())
+    item = Item(
+        ref=ref, framework_id=framework.id, created_by=actor.id, created_at=clock.now(), revision=1
+    )
     session.add(item)
     version = new_version(item, 1, content, nodes, actor.id)
     session.add(version)
@@ -204,27 +207,24 @@ def update_item(session: Session, actor: Actor, item: Item, content: ItemContent
         raise Problem(
             409, "In review", "This version is being reviewed; withdraw it before editing."
         )
-    if (
-        content.revision is not None
-        and head.status == "draft"
-        and content.revision != head.revision
-    ):
-        raise Problem(
-            409,
-            "Edited by someone else",
-            f"This draft changed since you opened it (revision {head.revision}, "
-            f"yours {content.revision}). Reload it and apply your change again.",
-        )
+    if content.revision is None or content.revision != item.revision:
+        raise stale_revision(item, content.revision)
     before = {"version": head.number, "status": head.status, **_brief(head)}
     if head.status == "draft":
         apply_content(head, content, nodes)
-        head.revision += 1
+        if actor.id not in head.contributor_ids:
+            head.contributor_ids = [*head.contributor_ids, actor.id]
         version, action = head, "item.draft_edited"
     else:
         version = new_version(item, head.number + 1, content, nodes, actor.id)
         session.add(version)
         action = "item.version_created"
-    session.flush()
+    item.revision += 1
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another editor created the same version number first
+        session.rollback()
+        raise stale_revision(item, content.revision) from exc
     set_enemies(session, item, enemies)
     audit.record(
         session,
@@ -237,6 +237,17 @@ def update_item(session: Session, actor: Actor, item: Item, content: ItemContent
     )
     session.commit()
     return version
+
+
+def stale_revision(item: Item, given: int | None) -> Problem:
+    return Problem(
+        409,
+        "Edited by someone else",
+        f"This item changed since you opened it (revision {item.revision}, yours {given}). "
+        "Reload it and apply your change again.",
+        errors=[FieldError("revision", f"Send the current revision, {item.revision}.")],
+        extra={"revision": item.revision},
+    )
 
 
 def _brief(version: ItemVersion) -> dict[str, Any]:
@@ -282,8 +293,9 @@ def allowed_actions(actor: Actor, item: Item) -> list[Transition]:
 
 
 def _blocked(actor: Actor, transition: Transition, version: ItemVersion) -> str | None:
-    if transition.action == "approve" and version.author_id == actor.id:
-        return "The author of a version cannot approve it; another reviewer must."
+    wrote_it = version.author_id == actor.id or actor.id in (version.contributor_ids or [])
+    if transition.action == "approve" and wrote_it:
+        return "Whoever wrote or edited a version cannot approve it; another reviewer must."
     return None
 
 
@@ -338,6 +350,12 @@ def transition(
     if step.target == "in_review":
         head.submitted_at = clock.now()
     head.status = step.target
+    if step.target == "retired":
+        # Retiring takes the whole item out of service: its live version and any draft.
+        for version in item.versions:
+            if version.status in ("approved", "draft", "in_review"):
+                version.status = "retired"
+    item.revision += 1
     if comment:
         session.add(
             ItemComment(
@@ -428,9 +446,12 @@ def head_versions_query(filters: ItemFilters) -> Any:
         )
         query = query.where(ItemVersion.id.in_(tagged))
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
+        needle = filters.text.lower()
         query = query.where(
-            or_(func.lower(ItemVersion.stem).like(pattern), func.lower(Item.ref).like(pattern))
+            or_(
+                func.lower(ItemVersion.stem).contains(needle, autoescape=True),
+                func.lower(Item.ref).contains(needle, autoescape=True),
+            )
         )
     return query
 

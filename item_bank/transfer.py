@@ -105,6 +105,8 @@ def parse_json_records(data: bytes) -> list[Any]:
         parsed = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Problem(400, "Malformed JSON", f"The file is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise Problem(400, "Malformed JSON", "The file nests too deeply.") from exc
     if not isinstance(parsed, list):
         raise Problem(400, "Malformed JSON", "The file must hold a JSON array of item records.")
     return parsed
@@ -154,7 +156,13 @@ def parse_csv_records(data: bytes) -> list[Any]:
     unknown = [name for name in reader.fieldnames or [] if name not in CSV_COLUMNS]
     if unknown:
         raise Problem(400, "Unreadable CSV", f"Unknown columns: {', '.join(unknown)}.")
-    return [csv_row_to_record(row) for row in reader]
+    records: list[Any] = []
+    for row in reader:
+        if None in row:  # more cells than the header names
+            records.append({"_error": f"Row {reader.line_num} has more cells than the header."})
+            continue
+        records.append(csv_row_to_record({key: _uncell(value or "") for key, value in row.items()}))
+    return records
 
 
 QTI_NS = re.compile(r"^\{[^}]*\}")
@@ -166,6 +174,17 @@ def _local(tag: str) -> str:
 
 def _text(element: Any) -> str:
     return " ".join(" ".join(element.itertext()).split())
+
+
+def _text_without(element: Any, skip: Any) -> str:
+    """The text of ``element`` leaving out the ``skip`` subtree (the interaction)."""
+    if element is skip:
+        return ""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append(_text_without(child, skip))
+        parts.append(child.tail or "")
+    return " ".join(" ".join(parts).split())
 
 
 def qti_item_to_record(xml: bytes, default_competency: str | None, level: str) -> dict[str, Any]:
@@ -201,11 +220,7 @@ def qti_item_to_record(xml: bytes, default_competency: str | None, level: str) -
         if _local(v.tag) == "value"
     ]
     body = next((e for e in elements if _local(e.tag) == "itemBody"), None)
-    stem_parts = [
-        _text(child)
-        for child in (body if body is not None else [])
-        if _local(child.tag) != "choiceInteraction"
-    ]
+    stem_parts = [_text_without(child, interaction) for child in (body if body is not None else [])]
     stem_parts += [_text(e) for e in interaction if _local(e.tag) == "prompt"]
     options = [_text(choice) for choice in choices]
     multiple = declaration is not None and declaration.get("cardinality") == "multiple"
@@ -267,8 +282,8 @@ def parse_upload(filename: str, data: bytes, default_competency: str | None = No
 
 def validate_records(
     session: Session, framework: Framework, raw_records: list[Any]
-) -> tuple[list[ItemRecord], list[RecordError]]:
-    """Every problem of every record, by record and field."""
+) -> tuple[list[tuple[int, ItemRecord]], list[RecordError]]:
+    """Every problem of every record, by record and field; valid records with their numbers."""
     if len(raw_records) > MAX_RECORDS:
         raise Problem(413, "Too many records", f"Import at most {MAX_RECORDS} records at once.")
     leaves = {
@@ -304,7 +319,7 @@ def validate_records(
                     RecordError(number, record.ref, "enemies", f"No item with ref {enemy}.")
                 )
     errors.sort(key=lambda error: error.record)
-    return records, errors
+    return list(zip(positions, records, strict=True)), errors
 
 
 def _validate_one(
@@ -338,6 +353,41 @@ def _validate_one(
 # ---- writing --------------------------------------------------------------------------------
 
 
+@dataclass
+class ImportPlan:
+    fresh: list[ItemRecord] = field(default_factory=list)
+    changed: list[ItemRecord] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _plan(
+    session: Session, numbered: list[tuple[int, ItemRecord]], existing: dict[str, Item]
+) -> tuple[ImportPlan, list[RecordError]]:
+    plan, errors = ImportPlan(), []
+    for number, record in numbered:
+        item = existing.get(record.ref)
+        if item is None:
+            plan.fresh.append(record)
+            continue
+        content = ItemContent.model_validate(record.model_dump(exclude={"status", "version"}))
+        same_enemies = set(services.enemy_refs(session, item.id)) == set(record.enemies)
+        if _same_content(item.head, content) and same_enemies:
+            plan.unchanged += 1
+        elif item.head.status == "in_review":
+            errors.append(
+                RecordError(
+                    number,
+                    record.ref,
+                    "ref",
+                    "This item is being reviewed; "
+                    "it cannot be replaced by an import until the review ends.",
+                )
+            )
+        else:
+            plan.changed.append(record)
+    return plan, errors
+
+
 def import_items(
     session: Session,
     framework: Framework,
@@ -349,37 +399,39 @@ def import_items(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Validate everything, then write everything in one transaction, or nothing."""
-    records, errors = validate_records(session, framework, raw_records)
-    summary = ImportSummary(total=len(raw_records), errors=errors, dry_run=dry_run)
-    if errors:
-        raise ImportRefused(summary)
+    """Validate everything, then write everything in one transaction, or nothing.
+
+    A dry run goes through every check the real import makes and reports the same counts.
+    """
+    numbered, errors = validate_records(session, framework, raw_records)
+    refs = [record.ref for _, record in numbered]
     existing = (
-        {
-            item.ref: item
-            for item in session.scalars(select(Item).where(Item.ref.in_([r.ref for r in records])))
-        }
-        if records
+        {item.ref: item for item in session.scalars(select(Item).where(Item.ref.in_(refs)))}
+        if refs
         else {}
     )
-    fresh = [record for record in records if record.ref not in existing]
+    plan, conflicts = _plan(session, numbered, existing)
+    summary = ImportSummary(
+        total=len(raw_records),
+        errors=sorted(errors + conflicts, key=lambda e: e.record),
+        dry_run=dry_run,
+        created=len(plan.fresh),
+        new_versions=len(plan.changed),
+        unchanged=plan.unchanged,
+    )
+    if summary.errors:
+        raise ImportRefused(summary)
     if dry_run:
-        summary.created = len(fresh)
         return summary
     nodes = {code: node.id for code, node in nodes_by_code(session, framework.id).items()}
-    ids = _bulk_create(session, framework, fresh, nodes, status, actor_id, progress)
-    _update_existing(
-        session,
-        framework,
-        [r for r in records if r.ref in existing],
-        existing,
-        summary,
-        actor_id,
-        status,
+    ids = _bulk_create(session, framework, plan.fresh, nodes, status, actor_id, progress)
+    _update_existing(session, framework, plan.changed, existing, actor_id, status)
+    enemy_refs = {enemy for record in plan.fresh for enemy in record.enemies}
+    bank_ids = dict(
+        session.execute(select(Item.ref, Item.id).where(Item.ref.in_(enemy_refs))).all()
     )
-    all_ids = {**{ref: item.id for ref, item in existing.items()}, **ids}
-    _bulk_enemies(session, fresh, all_ids)
-    summary.created = len(fresh)
+    _bulk_enemies(session, plan.fresh, {**bank_ids, **ids})
+    _audit_created(session, ids, status, actor_id, actor_label)
     audit.record(
         session,
         actor_id=actor_id,
@@ -396,6 +448,25 @@ def import_items(
     )
     session.commit()
     return summary
+
+
+def _audit_created(
+    session: Session, ids: dict[str, int], status: str, actor_id: int | None, actor_label: str
+) -> None:
+    audit.record_many(
+        session,
+        [
+            {
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "action": "item.created",
+                "object_type": "item",
+                "object_id": item_id,
+                "after": {"ref": ref, "version": 1, "status": status, "source": "import"},
+            }
+            for ref, item_id in ids.items()
+        ],
+    )
 
 
 def _chunks(rows: list[Any], size: int = 2000) -> Iterable[list[Any]]:
@@ -417,7 +488,13 @@ def _bulk_create(
     approved = status == "approved"
     for chunk in _chunks(records):
         item_rows = [
-            {"ref": r.ref, "framework_id": framework.id, "created_by": actor_id, "created_at": now}
+            {
+                "ref": r.ref,
+                "framework_id": framework.id,
+                "created_by": actor_id,
+                "created_at": now,
+                "revision": 1,
+            }
             for r in chunk
         ]
         for item_id, ref in session.execute(insert(Item).returning(Item.id, Item.ref), item_rows):
@@ -427,7 +504,6 @@ def _bulk_create(
                 "item_id": ids[r.ref],
                 "number": 1,
                 "status": status,
-                "revision": 1,
                 "type": r.type,
                 "stem": r.stem,
                 "options": list(r.options),
@@ -438,10 +514,12 @@ def _bulk_create(
                 "cognitive_level": r.cognitive_level,
                 "primary_code": r.competencies[0],
                 "author_id": actor_id,
+                "contributor_ids": [actor_id] if actor_id else [],
                 "created_at": now,
                 "submitted_at": now if status != "draft" else None,
                 "approved_at": now if approved else None,
-                "approved_by": actor_id if approved else None,
+                # Approved elsewhere before the import: nobody here approved it.
+                "approved_by": None,
             }
             for r in chunk
         ]
@@ -476,40 +554,36 @@ def _update_existing(
     framework: Framework,
     records: list[ItemRecord],
     existing: dict[str, Item],
-    summary: ImportSummary,
     actor_id: int | None,
     status: str,
 ) -> None:
+    """Changed records become a new version (or rewrite the draft), audited per item."""
     for record in records:
         item = existing[record.ref]
         head = item.head
         content = ItemContent.model_validate(record.model_dump(exclude={"status", "version"}))
-        if _same_content(head, content) and set(services.enemy_refs(session, item.id)) == set(
-            record.enemies
-        ):
-            summary.unchanged += 1
-            continue
-        if head.status == "in_review":
-            raise Problem(
-                409,
-                "In review",
-                f"{record.ref} is being reviewed; it cannot be replaced by an import.",
-            )
         nodes = services.resolve_competencies(session, framework, content.competencies)
         if head.status == "draft":
             services.apply_content(head, content, nodes)
-            head.revision += 1
             version = head
         else:
             version = services.new_version(item, head.number + 1, content, nodes, actor_id)
             session.add(version)
         if status == "approved":
             services.supersede_live(item, version)
-            version.approved_at, version.approved_by = clock.now(), actor_id
+            version.approved_at = clock.now()
         version.status = status
+        item.revision += 1
         session.flush()
         services.set_enemies(session, item, services.enemy_items(session, record.enemies, item.ref))
-        summary.new_versions += 1
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="item.version_created",
+            object_type="item",
+            object_id=item.id,
+            after={"version": version.number, "status": status, "source": "import"},
+        )
 
 
 def _same_content(version: ItemVersion, content: ItemContent) -> bool:
@@ -556,6 +630,26 @@ def export_records(
     return sorted(records, key=lambda record: record["ref"])
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheets run cells that start like a formula: prefix those with an apostrophe."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS) or (value.startswith("'") and value[1:2] in FORMULA_STARTS)
+    ):
+        return "'" + value
+    return value
+
+
+def _uncell(value: str) -> str:
+    if value.startswith("'") and (
+        value[1:2] in FORMULA_STARTS or (value[1:2] == "'" and value[2:3] in FORMULA_STARTS)
+    ):
+        return value[1:]
+    return value
+
+
 def records_to_csv(records: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -578,5 +672,5 @@ def records_to_csv(records: list[dict[str, Any]]) -> str:
         for index, letter in enumerate(LETTERS):
             options = record["options"]
             row[f"option_{letter.lower()}"] = options[index] if index < len(options) else ""
-        writer.writerow(row)
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue()

@@ -23,6 +23,7 @@ from item_bank.schemas import LETTERS, ItemContent
 
 bp = Blueprint("item_bank", __name__)
 STAFF = services.STAFF_ROLES
+FILTER_KEYS = ("q", "competency", "status", "type")
 
 
 def _default_framework() -> Framework:
@@ -82,7 +83,7 @@ def item_list() -> str:
         framework_id=framework.id,
     )
     page = services.search_items(get_session(), filters, request.args.get("page", 1, type=int) or 1)
-    query = {k: v for k, v in request.args.items() if k != "page"}
+    query = {key: request.args[key][:200] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("item_bank/items.html", form=form, page=page, query=query)
 
 
@@ -147,7 +148,7 @@ def item_new() -> Response | tuple[str, int]:
     return _save_editor(form, None)
 
 
-@bp.route("/item-bank/items/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/item-bank/items/<id:item_id>/edit", methods=["GET", "POST"])
 @roles_required("item_writer")
 def item_edit(item_id: int) -> Response | tuple[str, int]:
     item = services.require_item(get_session(), item_id)
@@ -157,7 +158,7 @@ def item_edit(item_id: int) -> Response | tuple[str, int]:
         form.fill(
             {"ref": item.ref, **head.content()},
             services.enemy_refs(get_session(), item.id),
-            head.revision if head.status == "draft" else None,
+            item.revision,
         )
         return _render_editor(form, item, preview=True)
     return _save_editor(form, item)
@@ -185,7 +186,7 @@ def _save_editor(form: ItemEditorForm, item: Item | None) -> Response | tuple[st
     return redirect(url_for("item_bank.item_detail", item_id=item.id))
 
 
-@bp.get("/item-bank/items/<int:item_id>")
+@bp.get("/item-bank/items/<id:item_id>")
 @roles_required(*STAFF)
 def item_detail(item_id: int) -> str:
     item = services.require_item(get_session(), item_id)
@@ -212,7 +213,7 @@ def item_detail(item_id: int) -> str:
     )
 
 
-@bp.post("/item-bank/items/<int:item_id>/transitions")
+@bp.post("/item-bank/items/<id:item_id>/transitions")
 @roles_required(*STAFF)
 def item_transition(item_id: int) -> Response:
     item = services.require_item(get_session(), item_id)

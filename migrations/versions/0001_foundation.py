@@ -25,6 +25,7 @@ def upgrade() -> None:
         "user_account",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("email_key", sa.String(length=254), nullable=False),
         sa.Column("given_name", sa.String(length=100), nullable=False),
         sa.Column("family_name", sa.String(length=100), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
@@ -33,9 +34,7 @@ def upgrade() -> None:
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
-    )
-    op.create_index(
-        "uq_user_account_email_lower", "user_account", [sa.text("lower(email)")], unique=True
+        sa.UniqueConstraint("email_key", name=op.f("uq_user_account_email_key")),
     )
     op.create_table(
         "user_role",
@@ -109,5 +108,4 @@ def downgrade() -> None:
     op.drop_table("audit_event")
     op.drop_table("sign_in_failure")
     op.drop_table("user_role")
-    op.drop_index("uq_user_account_email_lower", table_name="user_account")
     op.drop_table("user_account")

@@ -98,9 +98,9 @@ def test_email_is_unique_whatever_its_case_in_the_database_itself(app: Flask, ma
     with get_db(app).engine.connect() as conn, pytest.raises(Exception, match=r"(?i)unique"):
         conn.execute(
             text(
-                "INSERT INTO user_account (email, given_name, family_name, password_hash, active,"
-                " session_version, created_at) VALUES ('kim.lee@EXAMPLE.org', 'K', 'L', 'x', true,"
-                " 1, :now)"
+                "INSERT INTO user_account (email, email_key, given_name, family_name, password_hash,"
+                " active, session_version, created_at) VALUES ('KIM.lee@example.org',"
+                " 'kim.lee@example.org', 'K', 'L', 'x', true, 1, :now)"
             ),
             {"now": datetime.now(UTC)},
         )

@@ -95,6 +95,13 @@ def create(client: FlaskClient, headers: dict[str, str], **overrides: Any) -> di
     return response.get_json()
 
 
+def edit(client: FlaskClient, headers: dict[str, str], item_id: int, **overrides: Any) -> Any:
+    """PUT an edit as an editor would: against the item's current revision."""
+    current = client.get(f"/api/v1/items/{item_id}", headers=headers).get_json()
+    body = record(ref=current["ref"], revision=current["revision"], **overrides)
+    return client.put(f"/api/v1/items/{item_id}", json=body, headers=headers)
+
+
 def act(
     client: FlaskClient, headers: dict[str, str], item_id: int, action: str, comment: str = ""
 ) -> Any:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import get_db
 from item_bank.models import Item, ItemVersion
-from tests.item_bank.fixtures import act, create, record
+from tests.item_bank.fixtures import act, create, edit, record
 
 
 def _count(app: Flask, model: Any = Item) -> int:
@@ -95,7 +95,7 @@ def test_review_workflow_with_separation_of_duties(app: Flask, staff) -> None:
     item = create(client, author["headers"])
     assert act(client, author["headers"], item["id"], "submit").status_code == 200
     refused = act(client, author["headers"], item["id"], "approve")
-    assert refused.status_code == 403 and "author" in refused.get_json()["detail"]
+    assert refused.status_code == 403 and "wrote or edited" in refused.get_json()["detail"]
     no_comment = act(client, staff["reviewer"]["headers"], item["id"], "return")
     assert no_comment.status_code == 422
     returned = act(
@@ -155,11 +155,7 @@ def test_editing_an_approved_item_makes_a_new_draft_and_never_changes_the_used_v
             .one()
             .content()
         )
-    edited = client.put(
-        f"/api/v1/items/{item['id']}",
-        json=record(ref=item["ref"], stem="Reworded stem?"),
-        headers=staff["writer"]["headers"],
-    ).get_json()
+    edited = edit(client, staff["writer"]["headers"], item["id"], stem="Reworded stem?").get_json()
     assert (edited["version"], edited["status"]) == (2, "draft")
     assert edited["versions"] == [
         {"number": 1, "status": "approved"},
@@ -183,11 +179,7 @@ def test_one_approved_version_per_item_is_enforced_by_the_database(app: Flask, s
     client = app.test_client()
     item = create(client, staff["writer"]["headers"])
     _approve(client, staff, item["id"])
-    client.put(
-        f"/api/v1/items/{item['id']}",
-        json=record(ref=item["ref"]),
-        headers=staff["writer"]["headers"],
-    )
+    assert edit(client, staff["writer"]["headers"], item["id"]).status_code == 200
     with get_db(app).write_sessions() as session:
         draft = session.scalars(select(ItemVersion).where(ItemVersion.number == 2)).one()
         draft.status = "approved"
@@ -276,3 +268,52 @@ def test_search_filters(app: Flask, staff) -> None:
     assert refs("type=true_false") == ["S-2"]
     assert refs("q=CHURN") == ["S-1"]
     assert refs("status=approved") == []
+
+
+def test_a_reviewer_who_edited_someone_elses_draft_cannot_approve_it(app: Flask, staff) -> None:
+    client = app.test_client()
+    item = create(client, staff["writer"]["headers"])
+    assert (
+        edit(
+            client, staff["writer_reviewer"]["headers"], item["id"], stem="My rewrite?"
+        ).status_code
+        == 200
+    )
+    act(client, staff["writer"]["headers"], item["id"], "submit")
+    refused = act(client, staff["writer_reviewer"]["headers"], item["id"], "approve")
+    assert refused.status_code == 403
+    assert act(client, staff["reviewer"]["headers"], item["id"], "approve").status_code == 200
+
+
+def test_an_edit_without_the_current_revision_is_refused(app: Flask, staff) -> None:
+    client = app.test_client()
+    item = create(client, staff["writer"]["headers"])
+    act(client, staff["writer"]["headers"], item["id"], "submit")
+    act(client, staff["reviewer"]["headers"], item["id"], "approve")
+    blind = client.put(
+        f"/api/v1/items/{item['id']}",
+        json=record(ref=item["ref"]),
+        headers=staff["writer"]["headers"],
+    )
+    assert blind.status_code == 409 and blind.get_json()["revision"] == 3
+    stale = client.put(
+        f"/api/v1/items/{item['id']}",
+        json=record(ref=item["ref"], revision=1),
+        headers=staff["writer"]["headers"],
+    )
+    assert stale.status_code == 409
+
+
+def test_retiring_takes_the_live_version_and_the_draft_out_of_service(app: Flask, staff) -> None:
+    client = app.test_client()
+    item = create(client, staff["writer"]["headers"])
+    act(client, staff["writer"]["headers"], item["id"], "submit")
+    act(client, staff["reviewer"]["headers"], item["id"], "approve")
+    edit(client, staff["writer"]["headers"], item["id"], stem="Draft of v2?")
+    retired = act(
+        client, staff["admin"]["headers"], item["id"], "retire", "Standard changed"
+    ).get_json()
+    assert retired["versions"] == [
+        {"number": 1, "status": "retired"},
+        {"number": 2, "status": "retired"},
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -70,7 +72,8 @@ def test_editing_an_approved_item_in_the_editor_starts_version_two(app: Flask, s
     client = _signed_in(app, staff["writer"]["user"])
     edit_page = client.get(f"/item-bank/items/{item['id']}/edit").get_data(as_text=True)
     assert "saving starts version 2" in edit_page
-    data = {**EDITOR_FORM, "stem": "Edited stem?"}
+    revision = re.search(r'name="revision" type="hidden" value="(\d+)"', edit_page).group(1)
+    data = {**EDITOR_FORM, "stem": "Edited stem?", "revision": revision}
     response = post_form(
         client, f"/item-bank/items/{item['id']}/edit", f"/item-bank/items/{item['id']}/edit", data
     )
@@ -154,3 +157,33 @@ def test_hostile_stems_render_as_text_on_the_item_page(app: Flask, staff) -> Non
     html = client.get(f"/item-bank/items/{item['id']}").get_data(as_text=True)
     assert "<script>document" not in html and "&lt;script&gt;document" in html
     assert "<b>A</b>" not in html and "&lt;b&gt;A&lt;/b&gt;" in html
+
+
+def test_filter_values_never_break_the_page(app: Flask, staff) -> None:
+    client = _signed_in(app, staff["reviewer"]["user"])
+    for query in (
+        "fmt=x",
+        "endpoint=x",
+        "page=abc",
+        "page=-5",
+        "q=%25_%25",
+        "status=nonsense",
+        "competency=" + "x" * 500,
+    ):
+        assert client.get(f"/item-bank/items?{query}").status_code == 200, query
+
+
+def test_blueprint_numbers_must_be_finite(app: Flask, make_user, first_level) -> None:
+    from tests.item_bank.test_blueprint import _current, _edit_data
+
+    admin = make_user("exam_admin")
+    client = _signed_in(app, admin)
+    _, spec = _current(app)
+    for bad in ("sNaN", "NaN", "Infinity"):
+        response = post_form(
+            client,
+            "/item-bank/blueprints/first-level",
+            "/item-bank/blueprints/first-level",
+            _edit_data(spec, pass_overall_percent=bad),
+        )
+        assert response.status_code == 422, bad
