@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, current_user
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -126,20 +127,18 @@ def _invalid_token(detail: str) -> Problem:
     )
 
 
-def authenticate_api_request() -> None:
-    """Set the API request's user from its bearer token; cookies are never used here.
+@dataclass(frozen=True)
+class Principal:
+    """Who a request claims to be, read from the signed cookie or token without the database.
 
-    Flask-Login keeps the request's user in ``g._login_user``; setting it here
-    means ``current_user`` is the token's user and a browser's session cookie
-    can never authorise an API call (so the API needs no CSRF token).
+    Handlers that take one must still check ``session_version`` in their own query.
     """
-    header = request.headers.get("Authorization", "")
-    g._login_user = Anonymous()
-    if not header:
-        return
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _invalid_token("The Authorization header must be 'Bearer <token>'.")
+
+    user_id: int
+    session_version: int
+
+
+def token_principal(token: str) -> Principal:
     lifetime = current_app.config["API_TOKEN_LIFETIME_SECONDS"]
     try:
         claims = _token_serializer().loads(token.strip(), max_age=lifetime)
@@ -149,7 +148,68 @@ def authenticate_api_request() -> None:
         raise _invalid_token("The token is not genuine.") from exc
     if not isinstance(claims, dict) or not {"u", "v"} <= claims.keys():
         raise _invalid_token("The token is not genuine.")
-    user = current_app.extensions["csm_token_user_loader"](int(claims["u"]), int(claims["v"]))
+    return Principal(int(claims["u"]), int(claims["v"]))
+
+
+def lightweight_auth(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a hot route that checks its caller in its own query (see :class:`Principal`)."""
+    view.lightweight_auth = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_lightweight() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "lightweight_auth", False))
+
+
+def current_principal() -> Principal | None:
+    """The API caller from its token, or the browser's user from the session cookie."""
+    if "principal" in g:
+        return g.principal
+    claimed = session.get("_user_id", "")
+    user_id, _, version = str(claimed).partition(".")
+    principal = (
+        Principal(int(user_id), int(version)) if user_id.isdigit() and version.isdigit() else None
+    )
+    g.principal = principal
+    return principal
+
+
+def require_principal() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise Problem(
+            401,
+            "Authentication required",
+            "Sign in again to continue.",
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+    return principal
+
+
+def authenticate_api_request() -> None:
+    """Set the API request's user from its bearer token; cookies are never used here.
+
+    Flask-Login keeps the request's user in ``g._login_user``; setting it here
+    means ``current_user`` is the token's user and a browser's session cookie
+    can never authorise an API call (so the API needs no CSRF token). Lightweight
+    routes get only the token's principal and check it in their own query.
+    """
+    header = request.headers.get("Authorization", "")
+    g._login_user = Anonymous()
+    g.principal = None
+    if not header:
+        return
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _invalid_token("The Authorization header must be 'Bearer <token>'.")
+    principal = token_principal(token)
+    g.principal = principal
+    if _is_lightweight():
+        return
+    user = current_app.extensions["csm_token_user_loader"](
+        principal.user_id, principal.session_version
+    )
     if user is None:
         raise _invalid_token(
             "The token was revoked (password changed, signed out everywhere or account "

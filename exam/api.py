@@ -16,7 +16,7 @@ from core.api import (
     parse_json,
     problem_responses,
 )
-from core.auth import roles_required
+from core.auth import lightweight_auth, require_principal, roles_required
 from core.db import get_session
 from core.errors import Problem
 from core.extensions import limiter
@@ -209,13 +209,14 @@ def attempt_state(attempt_id: int) -> Any:
 
 
 @api.put("/attempts/<id:attempt_id>/responses/<id:position>")
-@roles_required("candidate")
+@lightweight_auth
 def save_response(attempt_id: int, position: int) -> Any:
+    principal = require_principal()
     body = parse_json(ResponseRequest)
     saved_at = delivery.save_response(
         get_session(),
         current_app.config["SECRET_KEY"],
-        current_user.id,
+        principal,
         attempt_id,
         position,
         body.selected,

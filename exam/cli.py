@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from accounts.models import User, UserRole
+from core import clock
 from core.db import get_db
-from exam import delivery
+from exam import delivery, sittings
+from exam.models import Sitting
+
+
+def load_demo_sitting(session: Session) -> None:
+    """A sitting open from now for eight hours, proctored by the demo proctor."""
+    if session.scalar(select(func.count(Sitting.id))):
+        return
+    admin = session.scalars(
+        select(User).join(UserRole).where(UserRole.role == "exam_admin")
+    ).first()
+    proctors = session.scalars(
+        select(User.id).join(UserRole).where(UserRole.role == "proctor")
+    ).all()
+    if admin is None:
+        return
+    now = clock.now().replace(second=0, microsecond=0)
+    data = sittings.SittingInput(
+        "first-level",
+        "First Level demo sitting",
+        now - timedelta(minutes=10),
+        now + timedelta(hours=8),
+        30,
+        "online",
+        "",
+        tuple(proctors),
+    )
+    sitting = sittings.schedule_sitting(session, admin, data)
+    click.echo(f"Sitting “{sitting.title}” is open until {sitting.closes_at:%H:%M} UTC.")
 
 
 def register_exam_cli(app: Flask) -> None:

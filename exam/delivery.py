@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.auth import Principal
 from core.db import UTCDateTime
 from core.errors import FieldError, Problem
 from exam.assembly import LETTERS, AreaRule, Form, PoolItem, assemble
@@ -411,7 +412,10 @@ def state(attempt: Attempt) -> dict[str, Any]:
 SAVE_SQL = """
     INSERT INTO response (attempt_id, position, selected, flagged, saved_at)
     SELECT a.id, ai.position, {selected}, :flagged, :now
-    FROM attempt a JOIN attempt_item ai ON ai.attempt_id = a.id AND ai.position = :position
+    FROM attempt a
+    JOIN attempt_item ai ON ai.attempt_id = a.id AND ai.position = :position
+    JOIN user_account u ON u.id = a.candidate_id AND u.session_version = :session_version
+      AND u.active
     WHERE a.id = :attempt_id AND a.candidate_id = :candidate_id
       AND a.status = 'in_progress' AND a.deadline_at > :now
     ON CONFLICT (attempt_id, position)
@@ -433,13 +437,14 @@ def _save_statement(dialect: str) -> Any:
 def save_response(
     session: Session,
     secret_key: str,
-    candidate_id: int,
+    principal: Principal,
     attempt_id: int,
     position: int,
     selected_ids: list[str],
     flagged: bool,
 ) -> datetime:
-    """Save one answer in one statement that also checks owner, state and deadline.
+    """Save one answer in one statement that also checks the caller's session, the
+    attempt's owner, its state and its deadline: one round trip, no read first.
 
     Saving the same answer twice is harmless, and two racing saves leave one row.
     """
@@ -454,17 +459,24 @@ def save_response(
             "now": now,
             "position": position,
             "attempt_id": attempt_id,
-            "candidate_id": candidate_id,
+            "candidate_id": principal.user_id,
+            "session_version": principal.session_version,
         },
     )
     session.commit()
     if result.rowcount == 1:
         return now
-    raise _why_not_saved(session, candidate_id, attempt_id, position)
+    raise _why_not_saved(session, principal, attempt_id, position)
 
 
-def _why_not_saved(session: Session, candidate_id: int, attempt_id: int, position: int) -> Problem:
-    attempt = get_own_attempt(session, candidate_id, attempt_id)
+def _why_not_saved(
+    session: Session, principal: Principal, attempt_id: int, position: int
+) -> Problem:
+    from accounts.services import user_for_session
+
+    if user_for_session(session, principal.user_id, principal.session_version) is None:
+        return Problem(401, "Signed out", "Your session has ended; sign in again to continue.")
+    attempt = get_own_attempt(session, principal.user_id, attempt_id)
     if attempt.status == "paused":
         return Problem(
             409,

@@ -184,3 +184,15 @@ def live_roster(session: Session, sitting: Sitting) -> list[RosterRow]:
             )
         )
     return rows
+
+
+def sitting_log(session: Session, sitting: Sitting) -> list[AttemptEvent]:
+    """Every proctor action and reported event in the sitting, newest first."""
+    query = (
+        select(AttemptEvent)
+        .join(Attempt, Attempt.id == AttemptEvent.attempt_id)
+        .where(Attempt.sitting_id == sitting.id)
+        .order_by(AttemptEvent.id.desc())
+        .limit(200)
+    )
+    return list(session.scalars(query))

@@ -5,12 +5,34 @@ from __future__ import annotations
 from flask import Flask
 
 from core.api import openapi_registry
-from exam import api, cli
+from core.demo import DemoLoader, register_demo_loader
+from core.navigation import NavLink, register_link
+from exam import api, cli, views
 
 
 def register(app: Flask) -> None:
+    app.register_blueprint(views.bp)
     app.register_blueprint(api.api)
     registry = openapi_registry(app)
     registry.add_models(*api.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
     cli.register_exam_cli(app)
+    register_demo_loader(app, DemoLoader("exam", 30, cli.load_demo_sitting))
+    register_link(
+        app, NavLink("My exams", "exam.my_exams", ("candidate",), "Book, check in, take your exam.")
+    )
+    register_link(
+        app,
+        NavLink(
+            "Proctoring", "exam.proctor_home", ("proctor",), "Admit candidates, watch the room."
+        ),
+    )
+    register_link(
+        app,
+        NavLink(
+            "Sittings",
+            "exam.staff_sittings",
+            ("exam_admin",),
+            "Schedule sittings, decide extra time.",
+        ),
+    )

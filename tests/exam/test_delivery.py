@@ -9,6 +9,7 @@ from collections import Counter
 from flask import Flask
 from sqlalchemy import func, select
 
+from core.auth import Principal
 from core.db import get_db
 from exam import delivery
 from exam.models import Attempt, AttemptItem, Response
@@ -234,7 +235,7 @@ def test_racing_saves_leave_one_row(app: Flask, world: ExamWorld) -> None:
                     delivery.save_response(
                         session,
                         app.config["SECRET_KEY"],
-                        world.id("ana"),
+                        Principal(world.id("ana"), 1),
                         attempt["id"],
                         1,
                         [options[(n + k) % len(options)]],

@@ -1,0 +1,257 @@
+// The exam page: save every change at once (with retry, and a queue in localStorage
+// while offline), count down to the server's deadline, and follow the proctor's
+// pause, resume and extensions without the candidate having to navigate.
+// Without this script every button still posts the answer to the server.
+(function () {
+  "use strict";
+
+  const bar = document.querySelector("[data-exam]");
+  if (!bar) return;
+
+  const attemptId = bar.dataset.attemptId;
+  const csrf = bar.dataset.csrf;
+  const queueKey = "csm-exam-" + attemptId + "-unsaved";
+  const timerKey = "csm-exam-timer-hidden";
+  const saveState = bar.querySelector("[data-save-state]");
+  const timerText = bar.querySelector("[data-timer-text]");
+  const timerBox = bar.querySelector("[data-timer]");
+  const timerToggle = bar.querySelector("[data-timer-toggle]");
+  const warning = bar.querySelector("[data-timer-warning]");
+  const pausedBanner = bar.querySelector("[data-paused]");
+  const form = document.querySelector("[data-question-form]");
+
+  let status = bar.dataset.status;
+  let stateVersion = Number(bar.dataset.stateVersion);
+  let deadlineMs = performance.now() + Number(bar.dataset.secondsLeft) * 1000;
+  let pausedLeftMs = status === "paused" ? Number(bar.dataset.secondsLeft) * 1000 : null;
+  const warned = new Set();
+  let flushing = false;
+  let retryDelay = 1000;
+
+  // ---- saving ------------------------------------------------------------------------------
+
+  function readQueue() {
+    try {
+      return JSON.parse(localStorage.getItem(queueKey) || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function writeQueue(queue) {
+    try {
+      if (Object.keys(queue).length) localStorage.setItem(queueKey, JSON.stringify(queue));
+      else localStorage.removeItem(queueKey);
+    } catch (error) {
+      /* private mode: the in-memory retry still runs */
+    }
+  }
+
+  function setSaveState(text, kind) {
+    saveState.textContent = text;
+    saveState.dataset.kind = kind;
+  }
+
+  function currentAnswer() {
+    const selected = Array.from(form.querySelectorAll("input[name=answer]:checked")).map((i) => i.value);
+    const flagged = form.querySelector("[data-flag-input]").value === "1";
+    return { selected: selected, flagged: flagged };
+  }
+
+  function showProgress(position, answer) {
+    const cell = document.querySelector('[data-grid="' + position + '"]');
+    if (!cell) return;
+    const wasAnswered = cell.classList.contains("grid-answered");
+    const answered = answer.selected.length > 0;
+    cell.classList.toggle("grid-answered", answered);
+    cell.classList.toggle("grid-unanswered", !answered);
+    cell.classList.toggle("grid-flagged", answer.flagged);
+    const state = answered ? "answered" : "unanswered";
+    cell.setAttribute("aria-label", "Question " + position + ", " + state + (answer.flagged ? ", flagged" : ""));
+    const count = document.querySelector("[data-answered]");
+    if (count && wasAnswered !== answered) count.textContent = String(Number(count.textContent) + (answered ? 1 : -1));
+  }
+
+  function remember(position, answer) {
+    showProgress(position, answer);
+    const queue = readQueue();
+    queue[position] = answer;
+    writeQueue(queue);
+    setSaveState("Not saved yet…", "pending");
+    flush();
+  }
+
+  function saveUrl(position) {
+    return bar.dataset.saveUrl.replace(/\/0$/, "/" + position);
+  }
+
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
+    try {
+      let queue = readQueue();
+      for (const position of Object.keys(queue)) {
+        const answer = queue[position];
+        const response = await fetch(saveUrl(position), {
+          method: "PUT",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+          body: JSON.stringify(answer),
+        });
+        if (response.ok || response.status === 422) {
+          queue = readQueue();
+          if (JSON.stringify(queue[position]) === JSON.stringify(answer)) delete queue[position];
+          writeQueue(queue);
+        } else if (response.status === 409) {
+          const problem = await response.json().catch(() => ({}));
+          setSaveState(problem.detail || "Not saved.", "error");
+          await pollState();
+          return;
+        } else {
+          throw new Error("status " + response.status);
+        }
+      }
+      retryDelay = 1000;
+      setSaveState("All answers saved.", "saved");
+    } catch (error) {
+      setSaveState(navigator.onLine ? "Not saved yet: retrying…" : "Offline: your answers are kept on this device and saved when the connection returns.", "pending");
+      const delay = retryDelay;
+      retryDelay = Math.min(retryDelay * 2, 15000);
+      setTimeout(flush, delay);
+    } finally {
+      flushing = false;
+    }
+  }
+
+  if (form) {
+    const position = form.dataset.position;
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "answer") remember(position, currentAnswer());
+    });
+    const flagButton = form.querySelector("[data-flag-button]");
+    flagButton.addEventListener("click", function (event) {
+      event.preventDefault();
+      const input = form.querySelector("[data-flag-input]");
+      const flagged = input.value !== "1";
+      input.value = flagged ? "1" : "0";
+      flagButton.setAttribute("aria-pressed", String(flagged));
+      flagButton.textContent = flagged ? "Remove flag" : "Flag for review";
+      form.querySelector("[data-flag-state]").textContent = flagged ? "Flagged for review." : "";
+      remember(position, currentAnswer());
+    });
+    form.addEventListener("submit", function () {
+      // The form post saves the same answer; clear ours so it is not replayed over it later.
+      const queue = readQueue();
+      delete queue[position];
+      writeQueue(queue);
+    });
+  }
+  window.addEventListener("online", flush);
+  if (Object.keys(readQueue()).length) flush();
+
+  // ---- the clock ----------------------------------------------------------------------------------
+
+  function leftMs() {
+    return pausedLeftMs !== null ? pausedLeftMs : Math.max(0, deadlineMs - performance.now());
+  }
+
+  function render() {
+    const total = Math.ceil(leftMs() / 1000);
+    const hours = Math.floor(total / 3600);
+    const minutes = Math.floor((total % 3600) / 60);
+    const seconds = total % 60;
+    const mm = hours ? String(minutes).padStart(2, "0") : String(minutes);
+    timerText.textContent = (hours ? hours + ":" : "") + mm + ":" + String(seconds).padStart(2, "0");
+    for (const mark of [10, 5, 1]) {
+      if (total <= mark * 60 && total > mark * 60 - 30 && !warned.has(mark)) {
+        warned.add(mark);
+        warning.textContent = mark + (mark === 1 ? " minute" : " minutes") + " left.";
+      }
+    }
+    if (total === 0 && status === "in_progress") pollState();
+  }
+
+  function setTimerHidden(hidden) {
+    timerBox.hidden = hidden;
+    timerToggle.textContent = hidden ? "Show timer" : "Hide timer";
+    timerToggle.setAttribute("aria-pressed", String(hidden));
+    try {
+      localStorage.setItem(timerKey, hidden ? "1" : "0");
+    } catch (error) {
+      /* ignore */
+    }
+  }
+
+  timerToggle.hidden = false;
+  timerToggle.addEventListener("click", () => setTimerHidden(!timerBox.hidden));
+  try {
+    setTimerHidden(localStorage.getItem(timerKey) === "1");
+  } catch (error) {
+    setTimerHidden(false);
+  }
+
+  function setInputsDisabled(disabled) {
+    document.querySelectorAll(".exam-question input, .exam-question button").forEach((el) => {
+      el.disabled = disabled;
+    });
+  }
+
+  async function pollState() {
+    try {
+      const response = await fetch(bar.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) return;
+      const state = await response.json();
+      const before = leftMs();
+      if (state.status === "submitted" || state.status === "expired" || state.status === "terminated") {
+        window.location.assign(bar.dataset.receiptUrl);
+        return;
+      }
+      const wasPaused = status === "paused";
+      status = state.status;
+      if (status === "paused") {
+        pausedLeftMs = state.seconds_left * 1000;
+      } else {
+        pausedLeftMs = null;
+        deadlineMs = performance.now() + state.seconds_left * 1000;
+      }
+      pausedBanner.hidden = status !== "paused";
+      setInputsDisabled(status === "paused");
+      if (state.state_version !== stateVersion) {
+        stateVersion = state.state_version;
+        if (wasPaused && status === "in_progress") warning.textContent = "The exam has resumed.";
+        const gained = Math.round((leftMs() - before) / 60000);
+        if (!wasPaused && status === "in_progress" && gained >= 1) {
+          warning.textContent = "Your time was extended by " + gained + (gained === 1 ? " minute." : " minutes.");
+        }
+        if (status === "in_progress") flush();
+      }
+    } catch (error) {
+      /* offline: the local countdown carries on */
+    }
+  }
+
+  if (status === "paused") setInputsDisabled(true);
+  render();
+  setInterval(render, 1000);
+  setInterval(pollState, 4000);
+
+  // ---- what the proctor is told -----------------------------------------------------------------
+
+  function report(kind) {
+    fetch(bar.dataset.eventsUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ kind: kind }),
+    }).catch(() => {});
+  }
+
+  document.addEventListener("visibilitychange", () => report(document.hidden ? "tab_hidden" : "tab_visible"));
+  window.addEventListener("blur", () => report("window_blur"));
+  document.addEventListener("fullscreenchange", () => {
+    if (!document.fullscreenElement) report("fullscreen_exit");
+  });
+  document.addEventListener("copy", () => report("copy"));
+  document.addEventListener("paste", () => report("paste"));
+})();

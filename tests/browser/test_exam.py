@@ -1,0 +1,124 @@
+"""A whole exam in Chromium: register, check in, admitted by a proctor in a second browser
+context, answer, lose the network while answering, come back, pause and resume, submit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from accounts.models import User
+from core.db import get_db
+from exam import sittings
+from exam.models import Response
+from tests.browser.conftest import CHROMIUM_ARGS, PageProblems, screenshot  # noqa: F401
+from tests.conftest import STRONG_PASSWORD
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+
+
+def _schedule(app: Flask, admin: User, proctor: User) -> None:
+    now = datetime.now(UTC)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        sittings.schedule_sitting(
+            session,
+            session.get(User, admin.id),
+            sittings.SittingInput(
+                "first-level",
+                "First Level, browser sitting",
+                now - timedelta(minutes=5),
+                now + timedelta(hours=4),
+                30,
+                "online",
+                "",
+                (proctor.id,),
+            ),
+        )
+
+
+def test_a_whole_exam(
+    browser: Browser,
+    live_server: str,
+    app: Flask,
+    make_user,
+    sample_bank,
+    page_problems: PageProblems,
+) -> None:
+    admin, proctor = make_user("exam_admin"), make_user("proctor", given_name="Priya")
+    candidate = make_user("candidate", given_name="Ana", family_name="Pereira")
+    _schedule(app, admin, proctor)
+    cand_ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    proc_ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    cand, proc = cand_ctx.new_page(), proc_ctx.new_page()
+    for page in (cand, proc):
+        page.set_default_timeout(15_000)
+        page.on("pageerror", page_problems.on_error)
+
+    _sign_in(cand, candidate.email)
+    cand.get_by_role("link", name="My exams").first.click()
+    cand.get_by_role("link", name="Book an exam").click()
+    cand.get_by_role("button", name="Register for First Level, browser sitting").click()
+    expect(cand.get_by_role("status").first).to_contain_text("You are registered")
+    cand.get_by_role("button", name="Check in").click()
+    expect(cand.get_by_text("the proctor will admit you")).to_be_visible()
+    screenshot(cand, "exam-waiting")
+
+    _sign_in(proc, proctor.email)
+    proc.get_by_role("link", name="Proctoring").first.click()
+    proc.get_by_role("link", name="First Level, browser sitting").click()
+    proc.get_by_label("Identity checked with").fill("Passport ending 4821")
+    screenshot(proc, "proctor-console-waiting")
+    proc.get_by_role("button", name="Admit Ana Pereira").click()
+    expect(proc.get_by_role("heading", name="Waiting to be admitted (0)")).to_be_visible()
+
+    cand.reload()
+    cand.get_by_role("button", name="Start the exam").click()
+    expect(cand.get_by_text("Question 1 of 60")).to_be_visible()
+    expect(cand.get_by_text("0 of 60")).to_be_visible()
+    cand.locator("label[for=answer-A]").click()
+    expect(cand.locator("[data-save-state]")).to_have_text("All answers saved.")
+    screenshot(cand, "exam-question")
+
+    cand.get_by_role("button", name="Save and next").click()
+    expect(cand.get_by_text("Question 2 of 60")).to_be_visible()
+    cand_ctx.set_offline(True)
+    cand.locator("label[for=answer-B]").click()
+    expect(cand.locator("[data-save-state]")).to_contain_text("Offline")
+    screenshot(cand, "exam-offline")
+    cand_ctx.set_offline(False)
+    expect(cand.locator("[data-save-state]")).to_have_text("All answers saved.", timeout=20_000)
+    with get_db(app).read_sessions() as session:
+        saved = session.scalars(select(Response.position).order_by(Response.position)).all()
+    assert saved == [1, 2]
+
+    proc.reload()
+    proc.get_by_text("Act on Ana Pereira").click()
+    proc.get_by_label("Reason or note").fill("Fire alarm")
+    proc.get_by_role("button", name="Pause").click()
+    expect(cand.locator("[data-paused]")).to_be_visible(timeout=10_000)
+    screenshot(cand, "exam-paused")
+    proc.get_by_text("Act on Ana Pereira").click()
+    proc.get_by_role("button", name="Resume").click()
+    expect(cand.locator("[data-paused]")).to_be_hidden(timeout=10_000)
+    screenshot(proc, "proctor-console-running")
+
+    cand.get_by_role("button", name="Flag for review").click()
+    expect(cand.get_by_text("Flagged for review.")).to_be_visible()
+    cand.get_by_role("button", name="Review and submit").click()
+    expect(cand.get_by_role("heading", name="Review your answers")).to_be_visible()
+    screenshot(cand, "exam-review")
+    cand.get_by_role("button", name="Submit my exam").click()
+    expect(cand.get_by_role("heading", name="Your exam is submitted")).to_be_visible()
+    expect(cand.get_by_text("2 of 60")).to_be_visible()
+    screenshot(cand, "exam-receipt")
+    assert page_problems.messages == []
+    cand_ctx.close()
+    proc_ctx.close()

@@ -1,0 +1,230 @@
+"""Exam pages without JavaScript: booking, checking in, answering by form posts, proctor
+console, staff pages; and the page's JSON endpoints guarded by session and CSRF."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from core.audit import AuditEvent
+from core.db import get_db
+from exam.models import Attempt, Response, Sitting
+from tests.conftest import csrf_from, post_form, sign_in
+from tests.exam.fixtures import ExamWorld
+
+
+def _browser(app: Flask, world: ExamWorld, who: str) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, world.people[who]["user"].email)
+    return client
+
+
+def test_candidate_books_checks_in_and_answers_without_javascript(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule()
+    ana = _browser(app, world, "ana")
+    page = ana.get("/sittings").get_data(as_text=True)
+    assert "First Level, November" in page
+    assert post_form(ana, "/sittings", f"/sittings/{sitting}/register", {}).status_code == 303
+    exams = ana.get("/exams").get_data(as_text=True)
+    registration = re.search(r"/exams/(\d+)/checkin", exams).group(1)
+    assert post_form(ana, "/exams", f"/exams/{registration}/checkin", {}).status_code == 303
+    assert "the proctor will admit you" in ana.get("/exams").get_data(as_text=True)
+    world.call(
+        "POST",
+        f"/sittings/{sitting}/admissions",
+        "proctor",
+        {"candidate_id": world.id("ana"), "identity_check": "Passport"},
+        200,
+    )
+    started = post_form(ana, "/exams", f"/exams/{registration}/start", {})
+    assert started.status_code == 303 and started.headers["Location"].endswith("/q/1")
+    question = ana.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Question 1 of 60" in question and "keys" not in question
+    option = re.search(r'name="answer" id="answer-A"\s+value="([a-z0-9]+)"', question).group(1)
+    token = csrf_from(question)
+    attempt_id = int(re.search(r"/exams/attempts/(\d+)/", started.headers["Location"]).group(1))
+    moved = ana.post(
+        f"/exams/attempts/{attempt_id}/q/1",
+        data={"csrf_token": token, "answer": option, "go": "next"},
+    )
+    assert moved.status_code == 303 and moved.headers["Location"].endswith("/q/2")
+    flagged = ana.post(
+        f"/exams/attempts/{attempt_id}/q/2",
+        data={"csrf_token": token, "flagged": "0", "flagged_toggle": "1"},
+    )
+    assert flagged.headers["Location"].endswith("/q/2")
+    review = ana.get(f"/exams/attempts/{attempt_id}/review").get_data(as_text=True)
+    assert "1 of 60 answered" in review and "flagged" in review
+    done = ana.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    receipt = ana.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Your exam is submitted" in receipt and re.search(r"[0-9a-f]{64}", receipt)
+    with get_db(app).read_sessions() as session:
+        rows = session.scalars(select(Response).where(Response.attempt_id == attempt_id)).all()
+    assert [(r.position, bool(r.selected), r.flagged) for r in rows] == [
+        (1, True, False),
+        (2, False, True),
+    ]
+
+
+def test_the_page_json_needs_the_session_and_csrf(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    option = attempt["questions"][0]["options"][0]["id"]
+    ana = _browser(app, world, "ana")
+    token = csrf_from(ana.get(f"/exams/attempts/{attempt['id']}/q/1").get_data(as_text=True))
+    url = f"/exams/attempts/{attempt['id']}/responses/1"
+    assert ana.put(url, json={"selected": [option]}).status_code == 400  # no CSRF header
+    ok = ana.put(url, json={"selected": [option]}, headers={"X-CSRFToken": token})
+    assert ok.status_code == 200 and ok.get_json()["position"] == 1
+    stranger = _browser(app, world, "ben")
+    other_token = csrf_from(stranger.get("/exams").get_data(as_text=True))
+    refused = stranger.put(url, json={"selected": [option]}, headers={"X-CSRFToken": other_token})
+    assert refused.status_code == 422 or refused.status_code == 404
+    assert app.test_client().put(url, json={"selected": []}).status_code in (400, 401)
+
+
+def test_a_signed_out_session_cannot_save(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    ana = _browser(app, world, "ana")
+    token = csrf_from(ana.get(f"/exams/attempts/{attempt['id']}/q/1").get_data(as_text=True))
+    phone = _browser(app, world, "ana")
+    post_form(phone, "/account", "/account/sign-out-everywhere", {})
+    response = ana.put(
+        f"/exams/attempts/{attempt['id']}/responses/1",
+        json={"selected": []},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 401
+
+
+def test_proctor_console_admits_and_acts_and_is_for_the_sittings_proctors(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule()
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    world.call("POST", f"/sittings/{sitting}/checkin", "ana", expect=200)
+    proctor = _browser(app, world, "proctor")
+    console = proctor.get(f"/proctor/sittings/{sitting}").get_data(as_text=True)
+    assert "Waiting to be admitted (1)" in console
+    registration = re.search(r"/proctor/registrations/(\d+)/decision", console).group(1)
+    empty = post_form(
+        proctor,
+        f"/proctor/sittings/{sitting}",
+        f"/proctor/registrations/{registration}/decision",
+        {"decision": "admit"},
+    )
+    assert "Record how identity was checked" in proctor.get(empty.headers["Location"]).get_data(
+        as_text=True
+    )
+    post_form(
+        proctor,
+        f"/proctor/sittings/{sitting}",
+        f"/proctor/registrations/{registration}/decision",
+        {"decision": "admit", "identity_check": "Passport ending 4821"},
+    )
+    attempt = world.start("ana", sitting)
+    post_form(
+        proctor,
+        f"/proctor/sittings/{sitting}",
+        f"/proctor/attempts/{attempt['id']}/action",
+        {"action": "extend", "minutes": "10", "reason": "Network outage"},
+    )
+    roster = proctor.get(f"/proctor/sittings/{sitting}/roster.json").get_json()["rows"]
+    assert roster[0]["status"] == "in_progress" and roster[0]["seconds_left"] == 100 * 60
+    assert "Network outage" in proctor.get(f"/proctor/sittings/{sitting}").get_data(as_text=True)
+    other = _browser(app, world, "other_proctor")
+    assert other.get(f"/proctor/sittings/{sitting}").status_code == 403
+    assert _browser(app, world, "ana").get(f"/proctor/sittings/{sitting}").status_code == 403
+    with get_db(app).read_sessions() as session:
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("attempt.%"))
+        ).all()
+    assert "attempt.extend" in actions
+
+
+def test_staff_schedule_edit_and_cancel_sittings(app: Flask, world: ExamWorld) -> None:
+    admin = _browser(app, world, "admin")
+    opens = world.clock.now() + timedelta(days=3)
+    form = {
+        "title": "December sitting",
+        "blueprint": "first-level",
+        "opens_at": opens.strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (opens + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "capacity": "25",
+        "mode": "test_centre",
+        "location": "",
+        "proctors": [str(world.id("proctor"))],
+    }
+    missing = post_form(admin, "/staff/sittings/new", "/staff/sittings/new", form)
+    assert missing.status_code == 422 and "needs a location" in missing.get_data(as_text=True)
+    assert (
+        post_form(
+            admin,
+            "/staff/sittings/new",
+            "/staff/sittings/new",
+            {**form, "location": "Lisbon centre"},
+        ).status_code
+        == 303
+    )
+    with get_db(app).read_sessions() as session:
+        sitting = session.scalars(select(Sitting)).one()
+    edit_url = f"/staff/sittings/{sitting.id}/edit"
+    page = admin.get(edit_url).get_data(as_text=True)
+    assert "Lisbon centre" in page
+    saved = post_form(
+        admin, edit_url, edit_url, {**form, "location": "Porto centre", "revision": "1"}
+    )
+    assert saved.status_code == 303
+    stale = post_form(admin, edit_url, edit_url, {**form, "location": "Faro", "revision": "1"})
+    assert stale.status_code == 409
+    post_form(
+        admin, edit_url, f"/staff/sittings/{sitting.id}/cancel", {"reason": "Venue unavailable"}
+    )
+    with get_db(app).read_sessions() as session:
+        sitting = session.get(Sitting, sitting.id)
+        assert sitting.location == "Porto centre" and sitting.cancelled
+    assert _browser(app, world, "proctor").get("/staff/sittings").status_code == 403
+
+
+def test_extra_time_is_requested_and_decided_on_pages(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule(opens_in_minutes=60 * 24)
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    ana = _browser(app, world, "ana")
+    registration = re.search(
+        r"/exams/(\d+)/accommodation", ana.get("/exams").get_data(as_text=True)
+    ).group(1)
+    url = f"/exams/{registration}/accommodation"
+    assert (
+        post_form(
+            ana, url, url, {"time_factor": "1.5", "reason": "Dyslexia, assessed 2025"}
+        ).status_code
+        == 303
+    )
+    admin = _browser(app, world, "admin")
+    page = admin.get("/staff/accommodations").get_data(as_text=True)
+    accommodation = re.search(r'name="accommodation_id" value="(\d+)"', page).group(1)
+    denied = post_form(
+        admin,
+        "/staff/accommodations",
+        "/staff/accommodations",
+        {"accommodation_id": accommodation, "decision": "deny", "note": ""},
+    )
+    assert "Say why" in admin.get(denied.headers["Location"]).get_data(as_text=True)
+    post_form(
+        admin,
+        "/staff/accommodations",
+        "/staff/accommodations",
+        {"accommodation_id": accommodation, "decision": "approve"},
+    )
+    assert "approved" in ana.get("/exams").get_data(as_text=True)
+    with get_db(app).read_sessions() as session:
+        assert session.scalar(select(Attempt.id)) is None
