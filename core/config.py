@@ -7,11 +7,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-# The longest exam the blueprints allow (4 h) times the largest accommodation
-# factor (1.5), plus margin: a form rendered at the start of an exam must still
-# submit at its end.
-LONGEST_EXAM_SECONDS = 4 * 3600 * 1.5
-CSRF_TIME_LIMIT_SECONDS = int(LONGEST_EXAM_SECONDS + 3600)
+# The limits of an exam's clock, shared by the blueprint rules, accommodations and
+# proctors' extensions. A form rendered at the start of the longest possible exam
+# must still submit at its end, so CSRF tokens and sessions outlast it.
+MAX_TIME_LIMIT_MINUTES = 240
+MAX_TIME_FACTOR = 2.0
+MAX_TOTAL_EXTENSION_MINUTES = 120
+LONGEST_EXAM_SECONDS = int(
+    (MAX_TIME_LIMIT_MINUTES * MAX_TIME_FACTOR + MAX_TOTAL_EXTENSION_MINUTES) * 60
+)
+CSRF_TIME_LIMIT_SECONDS = LONGEST_EXAM_SECONDS + 3600
+SESSION_LIFETIME_SECONDS = LONGEST_EXAM_SECONDS + 2 * 3600
 
 API_TOKEN_LIFETIME_SECONDS = 3600
 
@@ -55,7 +61,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "csm_session",
-        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_LIFETIME_SECONDS", 12 * 3600),
+        "PERMANENT_SESSION_LIFETIME": max(
+            _env_int("SESSION_LIFETIME_SECONDS", SESSION_LIFETIME_SECONDS), SESSION_LIFETIME_SECONDS
+        ),
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT_SECONDS,
         "WTF_CSRF_ENABLED": True,

@@ -60,7 +60,7 @@ class EventRequest(ApiModel):
 
 class ProctorRequest(ApiModel):
     reason: str = Field(default="", max_length=2000)
-    minutes: int | None = Field(default=None, ge=1, le=240)
+    minutes: int | None = Field(default=None, ge=1, le=120)
 
 
 def sitting_json(sitting: Sitting) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class AdmitForm(FlaskForm):
 class ProctorActionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = StringField("Reason", validators=[Length(max=2000)])
-    minutes = IntegerField("Minutes", validators=[Optional(), NumberRange(min=1, max=240)])
+    minutes = IntegerField("Minutes", validators=[Optional(), NumberRange(min=1, max=120)])
 
 
 class AnswerForm(FlaskForm):

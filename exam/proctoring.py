@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.config import MAX_TOTAL_EXTENSION_MINUTES
 from core.errors import FieldError, Problem
 from exam.delivery import finalise_if_due, finish_attempt, seconds_left
 from exam.models import Attempt, AttemptEvent, Registration, Response, Sitting
 from exam.sittings import Actor, require_proctor
-
-MAX_EXTENSION_MINUTES = 240
 
 
 def _reason(reason: str, field: str = "reason") -> str:
@@ -104,11 +103,13 @@ def resume(session: Session, actor: Actor, attempt: Attempt) -> Attempt:
 
 def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reason: str) -> Attempt:
     _require_open(attempt, "extend")
-    if not 1 <= minutes <= MAX_EXTENSION_MINUTES:
+    allowed = MAX_TOTAL_EXTENSION_MINUTES - attempt.extension_seconds // 60
+    if not 1 <= minutes <= allowed:
         raise Problem(
             422,
             "Invalid extension",
-            f"Extend by 1 to {MAX_EXTENSION_MINUTES} minutes.",
+            f"Extensions total at most {MAX_TOTAL_EXTENSION_MINUTES} minutes; "
+            f"{max(allowed, 0)} remain for this attempt.",
             errors=[FieldError("minutes", "Out of range.")],
         )
     attempt.extension_seconds += minutes * 60

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from core import audit, clock
+from core.config import MAX_TIME_FACTOR
 from core.errors import FieldError, Problem
 from exam.models import Accommodation, Attempt, Registration, Sitting, SittingProctor
 from item_bank.models import Blueprint, BlueprintVersion
@@ -18,7 +19,6 @@ from item_bank.models import Blueprint, BlueprintVersion
 ACTIVE_REGISTRATION = ("registered", "checked_in", "admitted")
 HOLDS_A_PLACE = (*ACTIVE_REGISTRATION, "started")
 TURN_AWAY_REASONS = {"no_show": "Did not attend", "identity_mismatch": "Identity did not match"}
-MAX_TIME_FACTOR = 3.0
 
 
 class Actor(Protocol):

@@ -179,7 +179,7 @@ class BlueprintForm(FlaskForm):
         "Scored items", validators=[InputRequired(), NumberRange(min=1, max=500)]
     )
     time_limit_minutes = IntegerField(
-        "Time limit (minutes)", validators=[InputRequired(), NumberRange(min=1, max=480)]
+        "Time limit (minutes)", validators=[InputRequired(), NumberRange(min=1, max=240)]
     )
     pass_overall_percent = DecimalField(
         "Pass mark, overall %",

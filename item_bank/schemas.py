@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from core.config import MAX_TIME_LIMIT_MINUTES
 from core.errors import FieldError
 
 LETTERS = string.ascii_uppercase[:6]
@@ -129,7 +130,7 @@ class BlueprintSpec(BaseModel):
     level: str = Field(min_length=1, max_length=100)
     framework: Code
     item_count: int = Field(ge=1, le=500)
-    time_limit_minutes: int = Field(ge=1, le=480)
+    time_limit_minutes: int = Field(ge=1, le=MAX_TIME_LIMIT_MINUTES)
     areas: list[BlueprintArea] = Field(min_length=1, max_length=20)
     pass_overall_percent: float = Field(ge=0, le=100)
     retake_wait_days: int = Field(ge=0, le=365)

@@ -120,3 +120,17 @@ def test_conflict_is_409_on_both_faces(make_app) -> None:
 
 def test_healthz_checks_the_database(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_csrf_tokens_and_sessions_outlast_the_longest_possible_exam(app) -> None:
+    from core.config import (
+        LONGEST_EXAM_SECONDS,
+        MAX_TIME_FACTOR,
+        MAX_TIME_LIMIT_MINUTES,
+        MAX_TOTAL_EXTENSION_MINUTES,
+    )
+
+    longest = (MAX_TIME_LIMIT_MINUTES * MAX_TIME_FACTOR + MAX_TOTAL_EXTENSION_MINUTES) * 60
+    assert longest == LONGEST_EXAM_SECONDS
+    assert app.config["WTF_CSRF_TIME_LIMIT"] > longest
+    assert app.config["PERMANENT_SESSION_LIFETIME"] > longest

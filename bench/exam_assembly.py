@@ -1,0 +1,248 @@
+"""Form assembly cost as the bank grows: assemble() on synthetic pools, load_pool() on SQLite.
+
+Run from the repository root: ``.venv/bin/python bench/exam_assembly.py
+[--sizes 1000 10000 100000] [--draws 25]``.
+
+For each bank size it times, in-process (no server):
+
+- ``exam.assembly.assemble()`` drawing a 60-item First-Level-shaped form (areas of
+  24/12/12/12 items, the 13 sub-areas and 62 competencies of
+  ``item_bank/frameworks/csa-first-level.json``) from a synthetic pool of that many
+  ``PoolItem``s spread over the 62 competencies, with random exposure and about 1 %
+  of items with an enemy; the median over ``--draws`` draws with different seeds;
+- ``exam.delivery.load_pool()`` (what a real start reads before assembling) on a fresh
+  SQLite file holding that many approved items, imported with
+  ``item_bank.transfer.import_items`` as ``bench/item_import.py`` does, each with an
+  exposure row; the median over ``--loads`` reads.
+
+The sum is what a start pays for these two steps; the aim is at most 20 ms at 100,000
+items, growing far slower than the bank. Prints a Markdown table and writes it to
+``bench/results/exam_assembly.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import BENCH_DIR, git_revision
+from item_import import synthetic_records
+
+from core import clock
+from core.db import get_db
+from core.migrate import upgrade_to_head
+from exam import delivery
+from exam.assembly import AreaRule, PoolItem, assemble
+from exam.models import ItemExposure
+from item_bank import frameworks, transfer
+from item_bank.models import Item
+from wsgi import create_app
+
+RESULTS = BENCH_DIR / "results" / "exam_assembly.md"
+FRAMEWORK_FILE = frameworks.FRAMEWORKS_DIR / "csa-first-level.json"
+BLUEPRINT_FILE = Path(__file__).resolve().parent.parent / "item_bank/blueprints/first-level.json"
+AIM_TOTAL_MS = 20.0
+FORMS_SO_FAR = 1_000
+
+
+def first_level_rules() -> tuple[list[AreaRule], list[str], dict[str, object]]:
+    """The blueprint's areas with their sub-areas, and the competency (leaf) codes."""
+    framework = json.loads(FRAMEWORK_FILE.read_text())
+    spec = json.loads(BLUEPRINT_FILE.read_text())["spec"]
+    subareas: dict[str, list[tuple[str, str]]] = {}
+    leaves: list[str] = []
+    for part in framework["parts"]:
+        for section in part["sections"]:
+            code = f"{part['code']}.{section['code']}"
+            subareas[code] = [(f"{code}.{a['code']}", a["title"]) for a in section["areas"]]
+            leaves += [c["code"] for a in section["areas"] for c in a["competencies"]]
+    rules = [
+        AreaRule(
+            area["code"],
+            area["title"],
+            area["items"],
+            tuple(c for c, _ in subareas[area["code"]]),
+            tuple(t for _, t in subareas[area["code"]]),
+        )
+        for area in spec["areas"]
+    ]
+    return rules, leaves, spec
+
+
+def synthetic_pool(
+    size: int, leaves: list[str], seed: int = 3
+) -> tuple[list[PoolItem], dict[int, set[int]]]:
+    rng = random.Random(seed)
+    pool = []
+    for n in range(1, size + 1):
+        kind = rng.choices(["single_choice", "multiple_response", "true_false"], [70, 15, 15])[0]
+        options = {"single_choice": 4, "multiple_response": 5, "true_false": 2}[kind]
+        pool.append(
+            PoolItem(n, n, rng.choice(leaves), options, kind, exposure=rng.randint(0, FORMS_SO_FAR))
+        )
+    enemies: dict[int, set[int]] = {}
+    for item_id in rng.sample(range(1, size + 1), max(1, size // 100)):
+        other = rng.randint(1, size)
+        if other != item_id:
+            enemies.setdefault(item_id, set()).add(other)
+            enemies.setdefault(other, set()).add(item_id)
+    return pool, enemies
+
+
+def time_assemble(size: int, draws: int) -> tuple[float, int]:
+    rules, leaves, spec = first_level_rules()
+    pool, enemies = synthetic_pool(size, leaves)
+    times = []
+    for seed in range(draws):
+        started = time.perf_counter()
+        form = assemble(
+            rules,
+            pool,
+            seed=seed,
+            enemies=enemies,
+            forms_so_far=FORMS_SO_FAR,
+            exposure_cap_percent=float(spec.get("exposure_cap_percent", 100)),  # type: ignore[arg-type]
+        )
+        times.append(time.perf_counter() - started)
+        assert len(form.items) == 60, len(form.items)
+    return statistics.median(times) * 1000, len(enemies)
+
+
+def time_load_pool(size: int, loads: int) -> tuple[float, float]:
+    """Median load_pool() ms on a fresh SQLite bank of ``size`` approved items; and the
+    import's seconds (set-up, not part of the figure)."""
+    with tempfile.TemporaryDirectory(prefix="csm-bench-assembly-") as tmp:
+        directory = Path(tmp)
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
+                "INSTANCE_PATH": str(directory / "instance"),
+                "SECRET_KEY": "bench",
+            }
+        )
+        db = get_db(app)
+        upgrade_to_head(db.engine)
+        with app.app_context(), db.write_sessions() as session:
+            frameworks.load_framework_file(session, FRAMEWORK_FILE)
+            framework = frameworks.get_framework(session)
+            assert framework is not None
+            leaves = sorted(
+                c
+                for c, n in frameworks.nodes_by_code(session, framework.id).items()
+                if n.kind == "competency"
+            )
+            started = time.perf_counter()
+            summary = transfer.import_items(
+                session,
+                framework,
+                synthetic_records(size, leaves),
+                status="approved",
+                actor_id=None,
+                actor_label="bench",
+            )
+            assert summary.created == size, summary
+            rng = random.Random(5)
+            now = clock.now()
+            session.add_all(
+                ItemExposure(
+                    item_id=item_id,
+                    forms=rng.randint(0, FORMS_SO_FAR),
+                    last_used_at=now - timedelta(minutes=rng.randint(0, 10_000)),
+                )
+                for item_id in session.scalars(Item.__table__.select().with_only_columns(Item.id))
+            )
+            session.commit()
+            import_s = time.perf_counter() - started
+            framework_id = framework.id
+        times = []
+        with app.app_context():
+            for _ in range(loads):
+                with db.read_sessions() as session:
+                    started = time.perf_counter()
+                    pool, _, _ = delivery.load_pool(session, framework_id, candidate_id=1)
+                    times.append(time.perf_counter() - started)
+                assert len(pool) == size, len(pool)
+        db.dispose()
+        return statistics.median(times) * 1000, import_s
+
+
+@dataclass(frozen=True)
+class Measure:
+    size: int
+    assemble_ms: float
+    load_ms: float
+    enemies: int
+
+    @property
+    def total_ms(self) -> float:
+        return self.assemble_ms + self.load_ms
+
+
+def table(measures: list[Measure]) -> str:
+    lines = [
+        "| bank size | assemble median ms | load_pool median ms | total ms | growth vs 1,000 |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    base = next((m for m in measures if m.size == 1_000), measures[0])
+    for m in measures:
+        lines.append(
+            f"| {m.size:,} | {m.assemble_ms:.2f} | {m.load_ms:.2f} | {m.total_ms:.2f} "
+            f"| ×{m.total_ms / base.total_ms:.1f} (bank ×{m.size / base.size:g}) |"
+        )
+    largest = measures[-1]
+    verdict = "met" if largest.total_ms <= AIM_TOTAL_MS else "**missed**"
+    lines += [
+        "",
+        f"Aim: ≤{AIM_TOTAL_MS:.0f} ms total at the largest bank ({largest.size:,} items): "
+        f"{largest.total_ms:.1f} ms ({verdict}); "
+        + (
+            f"load_pool is {largest.load_ms / largest.total_ms:.0%} of it."
+            if largest.total_ms
+            else ""
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--draws", type=int, default=25, help="assemble() draws per size")
+    parser.add_argument("--loads", type=int, default=7, help="load_pool() reads per size")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.draws < 1 or args.loads < 1 or min(args.sizes) < 100:
+        parser.error("draws and loads must be at least 1, sizes at least 100")
+    measures = []
+    for size in sorted(args.sizes):
+        print(f"bank of {size:,} ...", file=sys.stderr, flush=True)
+        assemble_ms, enemies = time_assemble(size, args.draws)
+        load_ms, import_s = time_load_pool(size, args.loads)
+        print(f"  (import took {import_s:.1f} s, not measured)", file=sys.stderr, flush=True)
+        measures.append(Measure(size, assemble_ms, load_ms, enemies))
+    text = (
+        f"{table(measures)}\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · in-process, "
+        f"one core · assemble: median of {args.draws} seeds, First Level blueprint (60 items, "
+        f"13 sub-areas, 62 competencies), ~1 % of items with an enemy, random exposure of "
+        f"{FORMS_SO_FAR:,} forms, cap 30 % · load_pool: median of {args.loads} reads on a SQLite "
+        f"file (WAL) of approved items with exposure rows, first-time candidate · "
+        f"Python {sys.version.split()[0]} · commit {git_revision()}\n"
+    )
+    print(text, end="")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,352 @@
+"""Autosave throughput: many candidates saving answers, against a bare Flask route.
+
+Run from the repository root: ``.venv/bin/python bench/exam_autosave.py [--candidates 200]
+[--duration 10] [--connections 32]``.
+
+The real app under gunicorn (sync workers, SQLite file) with the First Level bank, a
+sitting open now and ``--candidates`` admitted candidates, each of whom has started an
+attempt through ``POST /api/v1/attempts``. wrk then drives
+``PUT /api/v1/attempts/{id}/responses/{position}`` with a Lua script that goes round a
+list of (attempt, bearer token, position, option id) saves, ordered so that consecutive
+requests come from different candidates. The bare route of ``bench/reference_app.py`` is
+measured in the same run under the same server settings. Afterwards the database must
+hold exactly one response row per distinct (attempt, position) sent, with the value
+sent, and no request may have had a 5xx.
+
+Prints a Markdown table and writes it to ``bench/results/exam_autosave.md``; exits 1 if
+a request failed or the database check failed. If an aim is missed (or with
+``--profile``), runs the load again with cProfile in each worker and prints what
+dominates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import signal
+import sqlite3
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from exam_common import (
+    Instance,
+    PlannedRequest,
+    ScriptResult,
+    gunicorn,
+    log_problems,
+    prepare_instance,
+    profile_config,
+    start_attempts,
+    summarise_profiles,
+    write_request_list,
+    wrk_script,
+)
+from harness import BENCH_DIR, DEFAULT_THREADS, DEFAULT_WORKERS, context_line, request
+
+RESULTS = BENCH_DIR / "results" / "exam_autosave.md"
+PROFILE_OUT = BENCH_DIR / "results" / "exam_autosave_profile.txt"
+
+AIM_RPS = 1_000
+AIM_P99_MS = 100.0
+AIM_RATIO = 0.40
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=200, help="attempts saving (default 200)")
+    parser.add_argument(
+        "--positions",
+        type=int,
+        default=10,
+        help="questions saved per attempt (1-60; default 10: the list is gone round several "
+        "times per run, so every pair is sure to be saved)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=int(os.environ.get("BENCH_DURATION") or 10),
+        help="seconds per target (env BENCH_DURATION; default 10)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=int(os.environ.get("BENCH_CONNECTIONS") or 32),
+        help="concurrent connections (env BENCH_CONNECTIONS; default 32)",
+    )
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn workers")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load first")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the workers even if every aim is met"
+    )
+    parser.add_argument(
+        "--no-profile", action="store_true", help="never profile, even if an aim is missed"
+    )
+    parser.add_argument("--profile-duration", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the table")
+    args = parser.parse_args()
+    if min(args.candidates, args.duration, args.connections, args.threads, args.workers) < 1:
+        parser.error("candidates, duration, connections, threads and workers must be at least 1")
+    if not 1 <= args.positions <= 60:
+        parser.error("--positions is between 1 and 60")
+    if args.connections < args.threads:
+        parser.error("wrk needs at least as many connections as threads")
+    return args
+
+
+@dataclass(frozen=True)
+class Save:
+    attempt_id: int
+    position: int
+    letter: str  # what the database must hold: the authored letter behind the option id
+
+
+def plan_saves(
+    instance: Instance, port: int, positions: int, seed: int = 11
+) -> tuple[list[PlannedRequest], list[Save]]:
+    """Start every attempt through the API and plan one save per (attempt, position),
+    ordered position-major so that consecutive requests are from different candidates."""
+    from exam import delivery
+
+    rng = random.Random(seed)
+    started = start_attempts(port, instance)
+    columns = []
+    for attempt in started:
+        questions = rng.sample(attempt.questions, positions)
+        column = []
+        for question in questions:
+            option = rng.choice(question["options"])["id"]
+            (letter,) = delivery.letters_for(
+                instance.secret_key, attempt.attempt_id, question["position"], [option]
+            )
+            request_ = PlannedRequest(
+                "PUT",
+                f"/api/v1/attempts/{attempt.attempt_id}/responses/{question['position']}",
+                f"Bearer {attempt.candidate.token}",
+                json.dumps({"selected": [option], "flagged": False}),
+            )
+            column.append((request_, Save(attempt.attempt_id, question["position"], letter)))
+        columns.append(column)
+    ordered = [column[j] for j in range(positions) for column in columns]
+    return [r for r, _ in ordered], [s for _, s in ordered]
+
+
+@dataclass(frozen=True)
+class Check:
+    rows: int
+    pairs_sent: int
+    wrong_value: int
+    unexpected: int
+    missing: int
+
+    @property
+    def ok(self) -> bool:
+        return self.rows == self.pairs_sent and not (
+            self.wrong_value or self.unexpected or self.missing
+        )
+
+    def describe(self) -> str:
+        verdict = "OK" if self.ok else "**FAILED**"
+        return (
+            f"Database check {verdict}: {self.rows:,} response rows for {self.pairs_sent:,} "
+            f"distinct (attempt, position) pairs sent; {self.missing} missing, "
+            f"{self.unexpected} unexpected, {self.wrong_value} with another value than sent."
+        )
+
+
+def check_database(instance: Instance, saves: list[Save], sent: set[int]) -> Check:
+    path = instance.database_url.removeprefix("sqlite:///")
+    connection = sqlite3.connect(path)
+    try:
+        rows = {
+            (a, p): json.loads(selected)
+            for a, p, selected in connection.execute(
+                "SELECT attempt_id, position, selected FROM response"
+            )
+        }
+    finally:
+        connection.close()
+    expected = {(saves[i].attempt_id, saves[i].position): saves[i].letter for i in sent}
+    return Check(
+        rows=len(rows),
+        pairs_sent=len(expected),
+        wrong_value=sum(1 for k, v in rows.items() if k in expected and v != [expected[k]]),
+        unexpected=sum(1 for k in rows if k not in expected),
+        missing=sum(1 for k in expected if k not in rows),
+    )
+
+
+def sent_indices(runs: list[ScriptResult]) -> set[int]:
+    return {i for run in runs for thread in run.threads for i in thread.indices_sent()}
+
+
+def table(rows: list[tuple[str, ScriptResult]], reference: ScriptResult) -> str:
+    lines = [
+        "| target | requests/s | p50 ms | p95 ms | p99 ms | ratio to reference | errors |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, r in rows:
+        errors = r.describe_errors()
+        if r.error_count:
+            errors = f"**{errors}**"
+        ratio = r.result.requests_per_s / reference.result.requests_per_s
+        lines.append(
+            f"| {name} | {r.result.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p95_ms:.2f} "
+            f"| {r.p99_ms:.2f} | {ratio:.2f} | {errors} |"
+        )
+    return "\n".join(lines)
+
+
+def aims(autosave: ScriptResult, reference: ScriptResult) -> tuple[str, bool]:
+    ratio = autosave.result.requests_per_s / reference.result.requests_per_s
+    checks = [
+        (f"≥{AIM_RPS:,} autosaves/s", autosave.result.requests_per_s >= AIM_RPS,
+         f"{autosave.result.requests_per_s:,.0f}"),
+        (f"p99 < {AIM_P99_MS:.0f} ms", autosave.p99_ms < AIM_P99_MS, f"{autosave.p99_ms:.1f} ms"),
+        (f"≥{AIM_RATIO:.0%} of the bare route", ratio >= AIM_RATIO, f"{ratio:.0%}"),
+    ]  # fmt: skip
+    text = "Aims: " + "; ".join(
+        f"{name}: {got} ({'met' if ok else '**missed**'})" for name, ok, got in checks
+    )
+    return text, all(ok for _, ok, _ in checks)
+
+
+def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    args = parse_args()
+    load_at_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="csm-bench-autosave-") as tmp_name:
+        tmp = Path(tmp_name)
+        instance = prepare_instance(tmp, secrets.token_urlsafe(48), args.candidates)
+
+        # Set-up server: starts are limited to 20/min per address, so limits are off here.
+        print("starting attempts through the API ...", file=sys.stderr, flush=True)
+        with gunicorn(
+            instance.env(ratelimit=False), log_path=tmp / "setup.log", workers=args.workers
+        ) as server:
+            planned, saves = plan_saves(instance, server.port, args.positions)
+        request_list = write_request_list(tmp / "saves.tsv", planned)
+        ping_list = write_request_list(tmp / "ping.tsv", [PlannedRequest("GET", "/ping")])
+
+        # Measured servers: the app as in production (rate limiting on), and the reference.
+        runs: list[ScriptResult] = []
+        sanity_sent: set[int] = set()
+        with (
+            gunicorn(
+                {},
+                log_path=tmp / "reference.log",
+                app_spec="reference_app:app",
+                chdir=BENCH_DIR,
+                ready_path="/ping",
+                workers=args.workers,
+            ) as reference_server,
+            gunicorn(
+                instance.env(ratelimit=True), log_path=tmp / "app.log", workers=args.workers
+            ) as app_server,
+        ):
+            first = planned[0]
+            status, body = request(
+                app_server.port,
+                first.method,
+                first.path,
+                body=json.loads(first.body),
+                headers={"Authorization": first.authorization},
+            )
+            if status != 200:
+                raise RuntimeError(f"a save answered {status}: {body}")
+            sanity_sent.add(0)
+
+            def load(url: str, listing: Path, seconds: int) -> ScriptResult:
+                return wrk_script(
+                    url,
+                    listing,
+                    duration=seconds,
+                    connections=args.connections,
+                    threads=args.threads,
+                    script_dir=tmp,
+                )
+
+            print("measuring the bare Flask route (reference) ...", file=sys.stderr, flush=True)
+            if args.warmup:
+                load(reference_server.url, ping_list, args.warmup)
+            reference = load(reference_server.url, ping_list, args.duration)
+            print("measuring autosave ...", file=sys.stderr, flush=True)
+            if args.warmup:
+                runs.append(load(app_server.url, request_list, args.warmup))
+            autosave = load(app_server.url, request_list, args.duration)
+            runs.append(autosave)
+        problems = log_problems(tmp / "app.log")
+        fives = sum(run.status["5xx"] for run in runs)
+        check = check_database(instance, saves, sent_indices(runs) | sanity_sent)
+
+        context = context_line(
+            workers=args.workers,
+            duration=args.duration,
+            connections=args.connections,
+            threads=args.threads,
+            load_at_start=load_at_start,
+        )
+        context += (
+            f" · {args.candidates} candidates with a started attempt, {args.positions} questions "
+            f"each: {len(planned):,} distinct saves gone round in turn, consecutive requests "
+            "from different candidates · attempts were started through POST /api/v1/attempts "
+            "on a set-up server with RATELIMIT_ENABLED=0 (starts are limited to 20/min per "
+            "address); the measured server runs with rate limiting on · tokens made in-process "
+            "with core.auth.issue_api_token · latencies from wrk's Lua done() hook"
+        )
+        aim_text, aims_met = aims(autosave, reference)
+        text = (
+            f"{table([('bare Flask route (reference)', reference), ('PUT /api/v1/attempts/{id}/responses/{position}', autosave)], reference)}\n\n"
+            f"{context}\n\n{check.describe()} 5xx responses during the runs: {fives}."
+            f"{' Server log problems: ' + str(len(problems)) if problems else ''}\n\n{aim_text}\n"
+        )
+        failed = bool(autosave.error_count or reference.error_count or fives or not check.ok)
+        if failed:
+            text += "\n**Errors during the run**: figures are not valid.\n"
+            for line in problems[-20:]:
+                print(line, file=sys.stderr)
+
+        if args.profile or (not aims_met and not args.no_profile):
+            print(
+                f"profiling the workers for {args.profile_duration} s ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            profiles = tmp / "profiles"
+            with gunicorn(
+                instance.env(ratelimit=True),
+                log_path=tmp / "profile.log",
+                workers=args.workers,
+                config_file=profile_config(profiles),
+            ) as server:
+                wrk_script(
+                    server.url,
+                    request_list,
+                    duration=args.profile_duration,
+                    connections=args.connections,
+                    threads=args.threads,
+                    script_dir=tmp,
+                )
+            summary = summarise_profiles(profiles)
+            PROFILE_OUT.parent.mkdir(parents=True, exist_ok=True)
+            PROFILE_OUT.write_text(summary)
+            print(summary, file=sys.stderr)
+            text += f"\nProfile of the workers (cProfile, {args.profile_duration} s): {PROFILE_OUT.relative_to(BENCH_DIR.parent)}\n"
+    print(text, end="")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
