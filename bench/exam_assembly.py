@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import BENCH_DIR, git_revision
@@ -159,7 +161,7 @@ def time_load_pool(size: int, loads: int) -> tuple[float, float]:
                     forms=rng.randint(0, FORMS_SO_FAR),
                     last_used_at=now - timedelta(minutes=rng.randint(0, 10_000)),
                 )
-                for item_id in session.scalars(Item.__table__.select().with_only_columns(Item.id))
+                for item_id in session.scalars(select(Item.id))
             )
             session.commit()
             import_s = time.perf_counter() - started
@@ -197,7 +199,7 @@ def table(measures: list[Measure]) -> str:
     for m in measures:
         lines.append(
             f"| {m.size:,} | {m.assemble_ms:.2f} | {m.load_ms:.2f} | {m.total_ms:.2f} "
-            f"| ×{m.total_ms / base.total_ms:.1f} (bank ×{m.size / base.size:g}) |"
+            f"| x{m.total_ms / base.total_ms:.1f} (bank x{m.size / base.size:g}) |"
         )
     largest = measures[-1]
     verdict = "met" if largest.total_ms <= AIM_TOTAL_MS else "**missed**"

@@ -1,0 +1,355 @@
+"""Start spike: every admitted candidate of a sitting presses "start" within the same seconds.
+
+Run from the repository root: ``.venv/bin/python bench/exam_start_spike.py
+[--candidates 1000] [--clients 64]``.
+
+The real app under gunicorn (sync workers, SQLite file) with the First Level bank and a
+sitting open now with ``--candidates`` admitted candidates (made in-process with the
+cheapest password hashing, tokens from ``core.auth.issue_api_token``). ``--clients``
+Python threads, released together by a barrier, then share out the candidates: each
+candidate sends ``POST /api/v1/attempts`` exactly once (no retry). The POST's latency
+is the time to the first question (its response holds the whole form). The server runs
+with ``RATELIMIT_ENABLED=0``: starts are limited to 20 a minute per address and every
+request here comes from 127.0.0.1.
+
+The reference, in the same run: the same client threads sending the same number of
+``GET /ping`` to the bare route of ``bench/reference_app.py`` under the same server
+settings. Prints a Markdown table and writes it to ``bench/results/exam_start_spike.md``;
+exits 1 if any start failed or the database does not hold one complete form per
+candidate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import secrets
+import signal
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from exam_common import (
+    Candidate,
+    Client,
+    gunicorn,
+    log_problems,
+    percentile,
+    prepare_instance,
+    profile_config,
+    summarise_profiles,
+)
+from harness import BENCH_DIR, DEFAULT_WORKERS, git_revision
+
+RESULTS = BENCH_DIR / "results" / "exam_start_spike.md"
+PROFILE_OUT = BENCH_DIR / "results" / "exam_start_spike_profile.txt"
+AIM_P99_S = 2.0
+MAX_WALL_S = 600.0  # the spike gives up (and reports) after this long
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=1000, help="starts (default 1000)")
+    parser.add_argument(
+        "--clients", type=int, default=64, help="concurrent client threads (default 64)"
+    )
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn workers")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=8,
+        help="extra candidates started one by one before the spike, not measured (default 8)",
+    )
+    parser.add_argument(
+        "--profile-starts",
+        type=int,
+        default=100,
+        help="extra candidates started afterwards with cProfile in the workers if the aim "
+        "is missed (0: never profile; default 100)",
+    )
+    parser.add_argument("--profile", action="store_true", help="profile even if the aim is met")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the table")
+    args = parser.parse_args()
+    if (
+        min(args.candidates, args.clients, args.workers) < 1
+        or min(args.warmup, args.profile_starts) < 0
+    ):
+        parser.error("candidates, clients and workers must be at least 1")
+    return args
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    status: int  # 0: no response (connection error or timeout)
+    latency_s: float  # send to last byte of the response
+    since_spike_s: float  # spike start to last byte (includes waiting for a free client)
+    body: bytes
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Spike:
+    outcomes: list[Outcome]
+    wall_s: float
+
+    @property
+    def errors(self) -> Counter[str]:
+        return Counter(
+            (o.error or f"HTTP {o.status}") for o in self.outcomes if o.status not in (200, 201)
+        )
+
+    def latency(self, p: float) -> float:
+        return percentile([o.latency_s for o in self.outcomes], p)
+
+    def since_spike(self, p: float) -> float:
+        return percentile([o.since_spike_s for o in self.outcomes], p)
+
+
+def spike(
+    port: int,
+    count: int,
+    clients: int,
+    method: str,
+    path: str,
+    body_for: list[object] | None,
+    headers_for: list[dict[str, str]] | None,
+) -> Spike:
+    """``count`` requests, each sent exactly once, by ``clients`` threads released together."""
+    counter = itertools.count()
+    barrier = threading.Barrier(clients + 1)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+    start = [0.0]
+    deadline = time.monotonic() + MAX_WALL_S
+
+    def work() -> None:
+        client = Client(port, timeout=120.0)
+        barrier.wait()
+        mine = []
+        while time.monotonic() < deadline:
+            index = next(counter)
+            if index >= count:
+                break
+            body = body_for[index] if body_for else None
+            headers = headers_for[index] if headers_for else None
+            sent = time.perf_counter()
+            try:
+                status, data = client.call(method, path, body, headers)
+                error = ""
+            except Exception as exc:  # a refused or cut connection is an error to report
+                status, data, error = 0, b"", type(exc).__name__
+            done = time.perf_counter()
+            mine.append(Outcome(index, status, done - sent, done - start[0], data, error))
+        client.close()
+        with lock:
+            outcomes.extend(mine)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start[0] = time.perf_counter()
+    barrier.wait()
+    for thread in threads:
+        thread.join(timeout=max(1.0, deadline - time.monotonic() + 130))
+    wall = time.perf_counter() - start[0]
+    return Spike(sorted(outcomes, key=lambda o: o.index), wall)
+
+
+@dataclass(frozen=True)
+class DbCheck:
+    attempts: int
+    complete_forms: int
+    candidates_with_two: int
+
+    def ok(self, expected: int) -> bool:
+        return self.attempts == expected == self.complete_forms and not self.candidates_with_two
+
+
+def check_database(database_url: str) -> DbCheck:
+    connection = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    try:
+        attempts = connection.execute("SELECT count(*) FROM attempt").fetchone()[0]
+        complete = connection.execute(
+            "SELECT count(*) FROM (SELECT attempt_id FROM attempt_item GROUP BY attempt_id "
+            "HAVING count(*) = 60)"
+        ).fetchone()[0]
+        twice = connection.execute(
+            "SELECT count(*) FROM (SELECT candidate_id FROM attempt GROUP BY candidate_id "
+            "HAVING count(*) > 1)"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    return DbCheck(attempts, complete, twice)
+
+
+def bad_forms(result: Spike) -> int:
+    """201 answers whose body is not an in-progress attempt with 60 questions."""
+    bad = 0
+    for outcome in result.outcomes:
+        if outcome.status != 201:
+            continue
+        try:
+            body = json.loads(outcome.body)
+            ok = body["status"] == "in_progress" and len(body["questions"]) == 60
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        bad += not ok
+    return bad
+
+
+def table(rows: list[tuple[str, Spike, int]], reference: Spike) -> str:
+    lines = [
+        "| target | requests | wall s | requests/s | p50 ms | p99 ms "
+        "| p50 / p99 ms since the spike began | ratio to reference | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, result, expected_status in rows:
+        rate = len(result.outcomes) / result.wall_s
+        ref_rate = len(reference.outcomes) / reference.wall_s
+        errors = Counter(
+            (o.error or f"HTTP {o.status}") for o in result.outcomes if o.status != expected_status
+        )
+        text = ", ".join(f"{n} {kind}" for kind, n in errors.items()) or "0"
+        if errors:
+            text = f"**{text}**"
+        lines.append(
+            f"| {name} | {len(result.outcomes):,} | {result.wall_s:.2f} | {rate:,.0f} "
+            f"| {result.latency(50) * 1000:.0f} | {result.latency(99) * 1000:.0f} "
+            f"| {result.since_spike(50) * 1000:.0f} / {result.since_spike(99) * 1000:.0f} "
+            f"| {rate / ref_rate:.2f} | {text} |"
+        )
+    return "\n".join(lines)
+
+
+def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    args = parse_args()
+    load_at_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="csm-bench-spike-") as tmp_name:
+        tmp = Path(tmp_name)
+        instance = prepare_instance(
+            tmp, secrets.token_urlsafe(48), args.warmup + args.candidates + args.profile_starts
+        )
+        warm = instance.candidates[: args.warmup]
+        measured = instance.candidates[args.warmup : args.warmup + args.candidates]
+        spare = instance.candidates[args.warmup + args.candidates :]
+        with (
+            gunicorn(
+                {},
+                log_path=tmp / "reference.log",
+                app_spec="reference_app:app",
+                chdir=BENCH_DIR,
+                ready_path="/ping",
+                workers=args.workers,
+            ) as reference_server,
+            gunicorn(
+                instance.env(ratelimit=False), log_path=tmp / "app.log", workers=args.workers
+            ) as app_server,
+        ):
+            print("reference: the same requests to the bare route ...", file=sys.stderr)
+            spike(reference_server.port, args.warmup, 1, "GET", "/ping", None, None)
+            reference = spike(
+                reference_server.port, args.candidates, args.clients, "GET", "/ping", None, None
+            )
+
+            def starts(people: list[Candidate], clients: int, port: int = app_server.port) -> Spike:
+                return spike(
+                    port,
+                    len(people),
+                    clients,
+                    "POST",
+                    "/api/v1/attempts",
+                    [{"sitting_id": instance.sitting_id}] * len(people),
+                    [c.headers for c in people],
+                )
+
+            print(f"warm-up: {args.warmup} starts one by one ...", file=sys.stderr, flush=True)
+            warmup = starts(warm, 1)
+            if warmup.errors:
+                raise RuntimeError(f"warm-up starts failed: {dict(warmup.errors)}")
+            print(
+                f"spike: {args.candidates} starts from {args.clients} clients ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            result = starts(measured, args.clients)
+        db = check_database(instance.database_url)
+        problems = log_problems(tmp / "app.log")
+        profile_text = ""
+        if spare and (args.profile or result.latency(99) >= AIM_P99_S or result.errors):
+            print(
+                f"profiling the workers over {len(spare)} more starts ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            profiles = tmp / "profiles"
+            with gunicorn(
+                instance.env(ratelimit=False),
+                log_path=tmp / "profile.log",
+                workers=args.workers,
+                config_file=profile_config(profiles),
+            ) as server:
+                starts(spare, args.clients, server.port)
+            summary = summarise_profiles(profiles)
+            PROFILE_OUT.parent.mkdir(parents=True, exist_ok=True)
+            PROFILE_OUT.write_text(summary)
+            print(summary, file=sys.stderr)
+            profile_text = (
+                f"\nProfile of the workers (cProfile, {len(spare)} more starts from "
+                f"{args.clients} clients): {PROFILE_OUT.relative_to(BENCH_DIR.parent)}\n"
+            )
+
+    malformed = bad_forms(result)
+    expected = args.candidates + args.warmup
+    p99 = result.latency(99)
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    context = (
+        f"{now} · {os.cpu_count()} cores (load average {load_at_start:.2f} at start) · gunicorn "
+        f"{args.workers} sync workers, SQLite file (WAL), RATELIMIT_ENABLED=0 (starts are "
+        f"limited to 20/min per address) · {args.candidates:,} admitted candidates, First Level "
+        f"sample bank (226 items) · {args.clients} Python client threads on the same machine, "
+        f"released together; each candidate starts exactly once, no retry; latency = the POST "
+        f"from send to last byte (the response holds the 60 questions); 'since the spike began' "
+        f"adds the wait for a free client thread · {args.warmup} unmeasured starts first · "
+        f"Python {sys.version.split()[0]} · commit {git_revision()}"
+    )
+    verdict = "met" if p99 < AIM_P99_S and not result.errors else "**missed**"
+    db_ok = db.ok(expected) and not malformed
+    text = (
+        f"{table([('bare Flask route (reference)', reference, 200), ('POST /api/v1/attempts (start)', result, 201)], reference)}\n\n"
+        f"{context}\n\n"
+        f"Database check {'OK' if db_ok else '**FAILED**'}: {db.attempts:,} attempts for "
+        f"{expected:,} candidates (spike and warm-up; profiled starts come after the check), {db.complete_forms:,} with 60 items, "
+        f"{db.candidates_with_two} candidates with more than one; {malformed} 201 answers "
+        f"without a full form."
+        f"{' Server log problems: ' + str(len(problems)) + '.' if problems else ''}\n\n"
+        f"Aim: no errors and p99 < {AIM_P99_S:.0f} s: {len(result.outcomes) - sum(result.errors.values()):,} "
+        f"of {args.candidates:,} started, p99 {p99:.2f} s ({verdict}).\n"
+    )
+    text += profile_text
+    failed = bool(result.errors or reference.errors or not db_ok)
+    if failed:
+        text += "\n**Errors during the run**: figures are not valid.\n"
+        for line in problems[-20:]:
+            print(line, file=sys.stderr)
+    print(text, end="")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
