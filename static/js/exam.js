@@ -24,7 +24,16 @@
   let stateVersion = Number(bar.dataset.stateVersion);
   let deadlineMs = performance.now() + Number(bar.dataset.secondsLeft) * 1000;
   let pausedLeftMs = status === "paused" ? Number(bar.dataset.secondsLeft) * 1000 : null;
-  const warned = new Set();
+  const warnedKey = "csm-exam-" + attemptId + "-warned";
+  const warned = new Set(
+    (function () {
+      try {
+        return JSON.parse(sessionStorage.getItem(warnedKey) || "[]");
+      } catch (error) {
+        return [];
+      }
+    })()
+  );
   let flushing = false;
   let retryDelay = 1000;
 
@@ -162,11 +171,16 @@
     const seconds = total % 60;
     const mm = hours ? String(minutes).padStart(2, "0") : String(minutes);
     timerText.textContent = (hours ? hours + ":" : "") + mm + ":" + String(seconds).padStart(2, "0");
-    for (const mark of [10, 5, 1]) {
-      if (total <= mark * 60 && total > mark * 60 - 30 && !warned.has(mark)) {
-        warned.add(mark);
-        warning.textContent = mark + (mark === 1 ? " minute" : " minutes") + " left.";
+    const due = [10, 5, 1].filter((mark) => total <= mark * 60 && !warned.has(mark));
+    if (due.length && status === "in_progress") {
+      const mark = Math.min.apply(null, due);
+      due.forEach((m) => warned.add(m));
+      try {
+        sessionStorage.setItem(warnedKey, JSON.stringify(Array.from(warned)));
+      } catch (error) {
+        /* ignore */
       }
+      warning.textContent = "Less than " + mark + (mark === 1 ? " minute" : " minutes") + " left.";
     }
     if (total === 0 && status === "in_progress") pollState();
   }

@@ -122,3 +122,46 @@ def test_a_whole_exam(
     assert page_problems.messages == []
     cand_ctx.close()
     proc_ctx.close()
+
+
+def test_time_warnings_and_a_hidden_timer(
+    page: Page, app: Flask, make_user, sample_bank, clock
+) -> None:
+    admin, proctor = make_user("exam_admin"), make_user("proctor")
+    candidate = make_user("candidate", given_name="Kai")
+    with app.app_context(), get_db(app).write_sessions() as session:
+        sitting = sittings.schedule_sitting(
+            session,
+            session.get(User, admin.id),
+            sittings.SittingInput(
+                "first-level",
+                "Timed sitting",
+                clock.now(),
+                clock.now() + timedelta(hours=4),
+                5,
+                "online",
+                "",
+                (proctor.id,),
+            ),
+        )
+        registration = sittings.register(session, session.get(User, candidate.id), sitting)
+        sittings.check_in(session, session.get(User, candidate.id), registration)
+        sittings.admit(session, session.get(User, proctor.id), registration, "Passport")
+    page.goto("/sign-in")
+    page.get_by_label("Email").fill(candidate.email)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/exams")
+    page.get_by_role("button", name="Start the exam").click()
+    expect(page.locator("[data-timer-text]")).to_have_text("1:30:00")
+    page.get_by_role("button", name="Hide timer").click()
+    expect(page.locator("[data-timer]")).to_be_hidden()
+    clock.advance(minutes=81)
+    expect(page.get_by_role("alert").filter(has_text="Less than 10 minutes left.")).to_be_visible(
+        timeout=10_000
+    )
+    page.reload()
+    expect(page.locator("[data-timer]")).to_be_hidden()  # the choice is remembered
+    page.get_by_role("button", name="Show timer").click()
+    expect(page.locator("[data-timer-text]")).to_have_text("9:00")
+    screenshot(page, "exam-ten-minutes")

@@ -176,6 +176,8 @@ def test_no_candidate_page_carries_a_key_or_a_rationale(app: Flask, world: ExamW
         for rationale, ref in hidden:
             assert rationale not in page and ref not in page
         # No review status or key field, in markup or JSON (the words may occur in item text).
-        assert not re.search(r'status-(approved|in_review|superseded)|"(keys|rationale|references)"', page)
+        assert not re.search(
+            r'status-(approved|in_review|superseded)|"(keys|rationale|references)"', page
+        )
     values = {v for page in pages for v in re.findall(r'name="answer"[^>]*value="([^"]+)"', page)}
     assert values and all(len(v) == 16 for v in values)
