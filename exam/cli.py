@@ -6,19 +6,18 @@ from datetime import timedelta
 
 import click
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User, UserRole
 from core import clock
 from core.db import get_db
 from exam import delivery, sittings
-from exam.models import Sitting
 
 
 def load_demo_sitting(session: Session) -> None:
-    """A sitting open from now for eight hours, proctored by the demo proctor."""
-    if session.scalar(select(func.count(Sitting.id))):
+    """A sitting open for the next eight hours with the demo proctors, unless one is open."""
+    if sittings.open_sittings(session):
         return
     admin = session.scalars(
         select(User).join(UserRole).where(UserRole.role == "exam_admin")

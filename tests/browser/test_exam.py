@@ -165,3 +165,37 @@ def test_time_warnings_and_a_hidden_timer(
     page.get_by_role("button", name="Show timer").click()
     expect(page.locator("[data-timer-text]")).to_have_text("9:00")
     screenshot(page, "exam-ten-minutes")
+
+
+def test_staff_and_candidate_pages_look_right(
+    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems
+) -> None:
+    admin = make_user("exam_admin", given_name="Elena")
+    make_user("proctor", given_name="Priya", family_name="Natarajan")
+    candidate = make_user("candidate", given_name="Lea")
+    _sign_in(page, admin.email)
+    page.get_by_role("link", name="Sittings").first.click()
+    page.get_by_role("link", name="Schedule a sitting").click()
+    page.get_by_label("Title").fill("First Level, Lisbon")
+    page.get_by_label("Window opens (UTC)").fill("2027-01-15T09:00")
+    page.get_by_label("Window closes (UTC)").fill("2027-01-15T12:00")
+    page.get_by_label("Capacity").fill("24")
+    page.get_by_label("Mode").select_option("test_centre")
+    page.get_by_label("Location (test centre)").fill("Lisbon test centre, Avenida da Liberdade 10")
+    page.get_by_label("Priya Natarajan").check()
+    screenshot(page, "staff-sitting-form")
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("cell", name="First Level, Lisbon", exact=True)).to_be_visible()
+    screenshot(page, "staff-sittings")
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, candidate.email)
+    page.goto("/sittings")
+    screenshot(page, "candidate-sittings")
+    page.get_by_role("button", name="Register for First Level, Lisbon").click()
+    page.get_by_role("link", name="Request extra time").click()
+    page.get_by_label("Extra time", exact=True).select_option("1.5")
+    page.get_by_label("Reason").fill("Dyslexia, assessed in 2025.")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("Extra time (50 % more): requested")).to_be_visible()
+    screenshot(page, "candidate-my-exams")
+    assert page_problems.messages == []
