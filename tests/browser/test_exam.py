@@ -154,6 +154,19 @@ def test_time_warnings_and_a_hidden_timer(
     page.goto("/exams")
     page.get_by_role("button", name="Start the exam").click()
     expect(page.locator("[data-timer-text]")).to_have_text("1:30:00")
+    # Options answer by keyboard alone: focus, Space, arrows move within the group.
+    page.locator("#answer-A").focus()
+    page.keyboard.press("Space")
+    if page.locator("#answer-A").get_attribute("type") == "checkbox":
+        page.keyboard.press("Space")  # untick A, then move on as a keyboard user would
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+    else:
+        page.keyboard.press("ArrowDown")
+    expect(page.locator("#answer-B")).to_be_checked()
+    expect(page.locator("#answer-B")).to_be_focused()
+    expect(page.locator("[data-save-state]")).to_have_text("All answers saved.")
+    expect(page.locator('[data-grid="1"]')).to_have_attribute("aria-label", "Question 1, answered")
     page.get_by_role("button", name="Hide timer").click()
     expect(page.locator("[data-timer]")).to_be_hidden()
     clock.advance(minutes=81)
