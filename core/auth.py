@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, current_user
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from core import clock
 from core.errors import Problem, wants_problem_json
@@ -141,14 +141,26 @@ class Principal:
 def token_principal(token: str) -> Principal:
     lifetime = current_app.config["API_TOKEN_LIFETIME_SECONDS"]
     try:
-        claims = _token_serializer().loads(token.strip(), max_age=lifetime)
-    except SignatureExpired as exc:
-        raise _invalid_token("The token has expired; ask for a new one.") from exc
+        principal, issued = _verified_token(current_app.config["SECRET_KEY"], token.strip())
     except BadSignature as exc:
         raise _invalid_token("The token is not genuine.") from exc
+    if int(clock.now().timestamp()) - issued > lifetime:
+        raise _invalid_token("The token has expired; ask for a new one.")
+    return principal
+
+
+@lru_cache(maxsize=8192)
+def _verified_token(secret_key: str, token: str) -> tuple[Principal, int]:
+    """The signature check, remembered per worker: a client sends the same token many times.
+
+    Only a genuine token is remembered (an exception is never cached); its age is checked
+    on every use by the caller.
+    """
+    serializer = URLSafeTimedSerializer(secret_key, salt="api-token", signer=_ClockSigner)
+    claims, issued = serializer.loads(token, return_timestamp=True)
     if not isinstance(claims, dict) or not {"u", "v"} <= claims.keys():
-        raise _invalid_token("The token is not genuine.")
-    return Principal(int(claims["u"]), int(claims["v"]))
+        raise BadSignature("claims missing")
+    return Principal(int(claims["u"]), int(claims["v"])), int(issued.timestamp())
 
 
 def lightweight_auth(view: Callable[P, R]) -> Callable[P, R]:

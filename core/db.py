@@ -8,6 +8,8 @@ so concurrent writers queue on the busy timeout instead of failing with
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -96,6 +98,7 @@ class Database:
         write_bind = self.engine
         if self.engine.dialect.name == "sqlite":
             write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._local = threading.local()
         self.read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(bind=write_bind, expire_on_commit=False)
 
@@ -111,8 +114,51 @@ class Database:
                 session.rollback()
                 raise
 
+    def single_statement(self, sql: str, params: dict[str, Any]) -> int:
+        """Run one self-contained write statement in autocommit and return its row count.
+
+        For the hottest path (the exam autosave): a per-thread driver connection skips
+        the session, the pool and the transaction round trips. The statement itself
+        must carry every check it needs. ``sql`` uses ``:name`` parameters; datetimes
+        are stored as the ORM stores them.
+        """
+        connection = self._autocommit_connection()
+        cursor = connection.cursor()
+        try:
+            if self.engine.dialect.name == "sqlite":
+                cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
+            else:
+                cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def _autocommit_connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            # Checked out of the pool for good (with its connect-time settings) and kept
+            # by this thread; SQLite connections are already in autocommit mode here.
+            connection = self.engine.raw_connection()
+            if self.engine.dialect.name != "sqlite":
+                connection.driver_connection.autocommit = True
+            self._local.connection = connection
+        return connection
+
     def dispose(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
         self.engine.dispose()
+
+
+_PARAM = re.compile(r"(?<!:):(\w+)")
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def get_db(app: Flask | None = None) -> Database:
@@ -131,6 +177,14 @@ def get_session() -> Session:
         factory = db.read_sessions if reading else db.write_sessions
         g.db_session = factory()
     return g.db_session
+
+
+def end_request_transaction() -> None:
+    """Commit what the request's session has done so far, releasing SQLite's write lock,
+    before a write on another connection (see ``Database.single_statement``)."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()
 
 
 def _close_session(_exc: BaseException | None) -> None:

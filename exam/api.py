@@ -17,7 +17,7 @@ from core.api import (
     problem_responses,
 )
 from core.auth import lightweight_auth, require_principal, roles_required
-from core.db import get_session
+from core.db import get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from exam import delivery, proctoring, sittings
@@ -210,11 +210,12 @@ def attempt_state(attempt_id: int) -> Any:
 
 @api.put("/attempts/<id:attempt_id>/responses/<id:position>")
 @lightweight_auth
+@limiter.exempt
 def save_response(attempt_id: int, position: int) -> Any:
     principal = require_principal()
     body = parse_json(ResponseRequest)
     saved_at = delivery.save_response(
-        get_session(),
+        get_db(),
         current_app.config["SECRET_KEY"],
         principal,
         attempt_id,

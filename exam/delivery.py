@@ -17,13 +17,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, String, bindparam, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.auth import Principal
-from core.db import UTCDateTime
+from core.db import Database
 from core.errors import FieldError, Problem
 from exam.assembly import LETTERS, AreaRule, Form, PoolItem, assemble
 from exam.models import Attempt, AttemptEvent, AttemptItem, ItemExposure, Registration, Response
@@ -425,17 +425,14 @@ SAVE_SQL = """
 
 
 @cache
-def _save_statement(dialect: str) -> Any:
-    selected = "CAST(:selected AS JSON)" if dialect == "postgresql" else ":selected"
-    return text(SAVE_SQL.format(selected=selected)).bindparams(
-        bindparam("selected", type_=String),
-        bindparam("flagged", type_=Boolean),
-        bindparam("now", type_=UTCDateTime),
+def _save_sql(dialect: str) -> str:
+    return SAVE_SQL.format(
+        selected="CAST(:selected AS JSON)" if dialect == "postgresql" else ":selected"
     )
 
 
 def save_response(
-    session: Session,
+    db: Database,
     secret_key: str,
     principal: Principal,
     attempt_id: int,
@@ -443,30 +440,26 @@ def save_response(
     selected_ids: list[str],
     flagged: bool,
 ) -> datetime:
-    """Save one answer in one statement that also checks the caller's session, the
-    attempt's owner, its state and its deadline: one round trip, no read first.
+    """Save one answer in one autocommitted statement that also checks the caller's session,
+    the attempt's owner, its state and its deadline: one round trip, no read first.
 
     Saving the same answer twice is harmless, and two racing saves leave one row.
     """
     letters = letters_for(secret_key, attempt_id, position, selected_ids)
     now = clock.now()
-    statement = _save_statement(session.get_bind().dialect.name)
-    result = session.execute(
-        statement,
-        {
-            "selected": json.dumps(letters),
-            "flagged": flagged,
-            "now": now,
-            "position": position,
-            "attempt_id": attempt_id,
-            "candidate_id": principal.user_id,
-            "session_version": principal.session_version,
-        },
-    )
-    session.commit()
-    if result.rowcount == 1:
+    params = {
+        "selected": json.dumps(letters),
+        "flagged": flagged,
+        "now": now,
+        "position": position,
+        "attempt_id": attempt_id,
+        "candidate_id": principal.user_id,
+        "session_version": principal.session_version,
+    }
+    if db.single_statement(_save_sql(db.engine.dialect.name), params) == 1:
         return now
-    raise _why_not_saved(session, principal, attempt_id, position)
+    with db.read_sessions() as session:
+        raise _why_not_saved(session, principal, attempt_id, position)
 
 
 def _why_not_saved(

@@ -24,8 +24,9 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import User, UserRole
 from core.auth import lightweight_auth, require_principal, roles_required
-from core.db import get_session
+from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
+from core.extensions import limiter
 from core.forms import attach_problem
 from exam import delivery, proctoring, sittings
 from exam.forms import (
@@ -210,9 +211,10 @@ def answer(attempt_id: int, position: int) -> Response:
     flagged, go = form.flagged.data == "1", form.go.data or "next"
     if "flagged_toggle" in request.form:
         flagged, go = not flagged, str(position)
+    end_request_transaction()
     try:
         delivery.save_response(
-            get_session(),
+            get_db(),
             current_app.config["SECRET_KEY"],
             require_principal(),
             attempt_id,
@@ -279,6 +281,7 @@ def receipt(attempt_id: int) -> Response | str:
 
 @bp.put("/exams/attempts/<id:attempt_id>/responses/<id:position>")
 @lightweight_auth
+@limiter.exempt
 def autosave(attempt_id: int, position: int) -> Any:
     _json_errors()
     from core.api import parse_json
@@ -286,7 +289,7 @@ def autosave(attempt_id: int, position: int) -> Any:
 
     body = parse_json(ResponseRequest)
     saved_at = delivery.save_response(
-        get_session(),
+        get_db(),
         current_app.config["SECRET_KEY"],
         require_principal(),
         attempt_id,
