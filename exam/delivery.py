@@ -14,7 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -63,7 +63,7 @@ def option_id(secret_key: str, attempt_id: int, position: int, letter: str) -> s
 
 def letters_for(secret_key: str, attempt_id: int, position: int, ids: list[str]) -> list[str]:
     """The authored letters behind the browser's ids; an unknown id is a 422."""
-    known = {option_id(secret_key, attempt_id, position, letter): letter for letter in LETTERS}
+    known = _ids_of(secret_key, attempt_id, position)
     unknown = [value for value in ids if value not in known]
     if unknown:
         raise Problem(
@@ -73,6 +73,12 @@ def letters_for(secret_key: str, attempt_id: int, position: int, ids: list[str])
             errors=[FieldError("selected", "Unknown option id.")],
         )
     return sorted({known[value] for value in ids})
+
+
+@lru_cache(maxsize=16384)
+def _ids_of(secret_key: str, attempt_id: int, position: int) -> dict[str, str]:
+    """Every option id of one question (remembered: each question is saved many times)."""
+    return {option_id(secret_key, attempt_id, position, letter): letter for letter in LETTERS}
 
 
 # ---- starting ----------------------------------------------
