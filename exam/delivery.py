@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,10 +108,72 @@ def area_rules(session: Session, spec: dict[str, Any], framework_id: int) -> lis
     return rules
 
 
+# Banks up to this size are read whole, so every rule holds exactly; larger banks are
+# sampled per competency at a random point of ``draw_key`` (an index seek each), which
+# keeps a start fast however large the bank grows.
+FULL_POOL_LIMIT = 4000
+SAMPLE_FACTOR = 6
+
+
+def _pool_query(framework_id: int) -> Any:
+    return (
+        select(
+            ItemVersion.item_id,
+            ItemVersion.id,
+            ItemVersion.primary_code,
+            func.json_array_length(ItemVersion.options),
+            ItemVersion.type,
+            func.coalesce(ItemExposure.forms, 0),
+        )
+        .join(Item, Item.id == ItemVersion.item_id)
+        .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
+        .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
+    )
+
+
+def _sampled_rows(
+    session: Session,
+    framework_id: int,
+    areas: list[AreaRule],
+    leaves: dict[str, list[str]],
+    rng: random.Random,
+) -> list[Any]:
+    rows: list[Any] = []
+    for area in areas:
+        subareas = area.subareas or (area.code,)
+        share = -(-area.items // len(subareas))
+        for sub in subareas:
+            codes = leaves.get(sub, [sub])
+            per_leaf = -(-share * SAMPLE_FACTOR // len(codes)) + 2
+            for code in codes:
+                start = rng.random()
+                base = _pool_query(framework_id).where(ItemVersion.primary_code == code)
+                found = session.execute(
+                    base.where(ItemVersion.draw_key >= start)
+                    .order_by(ItemVersion.draw_key)
+                    .limit(per_leaf)
+                ).all()
+                if len(found) < per_leaf:  # wrap around to the start of the keys
+                    found += session.execute(
+                        base.where(ItemVersion.draw_key < start)
+                        .order_by(ItemVersion.draw_key)
+                        .limit(per_leaf - len(found))
+                    ).all()
+                rows += found
+    return rows
+
+
 def load_pool(
-    session: Session, framework_id: int, candidate_id: int
+    session: Session,
+    framework_id: int,
+    candidate_id: int,
+    areas: list[AreaRule] | None = None,
+    rng: random.Random | None = None,
 ) -> tuple[list[PoolItem], dict[int, set[int]], dict[int, int]]:
-    """Approved items with their exposure and when this candidate last saw them."""
+    """Approved items with their exposure and when this candidate last saw them.
+
+    A large bank gives a random sample of several times what each sub-area needs.
+    """
     last_seen = dict(
         session.execute(
             select(AttemptItem.item_id, func.max(Attempt.started_at))
@@ -119,37 +182,53 @@ def load_pool(
             .group_by(AttemptItem.item_id)
         ).all()
     )
-    rows = session.execute(
-        select(
-            ItemVersion.item_id,
-            ItemVersion.id,
-            ItemVersion.primary_code,
-            ItemVersion.options,
-            ItemVersion.type,
-            func.coalesce(ItemExposure.forms, 0),
-        )
-        .join(Item, Item.id == ItemVersion.item_id)
-        .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
-        .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
-    ).all()
+    probe = (
+        select(ItemVersion.id).where(ItemVersion.status == "approved").limit(FULL_POOL_LIMIT + 1)
+    )
+    large = len(session.scalars(probe).all()) > FULL_POOL_LIMIT
+    if areas is None or not large:
+        rows = session.execute(_pool_query(framework_id)).all()
+    else:
+        leaves = _leaves_by_subarea(session, framework_id)
+        rows = _sampled_rows(session, framework_id, areas, leaves, rng or random.Random())  # noqa: S311
+    unique = {row[0]: row for row in rows}
     pool = [
         PoolItem(
             item_id,
             version_id,
             code,
-            len(options),
+            count,
             kind,
             exposure,
             clock.as_utc(last_seen[item_id]) if item_id in last_seen else None,
         )
-        for item_id, version_id, code, options, kind, exposure in rows
+        for item_id, version_id, code, count, kind, exposure in unique.values()
     ]
+    ids = set(unique)
     enemies: dict[int, set[int]] = {}
-    for low, high in session.execute(select(ItemEnemy.item_id, ItemEnemy.enemy_id)).all():
+    pairs = select(ItemEnemy.item_id, ItemEnemy.enemy_id)
+    if large:
+        pairs = pairs.where(ItemEnemy.item_id.in_(ids) | ItemEnemy.enemy_id.in_(ids))
+    for low, high in session.execute(pairs).all():
         enemies.setdefault(low, set()).add(high)
         enemies.setdefault(high, set()).add(low)
     versions = {item.item_id: item.version_id for item in pool}
     return pool, enemies, versions
+
+
+def _leaves_by_subarea(session: Session, framework_id: int) -> dict[str, list[str]]:
+    """Leaf competency codes under every node, by the node's code."""
+    codes = session.scalars(
+        select(FrameworkNode.code).where(
+            FrameworkNode.framework_id == framework_id, FrameworkNode.kind == "competency"
+        )
+    ).all()
+    under: dict[str, list[str]] = {}
+    for code in codes:
+        parts = code.split(".")
+        for depth in range(1, len(parts)):
+            under.setdefault(".".join(parts[:depth]), []).append(code)
+    return under
 
 
 def _forms_so_far(session: Session, blueprint_id: int) -> int:
@@ -193,10 +272,12 @@ def start_attempt(session: Session, candidate: Actor, registration: Registration
     ).one()
     spec = version.spec
     framework_id = version.blueprint.framework_id
-    pool, enemies, _ = load_pool(session, framework_id, candidate.id)
     seed = secrets.randbits(62)
+    rules = area_rules(session, spec, framework_id)
+    sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
+    pool, enemies, _ = load_pool(session, framework_id, candidate.id, rules, sampler)
     form = assemble(
-        area_rules(session, spec, framework_id),
+        rules,
         pool,
         seed=seed,
         enemies=enemies,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -118,6 +120,8 @@ class ItemVersion(Base):
     cognitive_level: Mapped[str] = mapped_column(String(20))
     # Copy of the primary competency's code: blueprint areas are code prefixes.
     primary_code: Mapped[str] = mapped_column(String(60), index=True)
+    # A random number fixed at creation: form assembly samples large banks by it.
+    draw_key: Mapped[float] = mapped_column(Float, default=random.random)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # Everyone who wrote into this version; none of them may approve it.
     contributor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
@@ -136,6 +140,7 @@ class ItemVersion(Base):
 
     __table_args__ = (
         UniqueConstraint("item_id", "number"),
+        Index("ix_item_version_draw", "status", "primary_code", "draw_key"),
         # At most one approved (live) version per item, enforced by the database.
         Index(
             "uq_item_version_one_approved",

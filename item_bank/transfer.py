@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 import zipfile
 from collections import Counter
@@ -513,6 +514,7 @@ def _bulk_create(
                 "references": list(r.references),
                 "cognitive_level": r.cognitive_level,
                 "primary_code": r.competencies[0],
+                "draw_key": random.random(),  # noqa: S311  (sampling, not secrecy)
                 "author_id": actor_id,
                 "contributor_ids": [actor_id] if actor_id else [],
                 "created_at": now,

@@ -116,6 +116,7 @@ def upgrade() -> None:
     sa.Column('references', sa.JSON(), nullable=False),
     sa.Column('cognitive_level', sa.String(length=20), nullable=False),
     sa.Column('primary_code', sa.String(length=60), nullable=False),
+    sa.Column('draw_key', sa.Float(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('contributor_ids', sa.JSON(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
@@ -132,6 +133,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_item_version_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_item_version_primary_code'), ['primary_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_item_version_status'), ['status'], unique=False)
+        batch_op.create_index('ix_item_version_draw', ['status', 'primary_code', 'draw_key'], unique=False)
         batch_op.create_index('uq_item_version_one_approved', ['item_id'], unique=True, sqlite_where=sa.text("status = 'approved'"), postgresql_where=sa.text("status = 'approved'"))
 
     op.create_table('item_comment',

@@ -273,3 +273,25 @@ def test_a_bank_too_small_fails_the_start_cleanly(
     with get_db(app).read_sessions() as session:
         assert session.scalar(select(func.count()).select_from(Attempt)) == 0
         assert session.scalar(select(func.count()).select_from(AttemptItem)) == 0
+
+
+def test_a_large_bank_is_sampled_and_the_form_still_meets_the_blueprint(
+    app: Flask, world: ExamWorld, monkeypatch
+) -> None:
+    monkeypatch.setattr(delivery, "FULL_POOL_LIMIT", 50)  # the sample bank (226) counts as large
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    with get_db(app).read_sessions() as session:
+        codes = session.scalars(
+            select(ItemVersion.primary_code)
+            .join(AttemptItem, AttemptItem.item_version_id == ItemVersion.id)
+            .where(AttemptItem.attempt_id == attempt["id"])
+        ).all()
+    assert Counter(code[:5] for code in codes) == {
+        "CU.SK": 24,
+        "CU.KN": 12,
+        "CO.SK": 12,
+        "CO.KN": 12,
+    }
+    assert len({code.rsplit(".", 1)[0] for code in codes}) == 13
