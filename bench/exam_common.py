@@ -551,3 +551,129 @@ def log_problems(log_path: Path) -> list[str]:
         return []
     markers = ("Traceback", "Exception", "Error", "WORKER TIMEOUT", "CRITICAL")
     return [line for line in lines if any(m in line for m in markers)]
+
+
+def profile_breakdown(
+    directory: Path, parts: Sequence[tuple[str, str, str]], per: tuple[str, str]
+) -> str:
+    """A Markdown table of CPU per request in chosen functions (cumulative, callees
+    included), over every worker's profile. ``parts`` are (label, file name, function);
+    ``per`` is the (file name, function) called once per request."""
+    import pstats
+
+    files = sorted(str(p) for p in directory.glob("worker-*.prof"))
+    if not files:
+        return "(no profile was written)"
+    stats = pstats.Stats(*files)
+    stats.strip_dirs()
+    table: dict[tuple[str, str], tuple[int, float]] = {}
+    total = 0.0
+    for (filename, _line, function), (_cc, calls, own, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        total += own
+        calls_so_far, cumulative_so_far = table.get((filename, function), (0, 0.0))
+        table[(filename, function)] = (calls_so_far + calls, cumulative_so_far + cumulative)
+    requests = table.get(per, (0, 0.0))[0]
+    if not requests:
+        return "(the profile holds no request)"
+    lines = [
+        f"| part (cProfile CPU time, {requests:,} requests) | ms per request | share of worker CPU |",
+        "|---|---:|---:|",
+    ]
+    for label, filename, function in parts:
+        if (filename, function) not in table:
+            continue
+        cumulative = table[(filename, function)][1]
+        if cumulative / total < 0.005:  # a function of that name that is not on this path
+            continue
+        lines.append(f"| {label} | {cumulative / requests * 1000:.2f} | {cumulative / total:.0%} |")
+    return "\n".join(lines)
+
+
+# --- other processes on the machine ------------------------------------------
+
+
+class ForeignCpu:
+    """CPU time used by processes that are not this one or its descendants (other
+    people's tests, say) between ``start()`` and ``stop()``: the benchmark shares the
+    machine's cores with them. Processes that start and end unseen inside the window
+    are counted through the parent that reaps them. An estimate, good enough to tell a
+    quiet machine from a busy one."""
+
+    def __init__(self) -> None:
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.before: dict[tuple[int, int], int] = {}
+        self.started = 0.0
+
+    @staticmethod
+    def _table() -> dict[int, tuple[int, int, int]]:
+        """pid -> (parent pid, start time, CPU ticks including reaped children)."""
+        rows = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            cpu = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+            rows[int(stat.parent.name)] = (int(fields[1]), int(fields[19]), cpu)
+        return rows
+
+    def _foreign(self) -> dict[tuple[int, int], int]:
+        rows = self._table()
+        me = os.getpid()
+
+        def ours(pid: int) -> bool:
+            seen = 0
+            while pid > 1 and seen < 64:
+                if pid == me:
+                    return True
+                pid, seen = rows.get(pid, (0, 0, 0))[0], seen + 1
+            return False
+
+        return {(pid, start): cpu for pid, (_, start, cpu) in rows.items() if not ours(pid)}
+
+    def start(self) -> None:
+        self.before = self._foreign()
+        self.started = time.monotonic()
+
+    def stop(self) -> float:
+        """Cores' worth of CPU the other processes used since ``start()``."""
+        after = self._foreign()
+        ticks = sum(cpu - self.before.get(key, 0) for key, cpu in after.items())
+        # A process that ended was reaped by its parent, whose children's time now holds
+        # all of the ended process's CPU, from before the window too: take that part off.
+        ticks -= sum(cpu for key, cpu in self.before.items() if key not in after)
+        elapsed = time.monotonic() - self.started
+        return max(0.0, ticks / self.tick / elapsed) if elapsed > 0 else 0.0
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by the processes ``pids`` (gone ones count 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def wait_for_quiet(max_wait_s: float, threshold: float = 0.15, probe_s: float = 2.0) -> float:
+    """Wait (at most ``max_wait_s``) until other processes use under ``threshold`` cores
+    over a ``probe_s`` probe; returns the last probe's figure (measure anyway if never)."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        meter = ForeignCpu()
+        meter.start()
+        time.sleep(probe_s)
+        cores = meter.stop()
+        if cores < threshold or time.monotonic() + probe_s > deadline:
+            if cores >= threshold:
+                print(
+                    f"the machine is not quiet (other processes use {cores:.2f} cores); "
+                    "measuring anyway",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return cores

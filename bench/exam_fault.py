@@ -41,6 +41,7 @@ from types import FrameType
 
 from exam_common import (
     Client,
+    ForeignCpu,
     Instance,
     StartedAttempt,
     gunicorn,
@@ -279,6 +280,8 @@ def main() -> int:
         threads: list[threading.Thread] = []
         pairs: list[Pair] = []
         t0 = 0.0
+        meter = ForeignCpu()
+        meter.start()
 
         def note(text: str) -> None:
             line = f"t={time.monotonic() - t0:5.1f} s  {text}"
@@ -323,6 +326,7 @@ def main() -> int:
             stop.set()
             for thread in threads:
                 thread.join(timeout=GRACE_S + 15)
+        foreign = meter.stop()
         verdict = check_database(instance, pairs)
         problems = log_problems(tmp / "app.log")
 
@@ -343,7 +347,7 @@ def main() -> int:
         f"attempts x {args.positions} questions = {len(pairs)} pairs, {args.clients} Python "
         f"client threads; retry pause {FIRST_RETRY_S * 1000:.0f} ms doubling to "
         f"{MAX_RETRY_S:.0f} s · {'hard' if args.hard_restart else 'graceful'} restart, "
-        f"{args.down:g} s down · Python {sys.version.split()[0]} · commit {git_revision()}"
+        f"{args.down:g} s down · other processes on the machine used {foreign:.2f} cores · Python {sys.version.split()[0]} · commit {git_revision()}"
     )
     text = (
         "\n".join(lines)
