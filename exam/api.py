@@ -17,7 +17,7 @@ from core.api import (
     problem_responses,
 )
 from core.auth import lightweight_auth, require_principal, roles_required
-from core.db import get_db, get_session
+from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from exam import delivery, proctoring, sittings
@@ -92,10 +92,14 @@ def registration_json(registration: Registration) -> dict[str, Any]:
     }
 
 
-def attempt_json(attempt: Attempt, with_questions: bool = True) -> dict[str, Any]:
+def attempt_json(
+    attempt: Attempt, with_questions: bool = True, session: Any = None
+) -> dict[str, Any]:
     body = delivery.state(attempt)
     if with_questions:
-        shown = delivery.questions(get_session(), attempt, current_app.config["SECRET_KEY"])
+        shown = delivery.questions(
+            session or get_session(), attempt, current_app.config["SECRET_KEY"]
+        )
         body["questions"] = [
             {
                 "position": q.position,
@@ -186,10 +190,12 @@ def admit(sitting_id: int) -> Any:
 @limiter.limit("20 per minute")
 def start() -> Any:
     body = parse_json(StartRequest)
-    attempt = delivery.start_attempt(
-        get_session(), current_user, _own_registration(body.sitting_id)
-    )  # type: ignore[arg-type]
-    return jsonify(attempt_json(attempt)), 201
+    registration = _own_registration(body.sitting_id)
+    end_request_transaction()
+    attempt_id = delivery.start_attempt(get_db(), current_user.id, registration.id)
+    with get_db().read_sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        return jsonify(attempt_json(attempt, session=session)), 201
 
 
 @api.get("/attempts/<id:attempt_id>")

@@ -28,7 +28,7 @@ from core.db import Database
 from core.errors import FieldError, Problem
 from exam.assembly import LETTERS, AreaRule, Form, PoolItem, assemble
 from exam.models import Attempt, AttemptEvent, AttemptItem, ItemExposure, Registration, Response
-from exam.sittings import Actor, approved_time_factor
+from exam.sittings import approved_time_factor
 from item_bank.models import BlueprintVersion, FrameworkNode, Item, ItemEnemy, ItemVersion
 
 OPEN_STATES = ("in_progress", "paused")
@@ -262,13 +262,20 @@ def attempt_for_registration(session: Session, registration_id: int) -> Attempt 
     ).one_or_none()
 
 
-def start_attempt(session: Session, candidate: Actor, registration: Registration) -> Attempt:
-    """Draw a form and start the clock; starting again returns the same attempt."""
-    if registration.candidate_id != candidate.id:
+@dataclass(frozen=True)
+class Draw:
+    """A form drawn for a registration, not yet stored."""
+
+    form: Form
+    seed: int
+    version_id: int
+    version_number: int
+    time_limit_seconds: int
+
+
+def _check_startable(registration: Registration, candidate_id: int) -> None:
+    if registration.candidate_id != candidate_id:
         raise Problem(404, "No such registration", "")
-    existing = attempt_for_registration(session, registration.id)
-    if existing is not None:
-        return existing
     sitting, now = registration.sitting, clock.now()
     if registration.status != "admitted":
         raise Problem(409, "Not admitted yet", "Wait until the proctor admits you, then start.")
@@ -279,6 +286,10 @@ def start_attempt(session: Session, candidate: Actor, registration: Registration
             f"This sitting can be started between "
             f"{sitting.opens_at:%H:%M} and {sitting.closes_at:%H:%M} UTC.",
         )
+
+
+def _draw(session: Session, registration: Registration) -> Draw:
+    sitting = registration.sitting
     version = session.scalars(
         select(BlueprintVersion)
         .where(BlueprintVersion.blueprint_id == sitting.blueprint_id)
@@ -290,7 +301,7 @@ def start_attempt(session: Session, candidate: Actor, registration: Registration
     seed = secrets.randbits(62)
     rules = area_rules(session, spec, framework_id)
     sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
-    pool, enemies, _ = load_pool(session, framework_id, candidate.id, rules, sampler)
+    pool, enemies, _ = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
     form = assemble(
         rules,
         pool,
@@ -299,43 +310,73 @@ def start_attempt(session: Session, candidate: Actor, registration: Registration
         forms_so_far=_forms_so_far(session, sitting.blueprint_id),
         exposure_cap_percent=spec.get("exposure_cap_percent", 100),
     )
+    return Draw(form, seed, version.id, version.number, spec["time_limit_minutes"] * 60)
+
+
+def start_attempt(db: Database, candidate_id: int, registration_id: int) -> int:
+    """Draw a form and start the clock; starting again returns the same attempt's id.
+
+    The draw reads on a read-only session; only the short insert takes the write lock,
+    so a room of candidates pressing start together is not served one draw at a time.
+    """
+    with db.read_sessions() as session:
+        registration = session.get(Registration, registration_id)
+        if registration is None:
+            raise Problem(404, "No such registration", "")
+        existing = attempt_for_registration(session, registration_id)
+        if existing is not None and registration.candidate_id == candidate_id:
+            return existing.id
+        _check_startable(registration, candidate_id)
+        drawn = _draw(session, registration)
+    with db.write_sessions() as session:
+        registration = session.get(Registration, registration_id)
+        assert registration is not None
+        existing = attempt_for_registration(session, registration_id)
+        if existing is not None:
+            return existing.id
+        _check_startable(registration, candidate_id)
+        try:
+            return _store_attempt(session, registration, drawn)
+        except IntegrityError:  # PostgreSQL: the same start won in another transaction
+            session.rollback()
+            existing = attempt_for_registration(session, registration_id)
+            if existing is None:
+                raise
+            return existing.id
+
+
+def _store_attempt(session: Session, registration: Registration, drawn: Draw) -> int:
+    now = clock.now()
     attempt = Attempt(
         registration_id=registration.id,
-        candidate_id=candidate.id,
-        sitting_id=sitting.id,
-        blueprint_version_id=version.id,
-        seed=seed,
+        candidate_id=registration.candidate_id,
+        sitting_id=registration.sitting_id,
+        blueprint_version_id=drawn.version_id,
+        seed=drawn.seed,
         status="in_progress",
         started_at=now,
-        time_limit_seconds=spec["time_limit_minutes"] * 60,
+        time_limit_seconds=drawn.time_limit_seconds,
         time_factor=approved_time_factor(registration),
         extension_seconds=0,
         paused_seconds=0,
         state_version=1,
     )
     attempt.deadline_at = attempt.compute_deadline()
-    attempt.items = _attempt_items(form)
+    attempt.items = _attempt_items(drawn.form)
     registration.status = "started"
     session.add(attempt)
-    try:
-        session.flush()
-    except IntegrityError:  # the same candidate pressed start twice at once
-        session.rollback()
-        existing = attempt_for_registration(session, registration.id)
-        if existing is None:
-            raise
-        return existing
-    _count_exposure(session, form, now)
+    session.flush()
+    _count_exposure(session, drawn.form, now)
     audit.record(
         session,
-        actor_id=candidate.id,
+        actor_id=registration.candidate_id,
         action="attempt.started",
         object_type="attempt",
         object_id=attempt.id,
-        after={"blueprint_version": version.number, "items": len(form.items)},
+        after={"blueprint_version": drawn.version_number, "items": len(drawn.form.items)},
     )
     session.commit()
-    return attempt
+    return attempt.id
 
 
 def _attempt_items(form: Form) -> list[AttemptItem]:

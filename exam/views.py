@@ -133,8 +133,9 @@ def registration_step(registration_id: int, step: str) -> Response:
             sittings.cancel_registration(session, current_user, registration)  # type: ignore[arg-type]
             flash("Your registration is cancelled.", "info")
         else:
-            attempt = delivery.start_attempt(session, current_user, registration)  # type: ignore[arg-type]
-            return redirect(url_for("exam.question", attempt_id=attempt.id, position=1), 303)
+            end_request_transaction()
+            attempt_id = delivery.start_attempt(get_db(), current_user.id, registration.id)
+            return redirect(url_for("exam.question", attempt_id=attempt_id, position=1), 303)
     except Problem as problem:
         return _back_with(problem)
     return redirect(url_for("exam.my_exams"), 303)
