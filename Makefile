@@ -63,6 +63,10 @@ test: lint test-sqlite test-postgres
 bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/item_import.py
+	$(BIN)/python bench/exam_assembly.py
+	$(BIN)/python bench/exam_autosave.py
+	$(BIN)/python bench/exam_start_spike.py
+	$(BIN)/python bench/exam_fault.py
 
 # make migration m="what changed"
 migration: $(VENV)/.installed
