@@ -498,8 +498,11 @@ def _bulk_create(
             }
             for r in chunk
         ]
-        for item_id, ref in session.execute(insert(Item).returning(Item.id, Item.ref), item_rows):
-            ids[ref] = item_id
+        # Plain executemany, then one read of the new ids: RETURNING across many
+        # batches costs more than the insert itself.
+        refs = [r.ref for r in chunk]
+        session.execute(insert(Item.__table__), item_rows)
+        ids.update(session.execute(select(Item.ref, Item.id).where(Item.ref.in_(refs))).all())
         version_rows = [
             {
                 "item_id": ids[r.ref],
@@ -525,9 +528,13 @@ def _bulk_create(
             }
             for r in chunk
         ]
+        session.execute(insert(ItemVersion.__table__), version_rows)
+        chunk_ids = [ids[ref] for ref in refs]
         version_ids = dict(
             session.execute(
-                insert(ItemVersion).returning(ItemVersion.item_id, ItemVersion.id), version_rows
+                select(ItemVersion.item_id, ItemVersion.id).where(
+                    ItemVersion.item_id.in_(chunk_ids)
+                )
             ).all()
         )
         links = [
@@ -535,7 +542,7 @@ def _bulk_create(
             for r in chunk
             for position, code in enumerate(r.competencies)
         ]
-        session.execute(insert(ItemVersionCompetency), links)
+        session.execute(insert(ItemVersionCompetency.__table__), links)
         if progress:
             progress(len(chunk))
     return ids
