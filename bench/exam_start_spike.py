@@ -65,7 +65,7 @@ PROFILE_PARTS = [
     ("the view (exam.api.start)", "api.py", "start"),
     ("· delivery.start_attempt", "delivery.py", "start_attempt"),
     ("· · load_pool (approved items, exposure, enemies)", "delivery.py", "load_pool"),
-    ("· · area_rules", "delivery.py", "area_rules"),
+    ("· · area_rules", "rules.py", "area_rules"),
     ("· · assemble (the draw)", "assembly.py", "assemble"),
     ("· · _count_exposure", "delivery.py", "_count_exposure"),
     ("· · audit.record", "audit.py", "record"),

@@ -20,7 +20,7 @@ from core.auth import lightweight_auth, require_principal, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
-from exam import delivery, proctoring, sittings
+from exam import delivery, grading, proctoring, sittings
 from exam.models import Attempt, Registration, Sitting
 
 api = make_api_blueprint("exam_api", __name__)
@@ -206,6 +206,43 @@ def get_attempt(attempt_id: int) -> Any:
     )
 
 
+def result_json(outcome: Any) -> dict[str, Any]:
+    return {
+        "attempt_id": outcome.attempt_id,
+        "result": outcome.result,
+        "percent": outcome.percent,
+        "pass_percent": outcome.pass_percent,
+        "score": outcome.score,
+        "max_score": outcome.max_score,
+        "graded_at": outcome.graded_at.isoformat(),
+        "areas": [
+            {
+                key: area[key]
+                for key in ("code", "title", "percent", "min_percent", "met", "subareas")
+            }
+            for area in outcome.areas
+        ],
+    }
+
+
+@api.get("/attempts/<id:attempt_id>/result")
+@roles_required("candidate", "exam_admin")
+def attempt_result(attempt_id: int) -> Any:
+    """The candidate's own result once released; staff see any."""
+    session = get_session()
+    if current_user.has_role("exam_admin"):
+        attempt = session.get(Attempt, attempt_id)
+        if attempt is None:
+            raise Problem(404, "No such attempt", "")
+    else:
+        attempt = delivery.get_own_attempt(session, current_user.id, attempt_id)
+    outcome = grading.get_result(session, attempt.id)
+    staff = current_user.has_role("exam_admin")
+    if outcome is None or not (outcome.released or staff):
+        raise Problem(404, "No result yet", "The result is not available yet.")
+    return jsonify(result_json(outcome))
+
+
 @api.get("/attempts/<id:attempt_id>/state")
 @roles_required("candidate")
 def attempt_state(attempt_id: int) -> Any:
@@ -328,6 +365,11 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/attempts/{attempt_id}": {
         "get": _op("The attempt: questions, saved answers, time left", "getAttempt", _aid, "200")
+    },
+    "/attempts/{attempt_id}/result": {
+        "get": _op(
+            "The scored result (own once released; staff any)", "getAttemptResult", _aid, "200"
+        )
     },
     "/attempts/{attempt_id}/state": {
         "get": _op("Status and time left only", "getAttemptState", _aid, "200")

@@ -27,7 +27,9 @@ from core.auth import Principal
 from core.db import Database
 from core.errors import FieldError, Problem
 from exam.assembly import LETTERS, AreaRule, Form, PoolItem, assemble
+from exam.grading import grade
 from exam.models import Attempt, AttemptEvent, AttemptItem, ItemExposure, Registration, Response
+from exam.rules import area_rules
 from exam.sittings import approved_time_factor
 from item_bank.models import BlueprintVersion, FrameworkNode, Item, ItemEnemy, ItemVersion
 
@@ -83,29 +85,6 @@ def _ids_of(secret_key: str, attempt_id: int, position: int) -> dict[str, str]:
 
 
 # ---- starting ----------------------------------------------
-
-
-def area_rules(session: Session, spec: dict[str, Any], framework_id: int) -> list[AreaRule]:
-    nodes = session.scalars(
-        select(FrameworkNode)
-        .where(FrameworkNode.framework_id == framework_id, FrameworkNode.retired.is_(False))
-        .order_by(FrameworkNode.position)
-    ).all()
-    by_code = {node.code: node for node in nodes}
-    rules = []
-    for area in spec["areas"]:
-        node = by_code[area["code"]]
-        children = [n for n in nodes if n.parent_id == node.id]
-        rules.append(
-            AreaRule(
-                area["code"],
-                area["title"],
-                area["items"],
-                tuple(c.code for c in children),
-                tuple(c.label for c in children),
-            )
-        )
-    return rules
 
 
 # Banks up to this size are read whole, so every rule holds exactly; larger banks are
@@ -453,7 +432,10 @@ def finish_attempt(session: Session, attempt: Attempt, status: str, at: datetime
         .execution_options(synchronize_session=False)
     )
     session.refresh(attempt)
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    grade(session, attempt)
+    return True
 
 
 def expire_due(session: Session) -> int:

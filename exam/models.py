@@ -223,3 +223,22 @@ class ItemExposure(Base):
 
 
 Index("ix_attempt_candidate_started", Attempt.candidate_id, Attempt.started_at)
+
+
+class AttemptResult(Base):
+    """How an attempt was scored: everything needed to explain the outcome."""
+
+    __tablename__ = "attempt_result"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), primary_key=True)
+    graded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(String(10))  # pass, fail, void
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    percent: Mapped[float] = mapped_column(Float)
+    pass_percent: Mapped[float] = mapped_column(Float)
+    # Per area: code, title, score, max, percent, min_percent, met, and its sub-areas.
+    areas: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Per position: the score given (kept so a later rescoring can show what changed).
+    item_scores: Mapped[dict[str, float]] = mapped_column(JSON)
+    released: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -28,7 +28,7 @@ from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from core.forms import attach_problem
-from exam import delivery, proctoring, sittings
+from exam import delivery, grading, proctoring, sittings
 from exam.forms import (
     AccommodationForm,
     AdmitForm,
@@ -273,6 +273,30 @@ def receipt(attempt_id: int) -> Response | str:
         "exam/receipt.html",
         attempt=attempt,
         answered=delivery.answered_count(session, attempt.id),
+        sitting=session.get(Sitting, attempt.sitting_id),
+    )
+
+
+@bp.get("/exams/attempts/<id:attempt_id>/result")
+@roles_required("candidate")
+def result(attempt_id: int) -> Response | str:
+    attempt = _attempt(attempt_id)
+    if not attempt.finished:
+        return redirect(url_for("exam.question", attempt_id=attempt.id, position=1))
+    session = get_session()
+    outcome = grading.get_result(session, attempt.id)
+    released = outcome is not None and outcome.released
+    study = []
+    if released and outcome.result == "fail":
+        from item_bank.models import BlueprintVersion
+
+        version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+        study = grading.study_list(session, outcome, version.blueprint.framework_id)
+    return render_template(
+        "exam/result.html",
+        attempt=attempt,
+        outcome=outcome if released else None,
+        study=study,
         sitting=session.get(Sitting, attempt.sitting_id),
     )
 
