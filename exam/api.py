@@ -20,7 +20,7 @@ from core.auth import lightweight_auth, require_principal, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
-from exam import delivery, grading, proctoring, sittings
+from exam import delivery, grading, proctoring, rescoring, sittings
 from exam.models import Attempt, Registration, Sitting
 
 api = make_api_blueprint("exam_api", __name__)
@@ -56,6 +56,13 @@ class ResponseRequest(ApiModel):
 class EventRequest(ApiModel):
     kind: str = Field(min_length=1, max_length=30)
     detail: str = Field(default="", max_length=500)
+
+
+class InvalidateRequest(ApiModel):
+    action: Literal["do_not_score", "correct_key"]
+    reason: str = Field(min_length=1, max_length=4000)
+    version: int | None = Field(default=None, ge=1)
+    keys: list[Literal["A", "B", "C", "D", "E", "F"]] | None = Field(default=None, max_length=5)
 
 
 class ProctorRequest(ApiModel):
@@ -225,6 +232,35 @@ def result_json(outcome: Any) -> dict[str, Any]:
     }
 
 
+@api.post("/items/<id:item_id>/invalidate")
+@roles_required("exam_admin")
+def invalidate_item(item_id: int) -> Any:
+    """Stop scoring an item version or correct its key; rescores every affected attempt."""
+    body = parse_json(InvalidateRequest)
+    changed = rescoring.decide_scoring(
+        get_session(),
+        current_user,
+        item_id,
+        action=body.action,
+        reason=body.reason,  # type: ignore[arg-type]
+        version_number=body.version,
+        keys=list(body.keys or []),
+    )
+    return jsonify(
+        {
+            "changed": [
+                {
+                    "attempt_id": c.attempt_id,
+                    "candidate_id": c.candidate_id,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in changed
+            ]
+        }
+    )
+
+
 @api.get("/attempts/<id:attempt_id>/result")
 @roles_required("candidate", "exam_admin")
 def attempt_result(attempt_id: int) -> Any:
@@ -333,6 +369,7 @@ def _op(
 
 
 OPENAPI_MODELS = (
+    InvalidateRequest,
     SittingRequest,
     AdmissionRequest,
     StartRequest,
@@ -365,6 +402,15 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/attempts/{attempt_id}": {
         "get": _op("The attempt: questions, saved answers, time left", "getAttempt", _aid, "200")
+    },
+    "/items/{item_id}/invalidate": {
+        "post": _op(
+            "Stop scoring an item version or correct its key, rescoring every attempt",
+            "invalidateItem",
+            [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "200",
+            InvalidateRequest,
+        )
     },
     "/attempts/{attempt_id}/result": {
         "get": _op(

@@ -93,3 +93,42 @@ class AnswerForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     pass
+
+
+class AppealForm(FlaskForm):
+    statement = TextAreaField(
+        "Your appeal",
+        validators=[DataRequired(), Length(max=4000)],
+        description="What went wrong, and what you ask for. Within 30 days of the result.",
+    )
+
+
+class AppealDecisionForm(FlaskForm):
+    decision = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField("Reason (the candidate sees it)", validators=[Length(max=4000)])
+
+
+class ScoringForm(FlaskForm):
+    ref = StringField("Item ref", validators=[DataRequired(), Length(max=64)])
+    version = IntegerField(
+        "Version",
+        validators=[Optional(), NumberRange(min=1)],
+        description="Leave empty for the live version.",
+    )
+    action = SelectField(
+        "Decision",
+        choices=[
+            SelectChoice("do_not_score", "Do not score"),
+            SelectChoice("correct_key", "Correct the key"),
+        ],
+    )
+    keys = StringField(
+        "Corrected key",
+        validators=[Optional(), Length(max=20)],
+        description="Letters as authored, e.g. B or A, C.",
+    )
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired(), Length(max=4000)],
+        description="Candidates see it on their score report.",
+    )

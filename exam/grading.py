@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import clock, events
 from exam.assembly import AreaRule
-from exam.models import Attempt, AttemptItem, AttemptResult, Response
+from exam.models import Attempt, AttemptItem, AttemptResult, Response, ScoringDecision
 from exam.rules import area_rules
 from item_bank.models import BlueprintVersion, FrameworkNode, ItemVersion
 
@@ -86,32 +86,47 @@ def _area_reports(
     return reports
 
 
-def grade(session: Session, attempt: Attempt) -> AttemptResult:
+def grade(
+    session: Session, attempt: Attempt, extra_notes: Sequence[str] = (), void: bool = False
+) -> AttemptResult:
     """Score ``attempt`` (finished) and store the outcome; publish it when it changed."""
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
     assert version is not None
     spec = version.spec
     rules = area_rules(session, spec, version.blueprint.framework_id)
     rows = session.execute(
-        select(AttemptItem.position, ItemVersion.keys, ItemVersion.primary_code)
+        select(AttemptItem.position, ItemVersion.id, ItemVersion.keys, ItemVersion.primary_code)
         .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
         .where(AttemptItem.attempt_id == attempt.id)
+        .order_by(AttemptItem.position)
     ).all()
+    decisions = {
+        d.item_version_id: d
+        for d in session.scalars(
+            select(ScoringDecision).where(ScoringDecision.item_version_id.in_([r[1] for r in rows]))
+        )
+    }
     answers = dict(
         session.execute(
             select(Response.position, Response.selected).where(Response.attempt_id == attempt.id)
         ).all()
     )
     partial = bool(spec.get("partial_credit"))
-    scored = [
-        Scored(pos, code, score_item(keys, answers.get(pos, []), partial))
-        for pos, keys, code in rows
-    ]
+    scored, notes = [], []
+    for pos, version_id, keys, code in rows:
+        decision = decisions.get(version_id)
+        if decision is not None and decision.action == "do_not_score":
+            notes.append(f"Question {pos} is not scored: {decision.reason}")
+            continue
+        if decision is not None and decision.action == "correct_key":
+            notes.append(f"Question {pos} is scored with a corrected key: {decision.reason}")
+            keys = decision.keys or keys
+        scored.append(Scored(pos, code, score_item(keys, answers.get(pos, []), partial)))
     areas = _area_reports(rules, spec, scored)
     total = sum(s.score for s in scored)
     percent = _percent(total, len(scored))
     passed = percent >= spec["pass_overall_percent"] and all(area["met"] for area in areas)
-    outcome = "void" if attempt.status == "terminated" else ("pass" if passed else "fail")
+    outcome = "void" if void or attempt.status == "terminated" else ("pass" if passed else "fail")
     result = session.get(AttemptResult, attempt.id) or AttemptResult(attempt_id=attempt.id)
     before = result.result if result.graded_at else None
     result.graded_at, result.result, result.score, result.max_score = (
@@ -122,6 +137,7 @@ def grade(session: Session, attempt: Attempt) -> AttemptResult:
     )
     result.percent, result.pass_percent, result.areas = percent, spec["pass_overall_percent"], areas
     result.item_scores = {str(s.position): s.score for s in scored}
+    result.notes = notes + list(extra_notes)
     result.released = not spec.get("hold_results_for_review", False)
     session.add(result)
     attempt.result = outcome

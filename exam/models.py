@@ -242,3 +242,35 @@ class AttemptResult(Base):
     # Per position: the score given (kept so a later rescoring can show what changed).
     item_scores: Mapped[dict[str, float]] = mapped_column(JSON)
     released: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Why this score differs from the first one (items not scored, keys corrected, appeals).
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ScoringDecision(Base):
+    """Staff's decision about how one item version is scored from now on, for every attempt."""
+
+    __tablename__ = "scoring_decision"
+
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))  # do_not_score, correct_key
+    keys: Mapped[list[str] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Appeal(Base):
+    """A candidate's appeal against a result, decided by staff."""
+
+    __tablename__ = "appeal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    statement: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # submitted, upheld, denied
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    remedy: Mapped[str] = mapped_column(String(20), default="")  # void, rescore, none

@@ -23,20 +23,24 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from accounts.models import User, UserRole
+from core import clock
 from core.auth import lightweight_auth, require_principal, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from core.forms import attach_problem
-from exam import delivery, grading, proctoring, sittings
+from exam import delivery, grading, proctoring, rescoring, sittings
 from exam.forms import (
     AccommodationForm,
     AdmitForm,
     AnswerForm,
+    AppealDecisionForm,
+    AppealForm,
     CancelForm,
     DecisionForm,
     EmptyForm,
     ProctorActionForm,
+    ScoringForm,
     SittingForm,
 )
 from exam.models import Attempt, Registration, Sitting
@@ -114,7 +118,7 @@ def my_exams() -> str:
         attempts=attempts,
         form=EmptyForm(),
         waiting=waiting,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -277,13 +281,28 @@ def receipt(attempt_id: int) -> Response | str:
     )
 
 
-@bp.get("/exams/attempts/<id:attempt_id>/result")
+@bp.route("/exams/attempts/<id:attempt_id>/result", methods=["GET", "POST"])
 @roles_required("candidate")
-def result(attempt_id: int) -> Response | str:
+def result(attempt_id: int) -> Response | tuple[str, int]:
     attempt = _attempt(attempt_id)
     if not attempt.finished:
         return redirect(url_for("exam.question", attempt_id=attempt.id, position=1))
     session = get_session()
+    form = AppealForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            rescoring.file_appeal(session, current_user, attempt.id, form.statement.data or "")  # type: ignore[arg-type]
+            flash(
+                "Your appeal is filed. You will see the exam team's decision here.",
+                "success",
+            )
+            return redirect(url_for("exam.result", attempt_id=attempt.id), 303)
+        except Problem as problem:
+            attach_problem(form, problem)
+            status = problem.status
     outcome = grading.get_result(session, attempt.id)
     released = outcome is not None and outcome.released
     study = []
@@ -292,13 +311,21 @@ def result(attempt_id: int) -> Response | str:
 
         version = session.get(BlueprintVersion, attempt.blueprint_version_id)
         study = grading.study_list(session, outcome, version.blueprint.framework_id)
-    return render_template(
+    appeal = rescoring.appeal_for(session, attempt.id)
+    can_appeal = (
+        released and appeal is None and clock.now() <= outcome.graded_at + rescoring.APPEAL_WINDOW
+    )
+    html = render_template(
         "exam/result.html",
         attempt=attempt,
         outcome=outcome if released else None,
         study=study,
         sitting=session.get(Sitting, attempt.sitting_id),
+        appeal=appeal,
+        can_appeal=can_appeal,
+        form=form,
     )
+    return html, status
 
 
 # ---- the exam page's JSON (cookie session + CSRF header) -------------------------
@@ -617,3 +644,77 @@ def accommodations() -> Response | str:
     return render_template(
         "exam/accommodations.html", pending=pending, people=people, form=DecisionForm()
     )
+
+
+@bp.route("/staff/appeals", methods=["GET", "POST"])
+@roles_required("exam_admin")
+def appeals() -> Response | str:
+    session = get_session()
+    if request.method == "POST":
+        form = AppealDecisionForm()
+        if not form.validate_on_submit():
+            abort(400)
+        from exam.models import Appeal
+
+        appeal = session.get(Appeal, request.form.get("appeal_id", type=int) or 0)
+        if appeal is None:
+            abort(404)
+        decision = form.decision.data or ""
+        try:
+            rescoring.decide_appeal(
+                session,
+                current_user,
+                appeal,
+                upheld=decision.startswith("uphold"),  # type: ignore[arg-type]
+                reason=form.reason.data or "",
+                remedy=decision.partition(":")[2] or "none",
+            )
+        except Problem as problem:
+            return _back_with(problem, "exam.appeals")
+        flash("Decision recorded; the candidate sees it on their result.", "success")
+        return redirect(url_for("exam.appeals"), 303)
+    queue = rescoring.appeal_queue(session)
+    people = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_([a.candidate_id for a in queue])))
+    }
+    results = {a.attempt_id: grading.get_result(session, a.attempt_id) for a in queue}
+    return render_template(
+        "exam/appeals.html", queue=queue, people=people, results=results, form=AppealDecisionForm()
+    )
+
+
+@bp.route("/staff/scoring", methods=["GET", "POST"])
+@roles_required("exam_admin")
+def scoring() -> Response | tuple[str, int]:
+    form = ScoringForm()
+    changed: list[rescoring.ChangedOutcome] | None = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            session = get_session()
+            from item_bank.models import Item
+
+            item = session.scalars(
+                select(Item).where(Item.ref == (form.ref.data or "").strip())
+            ).first()
+            try:
+                if item is None:
+                    raise Problem(404, "No such item", f"No item has the ref {form.ref.data}.")
+                changed = rescoring.decide_scoring(
+                    session,
+                    current_user,
+                    item.id,
+                    action=form.action.data or "",  # type: ignore[arg-type]
+                    reason=form.reason.data or "",
+                    version_number=form.version.data,
+                    keys=[
+                        k.strip().upper() for k in (form.keys.data or "").split(",") if k.strip()
+                    ],
+                )
+            except Problem as problem:
+                attach_problem(form, problem)
+                status = problem.status
+        else:
+            status = 422
+    return render_template("exam/scoring.html", form=form, changed=changed), status

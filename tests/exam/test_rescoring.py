@@ -1,0 +1,157 @@
+"""Invalidation and rescoring, and appeals."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from core import events
+from core.audit import AuditEvent
+from core.db import get_db
+from exam.models import AttemptItem
+from item_bank.models import ItemVersion
+from tests.conftest import csrf_from, post_form, sign_in
+from tests.exam.fixtures import ExamWorld
+from tests.exam.test_grading import _answer, _key_map, _sit
+
+
+def _item_on_form(
+    app: Flask, attempt_id: int, prefix: str
+) -> tuple[int, int, list[str], list[str]]:
+    """(item id, position, keys, options shown order) of one question whose code starts with prefix."""
+    with get_db(app).read_sessions() as session:
+        row = session.execute(
+            select(
+                AttemptItem.item_id,
+                AttemptItem.position,
+                ItemVersion.keys,
+                AttemptItem.option_order,
+            )
+            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+            .where(
+                AttemptItem.attempt_id == attempt_id, ItemVersion.primary_code.startswith(prefix)
+            )
+            .order_by(AttemptItem.position)
+        ).first()
+    return row
+
+
+def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
+    app: Flask, world: ExamWorld
+) -> None:
+    seen: list[dict] = []
+    events.subscribe(app, "attempt.result_changed", lambda session, **payload: seen.append(payload))
+    attempt = _sit(world)
+    keys = _key_map(app, attempt["id"])
+    # Right everywhere but Customer skills (a fail), and wrong on one Company-knowledge
+    # item whose chosen option is then declared the key.
+    item_id, position, item_keys, order = _item_on_form(app, attempt["id"], "CO.KN")
+    wrong = next(letter for letter in order if letter not in item_keys)
+    _answer(world, app, attempt, lambda code: not code.startswith("CU.SK"))  # 36 of 60 right: fail
+    from exam.delivery import option_id
+
+    world.call(
+        "PUT",
+        f"/attempts/{attempt['id']}/responses/{position}",
+        "ana",
+        {"selected": [option_id(app.config["SECRET_KEY"], attempt["id"], position, wrong)]},
+        200,
+    )
+    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    first = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
+    assert first["result"] == "fail" and first["score"] == 35.0
+    response = world.call(
+        "POST",
+        f"/items/{item_id}/invalidate",
+        "admin",
+        {"action": "correct_key", "keys": [wrong], "reason": "The published key was wrong."},
+        200,
+    )
+    assert response.get_json()["changed"] == []  # still a fail, one more right
+    assert world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()["score"] == 36.0
+    assert (
+        world.call(
+            "POST",
+            f"/items/{item_id}/invalidate",
+            "proctor",
+            {"action": "do_not_score", "reason": "x"},
+        ).status_code
+        == 403
+    )
+    # Dropping every Customer-skills item it got wrong from scoring turns the fail into a pass.
+    for pos, (code, _keys, _order) in keys.items():
+        if code.startswith("CU.SK"):
+            with get_db(app).read_sessions() as session:
+                iid = session.scalar(
+                    select(AttemptItem.item_id).where(
+                        AttemptItem.attempt_id == attempt["id"], AttemptItem.position == pos
+                    )
+                )
+            last = world.call(
+                "POST",
+                f"/items/{iid}/invalidate",
+                "admin",
+                {"action": "do_not_score", "reason": "Ambiguous wording."},
+                200,
+            ).get_json()
+    assert last["changed"] == [] or last["changed"][0]["after"] in ("pass", "fail")
+    final = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
+    assert (
+        final["max_score"] == 36 and final["result"] == "fail"
+    )  # CU.SK has no scored item left: 0 % < 50 %
+    assert seen[0] == {"attempt_id": attempt["id"], "before": None, "after": "fail"}
+    with get_db(app).read_sessions() as session:
+        assert session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "item.correct_key")
+        ).first()
+
+
+def test_appeal_filed_decided_and_shown(app: Flask, world: ExamWorld) -> None:
+    attempt = _sit(world)
+    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    url = f"/exams/attempts/{attempt['id']}/result"
+    page = ana.get(url).get_data(as_text=True)
+    assert "File an appeal" in page
+    empty = ana.post(url, data={"csrf_token": csrf_from(page), "statement": ""})
+    assert empty.status_code == 400 or "Required" in empty.get_data(as_text=True)
+    assert (
+        post_form(ana, url, url, {"statement": "My screen froze for ten minutes."}).status_code
+        == 303
+    )
+    assert "The exam team is considering it" in ana.get(url).get_data(as_text=True)
+    twice = post_form(ana, url, url, {"statement": "Again"})
+    assert twice.status_code in (200, 409)
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    queue = admin.get("/staff/appeals").get_data(as_text=True)
+    assert "My screen froze" in queue
+    appeal_id = int(__import__("re").search(r'name="appeal_id" value="(\d+)"', queue).group(1))
+    post_form(
+        admin,
+        "/staff/appeals",
+        "/staff/appeals",
+        {
+            "appeal_id": str(appeal_id),
+            "decision": "uphold:void",
+            "reason": "Proctor log confirms the outage.",
+        },
+    )
+    shown = ana.get(url).get_data(as_text=True)
+    assert "upheld" in shown and "the attempt is void" in shown and "Voided on appeal" in shown
+    assert (
+        world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()["result"] == "void"
+    )
+
+
+def test_appeals_close_after_thirty_days(app: Flask, world: ExamWorld) -> None:
+    attempt = _sit(world)
+    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    world.clock.advance(days=31)
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    url = f"/exams/attempts/{attempt['id']}/result"
+    assert "within 30 days" in ana.get(url).get_data(as_text=True)
+    late = post_form(ana, url, url, {"statement": "Late"})
+    assert late.status_code == 409
