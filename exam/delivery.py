@@ -19,6 +19,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -371,16 +373,17 @@ def _attempt_items(form: Form) -> list[AttemptItem]:
 
 
 def _count_exposure(session: Session, form: Form, now: datetime) -> None:
-    ids = form.item_ids
-    known = set(session.scalars(select(ItemExposure.item_id).where(ItemExposure.item_id.in_(ids))))
-    session.execute(
-        update(ItemExposure)
-        .where(ItemExposure.item_id.in_(known))
-        .values(forms=ItemExposure.forms + 1, last_used_at=now)
-    )
-    session.add_all(
-        ItemExposure(item_id=i, forms=1, last_used_at=now) for i in ids if i not in known
-    )
+    """One more form for each item: an upsert, so starts that share an item never collide."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    for item_id in sorted(form.item_ids):
+        statement = insert(ItemExposure).values(item_id=item_id, forms=1, last_used_at=now)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["item_id"],
+                set_={"forms": ItemExposure.forms + 1, "last_used_at": now},
+            )
+        )
 
 
 # ---- the clock ----------------------------------------------
@@ -394,10 +397,26 @@ def seconds_left(attempt: Attempt) -> int:
 
 
 def finalise_if_due(session: Session, attempt: Attempt) -> Attempt:
-    """An attempt whose deadline has passed is finished as expired, at its deadline."""
+    """An attempt whose deadline has passed is finished as expired, at its deadline.
+
+    Written through a session of its own that takes the write lock first, so a page that
+    only reads (a read-only session) can finish an attempt without a lock upgrade.
+    """
     if attempt.status == "in_progress" and clock.now() >= attempt.deadline_at:
-        finish_attempt(session, attempt, "expired", attempt.deadline_at)
-        session.commit()
+        bind = session.get_bind()
+        if bind.dialect.name != "sqlite" or bind.get_execution_options().get("sqlite_begin"):
+            finish_attempt(session, attempt, "expired", attempt.deadline_at)
+            session.commit()
+            return attempt
+        with Session(
+            bind=bind.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        ) as writer:
+            fresh = writer.get(Attempt, attempt.id)
+            if fresh is not None and fresh.status == "in_progress":
+                finish_attempt(writer, fresh, "expired", fresh.deadline_at)
+            writer.commit()
+        session.commit()  # end this session's snapshot so it sees the finished attempt
+        session.refresh(attempt)
     return attempt
 
 
@@ -417,7 +436,12 @@ def receipt_digest(responses: list[Response]) -> str:
 
 
 def finish_attempt(session: Session, attempt: Attempt, status: str, at: datetime) -> bool:
-    """Finish once: the conditional update lets exactly one racing request win."""
+    """Finish once: the conditional update lets exactly one racing request win.
+
+    The row lock comes first (PostgreSQL; SQLite's write lock already covers it) so no
+    save lands between the digest and the status change.
+    """
+    session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
     digest = receipt_digest(_responses(session, attempt.id))
     result = session.execute(
         update(Attempt)
@@ -543,6 +567,7 @@ SAVE_SQL = """
       AND u.active
     WHERE a.id = :attempt_id AND a.candidate_id = :candidate_id
       AND a.status = 'in_progress' AND a.deadline_at > :now
+    {lock}
     ON CONFLICT (attempt_id, position)
     DO UPDATE SET selected = excluded.selected, flagged = excluded.flagged,
                   saved_at = excluded.saved_at
@@ -551,9 +576,10 @@ SAVE_SQL = """
 
 @cache
 def _save_sql(dialect: str) -> str:
-    return SAVE_SQL.format(
-        selected="CAST(:selected AS JSON)" if dialect == "postgresql" else ":selected"
-    )
+    if dialect == "postgresql":
+        # Wait for a finishing submit's row lock, then see its new status.
+        return SAVE_SQL.format(selected="CAST(:selected AS JSON)", lock="FOR SHARE OF a")
+    return SAVE_SQL.format(selected=":selected", lock="")
 
 
 def save_response(

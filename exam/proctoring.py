@@ -34,7 +34,8 @@ def _reason(reason: str, field: str = "reason") -> str:
 
 
 def get_attempt_for_proctor(session: Session, actor: Actor, attempt_id: int) -> Attempt:
-    attempt = session.get(Attempt, attempt_id)
+    # Row lock (PostgreSQL): a submit or expiry racing this action waits, then is seen.
+    attempt = session.get(Attempt, attempt_id, with_for_update=True, populate_existing=True)
     if attempt is None:
         raise Problem(404, "No such attempt", "")
     require_proctor(actor, session.get(Sitting, attempt.sitting_id))
@@ -162,13 +163,15 @@ def live_roster(session: Session, sitting: Sitting) -> list[RosterRow]:
     ).all():
         answered[attempt_id] = answered.get(attempt_id, 0) + (1 if selected else 0)
     events: dict[int, list[AttemptEvent]] = {}
-    for event in session.scalars(
-        select(AttemptEvent)
-        .where(AttemptEvent.attempt_id.in_([a.id for a in attempts.values()]))
-        .order_by(AttemptEvent.id.desc())
-        .limit(500)
-    ):
-        events.setdefault(event.attempt_id, []).append(event)
+    for attempt in attempts.values():
+        events[attempt.id] = list(
+            session.scalars(
+                select(AttemptEvent)
+                .where(AttemptEvent.attempt_id == attempt.id)
+                .order_by(AttemptEvent.id.desc())
+                .limit(5)
+            )
+        )
     rows = []
     for registration in registrations:
         attempt = attempts.get(registration.id)

@@ -57,6 +57,10 @@ def _check_sitting(session: Session, data: SittingInput) -> Blueprint:
         raise _invalid("blueprint", f"No blueprint {data.blueprint_code}.")
     if data.opens_at.tzinfo is None or data.closes_at.tzinfo is None:
         raise _invalid("opens_at", "Give times with a time zone.")
+    if data.opens_at.year < 2000 or data.closes_at.year > 2200:
+        raise _invalid("opens_at", "Give a date between 2000 and 2200.")
+    if any(not 0 < pid < 2**31 for pid in data.proctor_ids):
+        raise _invalid("proctors", "Unknown proctor.")
     if data.closes_at <= data.opens_at:
         raise _invalid("closes_at", "The window must close after it opens.")
     if not 1 <= data.capacity <= 10_000:
@@ -303,6 +307,8 @@ def _history_problems(session: Session, candidate_id: int, sitting: Sitting) -> 
 
 def register(session: Session, candidate: Actor, sitting: Sitting) -> Registration:
     """Register the candidate, or refuse with every reason in words (409); audited."""
+    # Lock the sitting row (PostgreSQL) so two bookings cannot both take the last place.
+    session.execute(select(Sitting.id).where(Sitting.id == sitting.id).with_for_update())
     problems = eligibility_problems(session, candidate.id, sitting)
     if problems:
         raise Problem(
@@ -317,6 +323,10 @@ def register(session: Session, candidate: Actor, sitting: Sitting) -> Registrati
             Registration.sitting_id == sitting.id, Registration.candidate_id == candidate.id
         )
     ).one_or_none()
+    if existing is not None and existing.status != "cancelled":
+        raise Problem(
+            409, "Already registered", "You already have a place, or had one, in this sitting."
+        )
     registration = existing or Registration(sitting_id=sitting.id, candidate_id=candidate.id)
     registration.status, registration.registered_at, registration.cancelled_at = (
         "registered",

@@ -361,6 +361,7 @@ def attempt_state(attempt_id: int) -> Any:
 
 @bp.post("/exams/attempts/<id:attempt_id>/events")
 @roles_required("candidate")
+@limiter.limit("120 per minute")
 def attempt_event(attempt_id: int) -> Any:
     _json_errors()
     from core.api import parse_json
@@ -581,7 +582,7 @@ def edit_sitting(sitting_id: int) -> Response | tuple[str, int]:
             "exam/sitting_form.html", form=form, sitting=sitting, cancel_form=CancelForm()
         ), 422
     try:
-        revision = int(form.revision.data or 0)
+        revision = int(form.revision.data) if (form.revision.data or "").isdigit() else 0
         sittings.edit_sitting(session, current_user, sitting, _sitting_input(form), revision)  # type: ignore[arg-type]
     except Problem as problem:
         attach_problem(form, problem)
@@ -619,7 +620,8 @@ def accommodations() -> Response | str:
             abort(400)
         from exam.models import Accommodation
 
-        item = session.get(Accommodation, request.form.get("accommodation_id", type=int) or 0)
+        raw_id = request.form.get("accommodation_id", type=int) or 0
+        item = session.get(Accommodation, raw_id) if 0 < raw_id < 2**31 else None
         if item is None:
             abort(404)
         try:
@@ -656,7 +658,8 @@ def appeals() -> Response | str:
             abort(400)
         from exam.models import Appeal
 
-        appeal = session.get(Appeal, request.form.get("appeal_id", type=int) or 0)
+        raw_id = request.form.get("appeal_id", type=int) or 0
+        appeal = session.get(Appeal, raw_id) if 0 < raw_id < 2**31 else None
         if appeal is None:
             abort(404)
         decision = form.decision.data or ""

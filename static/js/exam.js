@@ -35,6 +35,7 @@
     })()
   );
   let flushing = false;
+  let flushAgain = false;
   let retryDelay = 1000;
 
   // ---- saving ------------------------------------------------------------------------------
@@ -95,31 +96,46 @@
   }
 
   async function flush() {
-    if (flushing) return;
+    if (flushing) {
+      flushAgain = true;
+      return;
+    }
     flushing = true;
     try {
-      let queue = readQueue();
-      for (const position of Object.keys(queue)) {
-        const answer = queue[position];
-        const response = await fetch(saveUrl(position), {
-          method: "PUT",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-          body: JSON.stringify(answer),
-        });
-        if (response.ok || response.status === 422) {
-          queue = readQueue();
-          if (JSON.stringify(queue[position]) === JSON.stringify(answer)) delete queue[position];
-          writeQueue(queue);
-        } else if (response.status === 409) {
+      do {
+        flushAgain = false;
+        const queue = readQueue();
+        for (const position of Object.keys(queue)) {
+          const answer = queue[position];
+          const response = await fetch(saveUrl(position), {
+            method: "PUT",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+            body: JSON.stringify(answer),
+          });
+          if (response.ok) {
+            forget(position, answer);
+            continue;
+          }
           const problem = await response.json().catch(() => ({}));
-          setSaveState(problem.detail || "Not saved.", "error");
-          await pollState();
-          return;
-        } else {
+          if (response.status === 409) {
+            // Paused or ended: keep the answer; it is sent again when the exam resumes.
+            setSaveState(problem.detail || "Not saved.", "error");
+            await pollState();
+            return;
+          }
+          if (response.status === 401 || response.status === 400) {
+            setSaveState("Not saved: your session has ended or the page is out of date. Reload the page (your answers are kept on this device).", "error");
+            return;
+          }
+          if (response.status === 422) {
+            forget(position, answer);
+            setSaveState("That answer could not be saved: " + (problem.detail || "it was not valid") + " Choose it again.", "error");
+            return;
+          }
           throw new Error("status " + response.status);
         }
-      }
+      } while (flushAgain || Object.keys(readQueue()).length);
       retryDelay = 1000;
       setSaveState("All answers saved.", "saved");
     } catch (error) {
@@ -130,6 +146,13 @@
     } finally {
       flushing = false;
     }
+  }
+
+  function forget(position, answer) {
+    // Only if nothing newer was chosen for that question while this save was in flight.
+    const queue = readQueue();
+    if (JSON.stringify(queue[position]) === JSON.stringify(answer)) delete queue[position];
+    writeQueue(queue);
   }
 
   if (form) {
@@ -148,12 +171,8 @@
       form.querySelector("[data-flag-state]").textContent = flagged ? "Flagged for review." : "";
       remember(position, currentAnswer());
     });
-    form.addEventListener("submit", function () {
-      // The form post saves the same answer; clear ours so it is not replayed over it later.
-      const queue = readQueue();
-      delete queue[position];
-      writeQueue(queue);
-    });
+    // A button's form post also saves the answer; the queued copy stays until the
+    // autosave confirms it, so a post that fails (offline, paused) loses nothing.
   }
   window.addEventListener("online", flush);
   if (Object.keys(readQueue()).length) flush();

@@ -59,8 +59,11 @@ def test_sign_in_works_by_keyboard_alone(
     ).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.wait_for_load_state()
     page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")  # skip link: straight to the form
+    expect(page.locator("#main")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_label("Email")).to_be_focused()
     page.keyboard.type(user.email)

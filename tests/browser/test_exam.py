@@ -167,6 +167,9 @@ def test_time_warnings_and_a_hidden_timer(
     expect(page.locator("#answer-B")).to_be_focused()
     expect(page.locator("[data-save-state]")).to_have_text("All answers saved.")
     expect(page.locator('[data-grid="1"]')).to_have_attribute("aria-label", "Question 1, answered")
+    page.keyboard.press("Enter")  # Enter on an option saves and moves on, never back
+    expect(page.get_by_text("Question 2 of 60")).to_be_visible()
+    page.goto(page.url.replace("/q/2", "/q/1"))
     page.get_by_role("button", name="Hide timer").click()
     expect(page.locator("[data-timer]")).to_be_hidden()
     clock.advance(minutes=81)

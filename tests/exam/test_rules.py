@@ -181,3 +181,75 @@ def test_no_candidate_page_carries_a_key_or_a_rationale(app: Flask, world: ExamW
         )
     values = {v for page in pages for v in re.findall(r'name="answer"[^>]*value="([^"]+)"', page)}
     assert values and all(len(v) == 16 for v in values)
+
+
+def test_a_turned_away_or_started_registration_is_not_reset_by_registering_again(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule()
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    world.call("POST", f"/sittings/{sitting}/checkin", "ana", expect=200)
+    world.call(
+        "POST",
+        f"/sittings/{sitting}/admissions",
+        "proctor",
+        {"candidate_id": world.id("ana"), "decision": "turn_away", "reason": "identity_mismatch"},
+        200,
+    )
+    again = world.call("POST", f"/sittings/{sitting}/registrations", "ana")
+    assert again.status_code == 409
+    world.call("POST", f"/sittings/{sitting}/registrations", "ben", expect=201)
+    client = app.test_client()
+    sign_in(client, world.people["ben"]["user"].email)
+    page = client.get("/exams").get_data(as_text=True)
+    registration = re.search(r"/exams/(\d+)/cancel", page).group(1)
+    from tests.conftest import post_form
+
+    post_form(client, "/exams", f"/exams/{registration}/cancel", {})
+    world.call(
+        "POST", f"/sittings/{sitting}/registrations", "ben", expect=201
+    )  # a cancelled place can be taken again
+
+
+def test_odd_staff_input_is_a_4xx(app: Flask, world: ExamWorld) -> None:
+    from tests.conftest import post_form
+
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    huge = post_form(
+        admin,
+        "/staff/accommodations",
+        "/staff/accommodations",
+        {"accommodation_id": str(2**70), "decision": "approve"},
+    )
+    assert huge.status_code == 404
+    body = {
+        "blueprint": "first-level",
+        "title": "Ancient",
+        "opens_at": "0001-01-01T00:00:00+01:00",
+        "closes_at": "0001-01-01T03:00:00+01:00",
+        "capacity": 5,
+        "mode": "online",
+        "proctor_ids": [2**70],
+    }
+    assert world.call("POST", "/sittings", "admin", body).status_code == 422
+
+
+def test_event_reports_are_rate_limited(app: Flask, world: ExamWorld) -> None:
+    from tests.conftest import csrf_from
+
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    client = app.test_client()
+    sign_in(client, world.people["ana"]["user"].email)
+    token = csrf_from(client.get(f"/exams/attempts/{attempt['id']}/q/1").get_data(as_text=True))
+    statuses = [
+        client.post(
+            f"/exams/attempts/{attempt['id']}/events",
+            json={"kind": "window_blur"},
+            headers={"X-CSRFToken": token},
+        ).status_code
+        for _ in range(121)
+    ]
+    assert statuses[:120] == [204] * 120 and statuses[120] == 429
