@@ -82,3 +82,14 @@ class SignInFailure(Base):
     email_key: Mapped[str] = mapped_column(String(254), index=True)
     remote_address: Mapped[str] = mapped_column(String(64), index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SignInSession(Base):
+    """One signed-in browser: signing out ends just this one, even if its cookie is copied."""
+
+    __tablename__ = "sign_in_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, session
 
 from accounts import api, cli, services, views
 from core.api import openapi_registry
@@ -15,9 +15,10 @@ from core.navigation import NavLink, register_link
 
 def _load_session_user(session_id: str) -> object | None:
     user_id, _, version = session_id.partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
+    sign_in_id = session.get("sign_in")
+    if not (user_id.isdigit() and version.isdigit() and isinstance(sign_in_id, str)):
         return None
-    return services.user_for_session(get_session(), int(user_id), int(version))
+    return services.user_for_session(get_session(), int(user_id), int(version), sign_in_id)
 
 
 def register(app: Flask) -> None:

@@ -7,6 +7,7 @@ so the HTML views, the JSON API and the CLI share exactly the same behaviour.
 from __future__ import annotations
 
 import math
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from accounts.models import SignInFailure, User, UserRole
+from accounts.models import SignInFailure, SignInSession, User, UserRole
 from accounts.passwords import (
     burn_verification_time,
     hash_password,
@@ -310,15 +311,42 @@ def authenticate(
     return user
 
 
-def user_for_session(session: Session, user_id: int, session_version: int) -> User | None:
-    """The user a session cookie or API token names, if that session is still alive."""
+def user_for_session(
+    session: Session, user_id: int, session_version: int, sign_in_id: str | None = None
+) -> User | None:
+    """The user a session cookie or API token names, if that session is still alive.
+
+    A browser session also names its sign-in, which must not have been signed out.
+    """
     # One round trip: the user and its roles, only if the session is still alive.
     query = (
         select(User)
         .options(joinedload(User.role_rows))
         .where(User.id == user_id, User.active.is_(True), User.session_version == session_version)
     )
+    if sign_in_id is not None:
+        query = query.join(SignInSession, SignInSession.user_id == User.id).where(
+            SignInSession.id == sign_in_id, SignInSession.ended_at.is_(None)
+        )
     return session.scalars(query).unique().one_or_none()
+
+
+def open_sign_in(session: Session, user: User) -> str:
+    """Record a new signed-in browser; its id travels in the session cookie."""
+    sign_in_id = secrets.token_urlsafe(32)
+    session.add(SignInSession(id=sign_in_id, user_id=user.id, created_at=clock.now()))
+    session.commit()
+    return sign_in_id
+
+
+def end_sign_in(session: Session, sign_in_id: str | None) -> None:
+    """Sign out this browser: its cookie, even a copy of it, no longer signs anyone in."""
+    if not sign_in_id:
+        return
+    row = session.get(SignInSession, sign_in_id)
+    if row is not None and row.ended_at is None:
+        row.ended_at = clock.now()
+        session.commit()
 
 
 # ---- a user's own account ---------------------------------------------------------------

@@ -39,8 +39,11 @@ bp = Blueprint("accounts", __name__)
 
 def _start_session(user: User) -> None:
     """A fresh session for a fresh sign-in: nothing from before it carries over."""
+    services.end_sign_in(get_session(), session.get("sign_in"))
+    sign_in_id = services.open_sign_in(get_session(), user)
     session.clear()
     login_user(user, remember=False)
+    session["sign_in"] = sign_in_id
     session.permanent = True
 
 
@@ -111,6 +114,7 @@ def sign_out() -> Response:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    services.end_sign_in(get_session(), session.get("sign_in"))
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -136,6 +136,8 @@ class Principal:
 
     user_id: int
     session_version: int
+    # The browser's sign-in (cookie sessions only; API tokens have none).
+    sign_in_id: str | None = None
 
 
 def token_principal(token: str) -> Principal:
@@ -180,9 +182,9 @@ def current_principal() -> Principal | None:
         return g.principal
     claimed = session.get("_user_id", "")
     user_id, _, version = str(claimed).partition(".")
-    principal = (
-        Principal(int(user_id), int(version)) if user_id.isdigit() and version.isdigit() else None
-    )
+    sign_in_id = session.get("sign_in")
+    valid = user_id.isdigit() and version.isdigit() and isinstance(sign_in_id, str)
+    principal = Principal(int(user_id), int(version), sign_in_id) if valid else None
     g.principal = principal
     return principal
 

@@ -565,6 +565,7 @@ SAVE_SQL = """
     JOIN attempt_item ai ON ai.attempt_id = a.id AND ai.position = :position
     JOIN user_account u ON u.id = a.candidate_id AND u.session_version = :session_version
       AND u.active
+    {sign_in}
     WHERE a.id = :attempt_id AND a.candidate_id = :candidate_id
       AND a.status = 'in_progress' AND a.deadline_at > :now
     {lock}
@@ -575,11 +576,18 @@ SAVE_SQL = """
 
 
 @cache
-def _save_sql(dialect: str) -> str:
+def _save_sql(dialect: str, browser: bool) -> str:
+    sign_in = (
+        "JOIN sign_in_session s ON s.id = :sign_in AND s.user_id = u.id AND s.ended_at IS NULL"
+        if browser
+        else ""
+    )
     if dialect == "postgresql":
         # Wait for a finishing submit's row lock, then see its new status.
-        return SAVE_SQL.format(selected="CAST(:selected AS JSON)", lock="FOR SHARE OF a")
-    return SAVE_SQL.format(selected=":selected", lock="")
+        return SAVE_SQL.format(
+            selected="CAST(:selected AS JSON)", lock="FOR SHARE OF a", sign_in=sign_in
+        )
+    return SAVE_SQL.format(selected=":selected", lock="", sign_in=sign_in)
 
 
 def save_response(
@@ -607,7 +615,10 @@ def save_response(
         "candidate_id": principal.user_id,
         "session_version": principal.session_version,
     }
-    if db.single_statement(_save_sql(db.engine.dialect.name), params) == 1:
+    browser = principal.sign_in_id is not None
+    if browser:
+        params["sign_in"] = principal.sign_in_id
+    if db.single_statement(_save_sql(db.engine.dialect.name, browser), params) == 1:
         return now
     with db.read_sessions() as session:
         raise _why_not_saved(session, principal, attempt_id, position)
@@ -618,7 +629,10 @@ def _why_not_saved(
 ) -> Problem:
     from accounts.services import user_for_session
 
-    if user_for_session(session, principal.user_id, principal.session_version) is None:
+    alive = user_for_session(
+        session, principal.user_id, principal.session_version, principal.sign_in_id
+    )
+    if alive is None:
         return Problem(401, "Signed out", "Your session has ended; sign in again to continue.")
     attempt = get_own_attempt(session, principal.user_id, attempt_id)
     if attempt.status == "paused":

@@ -84,3 +84,15 @@ def test_a_stolen_old_cookie_stays_dead_after_sign_out_everywhere(app: Flask, ma
     thief = app.test_client()
     thief.set_cookie("csm_session", stolen)
     assert thief.get("/account").status_code == 302
+
+
+def test_signing_out_ends_this_browser_even_for_a_copied_cookie(app: Flask, make_user) -> None:
+    user = make_user()
+    shared_pc, phone = _signed_in(app, user.email), _signed_in(app, user.email)
+    copied = shared_pc.get_cookie("csm_session").value
+    token = csrf_from(shared_pc.get("/account").get_data(as_text=True))
+    shared_pc.post("/sign-out", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("csm_session", copied)
+    assert thief.get("/account").status_code == 302
+    assert phone.get("/account").status_code == 200  # the other browser stays signed in

@@ -228,3 +228,21 @@ def test_extra_time_is_requested_and_decided_on_pages(app: Flask, world: ExamWor
     assert "approved" in ana.get("/exams").get_data(as_text=True)
     with get_db(app).read_sessions() as session:
         assert session.scalar(select(Attempt.id)) is None
+
+
+def test_a_copied_cookie_cannot_save_after_sign_out(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    ana = _browser(app, world, "ana")
+    token = csrf_from(ana.get(f"/exams/attempts/{attempt['id']}/q/1").get_data(as_text=True))
+    copied = ana.get_cookie("csm_session").value
+    ana.post("/sign-out", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("csm_session", copied)
+    response = thief.put(
+        f"/exams/attempts/{attempt['id']}/responses/1",
+        json={"selected": []},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 401
