@@ -215,3 +215,59 @@ def test_staff_and_candidate_pages_look_right(
     expect(page.get_by_text("Extra time (50 % more): requested")).to_be_visible()
     screenshot(page, "candidate-my-exams")
     assert page_problems.messages == []
+
+
+def test_reading_a_failed_report_and_appealing(
+    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems
+) -> None:
+    from exam import delivery
+
+    admin, proctor = make_user("exam_admin"), make_user("proctor")
+    candidate = make_user("candidate", given_name="Noor")
+    now = datetime.now(UTC)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        sitting = sittings.schedule_sitting(
+            session,
+            session.get(User, admin.id),
+            sittings.SittingInput(
+                "first-level",
+                "Report sitting",
+                now - timedelta(minutes=5),
+                now + timedelta(hours=2),
+                5,
+                "online",
+                "",
+                (proctor.id,),
+            ),
+        )
+        registration = sittings.register(session, session.get(User, candidate.id), sitting)
+        sittings.check_in(session, session.get(User, candidate.id), registration)
+        sittings.admit(session, session.get(User, proctor.id), registration, "Passport")
+        registration_id = registration.id
+    with app.app_context():
+        attempt_id = delivery.start_attempt(get_db(app), candidate.id, registration_id)
+        with get_db(app).write_sessions() as session:
+            delivery.submit(session, candidate.id, attempt_id)
+    _sign_in(page, candidate.email)
+    page.goto(f"/exams/attempts/{attempt_id}/result")
+    expect(page.get_by_role("heading", name="You did not pass this time")).to_be_visible()
+    expect(page.get_by_role("img", name="Your score in each area")).to_be_visible()
+    expect(page.get_by_role("heading", name="What to study")).to_be_visible()
+    screenshot(page, "result-failed")
+    page.get_by_label("Your appeal").fill("The exam froze for ten minutes at question 30.")
+    page.get_by_role("button", name="File an appeal").click()
+    expect(page.get_by_text("The exam team is considering it")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, admin.email)
+    page.goto("/staff/appeals")
+    expect(page.get_by_text("The exam froze for ten minutes")).to_be_visible()
+    screenshot(page, "staff-appeals")
+    page.get_by_label("Reason (the candidate sees it)").fill("The proctor log confirms the outage.")
+    page.get_by_role("button", name="Uphold and void the attempt").click()
+    expect(page.get_by_role("status").first).to_contain_text("Decision recorded")
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, candidate.email)
+    page.goto(f"/exams/attempts/{attempt_id}/result")
+    expect(page.get_by_text("Decision: upheld")).to_be_visible()
+    expect(page.get_by_role("heading", name="This attempt is void")).to_be_visible()
+    assert page_problems.messages == []
