@@ -261,6 +261,42 @@ def invalidate_item(item_id: int) -> Any:
     )
 
 
+def statistics_json(stats: Any) -> dict[str, Any]:
+    return {
+        "attempts": stats.attempts,
+        "pass_rate": stats.pass_rate,
+        "mean": stats.mean,
+        "sd": stats.sd,
+        "kr20": stats.kr20,
+        "sem": stats.sem,
+        "histogram": [{"from_percent": low, "count": count} for low, count in stats.histogram],
+        "items": [
+            {
+                "ref": i.ref,
+                "version": i.version,
+                "competency": i.code,
+                "n": i.n,
+                "p_value": i.p_value,
+                "point_biserial": i.point_biserial,
+                "exposure": i.exposure,
+                "keys": i.keys,
+                "distractors": i.distractors,
+                "flags": i.flags,
+            }
+            for i in stats.items
+        ],
+    }
+
+
+@api.get("/blueprints/<code>/statistics")
+@roles_required("exam_admin")
+def blueprint_statistics(code: str) -> Any:
+    """Exam and item statistics over every scored attempt on the blueprint."""
+    from exam import statistics
+
+    return jsonify(statistics_json(statistics.exam_statistics(get_session(), code[:60])))
+
+
 @api.get("/attempts/<id:attempt_id>/result")
 @roles_required("candidate", "exam_admin")
 def attempt_result(attempt_id: int) -> Any:
@@ -410,6 +446,15 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "200",
             InvalidateRequest,
+        )
+    },
+    "/blueprints/{code}/statistics": {
+        "get": _op(
+            "Exam and item statistics (difficulty, discrimination, distractors, KR-20)",
+            "getStatistics",
+            [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "200",
+            errors=(401, 403),
         )
     },
     "/attempts/{attempt_id}/result": {

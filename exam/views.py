@@ -721,3 +721,68 @@ def scoring() -> Response | tuple[str, int]:
         else:
             status = 422
     return render_template("exam/scoring.html", form=form, changed=changed), status
+
+
+STAT_SORTS = ("ref", "p_value", "point_biserial", "n", "exposure", "flags")
+
+
+def _statistics() -> Any:
+    from exam import statistics
+
+    code = request.args.get("blueprint", "first-level")[:60]
+    sitting = request.args.get("sitting", type=int)
+    sitting = sitting if sitting and 0 < sitting < 2**31 else None
+    return code, sitting, statistics.exam_statistics(get_session(), code, sitting)
+
+
+@bp.get("/staff/statistics")
+@roles_required("exam_admin")
+def statistics_page() -> str:
+    code, sitting, stats = _statistics()
+    sort = request.args.get("sort", "ref")
+    sort = sort if sort in STAT_SORTS else "ref"
+
+    def key(item: Any) -> Any:
+        value = len(item.flags) if sort == "flags" else getattr(item, sort)
+        return (value is None, value)
+
+    items = sorted(stats.items, key=key, reverse=sort in ("flags", "n", "exposure"))
+    return render_template(
+        "exam/statistics.html",
+        stats=stats,
+        items=items,
+        code=code,
+        sitting=sitting,
+        sort=sort,
+        sorts=STAT_SORTS,
+    )
+
+
+@bp.get("/staff/statistics.csv")
+@roles_required("exam_admin")
+def statistics_csv() -> Response:
+    import csv
+    import io
+
+    _code, _sitting, stats = _statistics()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["ref", "version", "competency", "n", "p_value", "point_biserial", "exposure", "flags"]
+    )
+    for i in stats.items:
+        writer.writerow(
+            [
+                i.ref,
+                i.version,
+                i.code,
+                i.n,
+                i.p_value,
+                i.point_biserial,
+                i.exposure,
+                "; ".join(i.flags),
+            ]
+        )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="item-statistics.csv"'
+    return response
