@@ -29,7 +29,7 @@ from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from core.forms import attach_problem
-from exam import delivery, grading, proctoring, rescoring, sittings
+from exam import delivery, grading, proctoring, rescoring, sittings, standard_setting
 from exam.forms import (
     AccommodationForm,
     AdmitForm,
@@ -786,3 +786,64 @@ def statistics_csv() -> Response:
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="item-statistics.csv"'
     return response
+
+
+@bp.route("/staff/angoff", methods=["GET", "POST"])
+@roles_required(*standard_setting.RATERS)
+def angoff_list() -> Response | str:
+    session = get_session()
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        if not current_user.has_role("exam_admin"):
+            abort(403)
+        try:
+            study = standard_setting.create_study(
+                session,
+                current_user,
+                "first-level",  # type: ignore[arg-type]
+                request.form.get("title", "")[:200],
+            )
+        except Problem as problem:
+            return _back_with(problem, "exam.angoff_list")
+        return redirect(url_for("exam.angoff_study", study_id=study.id), 303)
+    return render_template(
+        "exam/angoff_list.html", studies=standard_setting.studies(session), form=EmptyForm()
+    )
+
+
+@bp.route("/staff/angoff/<id:study_id>", methods=["GET", "POST"])
+@roles_required(*standard_setting.RATERS)
+def angoff_study(study_id: int) -> Response | str:
+    session = get_session()
+    study = standard_setting.get_study(session, study_id)
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        try:
+            if "adopt" in request.form:
+                number = standard_setting.adopt(
+                    session, current_user, study, request.form.get("note", "")[:2000]
+                )  # type: ignore[arg-type]
+                flash(f"The cut is adopted: blueprint version {number}.", "success")
+            else:
+                ratings = {
+                    int(key.removeprefix("rating-")): int(value)
+                    for key, value in request.form.items()
+                    if key.startswith("rating-")
+                    and key[7:].isdigit()
+                    and value.strip().lstrip("-").isdigit()
+                }
+                standard_setting.save_ratings(session, current_user, study, ratings)  # type: ignore[arg-type]
+                flash("Your ratings are saved.", "success")
+        except Problem as problem:
+            return _back_with(problem, "exam.angoff_study", study_id=study_id)
+        return redirect(url_for("exam.angoff_study", study_id=study_id), 303)
+    return render_template(
+        "exam/angoff.html",
+        study=study,
+        items=standard_setting.study_items(session, study),
+        mine=standard_setting.my_ratings(session, study, current_user.id),
+        recommendation=standard_setting.recommend(session, study),
+        form=EmptyForm(),
+    )
