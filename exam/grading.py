@@ -8,6 +8,7 @@ the attempts cap. The outcome is published as ``attempt.result_changed``.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,28 +91,121 @@ def grade(
     session: Session, attempt: Attempt, extra_notes: Sequence[str] = (), void: bool = False
 ) -> AttemptResult:
     """Score ``attempt`` (finished) and store the outcome; publish it when it changed."""
-    version = session.get(BlueprintVersion, attempt.blueprint_version_id)
-    assert version is not None
-    spec = version.spec
-    rules = area_rules(session, spec, version.blueprint.framework_id)
-    rows = session.execute(
-        select(AttemptItem.position, ItemVersion.id, ItemVersion.keys, ItemVersion.primary_code)
-        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
-        .where(AttemptItem.attempt_id == attempt.id)
-        .order_by(AttemptItem.position)
-    ).all()
+    return grade_many(session, [attempt], extra_notes, void)[attempt.id]
+
+
+def _chunks(values: list[int], size: int = 2000) -> list[list[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _form_rows(session: Session, ids: list[int]) -> dict[int, list[Any]]:
+    rows: dict[int, list[Any]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for attempt_id, *row in session.execute(
+            select(
+                AttemptItem.attempt_id,
+                AttemptItem.position,
+                ItemVersion.id,
+                ItemVersion.keys,
+                ItemVersion.primary_code,
+            )
+            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+            .where(AttemptItem.attempt_id.in_(chunk))
+            .order_by(AttemptItem.attempt_id, AttemptItem.position)
+        ).all():
+            rows[attempt_id].append(row)
+    return rows
+
+
+def _answers(session: Session, ids: list[int]) -> dict[int, dict[int, list[str]]]:
+    answers: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    for chunk in _chunks(ids):
+        for attempt_id, position, selected in session.execute(
+            select(Response.attempt_id, Response.position, Response.selected).where(
+                Response.attempt_id.in_(chunk)
+            )
+        ).all():
+            answers[attempt_id][position] = selected
+    return answers
+
+
+def grade_many(
+    session: Session,
+    attempts: Sequence[Attempt],
+    extra_notes: Sequence[str] = (),
+    void: bool = False,
+) -> dict[int, AttemptResult]:
+    """Score many finished attempts with a few bulk reads; publish each changed outcome."""
+    ids = [attempt.id for attempt in attempts]
+    forms, answers = _form_rows(session, ids), _answers(session, ids)
+    version_ids = {row[1] for rows in forms.values() for row in rows}
     decisions = {
         d.item_version_id: d
+        for chunk in _chunks(sorted(version_ids))
         for d in session.scalars(
-            select(ScoringDecision).where(ScoringDecision.item_version_id.in_([r[1] for r in rows]))
+            select(ScoringDecision).where(ScoringDecision.item_version_id.in_(chunk))
         )
     }
-    answers = dict(
-        session.execute(
-            select(Response.position, Response.selected).where(Response.attempt_id == attempt.id)
-        ).all()
-    )
-    partial = bool(spec.get("partial_credit"))
+    existing = {
+        r.attempt_id: r
+        for chunk in _chunks(ids)
+        for r in session.scalars(select(AttemptResult).where(AttemptResult.attempt_id.in_(chunk)))
+    }
+    rules_by_version: dict[int, tuple[dict[str, Any], list[AreaRule]]] = {}
+    results, changed = {}, []
+    now = clock.now()
+    for attempt in attempts:
+        if attempt.blueprint_version_id not in rules_by_version:
+            version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+            assert version is not None
+            rules_by_version[version.id] = (
+                version.spec,
+                area_rules(session, version.spec, version.blueprint.framework_id),
+            )
+        spec, rules = rules_by_version[attempt.blueprint_version_id]
+        scored, notes = _score_form(
+            forms[attempt.id], answers[attempt.id], decisions, bool(spec.get("partial_credit"))
+        )
+        areas = _area_reports(rules, spec, scored)
+        total = sum(s.score for s in scored)
+        percent = _percent(total, len(scored))
+        passed = percent >= spec["pass_overall_percent"] and all(area["met"] for area in areas)
+        outcome = (
+            "void" if void or attempt.status == "terminated" else ("pass" if passed else "fail")
+        )
+        result = existing.get(attempt.id) or AttemptResult(attempt_id=attempt.id)
+        before = result.result if result.graded_at else None
+        result.graded_at, result.result, result.score, result.max_score = (
+            now,
+            outcome,
+            total,
+            len(scored),
+        )
+        result.percent, result.pass_percent, result.areas = (
+            percent,
+            spec["pass_overall_percent"],
+            areas,
+        )
+        result.item_scores = {str(s.position): s.score for s in scored}
+        result.notes = notes + list(extra_notes)
+        result.released = not spec.get("hold_results_for_review", False)
+        session.add(result)
+        attempt.result = outcome
+        results[attempt.id] = result
+        if before != outcome:
+            changed.append((attempt.id, before, outcome))
+    session.flush()
+    for attempt_id, before, after in changed:
+        events.publish(session, RESULT_CHANGED, attempt_id=attempt_id, before=before, after=after)
+    return results
+
+
+def _score_form(
+    rows: list[Any],
+    answers: dict[int, list[str]],
+    decisions: dict[int, ScoringDecision],
+    partial: bool,
+) -> tuple[list[Scored], list[str]]:
     scored, notes = [], []
     for pos, version_id, keys, code in rows:
         decision = decisions.get(version_id)
@@ -122,29 +216,7 @@ def grade(
             notes.append(f"Question {pos} is scored with a corrected key: {decision.reason}")
             keys = decision.keys or keys
         scored.append(Scored(pos, code, score_item(keys, answers.get(pos, []), partial)))
-    areas = _area_reports(rules, spec, scored)
-    total = sum(s.score for s in scored)
-    percent = _percent(total, len(scored))
-    passed = percent >= spec["pass_overall_percent"] and all(area["met"] for area in areas)
-    outcome = "void" if void or attempt.status == "terminated" else ("pass" if passed else "fail")
-    result = session.get(AttemptResult, attempt.id) or AttemptResult(attempt_id=attempt.id)
-    before = result.result if result.graded_at else None
-    result.graded_at, result.result, result.score, result.max_score = (
-        clock.now(),
-        outcome,
-        total,
-        len(scored),
-    )
-    result.percent, result.pass_percent, result.areas = percent, spec["pass_overall_percent"], areas
-    result.item_scores = {str(s.position): s.score for s in scored}
-    result.notes = notes + list(extra_notes)
-    result.released = not spec.get("hold_results_for_review", False)
-    session.add(result)
-    attempt.result = outcome
-    session.flush()
-    if before != outcome:
-        events.publish(session, RESULT_CHANGED, attempt_id=attempt.id, before=before, after=outcome)
-    return result
+    return scored, notes
 
 
 def get_result(session: Session, attempt_id: int) -> AttemptResult | None:

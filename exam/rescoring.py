@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.errors import FieldError, Problem
-from exam.grading import grade
+from exam.grading import grade, grade_many
 from exam.models import (
     FINISHED_STATES,
     Appeal,
@@ -65,18 +65,32 @@ def _version(session: Session, item_id: int, number: int | None) -> ItemVersion:
 def rescore_attempts(
     session: Session, attempt_ids: list[int], notes: tuple[str, ...] = ()
 ) -> list[ChangedOutcome]:
-    """Grade the finished attempts again; list those whose outcome changed."""
-    changed = []
-    attempts = session.scalars(
-        select(Attempt).where(Attempt.id.in_(attempt_ids), Attempt.status.in_(FINISHED_STATES))
-    ).all()
-    for attempt in attempts:
-        previous = session.get(AttemptResult, attempt.id)
-        before = previous.result if previous else None
-        after = grade(session, attempt, notes).result
-        if before != after:
-            changed.append(ChangedOutcome(attempt.id, attempt.candidate_id, before, after))
-    return changed
+    """Grade the finished attempts again, in bulk; list those whose outcome changed."""
+    attempts = [
+        attempt
+        for start in range(0, len(attempt_ids), 2000)
+        for attempt in session.scalars(
+            select(Attempt).where(
+                Attempt.id.in_(attempt_ids[start : start + 2000]),
+                Attempt.status.in_(FINISHED_STATES),
+            )
+        )
+    ]
+    before = {
+        r.attempt_id: r.result
+        for start in range(0, len(attempt_ids), 2000)
+        for r in session.scalars(
+            select(AttemptResult).where(
+                AttemptResult.attempt_id.in_(attempt_ids[start : start + 2000])
+            )
+        )
+    }
+    after = grade_many(session, attempts, notes)
+    return [
+        ChangedOutcome(a.id, a.candidate_id, before.get(a.id), after[a.id].result)
+        for a in attempts
+        if before.get(a.id) != after[a.id].result
+    ]
 
 
 def decide_scoring(
