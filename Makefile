@@ -67,6 +67,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/exam_autosave.py
 	$(BIN)/python bench/exam_start_spike.py
 	$(BIN)/python bench/exam_fault.py
+	$(BIN)/python bench/grading.py
 
 # make migration m="what changed"
 migration: $(VENV)/.installed

@@ -8,12 +8,14 @@ the attempts cap. The outcome is published as ``attempt.result_changed``.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core import clock, events
@@ -50,34 +52,46 @@ def _percent(score: float, maximum: float) -> float:
     return round(100 * score / maximum, 2) if maximum else 0.0
 
 
+def _placement(rules: list[AreaRule], code: str) -> tuple[str | None, str | None]:
+    for rule in rules:
+        if _under(code, rule.code):
+            sub = next((s for s in (rule.subareas or ()) if _under(code, s)), None)
+            return rule.code, sub
+    return None, None
+
+
 def _area_reports(
     rules: list[AreaRule], spec: dict[str, Any], scored: list[Scored]
 ) -> list[dict[str, Any]]:
     minimums = {area["code"]: area["min_percent"] for area in spec["areas"]}
+    sums: dict[str | None, list[float]] = defaultdict(lambda: [0.0, 0])
+    for item in scored:
+        area, sub = _placement_cached(tuple(rules), item.code)
+        for key in (area, sub):
+            sums[key][0] += item.score
+            sums[key][1] += 1
     reports = []
     for rule in rules:
-        mine = [s for s in scored if _under(s.code, rule.code)]
-        subareas = []
-        for code, title in zip(rule.subareas, rule.subarea_titles or rule.subareas, strict=False):
-            inside = [s for s in mine if _under(s.code, code)]
-            total = sum(s.score for s in inside)
-            subareas.append(
-                {
-                    "code": code,
-                    "title": title,
-                    "score": total,
-                    "max": len(inside),
-                    "percent": _percent(total, len(inside)),
-                }
+        subareas = [
+            {
+                "code": code,
+                "title": title,
+                "score": sums[code][0],
+                "max": sums[code][1],
+                "percent": _percent(sums[code][0], sums[code][1]),
+            }
+            for code, title in zip(
+                rule.subareas, rule.subarea_titles or rule.subareas, strict=False
             )
-        total = sum(s.score for s in mine)
-        percent = _percent(total, len(mine))
+        ]
+        total, count = sums[rule.code]
+        percent = _percent(total, count)
         reports.append(
             {
                 "code": rule.code,
                 "title": rule.title,
                 "score": total,
-                "max": len(mine),
+                "max": count,
                 "percent": percent,
                 "min_percent": minimums[rule.code],
                 "met": percent >= minimums[rule.code],
@@ -85,6 +99,11 @@ def _area_reports(
             }
         )
     return reports
+
+
+@lru_cache(maxsize=8192)
+def _placement_cached(rules: tuple[AreaRule, ...], code: str) -> tuple[str | None, str | None]:
+    return _placement(list(rules), code)
 
 
 def grade(
@@ -98,34 +117,48 @@ def _chunks(values: list[int], size: int = 2000) -> list[list[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+@lru_cache(maxsize=4096)
+def parse_letters(raw: str | None) -> tuple[str, ...]:
+    """A stored selection, parsed once per distinct value (there are only a few dozen)."""
+    return tuple(json.loads(raw)) if raw else ()
+
+
 def _form_rows(session: Session, ids: list[int]) -> dict[int, list[Any]]:
-    rows: dict[int, list[Any]] = defaultdict(list)
+    """Per attempt: (position, version id, keys, primary code), reading each version once."""
+    slots: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for attempt_id, *row in session.execute(
-            select(
-                AttemptItem.attempt_id,
-                AttemptItem.position,
-                ItemVersion.id,
-                ItemVersion.keys,
-                ItemVersion.primary_code,
-            )
-            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        for attempt_id, position, version_id in session.execute(
+            select(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.item_version_id)
             .where(AttemptItem.attempt_id.in_(chunk))
             .order_by(AttemptItem.attempt_id, AttemptItem.position)
         ).all():
-            rows[attempt_id].append(row)
-    return rows
+            slots[attempt_id].append((position, version_id))
+    version_ids = sorted({v for rows in slots.values() for _, v in rows})
+    versions = {
+        vid: (keys, code)
+        for chunk in _chunks(version_ids)
+        for vid, keys, code in session.execute(
+            select(ItemVersion.id, ItemVersion.keys, ItemVersion.primary_code).where(
+                ItemVersion.id.in_(chunk)
+            )
+        ).all()
+    }
+    return {
+        attempt_id: [(pos, vid, *versions[vid]) for pos, vid in rows]
+        for attempt_id, rows in slots.items()
+    }
 
 
-def _answers(session: Session, ids: list[int]) -> dict[int, dict[int, list[str]]]:
-    answers: dict[int, dict[int, list[str]]] = defaultdict(dict)
+def _answers(session: Session, ids: list[int]) -> dict[int, dict[int, tuple[str, ...]]]:
+    answers: dict[int, dict[int, tuple[str, ...]]] = defaultdict(dict)
+    raw = type_coerce(Response.selected, String)
     for chunk in _chunks(ids):
         for attempt_id, position, selected in session.execute(
-            select(Response.attempt_id, Response.position, Response.selected).where(
+            select(Response.attempt_id, Response.position, raw).where(
                 Response.attempt_id.in_(chunk)
             )
         ).all():
-            answers[attempt_id][position] = selected
+            answers[attempt_id][position] = parse_letters(selected)
     return answers
 
 

@@ -13,9 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
+from exam.grading import parse_letters
 from exam.models import Attempt, AttemptItem, AttemptResult, Response
 from item_bank.models import Blueprint, BlueprintVersion, Item, ItemVersion
 
@@ -144,19 +145,18 @@ def compute(
 def _distractors(seen: list[Record], version_id: int, options: int) -> dict[str, dict[str, int]]:
     ranked = sorted(seen, key=lambda r: r.total)  # groups by total score, as is usual
     size = max(1, round(len(ranked) * GROUP_SHARE))
-    lower, upper = ranked[:size], ranked[-size:]
-    table: dict[str, dict[str, int]] = {}
-    for letter in [*LETTERS[:options], "omit"]:
+    letters = [*LETTERS[:options], "omit"]
+    table = {letter: {"upper": 0, "lower": 0, "all": 0} for letter in letters}
 
-        def chose(r: Record, letter: str = letter) -> bool:
-            picked = r.choices.get(version_id, [])
-            return (not picked) if letter == "omit" else letter in picked
+    def count(group: list[Record], column: str) -> None:
+        for record in group:
+            for letter in record.choices.get(version_id) or ("omit",):
+                if letter in table:
+                    table[letter][column] += 1
 
-        table[letter] = {
-            "upper": sum(chose(r) for r in upper),
-            "lower": sum(chose(r) for r in lower),
-            "all": sum(chose(r) for r in seen),
-        }
+    count(ranked[-size:], "upper")
+    count(ranked[:size], "lower")
+    count(seen, "all")
     return table
 
 
@@ -209,12 +209,11 @@ def load_records(
     ).all():
         slots[attempt_id][position] = version_id
     choices: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    raw = type_coerce(Response.selected, String)
     for attempt_id, position, selected in session.execute(
-        select(Response.attempt_id, Response.position, Response.selected).where(
-            Response.attempt_id.in_(ids)
-        )
+        select(Response.attempt_id, Response.position, raw).where(Response.attempt_id.in_(ids))
     ).all():
-        choices[attempt_id][position] = selected
+        choices[attempt_id][position] = list(parse_letters(selected))
     records = []
     for attempt, result in rows:
         scores = {slots[attempt.id][int(pos)]: score for pos, score in result.item_scores.items()}
