@@ -179,6 +179,25 @@ def get_session() -> Session:
     return g.db_session
 
 
+def raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Plain tuples straight from the driver, inside the session's transaction.
+
+    For reads of hundreds of thousands of rows (statistics, rescoring) where building
+    result rows costs more than the query. ``sql`` uses ``:name`` parameters; values
+    come back as the driver gives them (JSON as text on SQLite).
+    """
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "sqlite":
+            cursor.execute(sql, params)
+        else:
+            cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def end_request_transaction() -> None:
     """Commit what the request's session has done so far, releasing SQLite's write lock,
     before a write on another connection (see ``Database.single_statement``)."""

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core import clock, events
+from core.db import raw_rows
 from exam.assembly import AreaRule
-from exam.models import Attempt, AttemptItem, AttemptResult, Response, ScoringDecision
+from exam.models import Attempt, AttemptResult, ScoringDecision
 from exam.rules import area_rules
 from item_bank.models import BlueprintVersion, FrameworkNode, ItemVersion
 
@@ -61,12 +62,20 @@ def _placement(rules: list[AreaRule], code: str) -> tuple[str | None, str | None
 
 
 def _area_reports(
-    rules: list[AreaRule], spec: dict[str, Any], scored: list[Scored]
+    rules: list[AreaRule],
+    spec: dict[str, Any],
+    scored: list[Scored],
+    placements: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     minimums = {area["code"]: area["min_percent"] for area in spec["areas"]}
     sums: dict[str | None, list[float]] = defaultdict(lambda: [0.0, 0])
     for item in scored:
-        area, sub = _placement_cached(tuple(rules), item.code)
+        if placements is None:
+            area, sub = _placement(rules, item.code)
+        else:
+            if item.code not in placements:
+                placements[item.code] = _placement(rules, item.code)
+            area, sub = placements[item.code]
         for key in (area, sub):
             sums[key][0] += item.score
             sums[key][1] += 1
@@ -101,16 +110,14 @@ def _area_reports(
     return reports
 
 
-@lru_cache(maxsize=8192)
-def _placement_cached(rules: tuple[AreaRule, ...], code: str) -> tuple[str | None, str | None]:
-    return _placement(list(rules), code)
-
-
 def grade(
     session: Session, attempt: Attempt, extra_notes: Sequence[str] = (), void: bool = False
 ) -> AttemptResult:
     """Score ``attempt`` (finished) and store the outcome; publish it when it changed."""
-    return grade_many(session, [attempt], extra_notes, void)[attempt.id]
+    grade_many(session, [attempt], extra_notes, void)
+    result = session.get(AttemptResult, attempt.id)
+    assert result is not None
+    return result
 
 
 def _chunks(values: list[int], size: int = 2000) -> list[list[int]]:
@@ -123,15 +130,23 @@ def parse_letters(raw: str | None) -> tuple[str, ...]:
     return tuple(json.loads(raw)) if raw else ()
 
 
+def _in(ids: list[int]) -> tuple[str, dict[str, int]]:
+    """An ``IN (...)`` list of bound parameters for raw SQL."""
+    names = {f"id{n}": value for n, value in enumerate(ids)}
+    return "(" + ", ".join(f":{name}" for name in names) + ")", names
+
+
 def _form_rows(session: Session, ids: list[int]) -> dict[int, list[Any]]:
     """Per attempt: (position, version id, keys, primary code), reading each version once."""
     slots: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for attempt_id, position, version_id in session.execute(
-            select(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.item_version_id)
-            .where(AttemptItem.attempt_id.in_(chunk))
-            .order_by(AttemptItem.attempt_id, AttemptItem.position)
-        ).all():
+        placeholders, params = _in(chunk)
+        for attempt_id, position, version_id in raw_rows(
+            session,
+            "SELECT attempt_id, position, item_version_id FROM attempt_item "  # noqa: S608
+            f"WHERE attempt_id IN {placeholders} ORDER BY attempt_id, position",
+            params,
+        ):
             slots[attempt_id].append((position, version_id))
     version_ids = sorted({v for rows in slots.values() for _, v in rows})
     versions = {
@@ -151,14 +166,18 @@ def _form_rows(session: Session, ids: list[int]) -> dict[int, list[Any]]:
 
 def _answers(session: Session, ids: list[int]) -> dict[int, dict[int, tuple[str, ...]]]:
     answers: dict[int, dict[int, tuple[str, ...]]] = defaultdict(dict)
-    raw = type_coerce(Response.selected, String)
     for chunk in _chunks(ids):
-        for attempt_id, position, selected in session.execute(
-            select(Response.attempt_id, Response.position, raw).where(
-                Response.attempt_id.in_(chunk)
+        placeholders, params = _in(chunk)
+        for attempt_id, position, selected in raw_rows(
+            session,
+            "SELECT attempt_id, position, selected FROM response "  # noqa: S608
+            f"WHERE attempt_id IN {placeholders}",
+            params,
+        ):
+            letters = (
+                parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
             )
-        ).all():
-            answers[attempt_id][position] = parse_letters(selected)
+            answers[attempt_id][position] = letters
     return answers
 
 
@@ -167,8 +186,10 @@ def grade_many(
     attempts: Sequence[Attempt],
     extra_notes: Sequence[str] = (),
     void: bool = False,
-) -> dict[int, AttemptResult]:
-    """Score many finished attempts with a few bulk reads; publish each changed outcome."""
+) -> dict[int, str]:
+    """Score many finished attempts with a few bulk reads and writes; publish each changed
+    outcome. Returns each attempt's outcome."""
+    session.flush()
     ids = [attempt.id for attempt in attempts]
     forms, answers = _form_rows(session, ids), _answers(session, ids)
     version_ids = {row[1] for rows in forms.values() for row in rows}
@@ -179,58 +200,83 @@ def grade_many(
             select(ScoringDecision).where(ScoringDecision.item_version_id.in_(chunk))
         )
     }
-    existing = {
-        r.attempt_id: r
+    previous = {
+        attempt_id: outcome
         for chunk in _chunks(ids)
-        for r in session.scalars(select(AttemptResult).where(AttemptResult.attempt_id.in_(chunk)))
+        for attempt_id, outcome in session.execute(
+            select(AttemptResult.attempt_id, AttemptResult.result).where(
+                AttemptResult.attempt_id.in_(chunk)
+            )
+        ).all()
     }
-    rules_by_version: dict[int, tuple[dict[str, Any], list[AreaRule]]] = {}
-    results, changed = {}, []
+    rules_by_version: dict[int, tuple[dict[str, Any], list[AreaRule], dict[str, Any]]] = {}
+    rows, outcomes, changed = [], {}, []
     now = clock.now()
     for attempt in attempts:
         if attempt.blueprint_version_id not in rules_by_version:
             version = session.get(BlueprintVersion, attempt.blueprint_version_id)
             assert version is not None
-            rules_by_version[version.id] = (
-                version.spec,
-                area_rules(session, version.spec, version.blueprint.framework_id),
-            )
-        spec, rules = rules_by_version[attempt.blueprint_version_id]
+            rules = area_rules(session, version.spec, version.blueprint.framework_id)
+            rules_by_version[version.id] = (version.spec, rules, {})
+        spec, rules, placements = rules_by_version[attempt.blueprint_version_id]
         scored, notes = _score_form(
             forms[attempt.id], answers[attempt.id], decisions, bool(spec.get("partial_credit"))
         )
-        areas = _area_reports(rules, spec, scored)
+        areas = _area_reports(rules, spec, scored, placements)
         total = sum(s.score for s in scored)
         percent = _percent(total, len(scored))
         passed = percent >= spec["pass_overall_percent"] and all(area["met"] for area in areas)
         outcome = (
             "void" if void or attempt.status == "terminated" else ("pass" if passed else "fail")
         )
-        result = existing.get(attempt.id) or AttemptResult(attempt_id=attempt.id)
-        before = result.result if result.graded_at else None
-        result.graded_at, result.result, result.score, result.max_score = (
-            now,
-            outcome,
-            total,
-            len(scored),
+        rows.append(
+            {
+                "attempt_id": attempt.id,
+                "graded_at": now,
+                "result": outcome,
+                "score": total,
+                "max_score": len(scored),
+                "percent": percent,
+                "pass_percent": spec["pass_overall_percent"],
+                "areas": areas,
+                "item_scores": {str(s.position): s.score for s in scored},
+                "notes": notes + list(extra_notes),
+                "released": not spec.get("hold_results_for_review", False),
+            }
         )
-        result.percent, result.pass_percent, result.areas = (
-            percent,
-            spec["pass_overall_percent"],
-            areas,
-        )
-        result.item_scores = {str(s.position): s.score for s in scored}
-        result.notes = notes + list(extra_notes)
-        result.released = not spec.get("hold_results_for_review", False)
-        session.add(result)
-        attempt.result = outcome
-        results[attempt.id] = result
-        if before != outcome:
-            changed.append((attempt.id, before, outcome))
+        outcomes[attempt.id] = outcome
+        if previous.get(attempt.id) != outcome:
+            changed.append((attempt.id, previous.get(attempt.id), outcome))
+    _write_results(session, rows, previous)
+    for attempt in attempts:
+        attempt.result = outcomes[attempt.id]
     session.flush()
     for attempt_id, before, after in changed:
         events.publish(session, RESULT_CHANGED, attempt_id=attempt_id, before=before, after=after)
-    return results
+    return outcomes
+
+
+def _write_results(session: Session, rows: list[dict[str, Any]], previous: dict[int, str]) -> None:
+    """Insert new results and overwrite old ones with executemany, not one flush each."""
+    table = AttemptResult.__table__
+    fresh = [row for row in rows if row["attempt_id"] not in previous]
+    known = [{**row, "key": row["attempt_id"]} for row in rows if row["attempt_id"] in previous]
+    for chunk in (fresh[i : i + 2000] for i in range(0, len(fresh), 2000)):
+        session.execute(table.insert(), chunk)
+    if known:
+        statement = table.update().where(table.c.attempt_id == bindparam("key"))
+        for start in range(0, len(known), 2000):
+            session.execute(
+                statement,
+                [
+                    {k: v for k, v in row.items() if k != "attempt_id"}
+                    for row in known[start : start + 2000]
+                ],
+            )
+    for row in rows:  # results already in this session are read again when next used
+        loaded = session.identity_map.get(session.identity_key(AttemptResult, row["attempt_id"]))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def _score_form(

@@ -87,9 +87,9 @@ def rescore_attempts(
     }
     after = grade_many(session, attempts, notes)
     return [
-        ChangedOutcome(a.id, a.candidate_id, before.get(a.id), after[a.id].result)
+        ChangedOutcome(a.id, a.candidate_id, before.get(a.id), after[a.id])
         for a in attempts
-        if before.get(a.id) != after[a.id].result
+        if before.get(a.id) != after[a.id]
     ]
 
 

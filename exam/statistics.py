@@ -8,17 +8,19 @@ which reduces to the textbook formula when everyone sits the same form.
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import raw_rows
 from exam.grading import parse_letters
-from exam.models import Attempt, AttemptItem, AttemptResult, Response
-from item_bank.models import Blueprint, BlueprintVersion, Item, ItemVersion
+from item_bank.models import Item, ItemVersion
 
 LETTERS = "ABCDEF"
 GROUP_SHARE = 0.27
@@ -99,35 +101,39 @@ def compute(
     (item id, ref, version number, primary code, keys, option count)."""
     totals = [r.total for r in records]
     k = round(mean([len(r.scores) for r in records])) if records else 0
-    by_version: dict[int, list[Record]] = defaultdict(list)
+    # One pass: per item version, (score, total, letters chosen) of everyone who saw it.
+    seen: dict[int, list[tuple[float, float, tuple[str, ...]]]] = defaultdict(list)
     for record in records:
-        for version_id in record.scores:
-            by_version[version_id].append(record)
+        for version_id, score in record.scores.items():
+            seen[version_id].append(
+                (score, record.total, tuple(record.choices.get(version_id) or ()))
+            )
     items, pq_weighted = [], []
-    for version_id, seen in by_version.items():
+    for version_id, rows in seen.items():
         item_id, ref, number, code, keys, options = versions[version_id]
-        scores = [r.scores[version_id] for r in seen]
-        p = mean(scores)
-        pq_weighted += [p * (1 - p)] * len(seen)
-        rest = [r.total - r.scores[version_id] for r in seen]
-        r_pb = correlation(scores, rest)
+        scores = [row[0] for row in rows]
+        p = sum(scores) / len(scores)
+        pq_weighted.append((p * (1 - p), len(rows)))
+        r_pb = correlation(scores, [row[1] - row[0] for row in rows])
         stats = ItemStats(
             item_id,
             ref,
             number,
             version_id,
             code,
-            len(seen),
+            len(rows),
             round(p, 4),
             None if r_pb is None else round(r_pb, 4),
-            round(len(seen) / len(records), 4),
-            _distractors(seen, version_id, options),
+            round(len(rows) / len(records), 4),
+            _distractors(rows, options),
             list(keys),
         )
         stats.flags = _flags(stats)
         items.append(stats)
     overall_sd = sd(totals)
-    reliability = kr20(k, pq_weighted, overall_sd)
+    administrations = sum(n for _, n in pq_weighted)
+    mean_pq = sum(pq * n for pq, n in pq_weighted) / administrations if administrations else 0.0
+    reliability = kr20(k, [mean_pq] if administrations else [], overall_sd)
     return ExamStats(
         attempts=len(records),
         pass_rate=round(mean([1.0 if r.passed else 0.0 for r in records]), 4),
@@ -142,22 +148,22 @@ def compute(
     )
 
 
-def _distractors(seen: list[Record], version_id: int, options: int) -> dict[str, dict[str, int]]:
-    ranked = sorted(seen, key=lambda r: r.total)  # groups by total score, as is usual
+def _distractors(
+    rows: list[tuple[float, float, tuple[str, ...]]], options: int
+) -> dict[str, dict[str, int]]:
+    """How often each option (and omission) was chosen, overall and by the upper and lower
+    27 % of examinees by total score."""
+    ranked = sorted(rows, key=lambda row: row[1])
     size = max(1, round(len(ranked) * GROUP_SHARE))
-    letters = [*LETTERS[:options], "omit"]
-    table = {letter: {"upper": 0, "lower": 0, "all": 0} for letter in letters}
 
-    def count(group: list[Record], column: str) -> None:
-        for record in group:
-            for letter in record.choices.get(version_id) or ("omit",):
-                if letter in table:
-                    table[letter][column] += 1
+    def tally(group: list[tuple[float, float, tuple[str, ...]]]) -> Counter[str]:
+        return Counter(chain.from_iterable(row[2] or ("omit",) for row in group))
 
-    count(ranked[-size:], "upper")
-    count(ranked[:size], "lower")
-    count(seen, "all")
-    return table
+    upper, lower, every = tally(ranked[-size:]), tally(ranked[:size]), tally(rows)
+    return {
+        letter: {"upper": upper[letter], "lower": lower[letter], "all": every[letter]}
+        for letter in [*LETTERS[:options], "omit"]
+    }
 
 
 def _flags(item: ItemStats) -> list[str]:
@@ -186,46 +192,56 @@ def _histogram(records: list[Record], k: int) -> list[tuple[int, int]]:
     return [(10 * i, count) for i, count in enumerate(bands)]
 
 
+SCORED = """
+    FROM attempt a
+    JOIN attempt_result r ON r.attempt_id = a.id AND r.result IN ('pass', 'fail')
+    JOIN blueprint_version bv ON bv.id = a.blueprint_version_id
+    JOIN blueprint b ON b.id = bv.blueprint_id
+    WHERE b.code = :code
+      AND (CAST(:sitting AS INTEGER) IS NULL OR a.sitting_id = CAST(:sitting AS INTEGER))
+"""
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def load_records(
     session: Session, blueprint_code: str, sitting_id: int | None = None
 ) -> tuple[list[Record], dict[int, Any]]:
     """Scored, non-void attempts on the blueprint (all its versions), as records."""
-    query = (
-        select(Attempt, AttemptResult)
-        .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)
-        .join(BlueprintVersion, BlueprintVersion.id == Attempt.blueprint_version_id)
-        .join(Blueprint, Blueprint.id == BlueprintVersion.blueprint_id)
-        .where(Blueprint.code == blueprint_code, AttemptResult.result.in_(("pass", "fail")))
-    )
-    if sitting_id is not None:
-        query = query.where(Attempt.sitting_id == sitting_id)
-    rows = session.execute(query).all()
-    ids = [attempt.id for attempt, _ in rows]
+    params = {"code": blueprint_code, "sitting": sitting_id}
+    results = raw_rows(session, "SELECT a.id, r.score, r.result, r.item_scores" + SCORED, params)
     slots: dict[int, dict[int, int]] = defaultdict(dict)
-    for attempt_id, position, version_id in session.execute(
-        select(AttemptItem.attempt_id, AttemptItem.position, AttemptItem.item_version_id).where(
-            AttemptItem.attempt_id.in_(ids)
-        )
-    ).all():
+    for attempt_id, position, version_id in raw_rows(
+        session,
+        "SELECT ai.attempt_id, ai.position, ai.item_version_id FROM attempt_item ai "  # noqa: S608
+        "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ")",
+        params,
+    ):
         slots[attempt_id][position] = version_id
     choices: dict[int, dict[int, list[str]]] = defaultdict(dict)
-    raw = type_coerce(Response.selected, String)
-    for attempt_id, position, selected in session.execute(
-        select(Response.attempt_id, Response.position, raw).where(Response.attempt_id.in_(ids))
-    ).all():
-        choices[attempt_id][position] = list(parse_letters(selected))
+    for attempt_id, position, selected in raw_rows(
+        session,
+        "SELECT re.attempt_id, re.position, re.selected FROM response re "  # noqa: S608
+        "WHERE re.attempt_id IN (SELECT a.id" + SCORED + ")",
+        params,
+    ):
+        letters = parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
+        choices[attempt_id][slots[attempt_id][position]] = list(letters)
     records = []
-    for attempt, result in rows:
-        scores = {slots[attempt.id][int(pos)]: score for pos, score in result.item_scores.items()}
-        picked = {slots[attempt.id][pos]: letters for pos, letters in choices[attempt.id].items()}
-        records.append(Record(attempt.id, result.score, result.result == "pass", scores, picked))
-    version_ids = {v for r in records for v in r.scores}
+    for attempt_id, score, result, item_scores in results:
+        slot = slots[attempt_id]
+        scores = {slot[int(pos)]: value for pos, value in _json(item_scores).items()}
+        records.append(Record(attempt_id, score, result == "pass", scores, choices[attempt_id]))
+    version_ids = sorted({v for r in records for v in r.scores})
     versions = {
         v.id: (v.item_id, ref, v.number, v.primary_code, list(v.keys), len(v.options))
+        for start in range(0, len(version_ids), 2000)
         for v, ref in session.execute(
             select(ItemVersion, Item.ref)
             .join(Item, Item.id == ItemVersion.item_id)
-            .where(ItemVersion.id.in_(version_ids))
+            .where(ItemVersion.id.in_(version_ids[start : start + 2000]))
         ).all()
     }
     return records, versions
