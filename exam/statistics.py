@@ -94,20 +94,32 @@ class Record:
     choices: dict[int, list[str]]  # item version id -> letters chosen
 
 
+Row = tuple[float, float, tuple[str, ...]]  # (item score, examinee's total, letters chosen)
+
+
 def compute(
     records: list[Record], versions: dict[int, tuple[int, str, int, str, list[str], int]]
 ) -> ExamStats:
     """Statistics from scored records; ``versions`` maps a version id to
     (item id, ref, version number, primary code, keys, option count)."""
-    totals = [r.total for r in records]
-    k = round(mean([len(r.scores) for r in records])) if records else 0
-    # One pass: per item version, (score, total, letters chosen) of everyone who saw it.
-    seen: dict[int, list[tuple[float, float, tuple[str, ...]]]] = defaultdict(list)
+    seen: dict[int, list[Row]] = defaultdict(list)
     for record in records:
         for version_id, score in record.scores.items():
             seen[version_id].append(
                 (score, record.total, tuple(record.choices.get(version_id) or ()))
             )
+    k = round(mean([len(r.scores) for r in records])) if records else 0
+    return _summarise(seen, [r.total for r in records], [r.passed for r in records], k, versions)
+
+
+def _summarise(
+    seen: dict[int, list[Row]],
+    totals: list[float],
+    passes: list[bool],
+    k: int,
+    versions: dict[int, tuple[int, str, int, str, list[str], int]],
+) -> ExamStats:
+    """Everything from each item version's rows of (score, total, choice)."""
     items, pq_weighted = [], []
     for version_id, rows in seen.items():
         item_id, ref, number, code, keys, options = versions[version_id]
@@ -124,7 +136,7 @@ def compute(
             len(rows),
             round(p, 4),
             None if r_pb is None else round(r_pb, 4),
-            round(len(rows) / len(records), 4),
+            round(len(rows) / len(totals), 4),
             _distractors(rows, options),
             list(keys),
         )
@@ -135,15 +147,15 @@ def compute(
     mean_pq = sum(pq * n for pq, n in pq_weighted) / administrations if administrations else 0.0
     reliability = kr20(k, [mean_pq] if administrations else [], overall_sd)
     return ExamStats(
-        attempts=len(records),
-        pass_rate=round(mean([1.0 if r.passed else 0.0 for r in records]), 4),
+        attempts=len(totals),
+        pass_rate=round(mean([1.0 if p else 0.0 for p in passes]), 4),
         mean=round(mean(totals), 4),
         sd=round(overall_sd, 4),
         kr20=None if reliability is None else round(reliability, 4),
         sem=None
         if reliability is None
         else round(overall_sd * math.sqrt(max(0.0, 1 - reliability)), 4),
-        histogram=_histogram(records, k),
+        histogram=_histogram(totals, k),
         items=sorted(items, key=lambda i: i.ref),
     )
 
@@ -184,10 +196,10 @@ def _flags(item: ItemStats) -> list[str]:
     return flags
 
 
-def _histogram(records: list[Record], k: int) -> list[tuple[int, int]]:
+def _histogram(totals: list[float], k: int) -> list[tuple[int, int]]:
     bands = [0] * 10
-    for record in records:
-        percent = 100 * record.total / k if k else 0
+    for total in totals:
+        percent = 100 * total / k if k else 0
         bands[min(9, int(percent // 10))] += 1
     return [(10 * i, count) for i, count in enumerate(bands)]
 
@@ -206,36 +218,47 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def load_records(
-    session: Session, blueprint_code: str, sitting_id: int | None = None
-) -> tuple[list[Record], dict[int, Any]]:
-    """Scored, non-void attempts on the blueprint (all its versions), as records."""
+def _load_rows(
+    session: Session, blueprint_code: str, sitting_id: int | None
+) -> tuple[dict[int, list[Row]], list[float], list[bool], int, dict[int, Any]]:
+    """Per item version, the rows of everyone who saw it, read as plain driver tuples."""
     params = {"code": blueprint_code, "sitting": sitting_id}
-    results = raw_rows(session, "SELECT a.id, r.score, r.result, r.item_scores" + SCORED, params)
-    slots: dict[int, dict[int, int]] = defaultdict(dict)
-    for attempt_id, position, version_id in raw_rows(
-        session,
-        "SELECT ai.attempt_id, ai.position, ai.item_version_id FROM attempt_item ai "  # noqa: S608
-        "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ")",
-        params,
+    totals: dict[int, float] = {}
+    scores: dict[int, dict[str, float]] = {}
+    passes: list[bool] = []
+    for attempt_id, score, result, item_scores in raw_rows(
+        session, "SELECT a.id, r.score, r.result, r.item_scores" + SCORED, params
     ):
-        slots[attempt_id][position] = version_id
-    choices: dict[int, dict[int, list[str]]] = defaultdict(dict)
+        totals[attempt_id], scores[attempt_id] = score, _json(item_scores)
+        passes.append(result == "pass")
+    chosen: dict[tuple[int, int], tuple[str, ...]] = {}
     for attempt_id, position, selected in raw_rows(
         session,
         "SELECT re.attempt_id, re.position, re.selected FROM response re "  # noqa: S608
         "WHERE re.attempt_id IN (SELECT a.id" + SCORED + ")",
         params,
     ):
-        letters = parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
-        choices[attempt_id][slots[attempt_id][position]] = list(letters)
-    records = []
-    for attempt_id, score, result, item_scores in results:
-        slot = slots[attempt_id]
-        scores = {slot[int(pos)]: value for pos, value in _json(item_scores).items()}
-        records.append(Record(attempt_id, score, result == "pass", scores, choices[attempt_id]))
-    version_ids = sorted({v for r in records for v in r.scores})
-    versions = {
+        chosen[attempt_id, position] = (
+            parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
+        )
+    seen: dict[int, list[Row]] = defaultdict(list)
+    for attempt_id, position, version_id in raw_rows(
+        session,
+        "SELECT ai.attempt_id, ai.position, ai.item_version_id FROM attempt_item ai "  # noqa: S608
+        "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ")",
+        params,
+    ):
+        score = scores[attempt_id].get(str(position))
+        if score is not None:  # not scored (removed from scoring): not analysed
+            seen[version_id].append(
+                (score, totals[attempt_id], chosen.get((attempt_id, position), ()))
+            )
+    k = round(mean([len(v) for v in scores.values()])) if scores else 0
+    return seen, list(totals.values()), passes, k, _versions(session, sorted(seen))
+
+
+def _versions(session: Session, version_ids: list[int]) -> dict[int, Any]:
+    return {
         v.id: (v.item_id, ref, v.number, v.primary_code, list(v.keys), len(v.options))
         for start in range(0, len(version_ids), 2000)
         for v, ref in session.execute(
@@ -244,11 +267,9 @@ def load_records(
             .where(ItemVersion.id.in_(version_ids[start : start + 2000]))
         ).all()
     }
-    return records, versions
 
 
 def exam_statistics(
     session: Session, blueprint_code: str, sitting_id: int | None = None
 ) -> ExamStats:
-    records, versions = load_records(session, blueprint_code, sitting_id)
-    return compute(records, versions)
+    return _summarise(*_load_rows(session, blueprint_code, sitting_id))
