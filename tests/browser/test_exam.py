@@ -271,3 +271,52 @@ def test_reading_a_failed_report_and_appealing(
     expect(page.get_by_text("Decision: upheld")).to_be_visible()
     expect(page.get_by_role("heading", name="This attempt is void")).to_be_visible()
     assert page_problems.messages == []
+
+
+def test_staff_statistics_rescoring_and_standard_setting_pages(
+    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems
+) -> None:
+    from exam import delivery
+
+    admin, proctor = make_user("exam_admin", given_name="Elena"), make_user("proctor")
+    candidates = [make_user("candidate", given_name=f"C{n}") for n in range(3)]
+    now = datetime.now(UTC)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        sitting = sittings.schedule_sitting(
+            session,
+            session.get(User, admin.id),
+            sittings.SittingInput(
+                "first-level",
+                "Stats sitting",
+                now - timedelta(minutes=5),
+                now + timedelta(hours=2),
+                5,
+                "online",
+                "",
+                (proctor.id,),
+            ),
+        )
+        registrations = []
+        for candidate in candidates:
+            registration = sittings.register(session, session.get(User, candidate.id), sitting)
+            sittings.check_in(session, session.get(User, candidate.id), registration)
+            sittings.admit(session, session.get(User, proctor.id), registration, "Passport")
+            registrations.append((candidate.id, registration.id))
+    with app.app_context():
+        for candidate_id, registration_id in registrations:
+            attempt_id = delivery.start_attempt(get_db(app), candidate_id, registration_id)
+            with get_db(app).write_sessions() as session:
+                delivery.submit(session, candidate_id, attempt_id)
+    _sign_in(page, admin.email)
+    page.goto("/staff/statistics?sort=p_value")
+    expect(page.get_by_text("KR-20 reliability")).to_be_visible()
+    screenshot(page, "staff-statistics")
+    page.goto("/staff/scoring")
+    screenshot(page, "staff-scoring")
+    page.goto("/staff/angoff")
+    page.get_by_label("Title of a new study").fill("December panel")
+    page.get_by_role("button", name="Draw a form and open the study").click()
+    expect(page.get_by_role("heading", name="December panel")).to_be_visible()
+    page.locator("input[type=number]").first.fill("65")
+    screenshot(page, "staff-angoff")
+    assert page_problems.messages == []

@@ -75,6 +75,13 @@ def test_statistics_page_api_and_csv(app: Flask, world: ExamWorld) -> None:
     sign_in(admin, world.people["admin"]["user"].email)
     page = admin.get("/staff/statistics?blueprint=first-level&sort=p_value").get_data(as_text=True)
     assert "KR-20" in page and "Point-biserial" in page
+    sitting = world.call("GET", "/sittings", "admin").get_json()["sittings"][0]["id"]
+    assert "<dt>Scored attempts</dt><dd>1</dd>" in admin.get(
+        f"/staff/statistics?sitting={sitting}"
+    ).get_data(as_text=True)
+    assert "<dt>Scored attempts</dt><dd>0</dd>" in admin.get(
+        "/staff/statistics?sitting=999"
+    ).get_data(as_text=True)
     csv = admin.get("/staff/statistics.csv?blueprint=first-level").get_data(as_text=True)
     assert (
         csv.splitlines()[0].startswith("ref,version,competency,n,p_value")
