@@ -10,9 +10,11 @@ from typing import Any
 from flask import Flask
 
 import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
+import certificates.models  # noqa: F401
 import exam.models  # noqa: F401
 import item_bank.models  # noqa: F401
 from accounts import room as accounts_room
+from certificates import room as certificates_room
 from core.app import build_base_app
 from exam import room as exam_room
 from item_bank import room as item_bank_room
@@ -23,4 +25,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     accounts_room.register(app)
     item_bank_room.register(app)
     exam_room.register(app)
+    certificates_room.register(app)
     return app

@@ -1,0 +1,173 @@
+"""Issuing certificates on a pass (from grading's event), and verifying them."""
+
+from __future__ import annotations
+
+import calendar
+import unicodedata
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from certificates.codes import new_code, normalise
+from certificates.models import REVOCATION_REASONS, Certificate
+from core import audit, clock
+from exam.models import Attempt
+from item_bank.models import BlueprintVersion
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def status(certificate: Certificate) -> str:
+    if certificate.revoked_at is not None:
+        return "revoked"
+    if clock.now() >= certificate.expires_at:
+        return "expired"
+    return "valid"
+
+
+def on_result_changed(session: Session, attempt_id: int, before: str | None, after: str) -> None:
+    """Grading's event: a pass issues the certificate; a pass lost on rescoring revokes it."""
+    if after == "pass":
+        issue(session, attempt_id)
+    elif before == "pass":
+        certificate = session.scalars(
+            select(Certificate).where(Certificate.attempt_id == attempt_id)
+        ).first()
+        if certificate is not None and certificate.revoked_at is None:
+            revoke(
+                session,
+                None,
+                certificate,
+                "rescoring",
+                f"The result changed to {after} on rescoring.",
+            )
+
+
+def issue(session: Session, attempt_id: int) -> Certificate:
+    """Exactly one certificate per passing attempt, whatever races; a new pass supersedes
+    the holder's earlier certificates for the same credential."""
+    existing = session.scalars(
+        select(Certificate).where(Certificate.attempt_id == attempt_id)
+    ).first()
+    if existing is not None:
+        if existing.revoked_at is not None and existing.revocation_reason == "rescoring":
+            existing.revoked_at, existing.revocation_reason, existing.revocation_note = None, "", ""
+        return existing
+    attempt = session.get(Attempt, attempt_id)
+    assert attempt is not None
+    holder = session.get(User, attempt.candidate_id)
+    version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+    assert holder is not None and version is not None
+    now = clock.now()
+    certificate = Certificate(
+        code=new_code(),
+        attempt_id=attempt_id,
+        holder_id=holder.id,
+        holder_given_name=holder.given_name,
+        holder_family_name=holder.family_name,
+        credential=version.spec["credential"],
+        level=version.spec["level"],
+        blueprint_code=version.blueprint.code,
+        issued_at=now,
+        expires_at=add_months(now, version.spec["certificate_validity_months"]),
+    )
+    try:
+        with session.begin_nested():
+            session.add(certificate)
+    except IntegrityError:  # the same pass was recorded twice at once
+        return session.scalars(
+            select(Certificate).where(Certificate.attempt_id == attempt_id)
+        ).one()
+    for older in session.scalars(
+        select(Certificate).where(
+            Certificate.holder_id == holder.id,
+            Certificate.blueprint_code == certificate.blueprint_code,
+            Certificate.id != certificate.id,
+            Certificate.superseded_by_id.is_(None),
+        )
+    ):
+        older.superseded_by_id = certificate.id
+    audit.record(
+        session,
+        actor_id=None,
+        actor_label="system:grading",
+        action="certificate.issued",
+        object_type="certificate",
+        object_id=certificate.code,
+        after={"attempt": attempt_id},
+    )
+    return certificate
+
+
+def revoke(
+    session: Session, actor_id: int | None, certificate: Certificate, reason: str, note: str
+) -> None:
+    if reason not in REVOCATION_REASONS:
+        raise ValueError(reason)
+    certificate.revoked_at, certificate.revocation_reason = clock.now(), reason
+    certificate.revocation_note = note.strip()[:2000]
+    audit.record(
+        session,
+        actor_id=actor_id,
+        actor_label=None if actor_id else "system:grading",
+        action="certificate.revoked",
+        object_type="certificate",
+        object_id=certificate.code,
+        after={"reason": reason},
+    )
+
+
+# ---- verification ------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="certificate-link")
+
+
+def link_token(certificate: Certificate) -> str:
+    return _serializer().dumps(certificate.code)
+
+
+def from_token(session: Session, token: str) -> Certificate | None:
+    """The certificate a link names, or ``None`` if the link is not genuine."""
+    try:
+        code = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return session.scalars(select(Certificate).where(Certificate.code == code)).first()
+
+
+def folded(name: str) -> str:
+    """Names compared without case or accents: "Pereira" matches "PERÉIRA"."""
+    decomposed = unicodedata.normalize("NFKD", name.strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def lookup(session: Session, code_text: str, family_name: str) -> Certificate | None:
+    """By code and family name; the same ``None`` whether the code exists or not."""
+    code = normalise(code_text)
+    if code is None or not family_name.strip():
+        return None
+    certificate = session.scalars(select(Certificate).where(Certificate.code == code)).first()
+    if certificate is None or folded(certificate.holder_family_name) != folded(family_name):
+        return None
+    return certificate
+
+
+def holder_certificates(session: Session, holder_id: int) -> list[Certificate]:
+    query = (
+        select(Certificate)
+        .where(Certificate.holder_id == holder_id)
+        .order_by(Certificate.issued_at.desc())
+    )
+    return list(session.scalars(query))
