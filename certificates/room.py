@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from certificates import services, views
+from certificates import api, services, views
+from core.api import openapi_registry
 from core.events import subscribe
 from core.navigation import NavLink, register_link
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.api)
+    app.register_blueprint(api.links)
+    registry = openapi_registry(app)
+    registry.add_models(*api.OPENAPI_MODELS)
+    registry.add_paths(api.OPENAPI_PATHS)
     subscribe(app, "attempt.result_changed", services.on_result_changed)
     register_link(
         app, NavLink("Verify a certificate", "certificates.lookup", (), "Check a certificate.")

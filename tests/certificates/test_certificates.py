@@ -124,3 +124,48 @@ def test_losing_the_pass_on_rescoring_revokes_the_certificate(app: Flask, world:
     assert certificate.revocation_reason == "rescoring"
     with app.app_context(), get_db(app).read_sessions() as session:
         assert services.status(session.get(Certificate, certificate.id)) == "revoked"
+
+
+def test_the_json_verification_api(app: Flask, world: ExamWorld) -> None:
+    attempt = _passed(app, world)
+    [certificate] = _certificates(app)
+    client = app.test_client()
+    family = certificate.holder_family_name
+    body = client.get(
+        f"/api/v1/certificates/{certificate.code}?family_name={family.lower()}"
+    ).get_json()
+    assert (body["code"], body["status"], body["holder"]) == (
+        certificate.code,
+        "valid",
+        certificate.holder_name,
+    )
+    assert "email" not in body and "score" not in str(body)
+    miss = client.get(f"/api/v1/certificates/{certificate.code}?family_name=Nobody")
+    assert miss.status_code == 404 and miss.mimetype == "application/problem+json"
+    batch = client.post(
+        "/api/v1/certificates/verify-batch",
+        json={
+            "certificates": [
+                {"code": certificate.code, "family_name": family},
+                {"code": "CSM1-0000-0000-0000", "family_name": family},
+            ]
+        },
+    )
+    assert [r["found"] for r in batch.get_json()["results"]] == [True, False]
+    too_many = client.post(
+        "/api/v1/certificates/verify-batch",
+        json={"certificates": [{"code": "x", "family_name": "y"}] * 101},
+    )
+    assert too_many.status_code == 422
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    link = (
+        ana.get("/certificates")
+        .get_data(as_text=True)
+        .split('href="http://localhost/verify/')[1]
+        .split('"')[0]
+    )
+    assert client.get(f"/verify/{link}.json").get_json()["code"] == certificate.code
+    forged = client.get(f"/verify/{link[:-3]}abc.json")
+    assert forged.status_code == 400 and forged.mimetype == "application/problem+json"
+    assert attempt["id"]

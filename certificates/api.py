@@ -1,0 +1,129 @@
+"""Public JSON verification: one certificate by code and family name, a batch, a link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from pydantic import Field
+
+from certificates import services
+from certificates.models import REVOCATION_REASONS, Certificate
+from core.api import (
+    ApiModel,
+    json_body,
+    json_response,
+    make_api_blueprint,
+    parse_json,
+    problem_responses,
+)
+from core.db import get_session
+from core.errors import Problem
+from core.extensions import limiter
+
+api = make_api_blueprint("certificates_api", __name__)
+links = Blueprint("certificate_links", __name__)
+
+
+class VerifyPair(ApiModel):
+    code: str = Field(min_length=1, max_length=40)
+    family_name: str = Field(min_length=1, max_length=100)
+
+
+class VerifyBatch(ApiModel):
+    certificates: list[VerifyPair] = Field(min_length=1, max_length=100)
+
+
+def certificate_json(certificate: Certificate) -> dict[str, Any]:
+    status = services.status(certificate)
+    body: dict[str, Any] = {
+        "code": certificate.code,
+        "holder": certificate.holder_name,
+        "credential": certificate.credential,
+        "level": certificate.level,
+        "issued_on": certificate.issued_at.date().isoformat(),
+        "expires_on": certificate.expires_at.date().isoformat(),
+        "status": status,
+        "superseded": certificate.superseded_by_id is not None,
+        "issuer": "CSM Certify",
+    }
+    if status == "revoked" and certificate.revoked_at:
+        body["revoked_on"] = certificate.revoked_at.date().isoformat()
+        body["revocation_reason"] = REVOCATION_REASONS[certificate.revocation_reason]
+    return body
+
+
+NO_MATCH = "No matching certificate. Check the code and the spelling of the family name."
+
+
+@api.get("/certificates/<code>")
+@limiter.limit("10 per minute")
+def one(code: str) -> Any:
+    certificate = services.lookup(
+        get_session(), code[:40], request.args.get("family_name", "")[:100]
+    )
+    if certificate is None:
+        raise Problem(404, "No matching certificate", NO_MATCH)
+    return jsonify(certificate_json(certificate))
+
+
+@api.post("/certificates/verify-batch")
+@limiter.limit("10 per minute")
+def batch() -> Any:
+    body = parse_json(VerifyBatch)
+    session = get_session()
+    results = []
+    for pair in body.certificates:
+        certificate = services.lookup(session, pair.code, pair.family_name)
+        results.append(
+            {
+                "code": pair.code,
+                "found": certificate is not None,
+                **({"certificate": certificate_json(certificate)} if certificate else {}),
+            }
+        )
+    return jsonify({"results": results})
+
+
+@links.get("/verify/<token>.json")
+def link_json(token: str) -> Any:
+    g.wants_problem_json = True
+    certificate = services.from_token(get_session(), token[:200])
+    if certificate is None:
+        raise Problem(400, "This link is not genuine", "The link was changed or cut short.")
+    return jsonify(certificate_json(certificate))
+
+
+OPENAPI_MODELS = (VerifyPair, VerifyBatch)
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/certificates/{code}": {
+        "get": {
+            "summary": "Verify one certificate by code and family name (public, rate-limited)",
+            "operationId": "verifyCertificate",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "family_name",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": json_response("The certificate", {"type": "object"}),
+                **problem_responses(404, 429),
+            },
+        }
+    },
+    "/certificates/verify-batch": {
+        "post": {
+            "summary": "Verify up to 100 code and family-name pairs (public, rate-limited)",
+            "operationId": "verifyCertificates",
+            "requestBody": json_body(VerifyBatch),
+            "responses": {
+                "200": json_response("One result per pair", {"type": "object"}),
+                **problem_responses(400, 415, 422, 429),
+            },
+        }
+    },
+}
