@@ -42,6 +42,11 @@ def _message(error: dict[str, Any]) -> str:
     return str(error["msg"])
 
 
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """Pydantic's errors as the field errors every 422 carries."""
+    return [FieldError(_field_name(error["loc"]), _message(error)) for error in exc.errors()]
+
+
 def parse_json(model: type[ModelT]) -> ModelT:
     """Validate the request's JSON body against ``model`` or raise a 4xx problem."""
     if request.mimetype != "application/json":
@@ -61,7 +66,7 @@ def parse_json(model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        errors = [FieldError(_field_name(error["loc"]), _message(error)) for error in exc.errors()]
+        errors = field_errors(exc)
         raise Problem(
             422,
             "Validation failed",

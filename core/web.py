@@ -7,6 +7,11 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1
 
 
+def valid_id(value: int | None) -> int | None:
+    """``value`` if the database can hold it as an id, else ``None``."""
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
 class IdConverter(IntegerConverter):
     """A database id in a URL: a positive integer the database can hold (else 404)."""
 

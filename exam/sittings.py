@@ -13,6 +13,7 @@ from accounts.models import User
 from core import audit, clock
 from core.config import MAX_TIME_FACTOR
 from core.errors import FieldError, Problem
+from core.web import valid_id
 from exam.models import Accommodation, Attempt, Registration, Sitting, SittingProctor
 from item_bank.models import Blueprint, BlueprintVersion
 
@@ -59,7 +60,7 @@ def _check_sitting(session: Session, data: SittingInput) -> Blueprint:
         raise _invalid("opens_at", "Give times with a time zone.")
     if data.opens_at.year < 2000 or data.closes_at.year > 2200:
         raise _invalid("opens_at", "Give a date between 2000 and 2200.")
-    if any(not 0 < pid < 2**31 for pid in data.proctor_ids):
+    if any(valid_id(pid) is None for pid in data.proctor_ids):
         raise _invalid("proctors", "Unknown proctor.")
     if data.closes_at <= data.opens_at:
         raise _invalid("closes_at", "The window must close after it opens.")

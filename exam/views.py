@@ -29,6 +29,7 @@ from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from core.forms import attach_problem
+from core.web import valid_id
 from exam import delivery, grading, proctoring, rescoring, sittings, standard_setting
 from exam.forms import (
     AccommodationForm,
@@ -620,8 +621,8 @@ def accommodations() -> Response | str:
             abort(400)
         from exam.models import Accommodation
 
-        raw_id = request.form.get("accommodation_id", type=int) or 0
-        item = session.get(Accommodation, raw_id) if 0 < raw_id < 2**31 else None
+        raw_id = valid_id(request.form.get("accommodation_id", type=int))
+        item = session.get(Accommodation, raw_id) if raw_id else None
         if item is None:
             abort(404)
         try:
@@ -658,8 +659,8 @@ def appeals() -> Response | str:
             abort(400)
         from exam.models import Appeal
 
-        raw_id = request.form.get("appeal_id", type=int) or 0
-        appeal = session.get(Appeal, raw_id) if 0 < raw_id < 2**31 else None
+        raw_id = valid_id(request.form.get("appeal_id", type=int))
+        appeal = session.get(Appeal, raw_id) if raw_id else None
         if appeal is None:
             abort(404)
         decision = form.decision.data or ""
@@ -731,7 +732,7 @@ def _statistics() -> Any:
 
     code = request.args.get("blueprint", "first-level")[:60]
     sitting = request.args.get("sitting", type=int)
-    sitting = sitting if sitting and 0 < sitting < 2**31 else None
+    sitting = valid_id(sitting)
     return code, sitting, statistics.exam_statistics(get_session(), code, sitting)
 
 

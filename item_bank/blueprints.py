@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.api import field_errors
 from core.errors import FieldError, Problem
 from item_bank.frameworks import get_framework, nodes_by_code
 from item_bank.models import Blueprint, BlueprintVersion, FrameworkNode, Item, ItemVersion
@@ -25,13 +26,7 @@ def parse_spec(data: Any) -> BlueprintSpec:
     try:
         spec = BlueprintSpec.model_validate(data)
     except ValidationError as exc:
-        errors = [
-            FieldError(
-                ".".join(str(p) for p in e["loc"]) or "spec",
-                "Unknown field." if e["type"] == "extra_forbidden" else str(e["msg"]),
-            )
-            for e in exc.errors()
-        ]
+        errors = field_errors(exc)
         raise Problem(
             422, "Invalid blueprint", "Some rules are missing or not valid.", errors=errors
         ) from exc

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.api import field_errors
 from core.errors import FieldError, Problem
 from item_bank.models import Framework, FrameworkNode
 from item_bank.schemas import Code
@@ -86,7 +87,7 @@ def read_framework_file(path: Path) -> FrameworkFile:
     try:
         return FrameworkFile.model_validate(data)
     except ValidationError as exc:
-        errors = [FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+        errors = field_errors(exc)
         raise Problem(422, "Invalid framework file", str(path), errors=errors) from exc
 
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from accounts.services import names_by_id
+from core.api import field_errors
 from core.audit import events_for
 from core.auth import roles_required
 from core.db import get_session
@@ -97,10 +98,7 @@ def _content_from(form: ItemEditorForm) -> ItemContent:
     try:
         return ItemContent.model_validate(form.content_data())
     except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()
-        ]
-        raise services.ItemInvalid(errors) from exc
+        raise services.ItemInvalid(field_errors(exc)) from exc
 
 
 def _show_errors(form: ItemEditorForm, problem: Problem) -> None:
