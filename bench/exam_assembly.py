@@ -205,7 +205,7 @@ def time_load_pool(size: int, loads: int, profile: bool = False) -> tuple[float,
             for n in range(loads):
                 with db.read_sessions() as session:
                     started = time.perf_counter()
-                    pool, enemies, _ = delivery.load_pool(
+                    pool, enemies = delivery.load_pool(
                         session, framework_id, 1, rules, random.Random(n)
                     )
                     loaded = time.perf_counter()

@@ -68,7 +68,7 @@ def build(size: int, directory: Path) -> tuple[Any, int]:
         blueprint = blueprints.get_blueprint(session, "first-level")
         version = blueprint.current
         rules = area_rules(session, version.spec, blueprint.framework_id)
-        pool, enemies, _ = load_pool(session, blueprint.framework_id, 0)
+        pool, enemies = load_pool(session, blueprint.framework_id, 0)
         forms = [assemble(rules, pool, seed=s, enemies=enemies).items for s in range(FORMS)]
         shared = forms[0][0].item
         forms = [

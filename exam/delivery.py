@@ -165,7 +165,7 @@ def load_pool(
     candidate_id: int,
     areas: list[AreaRule] | None = None,
     rng: random.Random | None = None,
-) -> tuple[list[PoolItem], dict[int, set[int]], dict[int, int]]:
+) -> tuple[list[PoolItem], dict[int, set[int]]]:
     """Approved items with their exposure and when this candidate last saw them.
 
     A large bank gives a random sample of several times what each sub-area needs.
@@ -208,8 +208,7 @@ def load_pool(
     for low, high in session.execute(pairs).all():
         enemies.setdefault(low, set()).add(high)
         enemies.setdefault(high, set()).add(low)
-    versions = {item.item_id: item.version_id for item in pool}
-    return pool, enemies, versions
+    return pool, enemies
 
 
 def _leaves_by_subarea(session: Session, framework_id: int) -> dict[str, list[str]]:
@@ -282,7 +281,7 @@ def _draw(session: Session, registration: Registration) -> Draw:
     seed = secrets.randbits(62)
     rules = area_rules(session, spec, framework_id)
     sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
-    pool, enemies, _ = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
+    pool, enemies = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
     form = assemble(
         rules,
         pool,

@@ -303,9 +303,16 @@ def get_result(session: Session, attempt_id: int) -> AttemptResult | None:
 
 
 def study_list(
-    session: Session, result: AttemptResult, framework_id: int, limit: int = 3
+    session: Session, attempt: Attempt, result: AttemptResult | None, limit: int = 3
 ) -> list[dict[str, Any]]:
-    """The standard's competencies in the weakest sub-areas: what to study next."""
+    """The standard's competencies in the weakest sub-areas: what to study next.
+
+    Only a released fail gets one; a pass or a result not yet released gets none.
+    """
+    if result is None or not result.released or result.result != "fail":
+        return []
+    version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+    framework_id = version.blueprint.framework_id
     subareas = [
         {**sub, "area": area["title"]}
         for area in result.areas

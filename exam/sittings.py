@@ -499,8 +499,17 @@ def check_in(session: Session, candidate: Actor, registration: Registration) -> 
     return registration
 
 
+def may_proctor(actor: Actor, sitting: Sitting) -> bool:
+    return actor.id in sitting.proctor_ids or actor.has_role("exam_admin")
+
+
+def sittings_for_proctor(session: Session, actor: Actor) -> list[Sitting]:
+    """The sittings this proctor is named on; an exam administrator sees every one."""
+    return [sitting for sitting in all_sittings(session) if may_proctor(actor, sitting)]
+
+
 def require_proctor(actor: Actor, sitting: Sitting) -> None:
-    if actor.id not in sitting.proctor_ids and not actor.has_role("exam_admin"):
+    if not may_proctor(actor, sitting):
         raise Problem(
             403,
             "Not your sitting",

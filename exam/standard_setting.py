@@ -42,7 +42,7 @@ def create_study(session: Session, actor: Actor, blueprint_code: str, title: str
     version = blueprint.current
     rules = area_rules(session, version.spec, blueprint.framework_id)
     seed = secrets.randbits(62)
-    pool, enemies, _ = load_pool(session, blueprint.framework_id, 0)
+    pool, enemies = load_pool(session, blueprint.framework_id, 0)
     form = assemble(rules, pool, seed=seed, enemies=enemies)
     if not title.strip():
         raise Problem(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,13 +26,23 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import User, UserRole
 from core import clock
+from core.api import parse_json
 from core.auth import lightweight_auth, require_principal, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.extensions import limiter
 from core.forms import attach_problem
 from core.web import valid_id
-from exam import delivery, grading, proctoring, rescoring, sittings, standard_setting
+from exam import (
+    delivery,
+    grading,
+    proctoring,
+    rescoring,
+    sittings,
+    standard_setting,
+    statistics,
+)
+from exam.api import EventRequest, ResponseRequest
 from exam.forms import (
     AccommodationForm,
     AdmitForm,
@@ -44,8 +56,9 @@ from exam.forms import (
     ScoringForm,
     SittingForm,
 )
-from exam.models import Attempt, Registration, Sitting
+from exam.models import Accommodation, Appeal, Attempt, Registration, Sitting
 from item_bank.models import Blueprint as TestBlueprint
+from item_bank.models import Item
 
 bp = Blueprint("exam", __name__)
 
@@ -306,12 +319,7 @@ def result(attempt_id: int) -> Response | tuple[str, int]:
             status = problem.status
     outcome = grading.get_result(session, attempt.id)
     released = outcome is not None and outcome.released
-    study = []
-    if released and outcome.result == "fail":
-        from item_bank.models import BlueprintVersion
-
-        version = session.get(BlueprintVersion, attempt.blueprint_version_id)
-        study = grading.study_list(session, outcome, version.blueprint.framework_id)
+    study = grading.study_list(session, attempt, outcome)
     appeal = rescoring.appeal_for(session, attempt.id)
     can_appeal = (
         released and appeal is None and clock.now() <= outcome.graded_at + rescoring.APPEAL_WINDOW
@@ -337,8 +345,6 @@ def result(attempt_id: int) -> Response | tuple[str, int]:
 @limiter.exempt
 def autosave(attempt_id: int, position: int) -> Any:
     _json_errors()
-    from core.api import parse_json
-    from exam.api import ResponseRequest
 
     body = parse_json(ResponseRequest)
     saved_at = delivery.save_response(
@@ -365,8 +371,6 @@ def attempt_state(attempt_id: int) -> Any:
 @limiter.limit("120 per minute")
 def attempt_event(attempt_id: int) -> Any:
     _json_errors()
-    from core.api import parse_json
-    from exam.api import EventRequest
 
     body = parse_json(EventRequest)
     delivery.record_client_event(get_session(), current_user.id, attempt_id, body.kind, body.detail)
@@ -376,18 +380,11 @@ def attempt_event(attempt_id: int) -> Any:
 # ---- proctors ------------------------------------------
 
 
-def _my_sittings() -> list[Sitting]:
-    session = get_session()
-    every = sittings.all_sittings(session)
-    if current_user.has_role("exam_admin"):
-        return every
-    return [s for s in every if current_user.id in s.proctor_ids]
-
-
 @bp.get("/proctor")
 @roles_required("proctor", "exam_admin")
 def proctor_home() -> str:
-    return render_template("exam/proctor_home.html", sittings=_my_sittings())
+    mine = sittings.sittings_for_proctor(get_session(), current_user)  # type: ignore[arg-type]
+    return render_template("exam/proctor_home.html", sittings=mine)
 
 
 def _console_sitting(sitting_id: int) -> Sitting:
@@ -619,7 +616,6 @@ def accommodations() -> Response | str:
         form = DecisionForm()
         if not form.validate_on_submit():
             abort(400)
-        from exam.models import Accommodation
 
         raw_id = valid_id(request.form.get("accommodation_id", type=int))
         item = session.get(Accommodation, raw_id) if raw_id else None
@@ -657,7 +653,6 @@ def appeals() -> Response | str:
         form = AppealDecisionForm()
         if not form.validate_on_submit():
             abort(400)
-        from exam.models import Appeal
 
         raw_id = valid_id(request.form.get("appeal_id", type=int))
         appeal = session.get(Appeal, raw_id) if raw_id else None
@@ -697,7 +692,6 @@ def scoring() -> Response | tuple[str, int]:
     if request.method == "POST":
         if form.validate_on_submit():
             session = get_session()
-            from item_bank.models import Item
 
             item = session.scalars(
                 select(Item).where(Item.ref == (form.ref.data or "").strip())
@@ -728,8 +722,6 @@ STAT_SORTS = ("ref", "p_value", "point_biserial", "n", "exposure", "flags")
 
 
 def _statistics() -> Any:
-    from exam import statistics
-
     code = request.args.get("blueprint", "first-level")[:60]
     sitting = request.args.get("sitting", type=int)
     sitting = valid_id(sitting)
@@ -762,9 +754,6 @@ def statistics_page() -> str:
 @bp.get("/staff/statistics.csv")
 @roles_required("exam_admin")
 def statistics_csv() -> Response:
-    import csv
-    import io
-
     _code, _sitting, stats = _statistics()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
