@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -99,6 +100,8 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._local = threading.local()
+        self._holders: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._holders_lock = threading.Lock()
         self.read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(bind=write_bind, expire_on_commit=False)
 
@@ -134,22 +137,46 @@ class Database:
             cursor.close()
 
     def _autocommit_connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            # Checked out of the pool for good (with its connect-time settings) and kept
-            # by this thread; SQLite connections are already in autocommit mode here.
-            connection = self.engine.raw_connection()
-            if self.engine.dialect.name != "sqlite":
-                connection.driver_connection.autocommit = True
-            self._local.connection = connection
-        return connection
+        holder: _ThreadConnection | None = getattr(self._local, "holder", None)
+        if holder is None:
+            holder = _ThreadConnection(self.engine)
+            self._local.holder = holder
+            with self._holders_lock:
+                self._holders.add(holder)
+        return holder.connection
 
     def dispose(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        with self._holders_lock:
+            holders = list(self._holders)
+        for holder in holders:
+            holder.close()
+        self._local = threading.local()
         self.engine.dispose()
+
+
+class _ThreadConnection:
+    """One thread's autocommit driver connection, closed when the thread ends.
+
+    It is detached from the pool, so its autocommit setting never reaches an ORM
+    session. A thread's locals are dropped when the thread exits, which drops this
+    holder and closes the connection: servers that start a thread per request
+    (the development server) open and close one per request instead of leaking it.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.raw_connection()
+        if engine.dialect.name != "sqlite":
+            self.connection.driver_connection.autocommit = True
+        self.connection.detach()
+        self._closed = False
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.connection.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 _PARAM = re.compile(r"(?<!:):(\w+)")

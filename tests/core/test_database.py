@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import threading
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -104,3 +106,24 @@ def test_email_is_unique_whatever_its_case_in_the_database_itself(app: Flask, ma
             ),
             {"now": datetime.now(UTC)},
         )
+
+
+def test_a_threads_autocommit_connection_is_closed_when_the_thread_ends(app: Flask) -> None:
+    """A server that starts a thread per request must not leak a connection per request,
+    and the autocommit connection must never be handed to an ORM session."""
+    db = get_db(app)
+    used: list[object] = []
+
+    def one_request() -> None:
+        assert db.single_statement("UPDATE user_account SET given_name = given_name", {}) == 0
+        used.append(db._autocommit_connection().dbapi_connection)
+
+    worker = threading.Thread(target=one_request)
+    worker.start()
+    worker.join()
+    gc.collect()
+    with pytest.raises(Exception, match="closed"):
+        used[0].execute("SELECT 1")  # type: ignore[attr-defined]
+    with db.write_sessions() as session:
+        session.execute(text("SELECT 1"))
+        assert session.connection().connection.dbapi_connection is not used[0]
