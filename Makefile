@@ -68,6 +68,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/exam_start_spike.py
 	$(BIN)/python bench/exam_fault.py
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/certificate_verify.py
 
 # make migration m="what changed"
 migration: $(VENV)/.installed

@@ -122,6 +122,28 @@ def serve(
         _stop_group(process)
 
 
+@contextmanager
+def serve_with_reference(
+    app_env: Mapping[str, str], directory: Path, workers: int = DEFAULT_WORKERS
+) -> Iterator[dict[str, str]]:
+    """The bare reference route and the app, side by side under the same gunicorn settings;
+    yields ``{"reference": url, "app": url}``."""
+    with (
+        serve(
+            "reference_app:app",
+            {},
+            log_path=directory / "reference.log",
+            ready_path="/ping",
+            chdir=BENCH_DIR,
+            workers=workers,
+        ) as reference_url,
+        serve(
+            "wsgi:create_app()", app_env, log_path=directory / "app.log", workers=workers
+        ) as app_url,
+    ):
+        yield {"reference": reference_url, "app": app_url}
+
+
 def request(
     port: int,
     method: str,

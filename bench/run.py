@@ -30,7 +30,7 @@ from harness import (
     port_of,
     print_table,
     request,
-    serve,
+    serve_with_reference,
     wrk,
 )
 
@@ -160,21 +160,8 @@ def run(args: argparse.Namespace) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="csm-bench-") as tmp_name:
         tmp = Path(tmp_name)
         app_env = prepare_instance(tmp, secrets.token_urlsafe(48), password)
-        with (
-            serve(
-                "reference_app:app",
-                {},
-                log_path=tmp / "reference.log",
-                ready_path="/ping",
-                chdir=BENCH_DIR,
-                workers=args.workers,
-            ) as reference_url,
-            serve(
-                "wsgi:create_app()", app_env, log_path=tmp / "app.log", workers=args.workers
-            ) as app_url,
-        ):
-            bearer = {"Authorization": f"Bearer {get_token(app_url, password)}"}
-            urls = {"reference": reference_url, "app": app_url}
+        with serve_with_reference(app_env, tmp, args.workers) as urls:
+            bearer = {"Authorization": f"Bearer {get_token(urls['app'], password)}"}
             results: list[tuple[Target, Result]] = []
             for target in TARGETS:
                 headers = bearer if target.bearer else {}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import Field
 
-from certificates import services
+from certificates import credentials, services
+from certificates.credentials import ISSUER_NAME
 from certificates.models import REVOCATION_REASONS, Certificate
 from core.api import (
     ApiModel,
@@ -34,6 +35,27 @@ class VerifyBatch(ApiModel):
     certificates: list[VerifyPair] = Field(min_length=1, max_length=100)
 
 
+class CredentialToCheck(ApiModel):
+    credential: str = Field(min_length=1, max_length=20_000, description="A VC-JWT we issued")
+
+
+def _checks(certificate: Certificate, status: str) -> dict[str, dict[str, Any]]:
+    """The page's verdict split into the checks an employer's system may want to see."""
+    return {
+        "issuer": {"passed": True, "detail": f"Issued by {ISSUER_NAME}."},
+        "status": {
+            "passed": status not in ("revoked", "suspended"),
+            "detail": {"revoked": "Revoked.", "suspended": "Suspended."}.get(
+                status, "Neither revoked nor suspended."
+            ),
+        },
+        "expiry": {
+            "passed": status != "expired",
+            "detail": f"Valid until {certificate.expires_at:%d %B %Y}.",
+        },
+    }
+
+
 def certificate_json(certificate: Certificate) -> dict[str, Any]:
     status = services.status(certificate)
     body: dict[str, Any] = {
@@ -45,7 +67,8 @@ def certificate_json(certificate: Certificate) -> dict[str, Any]:
         "expires_on": certificate.expires_at.date().isoformat(),
         "status": status,
         "superseded": certificate.superseded_by_id is not None,
-        "issuer": "CSM Certify",
+        "issuer": ISSUER_NAME,
+        "checks": _checks(certificate, status),
     }
     if status == "revoked" and certificate.revoked_at:
         body["revoked_on"] = certificate.revoked_at.date().isoformat()
@@ -91,10 +114,26 @@ def link_json(token: str) -> Any:
     certificate = services.from_token(get_session(), token[:200])
     if certificate is None:
         raise Problem(400, "This link is not genuine", "The link was changed or cut short.")
-    return jsonify(certificate_json(certificate))
+    body = certificate_json(certificate)
+    body["checks"]["signature"] = {"passed": True, "detail": "The link is signed by us."}
+    return jsonify(body)
 
 
-OPENAPI_MODELS = (VerifyPair, VerifyBatch)
+@api.post("/credentials/verify")
+@limiter.limit("60 per minute")
+def verify_credential() -> Any:
+    """Check a signed credential we issued: each check reported on its own."""
+    body = parse_json(CredentialToCheck)
+    checks = credentials.check_credential(current_app, get_session(), body.credential.strip())
+    return jsonify(
+        {
+            "verified": len(checks) == 4 and all(check.passed for check in checks.values()),
+            "checks": {name: check.as_json() for name, check in checks.items()},
+        }
+    )
+
+
+OPENAPI_MODELS = (VerifyPair, VerifyBatch, CredentialToCheck)
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/certificates/{code}": {
         "get": {
@@ -112,6 +151,17 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "responses": {
                 "200": json_response("The certificate", {"type": "object"}),
                 **problem_responses(404, 429),
+            },
+        }
+    },
+    "/credentials/verify": {
+        "post": {
+            "summary": "Check a signed credential: signature, issuer, expiry and status",
+            "operationId": "verifyCredential",
+            "requestBody": json_body(CredentialToCheck),
+            "responses": {
+                "200": json_response("Each check with its result", {"type": "object"}),
+                **problem_responses(400, 415, 422, 429),
             },
         }
     },

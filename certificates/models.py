@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from core.db import Base, UTCDateTime
 
@@ -36,7 +37,56 @@ class Certificate(Base):
     revocation_reason: Mapped[str] = mapped_column(String(30), default="")
     revocation_note: Mapped[str] = mapped_column(Text, default="")
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_note: Mapped[str] = mapped_column(Text, default="")
+    # Salts the hash of the holder's email in the signed credential.
+    subject_salt: Mapped[str] = mapped_column(String(32))
+    reminded_90_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_30_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def holder_name(self) -> str:
         return f"{self.holder_given_name} {self.holder_family_name}"
+
+    @property
+    def title(self) -> str:
+        """The credential with its level, said once: "CSM Competency Standard: First Level"."""
+        if self.level.casefold() in self.credential.casefold():
+            return self.credential
+        return f"{self.credential}: {self.level}"
+
+
+class StatusEntry(Base):
+    """A certificate's place in the status lists, drawn at random so neighbours reveal nothing.
+
+    A revocation in the published list is final, as the Bitstring Status List
+    specification requires: a reinstated certificate moves to a fresh index and the old
+    one (``retired_at`` set) stays revoked for ever, so credentials signed before the
+    revocation never verify again.
+    """
+
+    __tablename__ = "certificate_status_entry"
+    __table_args__ = (
+        Index(
+            "uq_certificate_status_entry_current",
+            "certificate_id",
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    list_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SigningKey(Base):
+    """A public key that has signed credentials; published for ever, even after rotation."""
+
+    __tablename__ = "certificate_signing_key"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_jwk: Mapped[dict[str, str]] = mapped_column(JSON)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)

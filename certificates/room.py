@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from certificates import api, services, views
+from certificates import api, cli, credential_routes, services, views
 from core.api import openapi_registry
 from core.events import subscribe
 from core.navigation import NavLink, register_link
@@ -12,6 +12,8 @@ from core.navigation import NavLink, register_link
 
 def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
+    app.register_blueprint(credential_routes.bp)
+    cli.register(app)
     app.register_blueprint(api.api)
     app.register_blueprint(api.links)
     registry = openapi_registry(app)
@@ -24,4 +26,13 @@ def register(app: Flask) -> None:
     register_link(
         app,
         NavLink("My certificates", "certificates.mine", ("candidate",), "Share and verify yours."),
+    )
+    register_link(
+        app,
+        NavLink(
+            "Certificates",
+            "certificates.staff_list",
+            views.STAFF_ROLES,
+            "Find, revoke, suspend or reinstate certificates.",
+        ),
     )

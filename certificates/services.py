@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import calendar
+import secrets
 import unicodedata
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from certificates import credentials
 from certificates.codes import new_code, normalise
 from certificates.models import REVOCATION_REASONS, Certificate
 from core import audit, clock
@@ -30,6 +33,8 @@ def add_months(moment: datetime, months: int) -> datetime:
 def status(certificate: Certificate) -> str:
     if certificate.revoked_at is not None:
         return "revoked"
+    if certificate.suspended_at is not None:
+        return "suspended"
     if clock.now() >= certificate.expires_at:
         return "expired"
     return "valid"
@@ -61,7 +66,7 @@ def issue(session: Session, attempt_id: int) -> Certificate:
     ).first()
     if existing is not None:
         if existing.revoked_at is not None and existing.revocation_reason == "rescoring":
-            existing.revoked_at, existing.revocation_reason, existing.revocation_note = None, "", ""
+            _clear_revocation(session, existing)
         return existing
     attempt = session.get(Attempt, attempt_id)
     assert attempt is not None
@@ -80,6 +85,7 @@ def issue(session: Session, attempt_id: int) -> Certificate:
         blueprint_code=version.blueprint.code,
         issued_at=now,
         expires_at=add_months(now, version.spec["certificate_validity_months"]),
+        subject_salt=secrets.token_hex(16),
     )
     try:
         with session.begin_nested():
@@ -88,6 +94,7 @@ def issue(session: Session, attempt_id: int) -> Certificate:
         return session.scalars(
             select(Certificate).where(Certificate.attempt_id == attempt_id)
         ).one()
+    credentials.assign_status_index(session, certificate)
     for older in session.scalars(
         select(Certificate).where(
             Certificate.holder_id == holder.id,
@@ -109,22 +116,118 @@ def issue(session: Session, attempt_id: int) -> Certificate:
     return certificate
 
 
+class CertificateStateError(ValueError):
+    """A staff action that does not fit the certificate's state, said in plain words."""
+
+
 def revoke(
     session: Session, actor_id: int | None, certificate: Certificate, reason: str, note: str
 ) -> None:
+    """Effective at once: the page, the API and the revocation list all read this row."""
     if reason not in REVOCATION_REASONS:
-        raise ValueError(reason)
+        raise CertificateStateError(f"Choose a reason: {', '.join(REVOCATION_REASONS)}.")
+    if certificate.revoked_at is not None:
+        raise CertificateStateError("This certificate is already revoked.")
     certificate.revoked_at, certificate.revocation_reason = clock.now(), reason
     certificate.revocation_note = note.strip()[:2000]
+    _audit(session, actor_id, certificate, "certificate.revoked", {"reason": reason, "note": note})
+
+
+def reinstate(session: Session, actor_id: int, certificate: Certificate, note: str) -> None:
+    """Undo a revocation or a suspension. A revoked credential stays revoked in the
+    published list (revocation there is final), so the certificate moves to a new index
+    and the holder's signed credential is issued afresh."""
+    if certificate.revoked_at is None and certificate.suspended_at is None:
+        raise CertificateStateError("This certificate is neither revoked nor suspended.")
+    before = status(certificate)
+    if certificate.revoked_at is not None:
+        _clear_revocation(session, certificate)
+    certificate.suspended_at, certificate.suspension_note = None, ""
+    _audit(session, actor_id, certificate, "certificate.reinstated", {"was": before, "note": note})
+
+
+def suspend(session: Session, actor_id: int, certificate: Certificate, note: str) -> None:
+    """Hold a certificate while a matter is looked into; lifted by ``reinstate``."""
+    if certificate.revoked_at is not None:
+        raise CertificateStateError("A revoked certificate cannot be suspended.")
+    if certificate.suspended_at is not None:
+        raise CertificateStateError("This certificate is already suspended.")
+    certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:2000]
+    _audit(session, actor_id, certificate, "certificate.suspended", {"note": note})
+
+
+DECISION_MESSAGES = {
+    "revoke": "Certificate revoked. The verification page, the API and the status list say so now.",
+    "suspend": "Certificate suspended. It shows as suspended everywhere until reinstated.",
+    "reinstate": "Certificate reinstated. The holder's signed credential has been issued afresh.",
+}
+
+
+def decide(
+    session: Session, actor_id: int, certificate: Certificate, decision: str, data: dict[str, Any]
+) -> None:
+    """A staff decision from a form: ``revoke`` (reason, note), ``suspend`` or
+    ``reinstate`` (note)."""
+    note = str(data.get("note") or "")
+    if decision == "revoke":
+        revoke(session, actor_id, certificate, str(data.get("reason") or ""), note)
+    elif decision == "suspend":
+        suspend(session, actor_id, certificate, note)
+    elif decision == "reinstate":
+        reinstate(session, actor_id, certificate, note)
+    else:
+        raise CertificateStateError(f"Unknown decision {decision!r}.")
+
+
+def _clear_revocation(session: Session, certificate: Certificate) -> None:
+    certificate.revoked_at, certificate.revocation_reason, certificate.revocation_note = (
+        None,
+        "",
+        "",
+    )
+    credentials.retire_status_index(session, certificate)
+
+
+def _audit(
+    session: Session,
+    actor_id: int | None,
+    certificate: Certificate,
+    action: str,
+    after: dict[str, str],
+) -> None:
     audit.record(
         session,
         actor_id=actor_id,
         actor_label=None if actor_id else "system:grading",
-        action="certificate.revoked",
+        action=action,
         object_type="certificate",
         object_id=certificate.code,
-        after={"reason": reason},
+        after=after,
     )
+
+
+def find_by_code(session: Session, code_text: str) -> Certificate | None:
+    code = normalise(code_text)
+    if code is None:
+        return None
+    return session.scalars(select(Certificate).where(Certificate.code == code)).first()
+
+
+def search(session: Session, text_query: str, limit: int = 50) -> list[Certificate]:
+    """Staff search by code, or by a holder's name (any part)."""
+    query = select(Certificate).order_by(Certificate.issued_at.desc()).limit(limit)
+    text_query = text_query.strip()
+    code = normalise(text_query) if text_query else None
+    if code is not None:
+        query = query.where(Certificate.code == code)
+    elif text_query:
+        pattern = f"%{text_query[:100].lower()}%"
+        query = query.where(
+            func.lower(Certificate.holder_given_name + " " + Certificate.holder_family_name).like(
+                pattern
+            )
+        )
+    return list(session.scalars(query))
 
 
 # ---- verification ------------------------------------------------------------------------
@@ -155,10 +258,9 @@ def folded(name: str) -> str:
 
 def lookup(session: Session, code_text: str, family_name: str) -> Certificate | None:
     """By code and family name; the same ``None`` whether the code exists or not."""
-    code = normalise(code_text)
-    if code is None or not family_name.strip():
+    if not family_name.strip():
         return None
-    certificate = session.scalars(select(Certificate).where(Certificate.code == code)).first()
+    certificate = find_by_code(session, code_text)
     if certificate is None or folded(certificate.holder_family_name) != folded(family_name):
         return None
     return certificate

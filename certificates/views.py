@@ -1,38 +1,46 @@
-"""Public verification pages and the holder's certificates."""
+"""Verification pages (public), the holder's certificates, and staff decisions on them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
-from certificates import services
-from certificates.models import REVOCATION_REASONS
+from accounts.services import names_by_id
+from certificates import documents, services
+from certificates.credentials import ISSUER_NAME
+from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
+from certificates.models import REVOCATION_REASONS, Certificate
+from core.audit import events_for
 from core.auth import roles_required
 from core.db import get_session
 from core.extensions import limiter
 
 bp = Blueprint("certificates", __name__)
 
-
-class LookupForm(FlaskForm):
-    code = StringField(
-        "Certificate code",
-        validators=[DataRequired(), Length(max=40)],
-        description="As printed, e.g. CSM1-7K3Q-9ZP2-M4TX.",
-    )
-    family_name = StringField("Holder's family name", validators=[DataRequired(), Length(max=100)])
+STAFF_ROLES = ("exam_admin", "admin")
 
 
-def _page(certificate: object, status: int = 200) -> tuple[str, int]:
+def _verified_page(
+    certificate: Certificate, page_url: str | None = None, status: int = 200
+) -> tuple[str, int]:
     return render_template(
         "certificates/verified.html",
         certificate=certificate,
         status=services.status(certificate),
         reasons=REVOCATION_REASONS,
-    ), status  # type: ignore[arg-type]
+        issuer_name=ISSUER_NAME,
+        page_url=page_url,
+    ), status
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -44,7 +52,7 @@ def lookup() -> tuple[str, int]:
             get_session(), form.code.data or "", form.family_name.data or ""
         )
         if certificate is not None:
-            return _page(certificate)
+            return _verified_page(certificate)
         return render_template("certificates/lookup.html", form=form, not_found=True), 404
     return render_template("certificates/lookup.html", form=form, not_found=False), (
         422 if request.method == "POST" else 200
@@ -56,7 +64,7 @@ def verify_link(token: str) -> tuple[str, int]:
     certificate = services.from_token(get_session(), token[:200])
     if certificate is None:
         return render_template("certificates/not_genuine.html"), 400
-    return _page(certificate)
+    return _verified_page(certificate, documents.verify_url(current_app, certificate))
 
 
 @bp.get("/certificates")
@@ -64,8 +72,94 @@ def verify_link(token: str) -> tuple[str, int]:
 def mine() -> str:
     certificates = services.holder_certificates(get_session(), current_user.id)
     return render_template(
-        "certificates/mine.html",
-        certificates=certificates,
-        links={c.id: services.link_token(c) for c in certificates},
-        status=services.status,
+        "certificates/mine.html", certificates=certificates, status=services.status
+    )
+
+
+def visible_certificate(code: str) -> Certificate:
+    """The holder's own certificate, or any for staff; a 404 for everyone else, so a
+    code's existence is not revealed."""
+    certificate = services.find_by_code(get_session(), code[:40])
+    if certificate is None:
+        abort(404)
+    if certificate.holder_id != current_user.id and not current_user.has_role(*STAFF_ROLES):
+        abort(404)
+    return certificate
+
+
+def _is_staff() -> bool:
+    return bool(current_user.has_role(*STAFF_ROLES))
+
+
+def _detail_page(
+    certificate: Certificate,
+    revoke_form: RevokeForm | None = None,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    trail = events_for(get_session(), "certificate", certificate.code) if _is_staff() else []
+    link = documents.verify_url(current_app, certificate)
+    return render_template(
+        "certificates/detail.html",
+        certificate=certificate,
+        status=services.status(certificate),
+        reasons=REVOCATION_REASONS,
+        verify_url=link,
+        qr=documents.qr_svg(link),
+        linkedin_url=documents.linkedin_url(current_app, certificate),
+        is_staff=_is_staff(),
+        revoke_form=revoke_form or RevokeForm(formdata=None),
+        note_form=note_form or NoteForm(formdata=None),
+        trail=trail,
+        actors=names_by_id(get_session(), (event.actor_id for event in trail)),
+    ), status
+
+
+@bp.get("/certificates/<code>")
+@roles_required()
+def detail(code: str) -> tuple[str, int]:
+    return _detail_page(visible_certificate(code))
+
+
+@bp.get("/certificates/<code>.pdf")
+@roles_required()
+def pdf(code: str) -> Response:
+    certificate = visible_certificate(code)
+    return Response(
+        documents.certificate_pdf(current_app, certificate),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{certificate.code}.pdf"'},
+    )
+
+
+def _staff_decision(code: str, decide: str) -> Response | tuple[str, int]:
+    certificate = visible_certificate(code)
+    form = RevokeForm() if decide == "revoke" else NoteForm()
+    if form.validate_on_submit():
+        try:
+            services.decide(get_session(), current_user.id, certificate, decide, form.data)
+        except services.CertificateStateError as error:
+            form.form_errors.append(str(error))
+        else:
+            get_session().commit()
+            flash(services.DECISION_MESSAGES[decide], "success")
+            return redirect(url_for("certificates.detail", code=certificate.code))
+    if isinstance(form, RevokeForm):
+        return _detail_page(certificate, revoke_form=form, status=422)
+    return _detail_page(certificate, note_form=form, status=422)
+
+
+@bp.post("/certificates/<code>/<any(revoke, suspend, reinstate):decision>")
+@roles_required(*STAFF_ROLES)
+def decide(code: str, decision: str) -> Response | tuple[str, int]:
+    return _staff_decision(code, decision)
+
+
+@bp.get("/staff/certificates")
+@roles_required(*STAFF_ROLES)
+def staff_list() -> str:
+    form = SearchForm(request.args)
+    found = services.search(get_session(), form.q.data or "") if form.validate() else []
+    return render_template(
+        "certificates/staff_list.html", form=form, certificates=found, status=services.status
     )

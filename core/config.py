@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,22 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-def instance_secret(instance_path: Path, name: str = "secret_key") -> str:
-    """Read a secret from ``instance/``, generating it on first use (never committed)."""
+def instance_secret(
+    instance_path: Path,
+    name: str = "secret_key",
+    make: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+) -> str:
+    """Read a secret from ``instance/``, generating it with ``make`` on first use
+    (mode 0600, never committed)."""
     instance_path.mkdir(parents=True, exist_ok=True)
     path = instance_path / name
     if path.exists():
         return path.read_text().strip()
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
     return value
@@ -76,6 +85,14 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": _env_int("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5),
         "SIGN_IN_MAX_FAILURES_PER_ADDRESS": _env_int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20),
         "SIGN_IN_FAILURE_WINDOW_SECONDS": _env_int("SIGN_IN_FAILURE_WINDOW_SECONDS", 15 * 60),
+        # Where the public reaches the app: certificate links, QR codes, signed credentials
+        # and emails use it, never the Host header of a request.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # An Ed25519 private key (PEM); without it one is generated into instance/.
+        "CERT_SIGNING_KEY": os.environ.get("CERT_SIGNING_KEY", ""),
+        # smtp://user:password@host:port for email; without it mail goes to instance/outbox/.
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "CSM Certify <no-reply@csm-certify.example>"),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -94,6 +94,7 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "PASSWORD_HASH_TIME_COST": 1,
         "PASSWORD_HASH_MEMORY_KIB": 64,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "PUBLIC_BASE_URL": "http://localhost",
         **extra,
     }
 

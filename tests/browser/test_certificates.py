@@ -1,26 +1,33 @@
-"""An employer checks a certificate in Chromium: by code and name, and by a forged link."""
+"""An employer checks a certificate in Chromium: by code and name, by a forged link, and by\nthe QR link before and after staff revoke it."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from certificates.models import Certificate
 from core.db import get_db
 from tests.browser.conftest import PageProblems, screenshot
+from tests.browser.test_exam import _sign_in
 from tests.exam.fixtures import ExamWorld
 from tests.exam.test_grading import _answer, _sit
+
+
+def _passed_certificate(app: Flask, world: ExamWorld) -> Certificate:
+    attempt = _sit(world)
+    _answer(world, app, attempt, lambda code: True)
+    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    with get_db(app).read_sessions() as session:
+        return session.scalars(select(Certificate)).one()
 
 
 def test_an_employer_verifies_a_certificate(
     page: Page, app: Flask, world: ExamWorld, page_problems: PageProblems
 ) -> None:
-    attempt = _sit(world)
-    _answer(world, app, attempt, lambda code: True)
-    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
-    with get_db(app).read_sessions() as session:
-        certificate = session.scalars(select(Certificate)).one()
+    certificate = _passed_certificate(app, world)
     page.goto("/")
     page.get_by_role("link", name="Verify a certificate").click()
     page.get_by_label("Certificate code").fill(certificate.code.lower())
@@ -32,4 +39,57 @@ def test_an_employer_verifies_a_certificate(
     page.goto("/verify/not-a-real-token")
     expect(page.get_by_role("heading", name="This link is not genuine")).to_be_visible()
     screenshot(page, "verify-not-genuine")
+    assert page_problems.messages == []
+
+
+def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
+    browser: Browser,
+    live_server: str,
+    app: Flask,
+    world: ExamWorld,
+    page_problems: PageProblems,
+) -> None:
+    certificate = _passed_certificate(app, world)
+
+    holder = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    ana = holder.new_page()
+    ana.on("pageerror", page_problems.on_error)
+    _sign_in(ana, world.people["ana"]["user"].email)
+    ana.get_by_role("link", name="My certificates").first.click()
+    ana.get_by_role("link", name=re.compile("Share, download or add to LinkedIn")).click()
+    qr = ana.get_by_role("img", name="QR code of the verification link")
+    expect(qr).to_be_visible()
+    screenshot(ana, "certificate-holder")
+    # What the QR code holds is the link an employer's phone opens.
+    qr_link = ana.locator(".share-link a").get_attribute("href") or ""
+    assert qr_link.startswith(f"{live_server}/verify/")
+
+    employer = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = employer.new_page()
+    phone.on("pageerror", page_problems.on_error)
+    phone.goto(qr_link)
+    expect(phone.get_by_role("heading", name="Valid certificate")).to_be_visible()
+    screenshot(phone, "verify-qr-valid-phone")
+
+    staff = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    officer = staff.new_page()
+    officer.on("pageerror", page_problems.on_error)
+    _sign_in(officer, world.people["admin"]["user"].email)
+    officer.get_by_role("link", name="Certificates", exact=True).first.click()
+    officer.get_by_label("Code or holder's name").fill(certificate.code)
+    officer.get_by_role("button", name="Search").click()
+    officer.get_by_role("link", name=certificate.code).click()
+    officer.get_by_label("Reason").select_option("misconduct")
+    officer.locator("#revoke-note").fill("Another person sat the exam.")
+    screenshot(officer, "certificate-staff")
+    officer.get_by_role("button", name="Revoke certificate").click()
+    expect(officer.get_by_role("status").first).to_contain_text("Certificate revoked")
+    expect(officer.get_by_role("cell", name="certificate.revoked")).to_be_visible()
+
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Revoked certificate")).to_be_visible()
+    expect(phone.get_by_text("Misconduct")).to_be_visible()
+    screenshot(phone, "verify-qr-revoked-phone")
+    for context in (holder, employer, staff):
+        context.close()
     assert page_problems.messages == []

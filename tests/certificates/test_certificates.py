@@ -51,7 +51,8 @@ def test_a_pass_issues_exactly_one_certificate_that_verifies(app: Flask, world: 
     assert (certificate.expires_at - certificate.issued_at).days in range(729, 733)
     ana = app.test_client()
     sign_in(ana, world.people["ana"]["user"].email)
-    mine = ana.get("/certificates").get_data(as_text=True)
+    assert certificate.code in ana.get("/certificates").get_data(as_text=True)
+    mine = ana.get(f"/certificates/{certificate.code}").get_data(as_text=True)
     link = mine.split('href="http://localhost/verify/')[1].split('"')[0]
     public = app.test_client().get(f"/verify/{link}")
     page = public.get_data(as_text=True)
@@ -160,7 +161,7 @@ def test_the_json_verification_api(app: Flask, world: ExamWorld) -> None:
     ana = app.test_client()
     sign_in(ana, world.people["ana"]["user"].email)
     link = (
-        ana.get("/certificates")
+        ana.get(f"/certificates/{certificate.code}")
         .get_data(as_text=True)
         .split('href="http://localhost/verify/')[1]
         .split('"')[0]

@@ -1,0 +1,61 @@
+"""Forms of the certificates room: public lookup, and staff decisions on a certificate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from certificates.models import REVOCATION_REASONS
+
+
+class LookupForm(FlaskForm):
+    code = StringField(
+        "Certificate code",
+        validators=[DataRequired(), Length(max=40)],
+        description="As printed, e.g. CSM1-7K3Q-9ZP2-M4TX.",
+    )
+    family_name = StringField("Holder's family name", validators=[DataRequired(), Length(max=100)])
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Code or holder's name", validators=[Length(max=100)])
+
+
+class _PrefixedForm(FlaskForm):
+    """Several decision forms share one page; a prefix keeps their field ids apart."""
+
+    field_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.field_prefix)
+        super().__init__(*args, **kwargs)
+
+
+class RevokeForm(_PrefixedForm):
+    field_prefix = "revoke"
+    reason = SelectField(
+        "Reason",
+        choices=[SelectChoice(value, label) for value, label in REVOCATION_REASONS.items()],
+        validators=[DataRequired()],
+        description="Shown on the public verification page; the note is not.",
+    )
+    note = TextAreaField(
+        "Note for the record",
+        validators=[DataRequired(), Length(max=2000)],
+        description="What happened and on whose decision. Staff only.",
+    )
+
+
+class NoteForm(_PrefixedForm):
+    """Suspend or reinstate: the decision is the button, the note is the why."""
+
+    field_prefix = "decision"
+
+    note = TextAreaField("Note for the record", validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,233 @@
+"""The signed Open Badges 3.0 credential, checked the way an outside verifier would: only
+the published JWKS, the published status list and a general-purpose JOSE library
+(jwcrypto), no code of ours."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jwcrypto import jwk
+from jwcrypto import jwt as jose_jwt
+from jwcrypto.common import JWException
+
+from certificates import signing
+from certificates.models import Certificate
+from tests.certificates.test_certificates import _certificates, _passed
+from tests.conftest import post_form, sign_in
+from tests.exam.fixtures import ExamWorld
+
+YEAR = 365 * 86_400
+
+
+def _published_keys(client: FlaskClient) -> jwk.JWKSet:
+    return jwk.JWKSet.from_json(client.get("/.well-known/jwks.json").get_data(as_text=True))
+
+
+def _verified_claims(client: FlaskClient, token: str, later_by: int = 0) -> dict[str, Any]:
+    """Verify as an outsider: signature by a published key, then exp/nbf as of now plus
+    ``later_by`` seconds (a negative leeway moves the verifier's clock forward)."""
+    checked = jose_jwt.JWT(algs=["EdDSA"], check_claims={"exp": None})
+    checked.leeway = -later_by if later_by else 60
+    checked.deserialize(token, _published_keys(client))
+    return json.loads(checked.claims)
+
+
+def _bit(client: FlaskClient, entry: dict[str, Any]) -> int:
+    """The entry's bit in its published, signed status list."""
+    url = entry["statusListCredential"].removeprefix("http://localhost")
+    response = client.get(url)
+    assert response.mimetype == "application/vc+jwt"
+    max_age = int(response.headers["Cache-Control"].split("max-age=")[1])
+    listed = _verified_claims(client, response.get_data(as_text=True))
+    subject = listed["credentialSubject"]
+    assert subject["statusPurpose"] == entry["statusPurpose"]
+    assert subject["ttl"] == max_age * 1000
+    encoded = subject["encodedList"]
+    assert encoded.startswith("u")
+    raw = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+    bits = gzip.decompress(raw)
+    assert len(bits) * 8 >= 131_072
+    index = int(entry["statusListIndex"])
+    return (bits[index // 8] >> (7 - index % 8)) & 1
+
+
+def _holder_client(app: Flask, world: ExamWorld) -> FlaskClient:
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    return ana
+
+
+def _staff_client(app: Flask, world: ExamWorld) -> FlaskClient:
+    staff = app.test_client()
+    sign_in(staff, world.people["admin"]["user"].email)
+    return staff
+
+
+@dataclass
+class Scene:
+    """A passed certificate, its holder's credential, and the three people around it."""
+
+    certificate: Certificate
+    ana: FlaskClient
+    public: FlaskClient
+    staff: FlaskClient
+    token: str
+    page: str
+
+
+def _scene(app: Flask, world: ExamWorld) -> Scene:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    ana = _holder_client(app, world)
+    token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
+    return Scene(
+        certificate,
+        ana,
+        app.test_client(),
+        _staff_client(app, world),
+        token,
+        f"/certificates/{certificate.code}",
+    )
+
+
+def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_revocation(
+    app: Flask, world: ExamWorld
+) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    ana, public = _holder_client(app, world), app.test_client()
+    response = ana.get(f"/certificates/{certificate.code}/credential.jwt")
+    assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
+    token = response.get_data(as_text=True)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["alg"] == "EdDSA" and header["kid"] in {
+        key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]
+    }
+
+    claims = _verified_claims(public, token)
+    assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert claims["validFrom"].endswith("Z") and claims["validUntil"] > claims["validFrom"]
+    subject = claims["credentialSubject"]
+    email = world.people["ana"]["user"].email
+    assert email not in token and email not in json.dumps(claims)
+    hashed = subject["identifier"][0]
+    assert hashed["hashed"] is True and hashed["identityHash"].startswith("sha256$")
+    codes = {a["targetCode"] for a in subject["achievement"]["alignment"]}
+    assert {"CU.SK", "CO.KN"} <= codes
+    issuer = public.get("/issuer").get_json()
+    assert claims["issuer"]["id"] == issuer["id"] == "http://localhost/issuer"
+    entries = {entry["statusPurpose"]: entry for entry in claims["credentialStatus"]}
+    assert _bit(public, entries["revocation"]) == 0 and _bit(public, entries["suspension"]) == 0
+
+    # One byte changed anywhere in the payload: the signature no longer holds.
+    head, payload, signature = token.split(".")
+    flipped = payload[:40] + ("A" if payload[40] != "A" else "B") + payload[41:]
+    with pytest.raises(JWException):
+        _verified_claims(public, f"{head}.{flipped}.{signature}")
+    # Read three years later, the credential has expired.
+    with pytest.raises(JWException, match=r"[Ee]xpired"):
+        _verified_claims(public, token, later_by=3 * YEAR)
+
+    staff = _staff_client(app, world)
+    page = f"/certificates/{certificate.code}"
+    revoked = post_form(
+        staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "Proxy."}
+    )
+    assert revoked.status_code == 302
+    assert _bit(public, entries["revocation"]) == 1
+    verdict = public.post("/api/v1/credentials/verify", json={"credential": token}).get_json()
+    assert verdict["verified"] is False
+    assert verdict["checks"]["signature"]["passed"] and verdict["checks"]["issuer"]["passed"]
+    assert verdict["checks"]["status"] == {"passed": False, "detail": "Revoked."}
+    assert verdict["checks"]["expiry"]["passed"]
+
+
+def test_reinstating_keeps_the_old_credential_revoked_and_issues_a_new_one(
+    app: Flask, world: ExamWorld
+) -> None:
+    scene = _scene(app, world)
+    staff, page = scene.staff, scene.page
+    post_form(
+        staff, page, f"{page}/revoke", {"revoke-reason": "issued_in_error", "revoke-note": "x"}
+    )
+    back = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Appeal upheld."})
+    assert back.status_code == 302
+    new_token = scene.ana.get(f"{page}/credential.jwt").get_data(as_text=True)
+    old = _verified_claims(scene.public, scene.token)["credentialStatus"][0]
+    new = _verified_claims(scene.public, new_token)["credentialStatus"][0]
+    assert old["statusListIndex"] != new["statusListIndex"]
+    assert _bit(scene.public, old) == 1 and _bit(scene.public, new) == 0
+    checks = scene.public.post("/api/v1/credentials/verify", json={"credential": new_token})
+    assert checks.get_json()["verified"] is True
+
+
+def test_suspension_is_published_and_lifted(app: Flask, world: ExamWorld) -> None:
+    scene = _scene(app, world)
+    public, staff, page = scene.public, scene.staff, scene.page
+    suspension = _verified_claims(public, scene.token)["credentialStatus"][1]
+    post_form(staff, page, f"{page}/suspend", {"decision-note": "Complaint under review."})
+    assert _bit(public, suspension) == 1
+    verify = {"credential": scene.token}
+    verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
+    assert verdict["checks"]["status"]["detail"] == "Suspended."
+    post_form(staff, page, f"{page}/reinstate", {"decision-note": "Complaint dismissed."})
+    assert _bit(public, suspension) == 0
+    verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
+    assert verdict["verified"] is True
+
+
+def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    ana, public = _holder_client(app, world), app.test_client()
+    old_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
+    with app.app_context():
+        old_kid = signing.signer(app).kid
+        new_kid = signing.rotate(app).kid
+    assert new_kid != old_kid
+    new_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
+    kids = [key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]]
+    assert old_kid in kids and new_kid in kids
+    assert _verified_claims(public, old_token)["id"] == _verified_claims(public, new_token)["id"]
+
+
+def test_the_verify_api_refuses_what_we_did_not_sign(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    public = app.test_client()
+    stranger = jwk.JWK.generate(kty="OKP", crv="Ed25519", kid="stranger")
+    forged = jose_jwt.JWT(
+        header={"alg": "EdDSA", "kid": "stranger"}, claims={"issuer": "http://localhost/issuer"}
+    )
+    forged.make_signed_token(stranger)
+    answer = public.post(
+        "/api/v1/credentials/verify", json={"credential": forged.serialize()}
+    ).get_json()
+    assert answer["verified"] is False and answer["checks"]["signature"]["passed"] is False
+    assert list(answer["checks"]) == ["signature"]
+    garbage = public.post("/api/v1/credentials/verify", json={"credential": "not.a.jwt"})
+    assert garbage.status_code == 200 and garbage.get_json()["verified"] is False
+    missing = public.post("/api/v1/credentials/verify", json={})
+    assert missing.status_code == 422 and missing.mimetype == "application/problem+json"
+
+
+def test_only_the_holder_and_staff_get_the_credential_and_pdf(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    ben = app.test_client()
+    sign_in(ben, world.people["ben"]["user"].email)
+    for path in ("", ".pdf", "/credential.jwt", "/credential.json"):
+        assert ben.get(f"/certificates/{certificate.code}{path}").status_code == 404
+        assert app.test_client().get(f"/certificates/{certificate.code}{path}").status_code == 302
+    ana = _holder_client(app, world)
+    pdf = ana.get(f"/certificates/{certificate.code}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    staff = _staff_client(app, world)
+    assert staff.get(f"/certificates/{certificate.code}.pdf").status_code == 200
+    assert staff.get("/certificates/CSM1-0000-0000-0000").status_code == 404

@@ -1,0 +1,161 @@
+"""Staff decisions on a certificate (audited, effective at once everywhere), the holder's
+page (QR, PDF, LinkedIn, share link), recertification reminders, and the public page's
+preview tags."""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+
+from certificates.models import Certificate
+from core.audit import events_for
+from core.db import get_db
+from tests.certificates.test_certificates import _certificates, _passed
+from tests.certificates.test_credentials import _holder_client, _staff_client
+from tests.conftest import csrf_from, post_form
+from tests.exam.fixtures import ExamWorld
+
+
+def _link(app: Flask, world: ExamWorld, code: str) -> str:
+    page = _holder_client(app, world).get(f"/certificates/{code}").get_data(as_text=True)
+    return "/verify/" + page.split('href="http://localhost/verify/')[1].split('"')[0]
+
+
+def test_staff_revoke_and_reinstate_take_effect_at_once_and_are_audited(
+    app: Flask, world: ExamWorld
+) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    public, staff = app.test_client(), _staff_client(app, world)
+    link = _link(app, world, certificate.code)
+    family = certificate.holder_family_name
+    page = f"/certificates/{certificate.code}"
+
+    refused = post_form(staff, page, f"{page}/revoke", {"revoke-reason": "misconduct"})
+    assert refused.status_code == 422 and "Note for the record" in refused.get_data(as_text=True)
+    assert "Valid certificate" in public.get(link).get_data(as_text=True)
+
+    done = post_form(
+        staff,
+        page,
+        f"{page}/revoke",
+        {"revoke-reason": "misconduct", "revoke-note": "Impersonation at the sitting."},
+    )
+    assert done.status_code == 302
+    shown = public.get(link).get_data(as_text=True)
+    assert "Revoked certificate" in shown and "Misconduct" in shown
+    assert "Impersonation" not in shown  # the note is for staff only
+    api = public.get(f"/api/v1/certificates/{certificate.code}?family_name={family}").get_json()
+    assert api["status"] == "revoked" and api["revocation_reason"] == "Misconduct"
+    assert api["checks"]["status"]["passed"] is False
+    again = post_form(
+        staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "twice"}
+    )
+    assert again.status_code == 422
+
+    post_form(staff, page, f"{page}/reinstate", {"decision-note": "Identity confirmed."})
+    assert "Valid certificate" in public.get(link).get_data(as_text=True)
+    with get_db(app).read_sessions() as session:
+        trail = events_for(session, "certificate", certificate.code)
+    actions = [(event.action, event.actor_id) for event in trail]
+    admin_id = world.id("admin")
+    assert ("certificate.revoked", admin_id) in actions
+    assert ("certificate.reinstated", admin_id) in actions
+    history = staff.get(page).get_data(as_text=True)
+    assert "certificate.revoked" in history and "Impersonation" in history
+
+
+def test_only_staff_decide_and_every_form_carries_csrf(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    page = f"/certificates/{certificate.code}"
+    ana = _holder_client(app, world)
+    holder_page = ana.get(page).get_data(as_text=True)
+    assert "Revoke certificate" not in holder_page
+    token = csrf_from(holder_page)  # a genuine token (the sign-out form's)
+    forbidden = ana.post(
+        f"{page}/revoke",
+        data={"csrf_token": token, "revoke-reason": "misconduct", "revoke-note": "mine"},
+    )
+    assert forbidden.status_code == 403
+    staff = _staff_client(app, world)
+    no_token = staff.post(
+        f"{page}/revoke", data={"revoke-reason": "misconduct", "revoke-note": "no token"}
+    )
+    assert no_token.status_code in (400, 422)
+    with get_db(app).read_sessions() as session:
+        assert session.get(Certificate, certificate.id).revoked_at is None
+    assert staff.get("/staff/certificates?q=" + certificate.holder_given_name).status_code == 200
+    assert certificate.code in staff.get(
+        "/staff/certificates?q=" + certificate.code.lower()
+    ).get_data(as_text=True)
+    assert ana.get("/staff/certificates").status_code == 403
+
+
+def test_the_holder_page_offers_qr_pdf_linkedin_and_the_share_link(
+    app: Flask, world: ExamWorld
+) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    page = _holder_client(app, world).get(f"/certificates/{certificate.code}")
+    html = page.get_data(as_text=True)
+    assert "<svg" in html and "QR code of the verification link" in html
+    linkedin = html.split('href="https://www.linkedin.com/profile/add?')[1].split('"')[0]
+    fields = parse_qs(linkedin.replace("&amp;", "&"))
+    assert fields["certId"] == [certificate.code]
+    assert fields["name"] == [certificate.title] == ["CSM Competency Standard: First Level"]
+    assert fields["issueYear"] == [str(certificate.issued_at.year)]
+    assert urlsplit(fields["certUrl"][0]).path.startswith("/verify/")
+    pdf = _holder_client(app, world).get(f"/certificates/{certificate.code}.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert b"/Image" in pdf.data  # the QR code
+
+
+def test_the_public_page_previews_well_when_shared(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    html = app.test_client().get(_link(app, world, certificate.code)).get_data(as_text=True)
+    assert f'property="og:title" content="{certificate.holder_name}' in html
+    assert 'property="og:url" content="http://localhost/verify/' in html
+    assert "og:description" in html and "noindex" in html
+
+
+def test_reminders_go_out_at_90_and_30_days_once_each(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    outbox = Path(app.instance_path) / "outbox"
+    runner = app.test_cli_runner()
+
+    def remind() -> list[email.message.Message]:
+        result = runner.invoke(args=["certificates", "remind"])
+        assert result.exit_code == 0, result.output
+        return [email.message_from_bytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml"))]
+
+    assert remind() == []
+    world.clock.current = certificate.expires_at.replace(microsecond=0)
+    world.clock.advance(days=-89)
+    [first] = remind()
+    assert first["To"] == world.people["ana"]["user"].email
+    assert "expires in 88 days" in first["Subject"] or "expires in 89 days" in first["Subject"]
+    assert len(remind()) == 1  # not twice
+    world.clock.advance(days=60)
+    messages = remind()
+    assert len(messages) == 2 and any("29 days" in m["Subject"] for m in messages)
+    assert len(remind()) == 2
+    world.clock.advance(days=40)  # expired: nothing more
+    assert len(remind()) == 2
+
+
+def test_a_revoked_certificate_gets_no_reminder(app: Flask, world: ExamWorld) -> None:
+    _passed(app, world)
+    [certificate] = _certificates(app)
+    staff = _staff_client(app, world)
+    page = f"/certificates/{certificate.code}"
+    post_form(staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "x"})
+    world.clock.current = certificate.expires_at
+    world.clock.advance(days=-20)
+    result = app.test_cli_runner().invoke(args=["certificates", "remind"])
+    assert "0 reminder(s) at 90 days and 0 at 30 days" in result.output
