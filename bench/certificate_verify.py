@@ -86,6 +86,7 @@ def main() -> int:
         token, env = issue_all(tmp, args.certificates)
         targets = [
             ("bare Flask route (reference)", "reference", "/ping"),
+            ("GET /healthz (the app's floor: one trivial query)", "app", "/healthz"),
             ("GET /verify/<token> (the page)", "app", f"/verify/{token}"),
             ("GET /verify/<token>.json", "app", f"/verify/{token}.json"),
             ("GET /status/revocation (signed list)", "app", "/status/revocation"),

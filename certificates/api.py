@@ -21,6 +21,7 @@ from core.api import (
 from core.db import get_session
 from core.errors import Problem
 from core.extensions import limiter
+from core.web import memoised
 
 api = make_api_blueprint("certificates_api", __name__)
 links = Blueprint("certificate_links", __name__)
@@ -114,9 +115,16 @@ def link_json(token: str) -> Any:
     certificate = services.from_token(get_session(), token[:200])
     if certificate is None:
         raise Problem(400, "This link is not genuine", "The link was changed or cut short.")
-    body = certificate_json(certificate)
-    body["checks"]["signature"] = {"passed": True, "detail": "The link is signed by us."}
-    return jsonify(body)
+
+    def body() -> bytes:
+        answer = certificate_json(certificate)
+        answer["checks"]["signature"] = {"passed": True, "detail": "The link is signed by us."}
+        return current_app.json.dumps(answer).encode()
+
+    key = (services.state_key(certificate), services.status(certificate))
+    return current_app.response_class(
+        memoised(current_app, "verified_json", key, body), mimetype="application/json"
+    )
 
 
 @api.post("/credentials/verify")

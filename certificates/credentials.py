@@ -18,7 +18,7 @@ from typing import Any
 
 import jwt
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,17 +108,18 @@ def retire_status_index(session: Session, certificate: Certificate) -> None:
 
 
 def set_bits(session: Session, purpose: str) -> list[int]:
-    """The indices whose bit is set in the list for ``purpose``."""
-    query = select(StatusEntry.list_index).join(
-        Certificate, Certificate.id == StatusEntry.certificate_id
+    """The indices whose bit is set in the list for ``purpose``; each branch reads only
+    the few flagged rows through a partial index."""
+    current = (
+        select(StatusEntry.list_index)
+        .join(Certificate, Certificate.id == StatusEntry.certificate_id)
+        .where(StatusEntry.retired_at.is_(None))
     )
-    if purpose == "revocation":
-        query = query.where(
-            StatusEntry.retired_at.is_not(None) | Certificate.revoked_at.is_not(None)
-        )
-    else:
-        query = query.where(StatusEntry.retired_at.is_(None), Certificate.suspended_at.is_not(None))
-    return list(session.scalars(query))
+    if purpose == "suspension":
+        return list(session.scalars(current.where(Certificate.suspended_at.is_not(None))))
+    retired = select(StatusEntry.list_index).where(StatusEntry.retired_at.is_not(None))
+    revoked = current.where(Certificate.revoked_at.is_not(None))
+    return list(session.scalars(union_all(retired, revoked)))
 
 
 def encode_bits(indices: list[int], size: int = STATUS_LIST_SIZE) -> str:
@@ -135,32 +136,49 @@ def status_list_url(app: Flask, purpose: str) -> str:
     return f"{app.config['PUBLIC_BASE_URL']}/status/{purpose}"
 
 
-def status_list_claims(app: Flask, session: Session, purpose: str) -> dict[str, Any]:
-    now = clock.now().replace(microsecond=0)
+def status_list_claims(
+    app: Flask, purpose: str, set_indices: list[int], issued: datetime
+) -> dict[str, Any]:
     url = status_list_url(app, purpose)
     return {
         "@context": [VC_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_id(app),
-        "validFrom": _iso(now),
-        "validUntil": _iso(now + timedelta(days=1)),
+        "validFrom": _iso(issued),
+        "validUntil": _iso(issued + timedelta(days=1)),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
             "statusPurpose": purpose,
-            "encodedList": encode_bits(set_bits(session, purpose)),
+            "encodedList": encode_bits(set_indices),
             "ttl": STATUS_TTL_SECONDS * 1000,
         },
         "iss": issuer_id(app),
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(days=1)).timestamp()),
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + timedelta(days=1)).timestamp()),
     }
 
 
 def signed_status_list(app: Flask, session: Session, purpose: str) -> str:
-    claims = status_list_claims(app, session, purpose)
-    return signing.sign(app, claims, CREDENTIAL_TYP)
+    """The list as it stands now, signed. The set bits are read on every call, so a
+    revocation is published at once; the signed list is reused (per process) while the
+    bits and the ttl window are unchanged, since signing and compressing 16 KiB per
+    request would cost more than everything else on the route."""
+    set_indices = sorted(set_bits(session, purpose))
+    now = clock.now()
+    window = int(now.timestamp()) // STATUS_TTL_SECONDS * STATUS_TTL_SECONDS
+    key = (purpose, window, signing.signer(app).kid, tuple(set_indices))
+    cache: dict[str, tuple[tuple[object, ...], str]] = app.extensions.setdefault(
+        "csm_status_lists", {}
+    )
+    cached = cache.get(purpose)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    issued = datetime.fromtimestamp(window, tz=now.tzinfo)
+    token = signing.sign(app, status_list_claims(app, purpose, set_indices, issued), CREDENTIAL_TYP)
+    cache[purpose] = (key, token)
+    return token
 
 
 # ---- the credential --------------------------------------------------------------------

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql import text
 
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, partial_index
 
 REVOCATION_REASONS = {
     "misconduct": "Misconduct",
@@ -21,6 +20,11 @@ class Certificate(Base):
     """One certificate per passing attempt; the holder's name as it stood at issue."""
 
     __tablename__ = "certificate"
+    # The status lists read only the few revoked or suspended certificates.
+    __table_args__ = (
+        partial_index("ix_certificate_revoked", "id", where="revoked_at IS NOT NULL"),
+        partial_index("ix_certificate_suspended", "id", where="suspended_at IS NOT NULL"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
@@ -67,12 +71,14 @@ class StatusEntry(Base):
 
     __tablename__ = "certificate_status_entry"
     __table_args__ = (
-        Index(
+        partial_index(
             "uq_certificate_status_entry_current",
             "certificate_id",
+            where="retired_at IS NULL",
             unique=True,
-            sqlite_where=text("retired_at IS NULL"),
-            postgresql_where=text("retired_at IS NULL"),
+        ),
+        partial_index(
+            "ix_certificate_status_entry_retired", "list_index", where="retired_at IS NOT NULL"
         ),
     )
 

@@ -206,6 +206,24 @@ def _audit(
     )
 
 
+def state_key(certificate: Certificate) -> tuple[object, ...]:
+    """Everything a public view of the certificate shows, for keeping rendered copies."""
+    return (
+        certificate.id,
+        certificate.code,
+        certificate.holder_given_name,
+        certificate.holder_family_name,
+        certificate.credential,
+        certificate.level,
+        certificate.issued_at,
+        certificate.expires_at,
+        certificate.revoked_at,
+        certificate.revocation_reason,
+        certificate.suspended_at,
+        certificate.superseded_by_id,
+    )
+
+
 def find_by_code(session: Session, code_text: str) -> Certificate | None:
     code = normalise(code_text)
     if code is None:
@@ -234,7 +252,12 @@ def search(session: Session, text_query: str, limit: int = 50) -> list[Certifica
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="certificate-link")
+    # Built once per app: constructing one costs more than checking a link with it.
+    serializer: URLSafeSerializer | None = current_app.extensions.get("csm_link_serializer")
+    if serializer is None:
+        serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="certificate-link")
+        current_app.extensions["csm_link_serializer"] = serializer
+    return serializer
 
 
 def link_token(certificate: Certificate) -> str:

@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask_login import current_user
 
 from accounts.services import names_by_id
@@ -24,6 +25,7 @@ from core.audit import events_for
 from core.auth import roles_required
 from core.db import get_session
 from core.extensions import limiter
+from core.web import memoised
 
 bp = Blueprint("certificates", __name__)
 
@@ -33,14 +35,27 @@ STAFF_ROLES = ("exam_admin", "admin")
 def _verified_page(
     certificate: Certificate, page_url: str | None = None, status: int = 200
 ) -> tuple[str, int]:
-    return render_template(
-        "certificates/verified.html",
-        certificate=certificate,
-        status=services.status(certificate),
-        reasons=REVOCATION_REASONS,
-        issuer_name=ISSUER_NAME,
-        page_url=page_url,
-    ), status
+    return _render_verified(certificate, services.status(certificate), page_url), status
+
+
+def _render_verified(certificate: Certificate, status: str, page_url: str | None) -> str:
+    def render() -> str:
+        return render_template(
+            "certificates/verified.html",
+            certificate=certificate,
+            status=status,
+            reasons=REVOCATION_REASONS,
+            issuer_name=ISSUER_NAME,
+            page_url=page_url,
+        )
+
+    # Every QR scan lands here. An empty cookie session means nobody signed in, no flashed
+    # message and no CSRF token, so the page is the same for every such visitor: keep it,
+    # keyed by the row's state (read on every request), the status today and the link.
+    if flask_session:
+        return render()
+    key = (services.state_key(certificate), status, page_url, request.endpoint)
+    return memoised(current_app, "verified_page", key, render)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -64,7 +79,8 @@ def verify_link(token: str) -> tuple[str, int]:
     certificate = services.from_token(get_session(), token[:200])
     if certificate is None:
         return render_template("certificates/not_genuine.html"), 400
-    return _verified_page(certificate, documents.verify_url(current_app, certificate))
+    # The token has just proved genuine, so the page's own address is the canonical link.
+    return _verified_page(certificate, f"{current_app.config['PUBLIC_BASE_URL']}/verify/{token}")
 
 
 @bp.get("/certificates")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import Flask
 from werkzeug.routing import IntegerConverter
+
+T = TypeVar("T")
 
 MAX_ID = 2**31 - 1
 
@@ -17,3 +24,20 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: object) -> None:
         super().__init__(map, min=1, max=MAX_ID)  # type: ignore[arg-type]
+
+
+def memoised(app: Flask, name: str, key: Hashable, build: Callable[[], T], limit: int = 4096) -> T:
+    """``build()``'s result kept per process under ``key``, the oldest dropped past ``limit``.
+
+    Only for output that is a pure function of ``key``: the key must hold everything the
+    output depends on (a row's state, the day's status), so the caller still reads the
+    database and a change shows at once.
+    """
+    store: OrderedDict[Hashable, Any] = app.extensions.setdefault(f"csm_memo_{name}", OrderedDict())
+    if key in store:
+        return store[key]  # type: ignore[no-any-return]
+    value = build()
+    store[key] = value
+    while len(store) > limit:
+        store.popitem(last=False)
+    return value

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, partial_index
 
 ITEM_TYPES = ("single_choice", "multiple_response", "true_false")
 ITEM_STATUSES = ("draft", "in_review", "approved", "retired", "superseded")
@@ -142,12 +142,8 @@ class ItemVersion(Base):
         UniqueConstraint("item_id", "number"),
         Index("ix_item_version_draw", "status", "primary_code", "draw_key"),
         # At most one approved (live) version per item, enforced by the database.
-        Index(
-            "uq_item_version_one_approved",
-            "item_id",
-            unique=True,
-            sqlite_where=CheckConstraint("status = 'approved'").sqltext,
-            postgresql_where=CheckConstraint("status = 'approved'").sqltext,
+        partial_index(
+            "uq_item_version_one_approved", "item_id", where="status = 'approved'", unique=True
         ),
     )
 

@@ -8,6 +8,7 @@ import base64
 import gzip
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -231,3 +232,34 @@ def test_only_the_holder_and_staff_get_the_credential_and_pdf(app: Flask, world:
     staff = _staff_client(app, world)
     assert staff.get(f"/certificates/{certificate.code}.pdf").status_code == 200
     assert staff.get("/certificates/CSM1-0000-0000-0000").status_code == 404
+
+
+def test_the_signing_key_comes_from_the_environment_or_a_private_instance_file(
+    make_app, tmp_path
+) -> None:
+    generated = make_app()
+    with generated.app_context():
+        kid = signing.signer(generated).kid
+    key_file = Path(generated.instance_path) / signing.KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    pem = key_file.read_text()
+    given = make_app(CERT_SIGNING_KEY=pem, INSTANCE_PATH=str(tmp_path / "other"))
+    with given.app_context():
+        assert signing.signer(given).kid == kid
+    published = given.test_client().get("/.well-known/jwks.json").get_json()["keys"]
+    assert [key["kid"] for key in published] == [kid]
+    assert published[0]["kty"] == "OKP" and "d" not in published[0]  # never the private part
+    result = given.test_cli_runner().invoke(args=["certificates", "rotate-key"])
+    assert result.exit_code != 0 and "CERT_SIGNING_KEY" in result.output
+
+
+def test_rotate_key_from_the_command_line(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    with app.app_context():
+        old = signing.signer(app).kid
+    result = runner.invoke(args=["certificates", "rotate-key"])
+    assert result.exit_code == 0, result.output
+    kids = [
+        key["kid"] for key in app.test_client().get("/.well-known/jwks.json").get_json()["keys"]
+    ]
+    assert old in kids and len(kids) == 2 and old in result.output

@@ -117,10 +117,15 @@ def test_the_holder_page_offers_qr_pdf_linkedin_and_the_share_link(
 def test_the_public_page_previews_well_when_shared(app: Flask, world: ExamWorld) -> None:
     _passed(app, world)
     [certificate] = _certificates(app)
-    html = app.test_client().get(_link(app, world, certificate.code)).get_data(as_text=True)
+    link = _link(app, world, certificate.code)
+    html = app.test_client().get(link).get_data(as_text=True)
     assert f'property="og:title" content="{certificate.holder_name}' in html
     assert 'property="og:url" content="http://localhost/verify/' in html
     assert "og:description" in html and "noindex" in html
+    assert "Sign in" in html and "Sign out" not in html
+    # The copy kept for anonymous visitors is never shown to someone signed in.
+    signed_in = _holder_client(app, world).get(link).get_data(as_text=True)
+    assert "Sign out" in signed_in and 'name="csrf_token"' in signed_in
 
 
 def test_reminders_go_out_at_90_and_30_days_once_each(app: Flask, world: ExamWorld) -> None:
