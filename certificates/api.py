@@ -9,6 +9,7 @@ from pydantic import Field
 
 from certificates import credentials, services
 from certificates.credentials import ISSUER_NAME
+from certificates.limits import BATCH_MAX, lookup_budget
 from certificates.models import REVOCATION_REASONS, Certificate
 from core.api import (
     ApiModel,
@@ -33,7 +34,7 @@ class VerifyPair(ApiModel):
 
 
 class VerifyBatch(ApiModel):
-    certificates: list[VerifyPair] = Field(min_length=1, max_length=100)
+    certificates: list[VerifyPair] = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class CredentialToCheck(ApiModel):
@@ -82,6 +83,7 @@ NO_MATCH = "No matching certificate. Check the code and the spelling of the fami
 
 @api.get("/certificates/<code>")
 @limiter.limit("10 per minute")
+@lookup_budget
 def one(code: str) -> Any:
     certificate = services.lookup(
         get_session(), code[:40], request.args.get("family_name", "")[:100]
@@ -93,6 +95,7 @@ def one(code: str) -> Any:
 
 @api.post("/certificates/verify-batch")
 @limiter.limit("10 per minute")
+@lookup_budget
 def batch() -> Any:
     body = parse_json(VerifyBatch)
     session = get_session()

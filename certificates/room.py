@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from certificates import api, cli, credential_routes, services, views
@@ -11,6 +13,13 @@ from core.navigation import NavLink, register_link
 
 
 def register(app: Flask) -> None:
+    if not (app.debug or app.testing) and "PUBLIC_BASE_URL" not in os.environ:
+        # Every credential signed from now on carries this address for ever.
+        app.logger.warning(
+            "PUBLIC_BASE_URL is not set: certificate links, QR codes and signed credentials "
+            "will point at %s",
+            app.config["PUBLIC_BASE_URL"],
+        )
     app.register_blueprint(views.bp)
     app.register_blueprint(credential_routes.bp)
     cli.register(app)

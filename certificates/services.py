@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import calendar
 import secrets
 import unicodedata
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -19,15 +17,10 @@ from certificates import credentials
 from certificates.codes import new_code, normalise
 from certificates.models import REVOCATION_REASONS, Certificate
 from core import audit, clock
+from core.audit import AuditEvent
+from core.clock import add_months
 from exam.models import Attempt
 from item_bank.models import BlueprintVersion
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def status(certificate: Certificate) -> str:
@@ -65,8 +58,10 @@ def issue(session: Session, attempt_id: int) -> Certificate:
         select(Certificate).where(Certificate.attempt_id == attempt_id)
     ).first()
     if existing is not None:
-        if existing.revoked_at is not None and existing.revocation_reason == "rescoring":
+        if existing.revoked_at is not None and _revoked_by_rescoring(session, existing):
             _clear_revocation(session, existing)
+            _audit(session, None, existing, "certificate.reinstated", {"was": "revoked",
+                   "note": "The pass was restored on rescoring."})  # fmt: skip
         return existing
     attempt = session.get(Attempt, attempt_id)
     assert attempt is not None
@@ -224,11 +219,28 @@ def state_key(certificate: Certificate) -> tuple[object, ...]:
     )
 
 
-def find_by_code(session: Session, code_text: str) -> Certificate | None:
+def _revoked_by_rescoring(session: Session, certificate: Certificate) -> bool:
+    """Only a revocation grading made undoes itself; one a person made stands."""
+    last = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "certificate",
+            AuditEvent.object_id == certificate.code,
+            AuditEvent.action == "certificate.revoked",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    return last is not None and last.actor_id is None
+
+
+def find_by_code(session: Session, code_text: str, for_update: bool = False) -> Certificate | None:
+    """``for_update`` locks the row, so two staff decisions on it take turns."""
     code = normalise(code_text)
     if code is None:
         return None
-    return session.scalars(select(Certificate).where(Certificate.code == code)).first()
+    query = select(Certificate).where(Certificate.code == code)
+    return session.scalars(query.with_for_update() if for_update else query).first()
 
 
 def search(session: Session, text_query: str, limit: int = 50) -> list[Certificate]:
@@ -270,6 +282,8 @@ def from_token(session: Session, token: str) -> Certificate | None:
         code = _serializer().loads(token)
     except BadSignature:
         return None
+    if not isinstance(code, str) or token != _serializer().dumps(code):
+        return None  # base64 is decoded leniently: only the exact link we issued counts
     return session.scalars(select(Certificate).where(Certificate.code == code)).first()
 
 

@@ -20,6 +20,7 @@ from accounts.services import names_by_id
 from certificates import documents, services
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
+from certificates.limits import form_lookup_budget
 from certificates.models import REVOCATION_REASONS, Certificate
 from core.audit import events_for
 from core.auth import roles_required
@@ -60,6 +61,7 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
 
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@form_lookup_budget
 def lookup() -> tuple[str, int]:
     form = LookupForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -79,8 +81,7 @@ def verify_link(token: str) -> tuple[str, int]:
     certificate = services.from_token(get_session(), token[:200])
     if certificate is None:
         return render_template("certificates/not_genuine.html"), 400
-    # The token has just proved genuine, so the page's own address is the canonical link.
-    return _verified_page(certificate, f"{current_app.config['PUBLIC_BASE_URL']}/verify/{token}")
+    return _verified_page(certificate, documents.verify_url(current_app, certificate))
 
 
 @bp.get("/certificates")
@@ -92,10 +93,10 @@ def mine() -> str:
     )
 
 
-def visible_certificate(code: str) -> Certificate:
+def visible_certificate(code: str, for_update: bool = False) -> Certificate:
     """The holder's own certificate, or any for staff; a 404 for everyone else, so a
     code's existence is not revealed."""
-    certificate = services.find_by_code(get_session(), code[:40])
+    certificate = services.find_by_code(get_session(), code[:40], for_update)
     if certificate is None:
         abort(404)
     if certificate.holder_id != current_user.id and not current_user.has_role(*STAFF_ROLES):
@@ -149,7 +150,7 @@ def pdf(code: str) -> Response:
 
 
 def _staff_decision(code: str, decide: str) -> Response | tuple[str, int]:
-    certificate = visible_certificate(code)
+    certificate = visible_certificate(code, for_update=True)
     form = RevokeForm() if decide == "revoke" else NoteForm()
     if form.validate_on_submit():
         try:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import api, db, navigation, security
+from core import api, db, mail, navigation, security  # noqa: F401  (mail: its table)
 from core.audit import describe_change
 from core.auth import ROLES, Anonymous
 from core.cli import register_core_cli

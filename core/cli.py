@@ -1,15 +1,27 @@
-"""Core commands: ``flask init-db``."""
+"""Core commands: ``flask init-db`` and ``flask mail send``."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
+from core import mail
 from core.db import get_db
 from core.migrate import current_revision, upgrade_to_head
 
 
 def register_core_cli(app: Flask) -> None:
+    @app.cli.group("mail")
+    def mail_group() -> None:
+        """The email outbox."""
+
+    @mail_group.command("send")
+    def mail_send() -> None:
+        """Deliver queued email (SMTP_URL, else files in instance/outbox); run every minute."""
+        with get_db().session_scope() as session:
+            summary = mail.deliver_pending(current_app, session)
+        click.echo(f"Sent {summary.sent} message(s); {summary.failed} failed and stay queued.")
+
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create or upgrade the database schema (Alembic upgrade head)."""

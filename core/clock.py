@@ -6,8 +6,10 @@ time without sleeping. Times are always timezone-aware UTC.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 _source: Callable[[], datetime] | None = None
 
@@ -30,3 +32,28 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+DateOrTime = TypeVar("DateOrTime", date, datetime)
+
+
+def add_months(moment: DateOrTime, months: int) -> DateOrTime:
+    """The same day ``months`` later, or the month's last day if it is shorter."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def working_days_between(start: datetime, end: datetime) -> float:
+    """Monday-to-Friday days elapsed from ``start`` to ``end`` (fractions of a day count)."""
+    if end <= start:
+        return 0.0
+    total, cursor = 0.0, start
+    while cursor < end:
+        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(), cursor.tzinfo)
+        stop = min(end, next_midnight)
+        if cursor.weekday() < 5:
+            total += (stop - cursor).total_seconds() / 86_400
+        cursor = stop
+    return total

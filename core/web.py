@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -34,10 +35,16 @@ def memoised(app: Flask, name: str, key: Hashable, build: Callable[[], T], limit
     database and a change shows at once.
     """
     store: OrderedDict[Hashable, Any] = app.extensions.setdefault(f"csm_memo_{name}", OrderedDict())
-    if key in store:
-        return store[key]  # type: ignore[no-any-return]
+    found = store.get(key, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[no-any-return]
     value = build()
-    store[key] = value
-    while len(store) > limit:
-        store.popitem(last=False)
+    with _MEMO_LOCK:  # threaded servers: insert and evict one at a time
+        store[key] = value
+        while len(store) > limit:
+            store.popitem(last=False)
     return value
+
+
+_MISSING = object()
+_MEMO_LOCK = threading.Lock()

@@ -197,6 +197,10 @@ def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: Ex
     kids = [key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]]
     assert old_kid in kids and new_kid in kids
     assert _verified_claims(public, old_token)["id"] == _verified_claims(public, new_token)["id"]
+    headers = [
+        json.loads(base64.urlsafe_b64decode(t.split(".")[0] + "==")) for t in (old_token, new_token)
+    ]
+    assert [h["kid"] for h in headers] == [old_kid, new_kid]
 
 
 def test_the_verify_api_refuses_what_we_did_not_sign(app: Flask, world: ExamWorld) -> None:
@@ -212,6 +216,16 @@ def test_the_verify_api_refuses_what_we_did_not_sign(app: Flask, world: ExamWorl
     ).get_json()
     assert answer["verified"] is False and answer["checks"]["signature"]["passed"] is False
     assert list(answer["checks"]) == ["signature"]
+    # Our own key id on a credential signed by someone else's key: the signature fails.
+    ours = public.get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
+    impostor = jose_jwt.JWT(header={"alg": "EdDSA", "kid": ours}, claims={"issuer": "x"})
+    impostor.make_signed_token(stranger)
+    answer = public.post(
+        "/api/v1/credentials/verify", json={"credential": impostor.serialize()}
+    ).get_json()
+    assert answer["checks"] == {
+        "signature": {"passed": False, "detail": "The signature does not match the content."}
+    }
     garbage = public.post("/api/v1/credentials/verify", json={"credential": "not.a.jwt"})
     assert garbage.status_code == 200 and garbage.get_json()["verified"] is False
     missing = public.post("/api/v1/credentials/verify", json={})
