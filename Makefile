@@ -29,6 +29,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:5000
 run: $(VENV)/.installed
 	$(BIN)/flask init-db
 	$(BIN)/flask demo-data

@@ -10,10 +10,12 @@ from typing import Any
 from flask import Flask
 
 import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
+import accreditation.models  # noqa: F401
 import certificates.models  # noqa: F401
 import exam.models  # noqa: F401
 import item_bank.models  # noqa: F401
 from accounts import room as accounts_room
+from accreditation import room as accreditation_room
 from certificates import room as certificates_room
 from core.app import build_base_app
 from exam import room as exam_room
@@ -26,4 +28,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     item_bank_room.register(app)
     exam_room.register(app)
     certificates_room.register(app)
+    accreditation_room.register(app)
     return app

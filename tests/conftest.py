@@ -26,7 +26,11 @@ from core.migrate import upgrade_to_head
 from wsgi import create_app
 
 # Fixtures of the rooms, shared by their own tests and the browser tests.
-pytest_plugins = ["tests.item_bank.fixtures", "tests.exam.fixtures"]
+pytest_plugins = [
+    "tests.item_bank.fixtures",
+    "tests.exam.fixtures",
+    "tests.accreditation.fixtures",
+]
 
 USE_POSTGRES = os.environ.get("TEST_POSTGRES") == "1"
 STRONG_PASSWORD = "violet-harbour-lantern-42"

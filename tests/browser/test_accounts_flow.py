@@ -56,6 +56,8 @@ def test_sign_in_works_by_keyboard_alone(
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Verify a certificate")).to_be_focused()
     page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Accredited training")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")
     ).to_be_focused()

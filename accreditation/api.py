@@ -1,0 +1,350 @@
+"""JSON API of the accreditation room: providers, applications, documents, steps, the
+staff queue and the public register."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+from pydantic import Field
+
+from accreditation import queue, services, workflow
+from accreditation.models import Application, Organisation
+from accreditation.schemas import (
+    DraftUpdate,
+    NewApplication,
+    OrganisationInput,
+    TransitionInput,
+)
+from core.api import (
+    ApiModel,
+    json_body,
+    json_response,
+    make_api_blueprint,
+    parse_json,
+    problem_responses,
+)
+from core.auth import roles_required
+from core.db import get_session
+from core.errors import Problem
+
+api = make_api_blueprint("accreditation_api", __name__)
+
+
+class MessageInput(ApiModel):
+    body: str = Field(min_length=1, max_length=8000)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def organisation_json(organisation: Organisation) -> dict[str, Any]:
+    return {
+        "id": organisation.id,
+        "legal_name": organisation.legal_name,
+        "country": organisation.country,
+        "website": organisation.website,
+        "contact_name": organisation.contact_name,
+        "contact_email": organisation.contact_email,
+    }
+
+
+def application_json(application: Application, with_content: bool = True) -> dict[str, Any]:
+    session = get_session()
+    user = _user()
+    body: dict[str, Any] = {
+        "id": application.id,
+        "title": application.title,
+        "state": application.state,
+        "state_label": workflow.STATE_LABELS[application.state],
+        "version": application.version,
+        "organisation_id": application.organisation_id,
+        "renews": application.renews_id,
+        "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
+        "assessor_id": application.assessor_id,
+        "working_days_waiting": round(workflow.working_days_waiting(application), 1),
+        "overdue": workflow.overdue(application),
+        "accreditation_number": application.accreditation_number,
+        "accredited_from": application.accredited_from.isoformat()
+        if application.accredited_from
+        else None,
+        "accredited_until": application.accredited_until.isoformat()
+        if application.accredited_until
+        else None,
+        "allowed_steps": [
+            step.action for step in workflow.allowed_steps(session, user, application)
+        ],
+    }
+    if with_content and services.content_open_to(user, application):
+        body["content"] = application.content
+        body["coverage"] = [
+            {"area": area.code, "title": area.title, "covered": area.covered,
+             "competencies": len(area.leaves), "percent": area.percent}
+            for area in services.coverage(session, application)
+        ]  # fmt: skip
+        body["missing"] = [e.as_dict() for e in services.missing_parts(session, application)]
+        body["documents"] = [
+            {"id": d.id, "filename": d.filename, "size": d.size, "sha256": d.sha256}
+            for d in services.documents(session, application.id)
+        ]
+    return body
+
+
+@api.post("/providers")
+@roles_required("provider")
+def save_provider() -> Any:
+    data = parse_json(OrganisationInput)
+    session = get_session()
+    organisation = services.save_organisation(session, _user(), data)
+    session.commit()
+    return jsonify(organisation_json(organisation)), 201
+
+
+@api.post("/applications")
+@roles_required("provider")
+def create_application() -> Any:
+    data = parse_json(NewApplication)
+    session = get_session()
+    renews = services.visible_application(session, _user(), data.renews) if data.renews else None
+    application = services.create_draft(session, _user(), data.content, renews)
+    session.commit()
+    return jsonify(application_json(application)), 201
+
+
+@api.get("/applications/<id:application_id>")
+@roles_required("provider", *services.STAFF_ROLES)
+def get_application(application_id: int) -> Any:
+    session = get_session()
+    return jsonify(application_json(services.visible_application(session, _user(), application_id)))
+
+
+@api.put("/applications/<id:application_id>")
+@roles_required("provider")
+def put_application(application_id: int) -> Any:
+    data = parse_json(DraftUpdate)
+    session = get_session()
+    application = services.visible_application(session, _user(), application_id)
+    if not workflow.is_member(session, _user(), application):
+        raise Problem(404, "Not found", "No such application.")
+    services.save_draft(session, _user(), application, data.content, data.version)
+    session.commit()
+    return jsonify(application_json(application))
+
+
+@api.post("/applications/<id:application_id>/documents")
+@roles_required("provider")
+def upload_document(application_id: int) -> Any:
+    session = get_session()
+    application = services.visible_application(session, _user(), application_id)
+    if not workflow.is_member(session, _user(), application):
+        raise Problem(404, "Not found", "No such application.")
+    upload = request.files.get("file")
+    if upload is None:
+        raise Problem(422, "No file", "Send the PDF as multipart/form-data field 'file'.")
+    document = services.store_document(
+        current_app, session, _user(), application, upload.filename or "", upload.read()
+    )
+    session.commit()
+    return jsonify({"id": document.id, "filename": document.filename, "size": document.size}), 201
+
+
+@api.post("/applications/<id:application_id>/transitions")
+@roles_required("provider", *services.STAFF_ROLES)
+def transition(application_id: int) -> Any:
+    data = parse_json(TransitionInput)
+    session = get_session()
+    application = services.visible_application(session, _user(), application_id)
+    workflow.take_step(session, _user(), application, data)
+    session.commit()
+    return jsonify(application_json(application))
+
+
+@api.post("/applications/<id:application_id>/messages")
+@roles_required("provider", *services.STAFF_ROLES)
+def message(application_id: int) -> Any:
+    data = parse_json(MessageInput)
+    session = get_session()
+    application = services.visible_application(session, _user(), application_id)
+    workflow.post_message(session, _user(), application, data.body)
+    session.commit()
+    return jsonify({"posted": True}), 201
+
+
+@api.get("/accreditation/queue")
+@roles_required(*services.STAFF_ROLES)
+def staff_queue() -> Any:
+    chosen = _queue_filter()
+    if not _user().has_role("accreditation_lead"):
+        chosen = queue.QueueFilter(chosen.state, _user().id, chosen.older_than_days)
+    page = queue.queue(get_session(), chosen, _int_arg("page", 1))
+    return jsonify(
+        {
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "counts": queue.counts_by_state(get_session()),
+            "applications": [application_json(a, with_content=False) for a in page.rows],
+        }
+    )
+
+
+def _int_arg(name: str, default: int | None) -> Any:
+    value = request.args.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or len(value) > 6:
+        raise Problem(400, "Bad parameter", f"'{name}' must be a whole number.")
+    return int(value)
+
+
+def _queue_filter() -> queue.QueueFilter:
+    state = request.args.get("state", "")
+    if state and state not in workflow.STATE_LABELS:
+        raise Problem(400, "Bad parameter", f"Unknown state '{state[:40]}'.")
+    return queue.QueueFilter(
+        state=state,
+        assessor_id=_int_arg("assessor", None),
+        older_than_days=_int_arg("older_than_days", None),
+        newest_first=request.args.get("order") == "newest",
+    )
+
+
+@api.get("/register")
+def public_register() -> Any:
+    chosen = queue.RegisterFilter(
+        text=request.args.get("q", "")[:100],
+        country=request.args.get("country", "")[:2],
+        delivery_mode=request.args.get("delivery_mode", "")[:20],
+    )
+    page = queue.register(get_session(), chosen, _int_arg("page", 1))
+    return jsonify(
+        {
+            "total": page.total,
+            "page": page.page,
+            "entries": [register_json(a, o) for a, o in page.rows],
+        }
+    )
+
+
+def register_json(application: Application, organisation: Organisation) -> dict[str, Any]:
+    return {
+        "accreditation_number": application.accreditation_number,
+        "programme": application.title,
+        "provider": organisation.legal_name,
+        "country": organisation.country,
+        "website": organisation.website,
+        "delivery_mode": application.content.get("delivery_mode", ""),
+        "status": workflow.STATE_LABELS[application.state],
+        "accredited_from": application.accredited_from.isoformat()
+        if application.accredited_from
+        else None,
+        "accredited_until": application.accredited_until.isoformat()
+        if application.accredited_until
+        else None,
+    }
+
+
+OPENAPI_MODELS = (OrganisationInput, NewApplication, DraftUpdate, TransitionInput, MessageInput)
+_ID = [{"name": "application_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/providers": {
+        "post": {
+            "summary": "Create or update your organisation's profile (provider)",
+            "operationId": "saveProvider",
+            "requestBody": json_body(OrganisationInput),
+            "responses": {
+                "201": json_response("The organisation", {"type": "object"}),
+                **problem_responses(400, 401, 403, 415, 422),
+            },
+        }
+    },
+    "/applications": {
+        "post": {
+            "summary": "Start an application (a draft) for a programme",
+            "operationId": "createApplication",
+            "requestBody": json_body(NewApplication),
+            "responses": {
+                "201": json_response("The draft", {"type": "object"}),
+                **problem_responses(400, 401, 403, 404, 409, 415, 422),
+            },
+        }
+    },
+    "/applications/{application_id}": {
+        "get": {
+            "summary": "An application (its provider, leads, its assessor)",
+            "operationId": "getApplication",
+            "parameters": _ID,
+            "responses": {
+                "200": json_response("The application", {"type": "object"}),
+                **problem_responses(401, 403, 404),
+            },
+        },
+        "put": {
+            "summary": "Save a draft (any time; a stale version is a 409)",
+            "operationId": "saveApplication",
+            "parameters": _ID,
+            "requestBody": json_body(DraftUpdate),
+            "responses": {
+                "200": json_response("The application", {"type": "object"}),
+                **problem_responses(400, 401, 403, 404, 409, 415, 422),
+            },
+        },
+    },
+    "/applications/{application_id}/documents": {
+        "post": {
+            "summary": "Attach an evidence PDF (multipart field 'file', at most 10 MB)",
+            "operationId": "uploadDocument",
+            "parameters": _ID,
+            "responses": {
+                "201": json_response("The document", {"type": "object"}),
+                **problem_responses(401, 403, 404, 409, 413, 415, 422),
+            },
+        }
+    },
+    "/applications/{application_id}/transitions": {
+        "post": {
+            "summary": "Take a workflow step (409 lists the steps allowed)",
+            "operationId": "applicationTransition",
+            "parameters": _ID,
+            "requestBody": json_body(TransitionInput),
+            "responses": {
+                "200": json_response("The application", {"type": "object"}),
+                **problem_responses(400, 401, 403, 404, 409, 415, 422),
+            },
+        }
+    },
+    "/applications/{application_id}/messages": {
+        "post": {
+            "summary": "Post to the application's message thread",
+            "operationId": "applicationMessage",
+            "parameters": _ID,
+            "requestBody": json_body(MessageInput),
+            "responses": {
+                "201": json_response("Posted", {"type": "object"}),
+                **problem_responses(400, 401, 403, 404, 415, 422),
+            },
+        }
+    },
+    "/accreditation/queue": {
+        "get": {
+            "summary": "The staff queue: filters state, assessor, older_than_days, order",
+            "operationId": "accreditationQueue",
+            "responses": {
+                "200": json_response("A page of the queue", {"type": "object"}),
+                **problem_responses(400, 401, 403),
+            },
+        }
+    },
+    "/register": {
+        "get": {
+            "summary": "The public register of accredited programmes",
+            "operationId": "publicRegister",
+            "responses": {
+                "200": json_response("A page of the register", {"type": "object"}),
+                **problem_responses(400),
+            },
+        }
+    },
+}

@@ -1,0 +1,175 @@
+"""Training providers, their programme applications, and the accreditation decisions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+
+DELIVERY_MODES = {"in_person": "In person", "online": "Online", "blended": "Blended"}
+CRITERIA = {
+    "coverage": "Curriculum coverage of the standard",
+    "trainers": "Trainer qualification",
+    "learner_assessment": "Assessment of learners",
+    "materials": "Materials",
+    "quality_assurance": "Quality assurance",
+}
+JUDGEMENTS = {"meets": "Meets", "partly": "Partly meets", "does_not_meet": "Does not meet"}
+
+
+class Organisation(Base):
+    """A training provider; its users hold the ``provider`` role and see only its files."""
+
+    __tablename__ = "provider_organisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    website: Mapped[str] = mapped_column(String(300))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProviderMember(Base):
+    """A provider user's organisation (one each)."""
+
+    __tablename__ = "provider_member"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("provider_organisation.id"), index=True)
+
+
+class Application(Base):
+    """One programme's application, from draft to decision and after.
+
+    ``content`` holds what the provider writes (programme, trainers, curriculum mapping)
+    while it is theirs to edit; each submission freezes it as an ``ApplicationVersion``.
+    ``version`` is bumped by every change, so two people acting at once cannot
+    overwrite each other silently.
+    """
+
+    __tablename__ = "accreditation_application"
+    __table_args__ = (
+        Index("ix_accreditation_application_queue", "state", "submitted_at"),
+        Index("ix_accreditation_application_assessor", "assessor_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("provider_organisation.id"), index=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("accreditation_application.id"))
+    state: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The service-level clock: runs from submission, paused while the file is with
+    # the provider, stopped at the first review.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    first_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assessor_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    judgements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recommendation: Mapped[str] = mapped_column(String(40), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decision_letter: Mapped[str] = mapped_column(Text, default="")
+    accreditation_number: Mapped[str | None] = mapped_column(String(30), unique=True)
+    accredited_from: Mapped[date | None] = mapped_column(Date)
+    accredited_until: Mapped[date | None] = mapped_column(Date)
+    renewal_reminded_90_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    renewal_reminded_30_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The state an appeal returns to if it is denied, and who took part in the case.
+    appealed_from: Mapped[str] = mapped_column(String(40), default="")
+
+
+class ApplicationVersion(Base):
+    """What was submitted, frozen: staff always judge a fixed text."""
+
+    __tablename__ = "accreditation_application_version"
+    __table_args__ = (UniqueConstraint("application_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("accreditation_application.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ConflictDeclaration(Base):
+    __tablename__ = "accreditation_conflict_declaration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("accreditation_application.id"), index=True
+    )
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    has_conflict: Mapped[bool] = mapped_column(Boolean)
+    statement: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Condition(Base):
+    """A condition of an accreditation, to be met by its due date."""
+
+    __tablename__ = "accreditation_condition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("accreditation_application.id"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """The thread between provider and staff; a clarification request carries a due date."""
+
+    __tablename__ = "accreditation_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("accreditation_application.id"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    from_provider: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvidenceDocument(Base):
+    """A PDF kept outside ``static/``, served only to the provider's users and staff."""
+
+    __tablename__ = "accreditation_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("accreditation_application.id"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,195 @@
+"""The staff queue, the public register, and the daily job that moves time-driven states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from accreditation.models import Application, Condition, Organisation
+from accreditation.schemas import TransitionInput
+from accreditation.workflow import OPEN_STATES, STATE_LABELS, take_step
+from core import clock, mail
+from core.paging import Page, paginate
+
+REGISTER_STATES = (
+    "accredited",
+    "accredited_with_conditions",
+    "renewal_due",
+    "suspended",
+    "expired",
+    "withdrawn",
+)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str = ""
+    assessor_id: int | None = None
+    older_than_days: int | None = None
+    newest_first: bool = False
+
+
+def queue(session: Session, chosen: QueueFilter, page: int, per_page: int = 50) -> Page[Any]:
+    """Submitted applications, oldest first unless asked otherwise."""
+    query = select(Application).where(Application.submitted_at.is_not(None))
+    if chosen.state:
+        query = query.where(Application.state == chosen.state)
+    else:
+        query = query.where(Application.state.in_(OPEN_STATES))
+    if chosen.assessor_id:
+        query = query.where(Application.assessor_id == chosen.assessor_id)
+    if chosen.older_than_days:
+        cutoff = clock.now() - timedelta(days=chosen.older_than_days)
+        query = query.where(Application.submitted_at <= cutoff)
+    order = Application.submitted_at.desc() if chosen.newest_first else Application.submitted_at
+    return paginate(session, query.order_by(order, Application.id), page, per_page)
+
+
+def counts_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Application.state, func.count())
+        .where(Application.submitted_at.is_not(None))
+        .group_by(Application.state)
+    ).all()
+    found = dict(rows)
+    return {state: found.get(state, 0) for state in STATE_LABELS if state != "draft"}
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    text: str = ""
+    country: str = ""
+    delivery_mode: str = ""
+
+
+def register(session: Session, chosen: RegisterFilter, page: int, per_page: int = 50) -> Page[Any]:
+    """Accredited programmes, and those no longer accredited shown as such, never hidden."""
+    query = (
+        select(Application, Organisation)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(Application.accreditation_number.is_not(None))
+        .where(Application.state.in_(REGISTER_STATES))
+    )
+    if chosen.text:
+        pattern = f"%{chosen.text.lower()[:100]}%"
+        query = query.where(
+            or_(
+                func.lower(Application.title).like(pattern),
+                func.lower(Organisation.legal_name).like(pattern),
+                func.lower(Application.accreditation_number).like(pattern),
+            )
+        )
+    if chosen.country:
+        query = query.where(Organisation.country == chosen.country.upper()[:2])
+    if chosen.delivery_mode:
+        query = query.where(
+            Application.content["delivery_mode"].as_string() == chosen.delivery_mode
+        )
+    query = query.order_by(Organisation.legal_name, Application.title)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.execute(query.offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    return Page([tuple(row) for row in rows], total, max(page, 1), per_page)
+
+
+def register_entry(session: Session, number: str) -> tuple[Application, Organisation] | None:
+    row = session.execute(
+        select(Application, Organisation)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(Application.accreditation_number == number.strip().upper()[:30])
+        .where(Application.state.in_(REGISTER_STATES))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+# ---- the daily job -----------------------------------------------------------------------
+
+
+@dataclass
+class DailySummary:
+    refused_for_conditions: int = 0
+    renewal_due: int = 0
+    expired: int = 0
+    reminders: int = 0
+
+
+def run_daily(app: Flask, session: Session) -> DailySummary:
+    """Missed conditions refuse, renewals fall due 90 days ahead, ends expire; then the
+    reminders. Each change is its own audited step taken by the system."""
+    summary = DailySummary()
+    today = clock.now().date()
+    late = select(Condition.application_id).where(
+        Condition.met_at.is_(None), Condition.due_on < today
+    )
+    missed = session.scalars(
+        select(Application).where(
+            Application.state == "accredited_with_conditions", Application.id.in_(late)
+        )
+    ).all()
+    for application in missed:
+        _system_step(session, application, "conditions_missed")
+        summary.refused_for_conditions += 1
+    for application in session.scalars(
+        select(Application).where(
+            Application.state.in_(("accredited", "renewal_due")),
+            Application.accredited_until < today,
+        )
+    ).all():
+        _system_step(session, application, "expire")
+        summary.expired += 1
+    for application in session.scalars(
+        select(Application).where(
+            Application.state == "accredited",
+            Application.accredited_until <= today + timedelta(days=90),
+        )
+    ).all():
+        _system_step(session, application, "renewal_due")
+        summary.renewal_due += 1
+    summary.reminders = send_renewal_reminders(app, session)
+    return summary
+
+
+def _system_step(session: Session, application: Application, action: str) -> None:
+    take_step(
+        session, None, application, TransitionInput(action=action, version=application.version)
+    )
+
+
+def send_renewal_reminders(app: Flask, session: Session) -> int:
+    """90 and 30 days before the end of an accreditation, each once."""
+    today = clock.now().date()
+    sent = 0
+    candidates = session.scalars(
+        select(Application).where(
+            Application.state.in_(("accredited", "accredited_with_conditions", "renewal_due")),
+            Application.accredited_until <= today + timedelta(days=90),
+            Application.accredited_until >= today,
+            Application.renewal_reminded_30_at.is_(None),
+        )
+    ).all()
+    for application in candidates:
+        assert application.accredited_until is not None
+        days_left = (application.accredited_until - today).days
+        if days_left > 30 and application.renewal_reminded_90_at is not None:
+            continue
+        now = clock.now()
+        application.renewal_reminded_90_at = application.renewal_reminded_90_at or now
+        if days_left <= 30:
+            application.renewal_reminded_30_at = now
+        organisation = session.get(Organisation, application.organisation_id)
+        assert organisation is not None
+        mail.enqueue(
+            session,
+            organisation.contact_email,
+            f"Accreditation {application.accreditation_number} ends in {days_left} days",
+            f"The accreditation of {application.title} ({application.accreditation_number}) "
+            f"ends on {application.accredited_until:%d %B %Y}.\n\nStart a renewal from the "
+            f"application page: {app.config['PUBLIC_BASE_URL']}/provider/applications/"
+            f"{application.id}\nThe renewal starts pre-filled from the current programme.\n",
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,35 @@
+"""Wires the accreditation room: pages, API, commands and navigation."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from accreditation import api, cli, views
+from core.api import openapi_registry
+from core.navigation import NavLink, register_link
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.api)
+    registry = openapi_registry(app)
+    registry.add_models(*api.OPENAPI_MODELS)
+    registry.add_paths(api.OPENAPI_PATHS)
+    cli.register(app)
+    register_link(
+        app,
+        NavLink("Accredited training", "accreditation.register", (), "The public register."),
+    )
+    register_link(
+        app,
+        NavLink("Accreditation", "accreditation.provider_home", ("provider",), "Your programmes."),
+    )
+    register_link(
+        app,
+        NavLink(
+            "Accreditation queue",
+            "accreditation.staff_queue",
+            ("accreditation_lead", "accreditation_reviewer"),
+            "Screen, assess and decide applications.",
+        ),
+    )

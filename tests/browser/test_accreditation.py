@@ -1,0 +1,131 @@
+"""The whole accreditation path in Chromium: a provider drafts and submits, a lead screens
+and assigns an assessor, the assessor asks for clarification, the provider answers, the
+assessor recommends, another lead accredits, and the programme is on the public register."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+
+from tests.accreditation.fixtures import PDF, AccreditationWorld, complete_content
+from tests.browser.conftest import PageProblems, screenshot
+from tests.browser.test_exam import _sign_in
+
+
+def _as(browser: Browser, live_server: str, email: str, problems: PageProblems) -> Page:
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("pageerror", problems.on_error)
+    _sign_in(page, email)
+    return page
+
+
+def _step(page: Page, label: str) -> None:
+    page.locator("details.step summary").get_by_text(label, exact=True).click()
+
+
+def test_the_whole_accreditation_path(
+    browser: Browser,
+    live_server: str,
+    app: Flask,
+    accreditation: AccreditationWorld,
+    page_problems: PageProblems,
+    tmp_path: Path,
+) -> None:
+    world = accreditation
+    content = complete_content(world.leaves())
+    pia = _as(browser, live_server, "pia@example.org", page_problems)
+    pia.get_by_role("link", name="Accreditation", exact=True).first.click()
+    pia.get_by_label("Programme title").fill("Customer Success Foundations")
+    pia.get_by_role("button", name="Start an application").click()
+    expect(pia.get_by_role("heading", name="Customer Success Foundations")).to_be_visible()
+    pia.get_by_label("Description").fill(content["description"])
+    pia.get_by_label("Delivery mode").select_option("blended")
+    pia.get_by_label("Contact hours").fill("35")
+    pia.get_by_label("How learners are assessed").fill(content["learner_assessment"])
+    pia.get_by_label("Trainer 1: name").fill("Tom Trainer")
+    pia.get_by_label("Trainer 1: qualifications").fill("Ten years as a CSM lead.")
+    for code, entry in content["mapping"].items():
+        if "module" in entry:
+            pia.locator(f'[name="map-{code}-module"]').fill(entry["module"])
+            pia.locator(f'[name="map-{code}-minutes"]').fill(str(entry["minutes"]))
+            pia.locator(f'[name="map-{code}-outcome"]').fill(entry["outcome"])
+        else:
+            pia.locator(f'[name="map-{code}-reason"]').fill(entry["not_covered_reason"])
+    pia.get_by_label("We declare that this application is true").check()
+    pia.get_by_role("button", name="Save draft").click()
+    expect(pia.get_by_role("status").first).to_contain_text("Draft saved")
+    pdf = tmp_path / "handbook.pdf"
+    pdf.write_bytes(PDF)
+    pia.get_by_label("Add a PDF").set_input_files(str(pdf))
+    pia.get_by_role("button", name="Upload").click()
+    expect(pia.get_by_role("link", name="handbook.pdf")).to_be_visible()
+    screenshot(pia, "accreditation-draft")
+    _step(pia, "Submit")
+    pia.get_by_role("button", name="Submit").click()
+    expect(pia.get_by_role("status").first).to_contain_text("now submitted")
+
+    lena = _as(browser, live_server, "lena@example.org", page_problems)
+    lena.get_by_role("link", name="Accreditation queue").first.click()
+    screenshot(lena, "accreditation-queue")
+    lena.get_by_role("link", name="Customer Success Foundations").click()
+    lena.get_by_role("button", name="Start screening").click()
+    expect(lena.get_by_role("status").first).to_contain_text("now screening")
+    _step(lena, "Assign an assessor")
+    lena.get_by_label("Assessor").select_option(label="Asa Whitaker")
+    lena.get_by_role("button", name="Assign an assessor").click()
+    expect(lena.get_by_role("status").first).to_contain_text("now under review")
+
+    asa = _as(browser, live_server, "asa@example.org", page_problems)
+    asa.get_by_role("link", name="Accreditation queue").first.click()
+    asa.get_by_role("link", name="Customer Success Foundations").click()
+    expect(asa.get_by_role("heading", name="The file is closed to you")).to_be_visible()
+    asa.get_by_label("No conflict of interest").check()
+    asa.get_by_role("button", name="Declare interests").click()
+    _step(asa, "Ask the provider")
+    asa.get_by_label("Question to the provider").fill("How are trainers observed?")
+    asa.get_by_label("Answer due by").fill(str(date.today() + timedelta(days=10)))
+    asa.get_by_role("button", name="Ask the provider").click()
+    expect(asa.get_by_role("status").first).to_contain_text("clarification requested")
+
+    pia.reload()
+    _step(pia, "Send the answer")
+    pia.get_by_label("Answer").fill("Twice a year, by a senior trainer.")
+    pia.get_by_role("button", name="Send the answer").click()
+    expect(pia.locator(".thread")).to_contain_text("Twice a year, by a senior trainer.")
+
+    asa.reload()
+    _step(asa, "Recommend")
+    for label in (
+        "Curriculum coverage of the standard",
+        "Trainer qualification",
+        "Assessment of learners",
+        "Materials",
+        "Quality assurance",
+    ):
+        asa.get_by_label(label, exact=True).select_option("meets")
+    asa.get_by_label("Recommendation").select_option("accredit")
+    asa.get_by_label("Report to the deciding lead").fill("Meets the standard throughout.")
+    screenshot(asa, "accreditation-recommend")
+    asa.get_by_role("button", name="Recommend").click()
+    expect(asa.get_by_role("status").first).to_contain_text("now recommended")
+
+    leo = _as(browser, live_server, "leo@example.org", page_problems)
+    leo.goto(asa.url.replace(live_server, ""))
+    _step(leo, "Accredit")
+    leo.get_by_label("Decision letter").first.fill("Accredited for three years.")
+    leo.get_by_role("button", name="Accredit", exact=True).click()
+    expect(leo.get_by_role("status").first).to_contain_text("now accredited")
+    screenshot(leo, "accreditation-decided")
+
+    public = browser.new_context(base_url=live_server).new_page()
+    public.goto("/register")
+    expect(public.get_by_role("cell", name="Customer Success Foundations")).to_be_visible()
+    screenshot(public, "accreditation-register")
+    public.get_by_role("link", name=f"CSA-AP-{date.today().year}-0001").click()
+    expect(public.get_by_text("Northwind Learning Ltd")).to_be_visible()
+    assert page_problems.messages == []
