@@ -70,6 +70,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/exam_fault.py
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/certificate_verify.py
+	$(BIN)/python bench/accreditation_queue.py
 
 # make migration m="what changed"
 migration: $(VENV)/.installed

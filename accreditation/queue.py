@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from accreditation.models import Application, Condition, Organisation
+from accreditation.models import Application, Condition, Message, Organisation
 from accreditation.schemas import TransitionInput
-from accreditation.workflow import OPEN_STATES, STATE_LABELS, take_step
-from core import clock, mail
+from accreditation.workflow import OPEN_STATES, STATE_LABELS, lead_emails, overdue, take_step
+from core import audit, clock, mail
+from core.audit import AuditEvent
 from core.paging import Page, paginate
 
 REGISTER_STATES = (
@@ -149,7 +150,7 @@ def run_daily(app: Flask, session: Session) -> DailySummary:
     ).all():
         _system_step(session, application, "renewal_due")
         summary.renewal_due += 1
-    summary.reminders = send_renewal_reminders(app, session)
+    summary.reminders = send_renewal_reminders(app, session) + send_overdue_reminders(app, session)
     return summary
 
 
@@ -193,3 +194,68 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
         )
         sent += 1
     return sent
+
+
+REMINDER_EVERY = timedelta(days=7)
+
+
+def send_overdue_reminders(app: Flask, session: Session) -> int:
+    """Anything overdue gets a reminder, then one a week while it stays overdue: the
+    provider for an unanswered clarification, the leads for a file past the service level."""
+    now = clock.now()
+    sent = 0
+    for application in session.scalars(
+        select(Application).where(Application.state.in_(OPEN_STATES))
+    ).all():
+        recipients, what = _overdue(session, application, now.date())
+        if not recipients or _reminded_recently(session, application, now):
+            continue
+        for recipient in recipients:
+            mail.enqueue(
+                session,
+                recipient,
+                f"[{application.title[:80]}] Overdue: {what}",
+                f"{what.capitalize()} on application {application.id} ({application.title}).\n\n"
+                f"{app.config['PUBLIC_BASE_URL']}/applications/{application.id}\n",
+            )
+        audit.record(
+            session,
+            actor_id=None,
+            actor_label="system:accreditation",
+            action="application.overdue_reminder",
+            object_type="application",
+            object_id=application.id,
+            after={"overdue": what},
+        )
+        sent += 1
+    return sent
+
+
+def _overdue(session: Session, application: Application, today: date) -> tuple[list[str], str]:
+    if application.state == "clarification_requested":
+        due_on = session.scalar(
+            select(Message.due_on)
+            .where(Message.application_id == application.id, Message.due_on.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        if due_on is not None and due_on < today:
+            organisation = session.get(Organisation, application.organisation_id)
+            return ([organisation.contact_email] if organisation else []), "the answer asked for"
+    elif overdue(application):
+        return lead_emails(session), "the first review is past the service level"
+    return [], ""
+
+
+def _reminded_recently(session: Session, application: Application, now: datetime) -> bool:
+    last = session.scalar(
+        select(AuditEvent.occurred_at)
+        .where(
+            AuditEvent.object_type == "application",
+            AuditEvent.object_id == str(application.id),
+            AuditEvent.action == "application.overdue_reminder",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return last is not None and now - last < REMINDER_EVERY

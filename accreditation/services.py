@@ -417,3 +417,23 @@ def assessors(session: Session) -> list[Any]:
             .order_by(User.family_name)
         ).all()
     )
+
+
+RENEWABLE_STATES = ("accredited", "accredited_with_conditions", "renewal_due", "expired")
+
+
+def renewal_of(session: Session, application: Application) -> Application | None:
+    return session.scalars(
+        select(Application).where(Application.renews_id == application.id)
+    ).first()
+
+
+def members(session: Session, organisation_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(ProviderMember, ProviderMember.user_id == User.id)
+            .where(ProviderMember.organisation_id == organisation_id)
+            .order_by(User.family_name)
+        )
+    )

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from accounts.models import User
-from accounts.services import names_by_id
+from accounts.services import find_by_email, names_by_id
 from accreditation import queue, services, workflow
 from accreditation.forms import CsrfForm, OrganisationForm, content_from_form, step_from_form
 from accreditation.models import CRITERIA, DELIVERY_MODES, JUDGEMENTS, Application, Message
@@ -120,9 +120,36 @@ def provider_home() -> Any:
         form=form,
         organisation=organisation,
         applications=applications,
+        members=services.members(session, organisation.id) if organisation else [],
         labels=workflow.STATE_LABELS,
         new_form=CsrfForm(),
     ), status
+
+
+@bp.post("/provider/members")
+@roles_required("provider")
+def add_member() -> Any:
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    organisation = services.organisation_of(session, _user().id)
+    colleague = find_by_email(session, request.form.get("email", "")[:254])
+    try:
+        if organisation is None:
+            raise Problem(409, "No organisation", "Create your organisation first.")
+        if colleague is None:
+            raise Problem(
+                404, "No such user", "Ask your colleague to create an account first, then add "
+                "them here; staff give them the provider role."
+            )  # fmt: skip
+        services.add_member(session, _user(), organisation, colleague)
+    except Problem as problem:
+        session.rollback()
+        flash(problem.detail, "error")
+        return redirect(url_for("accreditation.provider_home"))
+    session.commit()
+    flash(f"{colleague.full_name} can now work on your applications.", "success")
+    return redirect(url_for("accreditation.provider_home"))
 
 
 @bp.post("/provider/applications")
@@ -197,6 +224,8 @@ def _render_application(
         criteria=CRITERIA,
         judgements=JUDGEMENTS,
         waiting=workflow.working_days_waiting(application),
+        renewal=services.renewal_of(session, application),
+        renewable=member and application.state in services.RENEWABLE_STATES,
         overdue=workflow.overdue(application),
         editor_errors=editor_errors or [],
         step_errors=step_errors or [],
@@ -372,3 +401,32 @@ def staff_queue() -> str:
         is_lead=_user().has_role("accreditation_lead"),
         csrf_form=CsrfForm(),
     )
+
+
+@bp.post("/staff/accreditation/assign")
+@roles_required("accreditation_lead")
+def bulk_assign() -> Any:
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    chosen = {
+        int(name.removeprefix("select-")): int(value)
+        for name, value in request.form.items()
+        if name.startswith("select-")
+        and name.removeprefix("select-").isdigit()
+        and value.isdigit()
+        and len(value) < 9
+        and len(name) < 20
+    }
+    assessor_id = valid_id(request.form.get("assessor_id", type=int))
+    if not chosen or assessor_id is None:
+        flash("Choose at least one application and an assessor.", "error")
+        return redirect(url_for("accreditation.staff_queue", state="screening"))
+    outcomes = workflow.bulk_assign(session, _user(), chosen, assessor_id)
+    session.commit()
+    done = [o for o in outcomes if o.done]
+    flash(f"Assigned {len(done)} of {len(outcomes)} application(s).", "success")
+    for outcome in outcomes:
+        if not outcome.done:
+            flash(f"{outcome.title}: {outcome.detail}", "error")
+    return redirect(url_for("accreditation.staff_queue", state="screening"))

@@ -636,11 +636,11 @@ def _recipients(session: Session, application: Application, step: Step | None) -
     staff_ids = {application.assessor_id, application.screened_by_id, application.decided_by_id}
     staff = set(session.scalars(select(User.email).where(User.id.in_(staff_ids - {None}))))
     if step is not None and step.action in ("submit", "recommend", "appeal"):
-        staff |= set(_lead_emails(session))
+        staff |= set(lead_emails(session))
     return provider | staff
 
 
-def _lead_emails(session: Session) -> list[str]:
+def lead_emails(session: Session) -> list[str]:
     return list(
         session.scalars(
             select(User.email)
@@ -648,3 +648,37 @@ def _lead_emails(session: Session) -> list[str]:
             .where(UserRole.role == "accreditation_lead", User.active.is_(True))
         )
     )
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    application_id: int
+    title: str
+    done: bool
+    detail: str
+
+
+def bulk_assign(
+    session: Session, lead: User, chosen: dict[int, int], assessor_id: int
+) -> list[BulkOutcome]:
+    """Assign one assessor to several screened applications; each succeeds or fails on its
+    own (a stale version or a wrong state is reported, the others go ahead)."""
+    outcomes = []
+    for application_id, version in sorted(chosen.items()):
+        application = session.get(Application, application_id)
+        if application is None:
+            continue
+        try:
+            with session.begin_nested():
+                take_step(
+                    session,
+                    lead,
+                    application,
+                    TransitionInput(action="assign", version=version, assessor_id=assessor_id),
+                )
+        except Problem as problem:
+            session.refresh(application)
+            outcomes.append(BulkOutcome(application.id, application.title, False, problem.detail))
+        else:
+            outcomes.append(BulkOutcome(application.id, application.title, True, "Assigned."))
+    return outcomes

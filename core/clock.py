@@ -49,11 +49,18 @@ def working_days_between(start: datetime, end: datetime) -> float:
     """Monday-to-Friday days elapsed from ``start`` to ``end`` (fractions of a day count)."""
     if end <= start:
         return 0.0
-    total, cursor = 0.0, start
-    while cursor < end:
-        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(), cursor.tzinfo)
-        stop = min(end, next_midnight)
-        if cursor.weekday() < 5:
-            total += (stop - cursor).total_seconds() / 86_400
-        cursor = stop
-    return total
+    first_midnight = datetime.combine(start.date() + timedelta(days=1), time(), start.tzinfo)
+    if end <= first_midnight:
+        return _weekday_share(start, end)
+    last_midnight = datetime.combine(end.date(), time(), end.tzinfo)
+    whole_days = (last_midnight.date() - first_midnight.date()).days
+    weeks, rest = divmod(whole_days, 7)
+    weekdays = weeks * 5 + sum(
+        1 for offset in range(rest) if (first_midnight.weekday() + offset) % 7 < 5
+    )
+    return _weekday_share(start, first_midnight) + weekdays + _weekday_share(last_midnight, end)
+
+
+def _weekday_share(start: datetime, end: datetime) -> float:
+    """The part of one day between ``start`` and ``end`` (same day), if it is a weekday."""
+    return (end - start).total_seconds() / 86_400 if start.weekday() < 5 else 0.0

@@ -1,0 +1,170 @@
+"""The accreditation pages: provider profile and colleagues, the editor, documents
+served only to those allowed, bulk assignment, renewals, and overdue reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from core.audit import AuditEvent
+from core.db import get_db
+from core.mail import OutboxMessage
+from tests.accreditation.fixtures import PDF, AccreditationWorld, draft_with_document
+from tests.accreditation.test_workflow import _recommended
+from tests.conftest import csrf_from, post_form, sign_in
+
+
+def _client(app: Flask, who: str) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, f"{who}@example.org")
+    return client
+
+
+def test_a_provider_creates_the_profile_and_adds_a_colleague(
+    app: Flask, make_user, first_level
+) -> None:
+    owner = make_user("provider", email="owner@example.org", given_name="Olga")
+    colleague = make_user("provider", email="colleague@example.org", given_name="Carl")
+    client = app.test_client()
+    sign_in(client, owner.email)
+    bad = post_form(client, "/provider", "/provider", {"legal_name": "X", "country": "GBR"})
+    assert bad.status_code == 422 and "Two letters" in bad.get_data(as_text=True)
+    done = post_form(
+        client, "/provider", "/provider",
+        {"legal_name": "Owl Academy", "country": "ie", "website": "https://owl.example",
+         "contact_name": "Olga Owl", "contact_email": "hello@owl.example"},
+    )  # fmt: skip
+    assert done.status_code == 302
+    page = client.get("/provider").get_data(as_text=True)
+    assert "Owl Academy" in page and "Start an application" in page
+    added = post_form(client, "/provider", "/provider/members", {"email": colleague.email})
+    assert added.status_code == 302
+    assert "colleague@example.org" in client.get("/provider").get_data(as_text=True)
+    stranger = post_form(client, "/provider", "/provider/members", {"email": "nobody@x.org"})
+    assert "create an account first" in client.get(stranger.location).get_data(as_text=True)
+
+
+def test_the_editor_keeps_a_stale_save_from_overwriting(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    application_id = draft_with_document(accreditation)
+    pia, paul = _client(app, "pia"), _client(app, "paul")
+    page = f"/applications/{application_id}"
+    version = str(accreditation.call("GET", page, "pia").get_json()["version"])
+    token = csrf_from(paul.get(page).get_data(as_text=True))
+    saved = post_form(pia, page, page, {"title": "Renamed by Pia", "version": version})
+    assert saved.status_code == 302
+    stale = paul.post(page, data={"csrf_token": token, "title": "By Paul", "version": version})
+    assert stale.status_code == 409 and "Reload it" in stale.get_data(as_text=True)
+    assert "Renamed by Pia" in pia.get(page).get_data(as_text=True)
+    junk = post_form(pia, page, page, {"title": "x" * 300, "version": str(int(version) + 1)})
+    assert junk.status_code == 422
+
+
+def test_documents_are_served_only_to_those_allowed(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    application_id = draft_with_document(accreditation)
+    accreditation.step(application_id, "pia", "submit")
+    accreditation.step(application_id, "lena", "screen")
+    accreditation.step(application_id, "lena", "assign", assessor_id=accreditation.id("asa"))
+    page = _client(app, "pia").get(f"/applications/{application_id}").get_data(as_text=True)
+    link = page.split('href="/applications/')[1].split('"')[0]
+    url = f"/applications/{link}"
+    assert "/documents/" in url
+    got = _client(app, "paul").get(url)
+    assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
+    got.close()
+    assert _client(app, "rival").get(url).status_code == 404
+    assert _client(app, "asa").get(url).status_code == 404  # before declaring no conflict
+    assert _client(app, "abe").get(url).status_code == 404
+    assert app.test_client().get(url).status_code == 302
+    lead = _client(app, "lena").get(url)
+    assert lead.status_code == 200
+    lead.close()
+
+
+def test_a_refused_step_on_the_page_names_the_allowed_steps(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    application_id = draft_with_document(accreditation)
+    pia = _client(app, "pia")
+    page = f"/applications/{application_id}"
+    wrong = post_form(pia, page, f"{page}/step", {"action": "accredit", "version": "2"})
+    assert wrong.status_code == 409
+    assert "You can: submit, withdraw" in wrong.get_data(as_text=True)
+
+
+def test_bulk_assignment_reports_each_application(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    ids = [draft_with_document(accreditation) for _ in range(3)]
+    for application_id in ids:
+        accreditation.step(application_id, "pia", "submit")
+        accreditation.step(application_id, "lena", "screen")
+    lena = _client(app, "lena")
+    queue = lena.get("/staff/accreditation?state=screening").get_data(as_text=True)
+    assert all(f'name="select-{i}"' in queue for i in ids)
+    versions = {
+        i: accreditation.call("GET", f"/applications/{i}", "lena").get_json()["version"]
+        for i in ids
+    }
+    versions[ids[2]] -= 1  # someone acted on the third meanwhile
+    form = {f"select-{i}": str(v) for i, v in versions.items()}
+    form["assessor_id"] = str(accreditation.id("abe"))
+    done = post_form(lena, "/staff/accreditation", "/staff/accreditation/assign", form)
+    page = lena.get(done.location).get_data(as_text=True)
+    assert "Assigned 2 of 3" in page and "is at version" in page
+    states = [
+        accreditation.call("GET", f"/applications/{i}", "lena").get_json()["state"] for i in ids
+    ]
+    assert states == ["under_review", "under_review", "screening"]
+    asa = _client(app, "asa")
+    form["csrf_token"] = csrf_from(asa.get("/staff/accreditation").get_data(as_text=True))
+    assert asa.post("/staff/accreditation/assign", data=form).status_code == 403
+
+
+def test_a_renewal_starts_prefilled_and_keeps_the_link(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    application_id = _recommended(accreditation)
+    accreditation.step(application_id, "lena", "accredit", comment="Accredited.")
+    pia = _client(app, "pia")
+    page = f"/applications/{application_id}"
+    started = post_form(pia, page, "/provider/applications", {"renews": str(application_id)})
+    assert started.status_code == 302
+    renewal = pia.get(started.location).get_data(as_text=True)
+    assert "This application renews" in renewal and "Customer Success Foundations" in renewal
+    assert "Module 1" in renewal  # the mapping came across
+    assert "Renewed by" in pia.get(page).get_data(as_text=True)
+    rival = _client(app, "rival")
+    theirs = post_form(
+        rival, "/provider", "/provider/applications", {"renews": str(application_id)}
+    )
+    assert theirs.status_code == 404
+
+
+def test_overdue_items_are_reminded_then_weekly(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = draft_with_document(world)
+    world.step(application_id, "pia", "submit")
+    world.clock.advance(days=20)
+    runner = app.test_cli_runner()
+    assert "1 reminder(s) queued" in runner.invoke(args=["accreditation", "daily"]).output
+    assert "0 reminder(s) queued" in runner.invoke(args=["accreditation", "daily"]).output
+    world.clock.advance(days=7)
+    assert "1 reminder(s) queued" in runner.invoke(args=["accreditation", "daily"]).output
+    with get_db(app).read_sessions() as session:
+        recipients = set(session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.subject.like("%Overdue%"))
+        ))  # fmt: skip
+        assert recipients == {"lena@example.org", "leo@example.org", "lou@example.org"}
+        assert session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "application.overdue_reminder")
+        ).all()
+    assert timedelta(days=1)
