@@ -125,7 +125,7 @@ def get_application(application_id: int) -> Any:
 def put_application(application_id: int) -> Any:
     data = parse_json(DraftUpdate)
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     if not workflow.is_member(session, _user(), application):
         raise Problem(404, "Not found", "No such application.")
     services.save_draft(session, _user(), application, data.content, data.version)
@@ -137,7 +137,7 @@ def put_application(application_id: int) -> Any:
 @roles_required("provider")
 def upload_document(application_id: int) -> Any:
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     if not workflow.is_member(session, _user(), application):
         raise Problem(404, "Not found", "No such application.")
     upload = request.files.get("file")
@@ -155,7 +155,7 @@ def upload_document(application_id: int) -> Any:
 def transition(application_id: int) -> Any:
     data = parse_json(TransitionInput)
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     workflow.take_step(session, _user(), application, data)
     session.commit()
     return jsonify(application_json(application))
@@ -166,7 +166,7 @@ def transition(application_id: int) -> Any:
 def message(application_id: int) -> Any:
     data = parse_json(MessageInput)
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     workflow.post_message(session, _user(), application, data.body)
     session.commit()
     return jsonify({"posted": True}), 201

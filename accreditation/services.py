@@ -384,10 +384,16 @@ def documents(session: Session, application_id: int) -> list[EvidenceDocument]:
 STAFF_ROLES = ("accreditation_lead", "accreditation_reviewer")
 
 
-def visible_application(session: Session, user: User, application_id: int) -> Application:
+def visible_application(
+    session: Session, user: User, application_id: int, for_update: bool = False
+) -> Application:
     """The application if ``user`` may see it: its provider's users, every lead, and the
-    assessor assigned to it. Anyone else gets the same 404 as for a missing one."""
-    application = session.get(Application, application_id)
+    assessor assigned to it. Anyone else gets the same 404 as for a missing one.
+
+    ``for_update`` locks the row until the transaction ends, so two people acting at once
+    take turns and the second meets the first one's version (a 409), never overwrites it.
+    """
+    application = session.get(Application, application_id, with_for_update=for_update)
     if application is None:
         raise Problem(404, "Not found", "No such application.")
     member = session.get(ProviderMember, user.id)

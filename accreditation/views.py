@@ -238,7 +238,7 @@ def _render_application(
 @roles_required("provider")
 def save_application(application_id: int) -> Any:
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     if not workflow.is_member(session, _user(), application) or not CsrfForm().validate_on_submit():
         abort(400)
     codes = services.leaf_codes(session, application.framework_id)
@@ -271,7 +271,7 @@ def save_application(application_id: int) -> Any:
 @roles_required("provider", *services.STAFF_ROLES)
 def take_step(application_id: int) -> Any:
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
@@ -299,7 +299,7 @@ def take_step(application_id: int) -> Any:
 @roles_required("provider", *services.STAFF_ROLES)
 def post_message(application_id: int) -> Any:
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
@@ -317,7 +317,7 @@ def post_message(application_id: int) -> Any:
 @roles_required("provider")
 def upload_document(application_id: int) -> Any:
     session = get_session()
-    application = services.visible_application(session, _user(), application_id)
+    application = services.visible_application(session, _user(), application_id, for_update=True)
     if not workflow.is_member(session, _user(), application) or not CsrfForm().validate_on_submit():
         abort(400)
     upload = request.files.get("file")

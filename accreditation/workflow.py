@@ -665,7 +665,7 @@ def bulk_assign(
     own (a stale version or a wrong state is reported, the others go ahead)."""
     outcomes = []
     for application_id, version in sorted(chosen.items()):
-        application = session.get(Application, application_id)
+        application = session.get(Application, application_id, with_for_update=True)
         if application is None:
             continue
         try:

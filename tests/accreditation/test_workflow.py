@@ -3,6 +3,7 @@ may take them, version checks, the clock, decisions, conditions and appeals."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from tests.accreditation.fixtures import (
     draft_with_document,
     upload_pdf,
 )
+from tests.certificates.test_certificates import _certificates, _passed
+from tests.conftest import sign_in
 
 
 def _to_review(world: AccreditationWorld) -> int:
@@ -291,3 +294,53 @@ def test_uploads_are_checked_by_content_and_size(
     assert stored["filename"] == "passwd.pdf"
     files = list((Path(app.instance_path) / "documents").iterdir())
     assert len(files) == 1 and "static" not in str(files[0])
+
+
+def test_two_leads_racing_on_one_version_one_wins(accreditation: AccreditationWorld) -> None:
+    """Both read version N, both send at the same moment: one screens it, the other gets
+    a 409, on SQLite (write lock) and PostgreSQL (row lock) alike."""
+    world = accreditation
+    application_id = draft_with_document(world)
+    world.step(application_id, "pia", "submit")
+    version = world.call("GET", f"/applications/{application_id}", "lena").get_json()["version"]
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def act(who: str) -> None:
+        client = world.app.test_client()
+        start.wait()
+        response = client.post(
+            f"/api/v1/applications/{application_id}/transitions",
+            json={"action": "screen", "version": version},
+            headers=world.people[who]["headers"],
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=act, args=(who,)) for who in ("lena", "leo")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 409]
+    final = world.call("GET", f"/applications/{application_id}", "lena").get_json()
+    assert final["version"] == version + 1
+
+
+def test_a_trainer_holding_our_certificate_is_verified(
+    accreditation: AccreditationWorld, world
+) -> None:
+    _passed(accreditation.app, world)
+    [certificate] = _certificates(accreditation.app)
+    holder = f"{certificate.holder_given_name} {certificate.holder_family_name}"
+    content = complete_content(
+        accreditation.leaves(),
+        trainers=[
+            {"name": holder, "certificate_code": certificate.code.lower()},
+            {"name": "Ivan Impostor", "certificate_code": certificate.code},
+        ],
+    )
+    created = accreditation.call("POST", "/applications", "pia", {"content": content}, 201)
+    page = accreditation.app.test_client()
+    sign_in(page, "pia@example.org")
+    html = page.get(f"/applications/{created.get_json()['id']}").get_data(as_text=True)
+    assert html.count(">verified<") == 1 and html.count(">not verified<") == 1
