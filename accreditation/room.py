@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from accreditation import api, cli, views
+from accreditation import api, cli, demo, views
 from core.api import openapi_registry
+from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
 
 
@@ -16,6 +17,7 @@ def register(app: Flask) -> None:
     registry.add_models(*api.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
     cli.register(app)
+    register_demo_loader(app, DemoLoader("accreditation", 40, demo.load_demo_accreditation))
     register_link(
         app,
         NavLink("Accredited training", "accreditation.register", (), "The public register."),

@@ -168,3 +168,12 @@ def test_overdue_items_are_reminded_then_weekly(
             select(AuditEvent).where(AuditEvent.action == "application.overdue_reminder")
         ).all()
     assert timedelta(days=1)
+
+
+def test_demo_data_walks_one_programme_onto_the_register(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0 and "is on the register" in result.output, result.output
+    register = app.test_client().get("/register").get_data(as_text=True)
+    assert "Customer Success Essentials" in register and "Brennan Customer Academy" in register
+    again = app.test_cli_runner().invoke(args=["demo-data"])
+    assert "no demo accreditation added" in again.output

@@ -1,0 +1,82 @@
+"""Demo data: the demo provider's organisation with one accredited programme (walked
+through the real workflow by the demo lead and assessor) and one draft."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounts.cli import demo_email
+from accounts.services import find_by_email
+from accreditation import services, workflow
+from accreditation.models import CRITERIA, Organisation
+from accreditation.schemas import ApplicationContent, OrganisationInput, TransitionInput
+from item_bank.frameworks import get_framework
+
+DEMO_PDF = b"%PDF-1.4\n% Demo evidence: programme handbook\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def load_demo_accreditation(session: Session) -> None:
+    if session.scalar(select(func.count(Organisation.id))):
+        click.echo("Provider organisations exist; no demo accreditation added.")
+        return
+    provider = find_by_email(session, demo_email("provider"))
+    lead = find_by_email(session, demo_email("accreditation_lead"))
+    assessor = find_by_email(session, demo_email("accreditation_reviewer"))
+    framework = get_framework(session)
+    if provider is None or lead is None or assessor is None or framework is None:
+        click.echo("Demo accounts or the framework are missing; no demo accreditation added.")
+        return
+    services.save_organisation(
+        session,
+        provider,
+        OrganisationInput(
+            legal_name="Brennan Customer Academy Ltd",
+            country="IE",
+            website="https://academy.demo.example.org",
+            contact_name="Paula Brennan",
+            contact_email=demo_email("provider"),
+        ),
+    )
+    leaves = services.leaf_codes(session, framework.id)
+    content = ApplicationContent.model_validate(
+        {
+            "title": "Customer Success Essentials",
+            "description": "A four-day blended programme for new customer success managers.",
+            "delivery_mode": "blended",
+            "contact_hours": 28,
+            "learner_assessment": "A portfolio of three customer cases, marked against a rubric.",
+            "trainers": [{"name": "Niamh Kelly", "qualifications": "Head of CS, 12 years."}],
+            "mapping": {
+                code: {"module": f"Day {i % 4 + 1}", "minutes": 30, "outcome": "Applies it."}
+                for i, code in enumerate(leaves)
+            },
+            "declaration_accepted": True,
+        }
+    )
+    application = services.create_draft(session, provider, content)
+    services.store_document(current_app, session, provider, application, "handbook.pdf", DEMO_PDF)
+    steps = [
+        (provider, {"action": "submit"}),
+        (lead, {"action": "screen"}),
+        (lead, {"action": "assign", "assessor_id": assessor.id}),
+        (assessor, {"action": "declare", "has_conflict": False}),
+        (assessor, {
+            "action": "recommend", "recommendation": "accredit", "comment": "Meets the standard.",
+            "judgements": dict.fromkeys(CRITERIA, "meets"),
+        }),
+        (lead, {"action": "accredit", "comment": "Accredited for three years."}),
+    ]  # fmt: skip
+    for actor, data in steps:
+        workflow.take_step(
+            session,
+            actor,
+            application,
+            TransitionInput.model_validate({**data, "version": application.version}),
+        )
+    services.create_draft(
+        session, provider, ApplicationContent(title="Advanced Account Growth (draft)")
+    )
+    click.echo(f"Demo accreditation {application.accreditation_number} is on the register.")
