@@ -194,8 +194,8 @@ def _int_arg(name: str, default: int | None) -> Any:
     value = request.args.get(name, "")
     if not value:
         return default
-    if not value.isdigit() or len(value) > 6:
-        raise Problem(400, "Bad parameter", f"'{name}' must be a whole number.")
+    if not (value.isascii() and value.isdigit()) or len(value) > 4:
+        raise Problem(400, "Bad parameter", f"'{name}' must be a whole number below 10000.")
     return int(value)
 
 

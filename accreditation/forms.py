@@ -19,8 +19,15 @@ class OrganisationForm(FlaskForm):
         validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message="Two letters, e.g. GB.")],
         description="ISO two-letter code, e.g. GB, DE, US.",
     )
-    website = URLField("Website", validators=[DataRequired(), Length(max=300)])
-    contact_name = StringField("Contact name", validators=[DataRequired(), Length(max=200)])
+    website = URLField(
+        "Website",
+        validators=[
+            DataRequired(),
+            Length(max=300),
+            Regexp(r"^https?://\S+$", message="A full address, e.g. https://example.org."),
+        ],
+    )
+    contact_name = StringField("Contact name", validators=[DataRequired(), Length(min=2, max=200)])
     contact_email = StringField(
         "Contact email", validators=[DataRequired(), Email(), Length(max=254)]
     )

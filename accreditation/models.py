@@ -46,12 +46,15 @@ class Organisation(Base):
 
 
 class ProviderMember(Base):
-    """A provider user's organisation (one each)."""
+    """A provider user's organisation (one each). A colleague's membership starts as an
+    invitation and counts only once they accept it."""
 
     __tablename__ = "provider_member"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("provider_organisation.id"), index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Application(Base):
@@ -140,6 +143,8 @@ class Condition(Base):
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date] = mapped_column(Date)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a later decision (a refusal, an upheld appeal) replaces the one it belonged to.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):

@@ -17,6 +17,7 @@ from core import audit, clock, mail
 from core.audit import AuditEvent
 from core.paging import Page, paginate
 
+ENDING_STATES = ("accredited", "accredited_with_conditions", "renewal_due", "suspended")
 REGISTER_STATES = (
     "accredited",
     "accredited_with_conditions",
@@ -124,29 +125,33 @@ def run_daily(app: Flask, session: Session) -> DailySummary:
     summary = DailySummary()
     today = clock.now().date()
     late = select(Condition.application_id).where(
-        Condition.met_at.is_(None), Condition.due_on < today
+        Condition.met_at.is_(None), Condition.closed_at.is_(None), Condition.due_on < today
     )
     missed = session.scalars(
-        select(Application).where(
-            Application.state == "accredited_with_conditions", Application.id.in_(late)
-        )
+        select(Application)
+        .where(Application.state == "accredited_with_conditions", Application.id.in_(late))
+        .with_for_update()
     ).all()
     for application in missed:
         _system_step(session, application, "conditions_missed")
         summary.refused_for_conditions += 1
     for application in session.scalars(
-        select(Application).where(
-            Application.state.in_(("accredited", "renewal_due")),
+        select(Application)
+        .where(
+            Application.state.in_(ENDING_STATES),
             Application.accredited_until < today,
         )
+        .with_for_update()
     ).all():
         _system_step(session, application, "expire")
         summary.expired += 1
     for application in session.scalars(
-        select(Application).where(
+        select(Application)
+        .where(
             Application.state == "accredited",
             Application.accredited_until <= today + timedelta(days=90),
         )
+        .with_for_update()
     ).all():
         _system_step(session, application, "renewal_due")
         summary.renewal_due += 1
@@ -165,12 +170,14 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
     today = clock.now().date()
     sent = 0
     candidates = session.scalars(
-        select(Application).where(
+        select(Application)
+        .where(
             Application.state.in_(("accredited", "accredited_with_conditions", "renewal_due")),
             Application.accredited_until <= today + timedelta(days=90),
             Application.accredited_until >= today,
             Application.renewal_reminded_30_at.is_(None),
         )
+        .with_for_update()  # a second run waits, then finds the reminders already marked
     ).all()
     for application in candidates:
         assert application.accredited_until is not None
@@ -189,7 +196,7 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
             f"Accreditation {application.accreditation_number} ends in {days_left} days",
             f"The accreditation of {application.title} ({application.accreditation_number}) "
             f"ends on {application.accredited_until:%d %B %Y}.\n\nStart a renewal from the "
-            f"application page: {app.config['PUBLIC_BASE_URL']}/provider/applications/"
+            f"application page: {app.config['PUBLIC_BASE_URL']}/applications/"
             f"{application.id}\nThe renewal starts pre-filled from the current programme.\n",
         )
         sent += 1

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.api import ApiModel
+from core.web import MAX_ID
 
 Text200 = Field(default="", max_length=200)
 
@@ -46,7 +47,7 @@ class MappingEntry(ApiModel):
 class ApplicationContent(ApiModel):
     """A draft may be partial; submitting checks it is complete."""
 
-    title: str = Field(min_length=2, max_length=200)
+    title: str = Field(min_length=2, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     description: str = Field(default="", max_length=5000)
     delivery_mode: Literal["", "in_person", "online", "blended"] = ""
     contact_hours: int | None = Field(default=None, ge=1, le=10_000)
@@ -58,19 +59,23 @@ class ApplicationContent(ApiModel):
 
 class DraftUpdate(ApiModel):
     content: ApplicationContent
-    version: int = Field(ge=1, description="The version you edited (409 if it has moved on)")
+    version: int = Field(
+        ge=1, le=MAX_ID, description="The version you edited (409 if it has moved on)"
+    )
 
 
 class NewApplication(ApiModel):
     content: ApplicationContent
-    renews: int | None = Field(default=None, ge=1, description="The accreditation it renews")
+    renews: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The accreditation it renews"
+    )
 
 
 class TransitionInput(ApiModel):
     action: str = Field(min_length=1, max_length=40)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ID)
     comment: str = Field(default="", max_length=8000)
-    assessor_id: int | None = Field(default=None, ge=1)
+    assessor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     due_on: date | None = None
     has_conflict: bool | None = None
     judgements: dict[str, Literal["meets", "partly", "does_not_meet"]] = Field(default_factory=dict)

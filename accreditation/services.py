@@ -17,7 +17,7 @@ from accounts.models import User, UserRole
 from accreditation.models import Application, EvidenceDocument, Organisation, ProviderMember
 from accreditation.schemas import ApplicationContent, MappingEntry, OrganisationInput
 from certificates import services as certificate_services
-from core import audit, clock
+from core import audit, clock, mail
 from core.errors import FieldError, Problem
 from item_bank.frameworks import get_framework, nodes_by_code
 from item_bank.models import FrameworkNode
@@ -29,8 +29,22 @@ EDITABLE_STATES = ("draft", "returned_incomplete")
 # ---- organisations ---------------------------------------------------------------------
 
 
-def organisation_of(session: Session, user_id: int) -> Organisation | None:
+def membership(session: Session, user_id: int) -> ProviderMember | None:
+    """The user's accepted membership; an invitation not yet accepted grants nothing."""
     member = session.get(ProviderMember, user_id)
+    return member if member is not None and member.accepted_at is not None else None
+
+
+def invitation(session: Session, user_id: int) -> tuple[ProviderMember, Organisation] | None:
+    member = session.get(ProviderMember, user_id)
+    if member is None or member.accepted_at is not None:
+        return None
+    organisation = session.get(Organisation, member.organisation_id)
+    return (member, organisation) if organisation else None
+
+
+def organisation_of(session: Session, user_id: int) -> Organisation | None:
+    member = membership(session, user_id)
     return session.get(Organisation, member.organisation_id) if member else None
 
 
@@ -39,6 +53,9 @@ def save_organisation(session: Session, user: User, data: OrganisationInput) -> 
     organisation = organisation_of(session, user.id)
     before = _organisation_dict(organisation) if organisation else None
     if organisation is None:
+        pending = session.get(ProviderMember, user.id)
+        if pending is not None:  # creating one's own organisation declines an invitation
+            session.delete(pending)
         organisation = Organisation(created_at=clock.now())
         session.add(organisation)
     organisation.legal_name = data.legal_name
@@ -48,7 +65,11 @@ def save_organisation(session: Session, user: User, data: OrganisationInput) -> 
     organisation.contact_email = data.contact_email
     session.flush()
     if before is None:
-        session.add(ProviderMember(user_id=user.id, organisation_id=organisation.id))
+        session.add(
+            ProviderMember(
+                user_id=user.id, organisation_id=organisation.id, accepted_at=clock.now()
+            )
+        )
     audit.record(
         session,
         actor_id=user.id,
@@ -61,20 +82,52 @@ def save_organisation(session: Session, user: User, data: OrganisationInput) -> 
     return organisation
 
 
-def add_member(session: Session, actor: User, organisation: Organisation, user: User) -> None:
+def invite_member(session: Session, actor: User, organisation: Organisation, user: User) -> None:
+    """Invite a colleague; they join only when they accept, so nobody can be claimed."""
     if not user.has_role("provider"):
-        raise Problem(422, "Not a provider", "Give the user the provider role first.")
+        raise Problem(422, "Not a provider", "Staff give your colleague the provider role first.")
     if session.get(ProviderMember, user.id) is not None:
-        raise Problem(409, "Already a member", "This user belongs to an organisation already.")
-    session.add(ProviderMember(user_id=user.id, organisation_id=organisation.id))
+        raise Problem(
+            409, "Already taken", "This user belongs to, or is invited to, an organisation."
+        )
+    session.add(
+        ProviderMember(user_id=user.id, organisation_id=organisation.id, invited_by_id=actor.id)
+    )
     audit.record(
         session,
         actor_id=actor.id,
-        action="organisation.member_added",
+        action="organisation.member_invited",
         object_type="organisation",
         object_id=organisation.id,
         after={"user": user.email},
     )
+    mail.enqueue(
+        session,
+        user.email,
+        f"Join {organisation.legal_name} on CSM Certify",
+        f"{actor.full_name} invites you to work on {organisation.legal_name}'s accreditation "
+        "applications. Sign in and open Accreditation to accept or decline.\n",
+    )
+
+
+def answer_invitation(session: Session, user: User, accept: bool) -> Organisation:
+    pending = invitation(session, user.id)
+    if pending is None:
+        raise Problem(409, "No invitation", "There is no invitation waiting for you.")
+    member, organisation = pending
+    if accept:
+        member.accepted_at = clock.now()
+    else:
+        session.delete(member)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="organisation.member_joined" if accept else "organisation.invitation_declined",
+        object_type="organisation",
+        object_id=organisation.id,
+        after={"user": user.email},
+    )
+    return organisation
 
 
 def _organisation_dict(organisation: Organisation) -> dict[str, str]:
@@ -122,6 +175,8 @@ def create_draft(
     organisation = organisation_of(session, user.id)
     if organisation is None:
         raise Problem(409, "No organisation", "Create your organisation's profile first.")
+    if renews is not None and renews.state not in RENEWABLE_STATES:
+        raise Problem(409, "Not renewable", "Only an accreditation, current or ended, is renewed.")
     framework = get_framework(session)
     if framework is None:
         raise Problem(409, "No standard loaded", "The competency framework is not loaded.")
@@ -396,7 +451,7 @@ def visible_application(
     application = session.get(Application, application_id, with_for_update=for_update)
     if application is None:
         raise Problem(404, "Not found", "No such application.")
-    member = session.get(ProviderMember, user.id)
+    member = membership(session, user.id)
     if member is not None and member.organisation_id == application.organisation_id:
         return application
     if user.has_role("accreditation_lead"):
@@ -408,7 +463,7 @@ def visible_application(
 
 def content_open_to(user: User, application: Application) -> bool:
     """An assessor reads the file only after declaring no conflict of interest."""
-    if application.assessor_id == user.id and not user.has_role("accreditation_lead"):
+    if application.assessor_id == user.id:  # a lead assigned as assessor declares too
         return application.assessor_cleared_at is not None
     return True
 
@@ -439,7 +494,10 @@ def members(session: Session, organisation_id: int) -> list[User]:
         session.scalars(
             select(User)
             .join(ProviderMember, ProviderMember.user_id == User.id)
-            .where(ProviderMember.organisation_id == organisation_id)
+            .where(
+                ProviderMember.organisation_id == organisation_id,
+                ProviderMember.accepted_at.is_not(None),
+            )
             .order_by(User.family_name)
         )
     )

@@ -33,10 +33,10 @@ from accreditation.schemas import (
     TransitionInput,
 )
 from core.api import field_errors
-from core.audit import events_for
 from core.auth import roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
+from core.forms import attach_problem
 from core.web import valid_id
 
 bp = Blueprint("accreditation", __name__)
@@ -96,13 +96,17 @@ def provider_home() -> Any:
     organisation = services.organisation_of(session, _user().id)
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
-        data = OrganisationInput.model_validate(
-            {name: getattr(form, name).data for name in OrganisationInput.model_fields}
-        )
-        services.save_organisation(session, _user(), data)
-        session.commit()
-        flash("Organisation saved.", "success")
-        return redirect(url_for("accreditation.provider_home"))
+        try:
+            data = OrganisationInput.model_validate(
+                {name: getattr(form, name).data for name in OrganisationInput.model_fields}
+            )
+        except ValidationError as error:
+            attach_problem(form, Problem(422, "Check the fields", errors=field_errors(error)))
+        else:
+            services.save_organisation(session, _user(), data)
+            session.commit()
+            flash("Organisation saved.", "success")
+            return redirect(url_for("accreditation.provider_home"))
     applications = (
         list(
             session.scalars(
@@ -121,6 +125,7 @@ def provider_home() -> Any:
         organisation=organisation,
         applications=applications,
         members=services.members(session, organisation.id) if organisation else [],
+        invitation=services.invitation(session, _user().id),
         labels=workflow.STATE_LABELS,
         new_form=CsrfForm(),
     ), status
@@ -139,16 +144,33 @@ def add_member() -> Any:
             raise Problem(409, "No organisation", "Create your organisation first.")
         if colleague is None:
             raise Problem(
-                404, "No such user", "Ask your colleague to create an account first, then add "
-                "them here; staff give them the provider role."
+                404, "No such user", "Ask your colleague to create an account first, then "
+                "invite them here; staff give them the provider role."
             )  # fmt: skip
-        services.add_member(session, _user(), organisation, colleague)
+        services.invite_member(session, _user(), organisation, colleague)
     except Problem as problem:
         session.rollback()
         flash(problem.detail, "error")
         return redirect(url_for("accreditation.provider_home"))
     session.commit()
-    flash(f"{colleague.full_name} can now work on your applications.", "success")
+    flash(f"{colleague.full_name} is invited; they join once they accept.", "success")
+    return redirect(url_for("accreditation.provider_home"))
+
+
+@bp.post("/provider/invitation")
+@roles_required("provider")
+def answer_invitation() -> Any:
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    accept = request.form.get("answer") == "accept"
+    try:
+        organisation = services.answer_invitation(session, _user(), accept)
+    except Problem as problem:
+        flash(problem.detail, "error")
+        return redirect(url_for("accreditation.provider_home"))
+    session.commit()
+    flash(f"You joined {organisation.legal_name}." if accept else "Invitation declined.", "success")
     return redirect(url_for("accreditation.provider_home"))
 
 
@@ -193,7 +215,7 @@ def _render_application(
     user = _user()
     content = ApplicationContent.model_validate(application.content)
     member = workflow.is_member(session, user, application)
-    trail = events_for(session, "application", application.id)
+    trail = workflow.timeline(session, application, user)
     messages = list(
         session.scalars(
             select(Message).where(Message.application_id == application.id).order_by(Message.id)
@@ -413,7 +435,9 @@ def bulk_assign() -> Any:
         int(name.removeprefix("select-")): int(value)
         for name, value in request.form.items()
         if name.startswith("select-")
+        and name.removeprefix("select-").isascii()
         and name.removeprefix("select-").isdigit()
+        and value.isascii()
         and value.isdigit()
         and len(value) < 9
         and len(name) < 20

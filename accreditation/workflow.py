@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,9 +31,9 @@ from accreditation.models import (
     ProviderMember,
 )
 from accreditation.schemas import TransitionInput
-from accreditation.services import check_version, missing_parts
+from accreditation.services import check_version, membership, missing_parts
 from core import audit, clock, mail
-from core.audit import AuditEvent
+from core.audit import AuditEvent, events_for
 from core.clock import add_months, working_days_between
 from core.errors import FieldError, Problem
 
@@ -138,7 +140,14 @@ STEPS: dict[str, Step] = {
         Step("uphold_appeal", ("appealed",), "under_review", "appeal_lead", "Uphold the appeal"),
         Step("deny_appeal", ("appealed",), "", "appeal_lead", "Deny the appeal"),
         Step("renewal_due", ("accredited",), "renewal_due", "system", "Renewal due", False),
-        Step("expire", ("accredited", "renewal_due"), "expired", "system", "Expire", False),
+        Step(
+            "expire",
+            ("accredited", "accredited_with_conditions", "renewal_due", "suspended"),
+            "expired",
+            "system",
+            "Expire",
+            False,
+        ),
         Step(
             "conditions_missed",
             ("accredited_with_conditions",),
@@ -155,11 +164,23 @@ STEPS: dict[str, Step] = {
 
 
 def is_member(session: Session, user: User, application: Application) -> bool:
-    member = session.get(ProviderMember, user.id)
+    member = membership(session, user.id)
     return (
         member is not None
         and member.organisation_id == application.organisation_id
         and user.has_role("provider")
+    )
+
+
+def declared_conflict(session: Session, user: User, application: Application) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count()).where(
+                ConflictDeclaration.application_id == application.id,
+                ConflictDeclaration.assessor_id == user.id,
+                ConflictDeclaration.has_conflict.is_(True),
+            )
+        )
     )
 
 
@@ -187,7 +208,11 @@ def _may(session: Session, user: User | None, step: Step, application: Applicati
         "lead": lambda: lead,
         "uncleared_assessor": lambda: assessor and application.assessor_cleared_at is None,
         "cleared_assessor": lambda: assessor and application.assessor_cleared_at is not None,
-        "deciding_lead": lambda: lead and application.assessor_id != user.id,
+        "deciding_lead": lambda: (
+            lead
+            and application.assessor_id != user.id
+            and not declared_conflict(session, user, application)
+        ),
         "appeal_lead": lambda: lead and not took_part(session, user, application),
     }
     return checks[step.who]()
@@ -200,20 +225,33 @@ def allowed_steps(session: Session, user: User | None, application: Application)
         if application.state in step.sources
         and step.who != "system"
         and _may(session, user, step, application)
-        and not (step.action == "appeal" and not _withdrawn_by_staff(session, application))
+        and not (step.action == "appeal" and not appeal_open(session, application))
     ]
 
 
-def _withdrawn_by_staff(session: Session, application: Application) -> bool:
-    if application.state != "withdrawn":
-        return True
+APPEALABLE = ("refuse", "conditions_missed", "withdraw_accreditation")
+
+
+def _last_of(session: Session, application: Application, actions: tuple[str, ...]) -> str | None:
+    """The most recent of ``actions`` taken on the application, whatever came after."""
     last = session.scalar(
         select(AuditEvent.action)
-        .where(AuditEvent.object_type == "application", AuditEvent.object_id == str(application.id))
+        .where(
+            AuditEvent.object_type == "application",
+            AuditEvent.object_id == str(application.id),
+            AuditEvent.action.in_([f"application.{a}" for a in actions]),
+        )
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    return last == "application.withdraw_accreditation"
+    return last.removeprefix("application.") if last else None
+
+
+def appeal_open(session: Session, application: Application) -> bool:
+    """One appeal per decision: against a refusal, or a withdrawal staff made (not the
+    provider's own), and not again once an appeal against it was heard."""
+    last = _last_of(session, application, (*APPEALABLE, "withdraw", "deny_appeal", "uphold_appeal"))
+    return last in APPEALABLE
 
 
 # ---- taking a step ---------------------------------------------------------------------
@@ -314,8 +352,8 @@ def _pause_clock(application: Application) -> None:
 
 def _resume_clock(application: Application) -> None:
     if application.clock_paused_at is not None:
-        paused = clock.now() - application.clock_paused_at
-        application.paused_seconds += int(paused.total_seconds())
+        paused = working_days_between(application.clock_paused_at, clock.now())
+        application.paused_seconds += round(paused * 86_400)
         application.clock_paused_at = None
 
 
@@ -466,6 +504,13 @@ def _decide_against(
 ) -> None:
     assert user is not None
     application.decided_by_id, application.decision_letter = user.id, data.comment.strip()
+    _close_conditions(session, application)
+
+
+def _close_conditions(session: Session, application: Application) -> None:
+    """Conditions belong to one decision; a new decision leaves none of them open."""
+    for condition in _open_conditions(session, application):
+        condition.closed_at = clock.now()
 
 
 def _defer(
@@ -497,9 +542,16 @@ def _deny_appeal(
 
 def _uphold_appeal(
     session: Session, user: User | None, application: Application, data: TransitionInput
-) -> None:
+) -> str | None:
+    """A withdrawal overturned restores the accreditation; a refusal overturned goes back
+    to review, with the conditions of the refused decision closed."""
+    decision = _last_of(session, application, APPEALABLE)
+    if decision == "withdraw_accreditation" and application.accredited_until:
+        return "accredited" if application.accredited_until >= clock.now().date() else "expired"
+    _close_conditions(session, application)
     application.decided_by_id = None
     application.recommendation = ""
+    return None
 
 
 STEP_EFFECTS: dict[
@@ -528,7 +580,9 @@ def _open_conditions(session: Session, application: Application) -> list[Conditi
     return list(
         session.scalars(
             select(Condition).where(
-                Condition.application_id == application.id, Condition.met_at.is_(None)
+                Condition.application_id == application.id,
+                Condition.met_at.is_(None),
+                Condition.closed_at.is_(None),
             )
         )
     )
@@ -598,16 +652,54 @@ def working_days_waiting(application: Application) -> float:
     if application.submitted_at is None:
         return 0.0
     end = application.first_reviewed_at or application.clock_paused_at or clock.now()
-    start = application.submitted_at + timedelta(seconds=application.paused_seconds)
-    return working_days_between(start, end)
+    elapsed = working_days_between(application.submitted_at, end)
+    return max(0.0, elapsed - application.paused_seconds / 86_400)
 
 
 def overdue(application: Application) -> bool:
+    """Past the service level and waiting on us (a paused clock waits on the provider)."""
     return (
         application.first_reviewed_at is None
+        and application.clock_paused_at is None
         and application.state in OPEN_STATES
         and working_days_waiting(application) > SLA_WORKING_DAYS
     )
+
+
+# Steps whose comments are between staff: a conflict statement, the assessor's report.
+INTERNAL_STEPS = ("declare", "recommend")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def timeline(session: Session, application: Application, user: User) -> list[Any]:
+    """The audit trail as the viewer may see it: the provider's users see every step but
+    not the comments staff wrote to each other."""
+    trail = events_for(session, "application", application.id)
+    if not is_member(session, user, application):
+        return trail
+    internal = {f"application.{action}" for action in INTERNAL_STEPS}
+    return [
+        TimelineEntry(
+            event.occurred_at,
+            event.actor_id,
+            event.actor_label,
+            event.action,
+            event.before,
+            {k: v for k, v in (event.after or {}).items() if k != "comment"}
+            if event.action in internal
+            else event.after,
+        )
+        for event in trail
+    ]
 
 
 def _notify(session: Session, application: Application, step: Step | None, comment: str) -> None:
@@ -619,25 +711,33 @@ def _notify(session: Session, application: Application, step: Step | None, comme
         + (f"{comment.strip()}\n\n" if comment.strip() else "")
         + "Sign in to CSM Certify to see the whole timeline.\n"
     )
-    for recipient in _recipients(session, application, step):
+    internal = step is not None and step.action in INTERNAL_STEPS
+    for recipient in _recipients(session, application, step, staff_only=internal):
         mail.enqueue(session, recipient, subject, body)
 
 
-def _recipients(session: Session, application: Application, step: Step | None) -> set[str]:
-    organisation = session.get(Organisation, application.organisation_id)
-    provider = {organisation.contact_email} if organisation else set()
-    provider |= set(
-        session.scalars(
-            select(User.email)
-            .join(ProviderMember, ProviderMember.user_id == User.id)
-            .where(ProviderMember.organisation_id == application.organisation_id)
-        )
-    )
+def _recipients(
+    session: Session, application: Application, step: Step | None, staff_only: bool = False
+) -> set[str]:
     staff_ids = {application.assessor_id, application.screened_by_id, application.decided_by_id}
     staff = set(session.scalars(select(User.email).where(User.id.in_(staff_ids - {None}))))
     if step is not None and step.action in ("submit", "recommend", "appeal"):
         staff |= set(lead_emails(session))
-    return provider | staff
+    return staff if staff_only else staff | provider_emails(session, application)
+
+
+def provider_emails(session: Session, application: Application) -> set[str]:
+    """The organisation's contact address and its members' (accepted) accounts."""
+    organisation = session.get(Organisation, application.organisation_id)
+    members = session.scalars(
+        select(User.email)
+        .join(ProviderMember, ProviderMember.user_id == User.id)
+        .where(
+            ProviderMember.organisation_id == application.organisation_id,
+            ProviderMember.accepted_at.is_not(None),
+        )
+    )
+    return set(members) | ({organisation.contact_email} if organisation else set())
 
 
 def lead_emails(session: Session) -> list[str]:
@@ -676,9 +776,10 @@ def bulk_assign(
                     application,
                     TransitionInput(action="assign", version=version, assessor_id=assessor_id),
                 )
-        except Problem as problem:
+        except (Problem, ValidationError) as problem:
             session.refresh(application)
-            outcomes.append(BulkOutcome(application.id, application.title, False, problem.detail))
+            detail = problem.detail if isinstance(problem, Problem) else "Reload the queue."
+            outcomes.append(BulkOutcome(application.id, application.title, False, detail))
         else:
             outcomes.append(BulkOutcome(application.id, application.title, True, "Assigned."))
     return outcomes

@@ -43,8 +43,8 @@ class OutboxMessage(Base):
 
 def enqueue(session: Session, recipient: str, subject: str, body: str) -> OutboxMessage:
     message = OutboxMessage(
-        recipient=recipient,
-        subject=subject[:300],
+        recipient=_one_line(recipient)[:254],
+        subject=_one_line(subject)[:300],
         body=body,
         created_at=clock.now(),
         attempts=0,
@@ -52,6 +52,11 @@ def enqueue(session: Session, recipient: str, subject: str, body: str) -> Outbox
     )
     session.add(message)
     return message
+
+
+def _one_line(text: str) -> str:
+    """Header values on one line: no CR, LF or other control character gets through."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 @dataclass
@@ -73,7 +78,7 @@ def deliver_pending(app: Flask, session: Session, limit: int = 500) -> DeliveryS
         queued.attempts += 1
         try:
             _deliver(app, _as_email(app, queued))
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException, ValueError) as error:
             queued.last_error = f"{type(error).__name__}: {error}"[:2000]
             summary.failed += 1
         else:

@@ -11,7 +11,12 @@ from flask.testing import FlaskClient
 
 from accounts.models import User
 from accreditation.models import ProviderMember
-from accreditation.services import add_member, leaf_codes, organisation_of
+from accreditation.services import (
+    answer_invitation,
+    invite_member,
+    leaf_codes,
+    organisation_of,
+)
 from core.db import get_db
 from item_bank.frameworks import get_framework
 from tests.conftest import api_token, bearer
@@ -119,7 +124,10 @@ def accreditation(app: Flask, make_user: Any, clock: Any, first_level: None) -> 
         pia = session.get(User, world.id("pia"))
         org = organisation_of(session, world.id("pia"))
         assert pia is not None and org is not None
-        add_member(session, pia, org, session.get(User, world.id("paul")))  # type: ignore[arg-type]
+        paul = session.get(User, world.id("paul"))
+        assert paul is not None
+        invite_member(session, pia, org, paul)
+        answer_invitation(session, paul, accept=True)
         session.commit()
         assert session.get(ProviderMember, world.id("paul")) is not None
     return world

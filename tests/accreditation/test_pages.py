@@ -3,8 +3,6 @@ served only to those allowed, bulk assignment, renewals, and overdue reminders."
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -40,11 +38,43 @@ def test_a_provider_creates_the_profile_and_adds_a_colleague(
     assert done.status_code == 302
     page = client.get("/provider").get_data(as_text=True)
     assert "Owl Academy" in page and "Start an application" in page
-    added = post_form(client, "/provider", "/provider/members", {"email": colleague.email})
-    assert added.status_code == 302
+    invited = post_form(client, "/provider", "/provider/members", {"email": colleague.email})
+    assert invited.status_code == 302
+    assert "colleague@example.org" not in client.get("/provider").get_data(as_text=True)
+    carl = app.test_client()
+    sign_in(carl, colleague.email)
+    waiting = carl.get("/provider").get_data(as_text=True)
+    assert (
+        "You are invited to join Owl Academy" in waiting and "Start an application" not in waiting
+    )
+    post_form(carl, "/provider", "/provider/invitation", {"answer": "accept"})
+    assert "Start an application" in carl.get("/provider").get_data(as_text=True)
     assert "colleague@example.org" in client.get("/provider").get_data(as_text=True)
+    again = post_form(client, "/provider", "/provider/members", {"email": colleague.email})
+    assert "belongs to, or is invited to" in client.get(again.location).get_data(as_text=True)
     stranger = post_form(client, "/provider", "/provider/members", {"email": "nobody@x.org"})
     assert "create an account first" in client.get(stranger.location).get_data(as_text=True)
+
+
+def test_an_invitation_grants_nothing_until_accepted(
+    app: Flask, accreditation: AccreditationWorld, make_user
+) -> None:
+    application_id = draft_with_document(accreditation)
+    newcomer = make_user("provider", email="newcomer@example.org", given_name="Nia")
+    pia = _client(app, "pia")
+    post_form(pia, "/provider", "/provider/members", {"email": newcomer.email})
+    nia = app.test_client()
+    sign_in(nia, newcomer.email)
+    assert nia.get(f"/applications/{application_id}").status_code == 404
+    post_form(nia, "/provider", "/provider/invitation", {"answer": "decline"})
+    assert nia.get(f"/applications/{application_id}").status_code == 404
+    # Declined: free to create an organisation of their own.
+    mine = post_form(
+        nia, "/provider", "/provider",
+        {"legal_name": "Nia Training", "country": "FR", "website": "https://nia.example",
+         "contact_name": "Nia N", "contact_email": "nia@nia.example"},
+    )  # fmt: skip
+    assert mine.status_code == 302
 
 
 def test_the_editor_keeps_a_stale_save_from_overwriting(
@@ -167,7 +197,6 @@ def test_overdue_items_are_reminded_then_weekly(
         assert session.scalars(
             select(AuditEvent).where(AuditEvent.action == "application.overdue_reminder")
         ).all()
-    assert timedelta(days=1)
 
 
 def test_demo_data_walks_one_programme_onto_the_register(app: Flask) -> None:

@@ -5,12 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Response,
+    sync_playwright,
+)
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -48,6 +56,10 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Request threads are joined when the server closes, so none still holds a database
+    # connection when the test's app disposes of its engine.
+    server.daemon_threads = False
+    server.block_on_close = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
@@ -92,6 +104,32 @@ def page(browser: Browser, live_server: str, page_problems: PageProblems) -> Ite
     new_page.set_default_timeout(10_000)
     yield new_page
     context.close()
+
+
+ContextFactory = Callable[..., BrowserContext]
+
+
+@pytest.fixture
+def open_context(browser: Browser, live_server: str) -> Iterator[ContextFactory]:
+    """Browser contexts for a test's several people, all closed before the server stops,
+    so no page is still polling it."""
+    made: list[BrowserContext] = []
+
+    def make(**options: Any) -> BrowserContext:
+        settings: dict[str, Any] = {
+            "base_url": live_server,
+            "viewport": {"width": 1280, "height": 900},
+        }
+        settings.update(options)
+        if settings["base_url"] is None:  # a visitor from elsewhere (a phone scanning a QR)
+            del settings["base_url"]
+        context = browser.new_context(**settings)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -8,16 +8,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.accreditation.fixtures import PDF, AccreditationWorld, complete_content
-from tests.browser.conftest import PageProblems, screenshot
+from tests.browser.conftest import ContextFactory, PageProblems, screenshot
 from tests.browser.test_exam import _sign_in
 
 
-def _as(browser: Browser, live_server: str, email: str, problems: PageProblems) -> Page:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def _as(open_context: ContextFactory, email: str, problems: PageProblems) -> Page:
+    page = open_context().new_page()
     page.set_default_timeout(15_000)
     page.on("pageerror", problems.on_error)
     _sign_in(page, email)
@@ -29,7 +28,7 @@ def _step(page: Page, label: str) -> None:
 
 
 def test_the_whole_accreditation_path(
-    browser: Browser,
+    open_context: ContextFactory,
     live_server: str,
     app: Flask,
     accreditation: AccreditationWorld,
@@ -38,7 +37,7 @@ def test_the_whole_accreditation_path(
 ) -> None:
     world = accreditation
     content = complete_content(world.leaves())
-    pia = _as(browser, live_server, "pia@example.org", page_problems)
+    pia = _as(open_context, "pia@example.org", page_problems)
     pia.get_by_role("link", name="Accreditation", exact=True).first.click()
     pia.get_by_label("Programme title").fill("Customer Success Foundations")
     pia.get_by_role("button", name="Start an application").click()
@@ -69,7 +68,7 @@ def test_the_whole_accreditation_path(
     pia.get_by_role("button", name="Submit").click()
     expect(pia.get_by_role("status").first).to_contain_text("now submitted")
 
-    lena = _as(browser, live_server, "lena@example.org", page_problems)
+    lena = _as(open_context, "lena@example.org", page_problems)
     lena.get_by_role("link", name="Accreditation queue").first.click()
     screenshot(lena, "accreditation-queue")
     lena.get_by_role("link", name="Customer Success Foundations").click()
@@ -80,7 +79,7 @@ def test_the_whole_accreditation_path(
     lena.get_by_role("button", name="Assign an assessor").click()
     expect(lena.get_by_role("status").first).to_contain_text("now under review")
 
-    asa = _as(browser, live_server, "asa@example.org", page_problems)
+    asa = _as(open_context, "asa@example.org", page_problems)
     asa.get_by_role("link", name="Accreditation queue").first.click()
     asa.get_by_role("link", name="Customer Success Foundations").click()
     expect(asa.get_by_role("heading", name="The file is closed to you")).to_be_visible()
@@ -114,7 +113,7 @@ def test_the_whole_accreditation_path(
     asa.get_by_role("button", name="Recommend").click()
     expect(asa.get_by_role("status").first).to_contain_text("now recommended")
 
-    leo = _as(browser, live_server, "leo@example.org", page_problems)
+    leo = _as(open_context, "leo@example.org", page_problems)
     leo.goto(asa.url.replace(live_server, ""))
     _step(leo, "Accredit")
     leo.get_by_label("Decision letter").first.fill("Accredited for three years.")
@@ -122,7 +121,7 @@ def test_the_whole_accreditation_path(
     expect(leo.get_by_role("status").first).to_contain_text("now accredited")
     screenshot(leo, "accreditation-decided")
 
-    public = browser.new_context(base_url=live_server).new_page()
+    public = open_context().new_page()
     public.goto("/register")
     expect(public.get_by_role("cell", name="Customer Success Foundations")).to_be_visible()
     screenshot(public, "accreditation-register")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from certificates.models import Certificate
 from core.db import get_db
-from tests.browser.conftest import PageProblems, screenshot
+from tests.browser.conftest import ContextFactory, PageProblems, screenshot
 from tests.browser.test_exam import _sign_in
 from tests.exam.fixtures import ExamWorld
 from tests.exam.test_grading import _answer, _sit
@@ -43,7 +43,7 @@ def test_an_employer_verifies_a_certificate(
 
 
 def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
-    browser: Browser,
+    open_context: ContextFactory,
     live_server: str,
     app: Flask,
     world: ExamWorld,
@@ -51,7 +51,7 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
 ) -> None:
     certificate = _passed_certificate(app, world)
 
-    holder = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    holder = open_context()
     ana = holder.new_page()
     ana.on("pageerror", page_problems.on_error)
     _sign_in(ana, world.people["ana"]["user"].email)
@@ -65,14 +65,14 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     qr_link = ana.locator(".share-link a").get_attribute("href") or ""
     assert qr_link.startswith(f"{live_server}/verify/")
 
-    employer = browser.new_context(viewport={"width": 390, "height": 844})
+    employer = open_context(base_url=None, viewport={"width": 390, "height": 844})
     phone = employer.new_page()
     phone.on("pageerror", page_problems.on_error)
     phone.goto(qr_link)
     expect(phone.get_by_role("heading", name="Valid certificate")).to_be_visible()
     screenshot(phone, "verify-qr-valid-phone")
 
-    staff = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    staff = open_context()
     officer = staff.new_page()
     officer.on("pageerror", page_problems.on_error)
     _sign_in(officer, world.people["admin"]["user"].email)
@@ -92,6 +92,4 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     expect(phone.get_by_role("heading", name="Revoked certificate")).to_be_visible()
     expect(phone.get_by_text("Misconduct")).to_be_visible()
     screenshot(phone, "verify-qr-revoked-phone")
-    for context in (holder, employer, staff):
-        context.close()
     assert page_problems.messages == []

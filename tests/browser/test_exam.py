@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from accounts.models import User
 from core.db import get_db
 from exam import sittings
 from exam.models import Response
-from tests.browser.conftest import CHROMIUM_ARGS, PageProblems, screenshot  # noqa: F401
+from tests.browser.conftest import CHROMIUM_ARGS, ContextFactory, PageProblems, screenshot  # noqa: F401
 from tests.conftest import STRONG_PASSWORD
 
 
@@ -45,7 +45,7 @@ def _schedule(app: Flask, admin: User, proctor: User) -> None:
 
 
 def test_a_whole_exam(
-    browser: Browser,
+    open_context: ContextFactory,
     live_server: str,
     app: Flask,
     make_user,
@@ -55,8 +55,7 @@ def test_a_whole_exam(
     admin, proctor = make_user("exam_admin"), make_user("proctor", given_name="Priya")
     candidate = make_user("candidate", given_name="Ana", family_name="Pereira")
     _schedule(app, admin, proctor)
-    cand_ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    proc_ctx = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    cand_ctx, proc_ctx = open_context(), open_context()
     cand, proc = cand_ctx.new_page(), proc_ctx.new_page()
     for page in (cand, proc):
         page.set_default_timeout(15_000)
@@ -120,8 +119,6 @@ def test_a_whole_exam(
     expect(cand.get_by_text("2 of 60")).to_be_visible()
     screenshot(cand, "exam-receipt")
     assert page_problems.messages == []
-    cand_ctx.close()
-    proc_ctx.close()
 
 
 def test_time_warnings_and_a_hidden_timer(
