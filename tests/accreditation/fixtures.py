@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from accounts.models import User
+from accounts.services import set_roles
 from accreditation.models import ProviderMember
 from accreditation.services import (
     answer_invitation,
@@ -73,6 +74,22 @@ class AccreditationWorld:
         version = self.call("GET", f"/applications/{application_id}", "lena").get_json()["version"]
         body = {"action": action, "version": version, **fields}
         return self.call("POST", f"/applications/{application_id}/transitions", who, body, expect)
+
+    def screened(self) -> int:
+        """A complete application, submitted and in screening."""
+        application_id = draft_with_document(self)
+        self.step(application_id, "pia", "submit")
+        self.step(application_id, "lena", "screen")
+        return application_id
+
+    def make_lead_and_assessor(self, who: str) -> None:
+        """Give ``who`` both staff roles (Lena, a lead, decides it)."""
+        with get_db(self.app).write_sessions() as session:
+            person, lena = session.get(User, self.id(who)), session.get(User, self.id("lena"))
+            assert person is not None and lena is not None
+            set_roles(session, lena, person, ["accreditation_reviewer", "accreditation_lead"])
+            session.commit()
+        self.refresh_tokens(who)
 
     def leaves(self) -> list[str]:
         with get_db(self.app).read_sessions() as session:

@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from accounts.models import User
-from accounts.services import set_roles
 from core.db import get_db
 from core.mail import OutboxMessage
 from tests.accreditation.fixtures import AccreditationWorld, complete_content, draft_with_document
@@ -35,9 +33,7 @@ def test_staff_comments_to_each_other_stay_with_staff(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    application_id = draft_with_document(world)
-    world.step(application_id, "pia", "submit")
-    world.step(application_id, "lena", "screen")
+    application_id = world.screened()
     world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
     world.step(application_id, "asa", "declare", has_conflict=False, comment="Met them at a fair.")
     world.step(
@@ -62,11 +58,7 @@ def test_before_declaring_an_assessor_sees_nothing_of_the_file(
     )
     world.step(application_id, "pia", "submit")
     world.step(application_id, "lena", "screen")
-    with get_db(app).write_sessions() as session:  # a lead who also assesses
-        abe, lena = session.get(User, world.id("abe")), session.get(User, world.id("lena"))
-        set_roles(session, lena, abe, ["accreditation_reviewer", "accreditation_lead"])
-        session.commit()
-    world.refresh_tokens("abe")
+    world.make_lead_and_assessor("abe")
     world.step(application_id, "lena", "assign", assessor_id=world.id("abe"))
     page = _client(app, "abe").get(f"/applications/{application_id}").get_data(as_text=True)
     assert "The file is closed to you" in page
@@ -79,14 +71,8 @@ def test_a_lead_who_declared_a_conflict_cannot_decide(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    application_id = draft_with_document(world)
-    world.step(application_id, "pia", "submit")
-    world.step(application_id, "lena", "screen")
-    with get_db(app).write_sessions() as session:
-        leo, lena = session.get(User, world.id("leo")), session.get(User, world.id("lena"))
-        set_roles(session, lena, leo, ["accreditation_reviewer", "accreditation_lead"])
-        session.commit()
-    world.refresh_tokens("leo")
+    application_id = world.screened()
+    world.make_lead_and_assessor("leo")
     world.step(application_id, "lena", "assign", assessor_id=world.id("leo"))
     world.step(application_id, "leo", "declare", has_conflict=True, comment="Former employer.")
     world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
@@ -160,9 +146,7 @@ def test_the_paused_clock_counts_working_days_not_calendar_days(
     world = accreditation
     world.clock.current = datetime(2026, 11, 27, 9, tzinfo=UTC)  # a Friday
     world.refresh_tokens("pia", "lena")
-    application_id = draft_with_document(world)
-    world.step(application_id, "pia", "submit")
-    world.step(application_id, "lena", "screen")
+    application_id = world.screened()
     world.clock.advance(hours=6)  # Friday 15:00: 0.25 working day has run
     world.refresh_tokens("pia", "lena")
     world.step(application_id, "lena", "return_incomplete", comment="Add the CVs.")
@@ -199,9 +183,7 @@ def test_odd_input_is_a_clear_4xx_never_a_500(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    application_id = draft_with_document(world)
-    world.step(application_id, "pia", "submit")
-    world.step(application_id, "lena", "screen")
+    application_id = world.screened()
     lena = _client(app, "lena")
     for version in ("0", "²", "99999999999"):
         answer = post_form(

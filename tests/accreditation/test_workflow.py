@@ -10,8 +10,6 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from accounts.models import User
-from accounts.services import set_roles
 from accreditation.models import Application
 from core.db import get_db
 from core.mail import OutboxMessage
@@ -26,9 +24,7 @@ from tests.conftest import sign_in
 
 
 def _to_review(world: AccreditationWorld) -> int:
-    application_id = draft_with_document(world)
-    world.step(application_id, "pia", "submit")
-    world.step(application_id, "lena", "screen")
+    application_id = world.screened()
     world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
     world.step(application_id, "asa", "declare", has_conflict=False)
     return application_id
@@ -141,9 +137,7 @@ def test_only_the_allowed_role_takes_each_step(accreditation: AccreditationWorld
 
 def test_a_declared_conflict_blocks_the_assessor(accreditation: AccreditationWorld) -> None:
     world = accreditation
-    application_id = draft_with_document(world)
-    world.step(application_id, "pia", "submit")
-    world.step(application_id, "lena", "screen")
+    application_id = world.screened()
     world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
     back = world.step(application_id, "asa", "declare", has_conflict=True, comment="Ex-employer.")
     assert back.get_json()["state"] == "screening" and back.get_json()["assessor_id"] is None
@@ -156,11 +150,7 @@ def test_the_assessor_cannot_decide_and_the_decider_is_another_lead(
     world = accreditation
     application_id = _recommended(world)
     # An assessor who is also a lead still may not decide what they assessed.
-    with get_db(world.app).write_sessions() as session:
-        asa, lena = session.get(User, world.id("asa")), session.get(User, world.id("lena"))
-        set_roles(session, lena, asa, ["accreditation_reviewer", "accreditation_lead"])
-        session.commit()
-    world.refresh_tokens()
+    world.make_lead_and_assessor("asa")
     refused = world.step(application_id, "asa", "accredit", comment="Me.", expect=409).get_json()
     assert "accredit" not in refused["allowed_steps"]
     world.step(application_id, "leo", "refuse", comment="Materials are not adequate.")
