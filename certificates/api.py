@@ -113,6 +113,7 @@ def batch() -> Any:
 
 
 @links.get("/verify/<token>.json")
+@limiter.exempt  # a signed link cannot be guessed
 def link_json(token: str) -> Any:
     g.wants_problem_json = True
     certificate = services.from_token(get_session(), token[:200])

@@ -19,6 +19,7 @@ from certificates.models import REVOCATION_REASONS, Certificate
 from core import audit, clock
 from core.audit import AuditEvent
 from core.clock import add_months
+from core.web import memoised
 from exam.models import Attempt
 from item_bank.models import BlueprintVersion
 
@@ -273,7 +274,12 @@ def _serializer() -> URLSafeSerializer:
 
 
 def link_token(certificate: Certificate) -> str:
-    return _serializer().dumps(certificate.code)
+    return link_token_for(certificate.code)
+
+
+def link_token_for(code: str) -> str:
+    """The one link token of a code (kept per process: it never changes)."""
+    return memoised(current_app, "link_token", code, lambda: _serializer().dumps(code))
 
 
 def from_token(session: Session, token: str) -> Certificate | None:
@@ -282,7 +288,7 @@ def from_token(session: Session, token: str) -> Certificate | None:
         code = _serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(code, str) or token != _serializer().dumps(code):
+    if not isinstance(code, str) or token != link_token_for(code):
         return None  # base64 is decoded leniently: only the exact link we issued counts
     return session.scalars(select(Certificate).where(Certificate.code == code)).first()
 
