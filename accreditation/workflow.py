@@ -196,14 +196,17 @@ def took_part(session: Session, user: User, application: Application) -> bool:
     return bool(acted) or user.id in (application.assessor_id, application.decided_by_id)
 
 
-def _may(session: Session, user: User | None, step: Step, application: Application) -> bool:
-    if step.who == "system":
-        return user is None
+def _roles_held(
+    session: Session, user: User | None, application: Application
+) -> Callable[[str], bool]:
+    """Which part ``user`` plays on this application, each answer worked out at most once
+    (the queue asks for fifty applications at a time)."""
     if user is None:
-        return False
+        return lambda who: who == "system"
     lead = user.has_role("accreditation_lead")
     assessor = user.has_role("accreditation_reviewer") and application.assessor_id == user.id
     checks: dict[str, Callable[[], bool]] = {
+        "system": lambda: False,
         "provider": lambda: is_member(session, user, application),
         "lead": lambda: lead,
         "uncleared_assessor": lambda: assessor and application.assessor_cleared_at is None,
@@ -215,16 +218,24 @@ def _may(session: Session, user: User | None, step: Step, application: Applicati
         ),
         "appeal_lead": lambda: lead and not took_part(session, user, application),
     }
-    return checks[step.who]()
+    known: dict[str, bool] = {}
+
+    def holds(who: str) -> bool:
+        if who not in known:
+            known[who] = checks[who]()
+        return known[who]
+
+    return holds
 
 
 def allowed_steps(session: Session, user: User | None, application: Application) -> list[Step]:
+    holds = _roles_held(session, user, application)
     return [
         step
         for step in STEPS.values()
         if application.state in step.sources
         and step.who != "system"
-        and _may(session, user, step, application)
+        and holds(step.who)
         and not (step.action == "appeal" and not appeal_open(session, application))
     ]
 
