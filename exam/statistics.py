@@ -231,28 +231,21 @@ def _load_rows(
     ):
         totals[attempt_id], scores[attempt_id] = score, _json(item_scores)
         passes.append(result == "pass")
-    chosen: dict[tuple[int, int], tuple[str, ...]] = {}
-    for attempt_id, position, selected in raw_rows(
-        session,
-        "SELECT re.attempt_id, re.position, re.selected FROM response re "  # noqa: S608
-        "WHERE re.attempt_id IN (SELECT a.id" + SCORED + ")",
-        params,
-    ):
-        chosen[attempt_id, position] = (
-            parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
-        )
     seen: dict[int, list[Row]] = defaultdict(list)
-    for attempt_id, position, version_id in raw_rows(
+    # One pass over each attempt's items with its answer beside it (a missing answer is
+    # an empty choice), rather than two passes and a dictionary of every answer.
+    for attempt_id, position, version_id, selected in raw_rows(
         session,
-        "SELECT ai.attempt_id, ai.position, ai.item_version_id FROM attempt_item ai "  # noqa: S608
+        "SELECT ai.attempt_id, ai.position, ai.item_version_id, re.selected "
+        "FROM attempt_item ai LEFT JOIN response re "
+        "ON re.attempt_id = ai.attempt_id AND re.position = ai.position "
         "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ")",
         params,
     ):
         score = scores[attempt_id].get(str(position))
         if score is not None:  # not scored (removed from scoring): not analysed
-            seen[version_id].append(
-                (score, totals[attempt_id], chosen.get((attempt_id, position), ()))
-            )
+            choice = parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
+            seen[version_id].append((score, totals[attempt_id], choice))
     k = round(mean([len(v) for v in scores.values()])) if scores else 0
     return seen, list(totals.values()), passes, k, _versions(session, sorted(seen))
 
