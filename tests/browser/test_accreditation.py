@@ -39,6 +39,7 @@ def test_the_whole_accreditation_path(
     content = complete_content(world.leaves())
     pia = _as(open_context, "pia@example.org", page_problems)
     pia.get_by_role("link", name="Accreditation", exact=True).first.click()
+    screenshot(pia, "accreditation-provider-home")
     pia.get_by_label("Programme title").fill("Customer Success Foundations")
     pia.get_by_role("button", name="Start an application").click()
     expect(pia.get_by_role("heading", name="Customer Success Foundations")).to_be_visible()
