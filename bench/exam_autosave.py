@@ -41,7 +41,6 @@ from exam_common import (
     PlannedRequest,
     ScriptResult,
     cpu_seconds,
-    gunicorn,
     log_problems,
     prepare_instance,
     profile_breakdown,
@@ -52,7 +51,7 @@ from exam_common import (
     write_request_list,
     wrk_script,
 )
-from harness import BENCH_DIR, DEFAULT_THREADS, DEFAULT_WORKERS, context_line, request
+from harness import BENCH_DIR, DEFAULT_THREADS, DEFAULT_WORKERS, context_line, gunicorn, request
 
 RESULTS = BENCH_DIR / "results" / "exam_autosave.md"
 PROFILE_OUT = BENCH_DIR / "results" / "exam_autosave_profile.txt"

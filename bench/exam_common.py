@@ -22,22 +22,17 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from harness import (
-    DEFAULT_WORKERS,
     HOST,
     REPO_ROOT,
     WRK,
     Result,
-    _stop_group,
-    _wait_ready,
-    free_port,
     parse_wrk,
     request,
 )
@@ -210,72 +205,6 @@ def start_attempts(port: int, instance: Instance) -> list[StartedAttempt]:
 
 
 # --- serving -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def worker_pids(self) -> list[int]:
-        """The gunicorn workers: the arbiter's children."""
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == self.process.pid:
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
-
-
-@contextmanager
-def gunicorn(
-    env: Mapping[str, str],
-    *,
-    log_path: Path,
-    port: int | None = None,
-    workers: int = DEFAULT_WORKERS,
-    app_spec: str = "wsgi:create_app()",
-    chdir: Path = REPO_ROOT,
-    ready_path: str = "/healthz",
-    config_file: Path | None = None,
-) -> Iterator[Server]:
-    """Like ``harness.serve`` (sync workers, own process group, always stopped), but on
-    a given port if asked (a restart keeps its address), optionally with a gunicorn
-    config file, and yielding the process so that its workers can be found."""
-    port = port or free_port()
-    command = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{HOST}:{port}",
-        "--workers", str(workers),
-        "--worker-class", "sync",
-        "--chdir", str(chdir),
-        "--log-level", "warning",
-        "--graceful-timeout", "5",
-    ]  # fmt: skip
-    if config_file is not None:
-        command += ["--config", str(config_file)]
-    command.append(app_spec)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            env={**os.environ, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_ready(process, port, ready_path, log_path)
-        yield Server(process, port)
-    finally:
-        _stop_group(process)
 
 
 PROFILE_CONFIG = '''\

@@ -44,12 +44,11 @@ from exam_common import (
     ForeignCpu,
     Instance,
     StartedAttempt,
-    gunicorn,
     log_problems,
     prepare_instance,
     start_attempts,
 )
-from harness import BENCH_DIR, DEFAULT_WORKERS, free_port, git_revision
+from harness import BENCH_DIR, DEFAULT_WORKERS, free_port, git_revision, gunicorn
 
 RESULTS = BENCH_DIR / "results" / "exam_fault.md"
 FIRST_RETRY_S, MAX_RETRY_S = 0.05, 1.0

@@ -42,7 +42,6 @@ from exam_common import (
     Client,
     ForeignCpu,
     cpu_seconds,
-    gunicorn,
     log_problems,
     percentile,
     prepare_instance,
@@ -51,7 +50,7 @@ from exam_common import (
     summarise_profiles,
     wait_for_quiet,
 )
-from harness import BENCH_DIR, DEFAULT_WORKERS, git_revision
+from harness import BENCH_DIR, DEFAULT_WORKERS, git_revision, gunicorn
 
 RESULTS = BENCH_DIR / "results" / "exam_start_spike.md"
 PROFILE_OUT = BENCH_DIR / "results" / "exam_start_spike_profile.txt"

@@ -80,22 +80,44 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, path: str, log: Pat
     raise RuntimeError(f"no 200 from {path} after {START_TIMEOUT_S:.0f} s:\n{_log_tail(log)}")
 
 
+@dataclass(frozen=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: the arbiter's children."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+
 @contextmanager
-def serve(
-    app_spec: str,
+def gunicorn(
     env: Mapping[str, str],
     *,
     log_path: Path,
-    ready_path: str = "/healthz",
-    chdir: Path = REPO_ROOT,
+    port: int | None = None,
     workers: int = DEFAULT_WORKERS,
-) -> Iterator[str]:
-    """Serve ``app_spec`` under gunicorn (sync workers) on a free loopback port; yield its URL.
-
-    ``env`` is added to this process's environment. The server is stopped on exit,
-    whatever happened inside the block.
-    """
-    port = free_port()
+    app_spec: str = "wsgi:create_app()",
+    chdir: Path = REPO_ROOT,
+    ready_path: str = "/healthz",
+    config_file: Path | None = None,
+) -> Iterator[Server]:
+    """Serve ``app_spec`` under gunicorn (sync workers, its own process group, always
+    stopped on exit). ``port`` keeps an address across a restart; ``config_file`` adds a
+    gunicorn config (profiling); the process is yielded so its workers can be found."""
+    port = port or free_port()
     command = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{HOST}:{port}",
@@ -104,8 +126,10 @@ def serve(
         "--chdir", str(chdir),
         "--log-level", "warning",
         "--graceful-timeout", "5",
-        app_spec,
     ]  # fmt: skip
+    if config_file is not None:
+        command += ["--config", str(config_file)]
+    command.append(app_spec)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
@@ -117,9 +141,31 @@ def serve(
         )
     try:
         _wait_ready(process, port, ready_path, log_path)
-        yield f"http://{HOST}:{port}"
+        yield Server(process, port)
     finally:
         _stop_group(process)
+
+
+@contextmanager
+def serve(
+    app_spec: str,
+    env: Mapping[str, str],
+    *,
+    log_path: Path,
+    ready_path: str = "/healthz",
+    chdir: Path = REPO_ROOT,
+    workers: int = DEFAULT_WORKERS,
+) -> Iterator[str]:
+    """Serve ``app_spec`` under gunicorn on a free loopback port; yield its URL."""
+    with gunicorn(
+        env,
+        log_path=log_path,
+        workers=workers,
+        app_spec=app_spec,
+        chdir=chdir,
+        ready_path=ready_path,
+    ) as server:
+        yield server.url
 
 
 @contextmanager
