@@ -3,6 +3,7 @@ staff queue and the public register."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -40,6 +41,10 @@ def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def organisation_json(organisation: Organisation) -> dict[str, Any]:
     return {
         "id": organisation.id,
@@ -62,17 +67,13 @@ def application_json(application: Application, with_content: bool = True) -> dic
         "version": application.version,
         "organisation_id": application.organisation_id,
         "renews": application.renews_id,
-        "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
+        "submitted_at": _iso(application.submitted_at),
         "assessor_id": application.assessor_id,
         "working_days_waiting": round(workflow.working_days_waiting(application), 1),
         "overdue": workflow.overdue(application),
         "accreditation_number": application.accreditation_number,
-        "accredited_from": application.accredited_from.isoformat()
-        if application.accredited_from
-        else None,
-        "accredited_until": application.accredited_until.isoformat()
-        if application.accredited_until
-        else None,
+        "accredited_from": _iso(application.accredited_from),
+        "accredited_until": _iso(application.accredited_until),
         "allowed_steps": [
             step.action for step in workflow.allowed_steps(session, user, application)
         ],
@@ -175,10 +176,7 @@ def message(application_id: int) -> Any:
 @api.get("/accreditation/queue")
 @roles_required(*services.STAFF_ROLES)
 def staff_queue() -> Any:
-    chosen = _queue_filter()
-    if not _user().has_role("accreditation_lead"):
-        chosen = queue.QueueFilter(chosen.state, _user().id, chosen.older_than_days)
-    page = queue.queue(get_session(), chosen, _int_arg("page", 1))
+    page = queue.queue(get_session(), _user(), _queue_filter(), _int_arg("page", 1))
     return jsonify(
         {
             "total": page.total,
@@ -237,12 +235,8 @@ def register_json(application: Application, organisation: Organisation) -> dict[
         "website": organisation.website,
         "delivery_mode": application.content.get("delivery_mode", ""),
         "status": workflow.STATE_LABELS[application.state],
-        "accredited_from": application.accredited_from.isoformat()
-        if application.accredited_from
-        else None,
-        "accredited_until": application.accredited_until.isoformat()
-        if application.accredited_until
-        else None,
+        "accredited_from": _iso(application.accredited_from),
+        "accredited_until": _iso(application.accredited_until),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -10,14 +10,21 @@ from flask import Flask
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from accreditation.models import Application, Condition, Message, Organisation
 from accreditation.schemas import TransitionInput
-from accreditation.workflow import OPEN_STATES, STATE_LABELS, lead_emails, overdue, take_step
+from accreditation.workflow import (
+    ENDING_STATES,
+    IN_FORCE_STATES,
+    OPEN_STATES,
+    STATE_LABELS,
+    lead_emails,
+    overdue,
+    take_step,
+)
 from core import audit, clock, mail
-from core.audit import AuditEvent
 from core.paging import Page, paginate
 
-ENDING_STATES = ("accredited", "accredited_with_conditions", "renewal_due", "suspended")
 REGISTER_STATES = (
     "accredited",
     "accredited_with_conditions",
@@ -36,8 +43,13 @@ class QueueFilter:
     newest_first: bool = False
 
 
-def queue(session: Session, chosen: QueueFilter, page: int, per_page: int = 50) -> Page[Any]:
-    """Submitted applications, oldest first unless asked otherwise."""
+def queue(
+    session: Session, viewer: User, chosen: QueueFilter, page: int, per_page: int = 50
+) -> Page[Any]:
+    """Submitted applications, oldest first unless asked otherwise. A lead sees the whole
+    queue; an assessor only the files assigned to them."""
+    if not viewer.has_role("accreditation_lead"):
+        chosen = replace(chosen, assessor_id=viewer.id)
     query = select(Application).where(Application.submitted_at.is_not(None))
     if chosen.state:
         query = query.where(Application.state == chosen.state)
@@ -172,7 +184,7 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
     candidates = session.scalars(
         select(Application)
         .where(
-            Application.state.in_(("accredited", "accredited_with_conditions", "renewal_due")),
+            Application.state.in_(IN_FORCE_STATES),
             Application.accredited_until <= today + timedelta(days=90),
             Application.accredited_until >= today,
             Application.renewal_reminded_30_at.is_(None),
@@ -255,14 +267,7 @@ def _overdue(session: Session, application: Application, today: date) -> tuple[l
 
 
 def _reminded_recently(session: Session, application: Application, now: datetime) -> bool:
-    last = session.scalar(
-        select(AuditEvent.occurred_at)
-        .where(
-            AuditEvent.object_type == "application",
-            AuditEvent.object_id == str(application.id),
-            AuditEvent.action == "application.overdue_reminder",
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
+    last = audit.last_event(
+        session, "application", application.id, ["application.overdue_reminder"]
     )
-    return last is not None and now - last < REMINDER_EVERY
+    return last is not None and now - last.occurred_at < REMINDER_EVERY

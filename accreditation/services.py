@@ -24,6 +24,8 @@ from item_bank.models import FrameworkNode
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 EDITABLE_STATES = ("draft", "returned_incomplete")
+# Evidence may also be added when the assessor asks for more.
+DOCUMENT_STATES = (*EDITABLE_STATES, "clarification_requested")
 
 
 # ---- organisations ---------------------------------------------------------------------
@@ -381,7 +383,7 @@ def store_document(
     filename: str,
     data: bytes,
 ) -> EvidenceDocument:
-    if application.state not in (*EDITABLE_STATES, "clarification_requested"):
+    if application.state not in DOCUMENT_STATES:
         raise Problem(
             409,
             "Not open for documents",

@@ -64,6 +64,7 @@ def register() -> str:
     page = queue.register(get_session(), chosen, page_number)
     return render_template(
         "accreditation/register.html",
+        in_force=workflow.IN_FORCE_STATES,
         page=page,
         chosen=chosen,
         modes=DELIVERY_MODES,
@@ -79,6 +80,7 @@ def register_entry(number: str) -> str:
     application, organisation = found
     return render_template(
         "accreditation/register_entry.html",
+        in_force=workflow.IN_FORCE_STATES,
         application=application,
         organisation=organisation,
         labels=workflow.STATE_LABELS,
@@ -229,6 +231,7 @@ def _render_application(
         content=content,
         open_to_me=services.content_open_to(user, application),
         editable=member and application.state in services.EDITABLE_STATES,
+        can_upload=member and application.state in services.DOCUMENT_STATES,
         member=member,
         coverage=services.coverage(session, application),
         entry=lambda code: content.mapping.get(code) or MappingEntry(),
@@ -400,13 +403,13 @@ def staff_queue() -> str:
     state = state if state in workflow.STATE_LABELS else ""
     assessor = valid_id(request.args.get("assessor", type=int))
     older = request.args.get("older_than_days", type=int)
-    if not _user().has_role("accreditation_lead"):
-        assessor = _user().id
     chosen = queue.QueueFilter(
         state, assessor, older if older and 0 < older < 10_000 else None,
         request.args.get("order") == "newest",
     )  # fmt: skip
-    page = queue.queue(session, chosen, valid_id(request.args.get("page", 1, type=int)) or 1)
+    page = queue.queue(
+        session, _user(), chosen, valid_id(request.args.get("page", 1, type=int)) or 1
+    )
     people = names_by_id(session, [a.assessor_id for a in page.rows])
     assessors = services.assessors(session)
     return render_template(

@@ -48,6 +48,9 @@ OPEN_STATES = (
     "clarification_requested",
     "recommended",
 )
+# Accredited now; an accreditation in one of these (or suspended) can still run out.
+IN_FORCE_STATES = ("accredited", "accredited_with_conditions", "renewal_due")
+ENDING_STATES = (*IN_FORCE_STATES, "suspended")
 STATE_LABELS = {
     "draft": "Draft",
     "submitted": "Submitted",
@@ -142,7 +145,7 @@ STEPS: dict[str, Step] = {
         Step("renewal_due", ("accredited",), "renewal_due", "system", "Renewal due", False),
         Step(
             "expire",
-            ("accredited", "accredited_with_conditions", "renewal_due", "suspended"),
+            ENDING_STATES,
             "expired",
             "system",
             "Expire",
@@ -245,17 +248,10 @@ APPEALABLE = ("refuse", "conditions_missed", "withdraw_accreditation")
 
 def _last_of(session: Session, application: Application, actions: tuple[str, ...]) -> str | None:
     """The most recent of ``actions`` taken on the application, whatever came after."""
-    last = session.scalar(
-        select(AuditEvent.action)
-        .where(
-            AuditEvent.object_type == "application",
-            AuditEvent.object_id == str(application.id),
-            AuditEvent.action.in_([f"application.{a}" for a in actions]),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
+    last = audit.last_event(
+        session, "application", application.id, [f"application.{a}" for a in actions]
     )
-    return last.removeprefix("application.") if last else None
+    return last.action.removeprefix("application.") if last else None
 
 
 def appeal_open(session: Session, application: Application) -> bool:

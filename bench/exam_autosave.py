@@ -26,14 +26,12 @@ import json
 import os
 import random
 import secrets
-import signal
 import sqlite3
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from exam_common import (
     ForeignCpu,
@@ -51,7 +49,16 @@ from exam_common import (
     write_request_list,
     wrk_script,
 )
-from harness import BENCH_DIR, DEFAULT_THREADS, DEFAULT_WORKERS, context_line, gunicorn, request
+from harness import (
+    BENCH_DIR,
+    DEFAULT_THREADS,
+    DEFAULT_WORKERS,
+    context_line,
+    gunicorn,
+    reference_and_app,
+    request,
+    stop_on_sigterm,
+)
 
 RESULTS = BENCH_DIR / "results" / "exam_autosave.md"
 PROFILE_OUT = BENCH_DIR / "results" / "exam_autosave_profile.txt"
@@ -251,12 +258,8 @@ def aims(autosave: ScriptResult, reference: ScriptResult) -> tuple[str, bool]:
     return text, all(ok for _, ok, _ in checks)
 
 
-def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     args = parse_args()
     load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="csm-bench-autosave-") as tmp_name:
@@ -277,17 +280,10 @@ def main() -> int:
         runs: list[ScriptResult] = []
         sanity_sent: set[int] = set()
         with (
-            gunicorn(
-                {},
-                log_path=tmp / "reference.log",
-                app_spec="reference_app:app",
-                chdir=BENCH_DIR,
-                ready_path="/ping",
-                workers=args.workers,
-            ) as reference_server,
-            gunicorn(
-                instance.env(ratelimit=True), log_path=tmp / "app.log", workers=args.workers
-            ) as app_server,
+            reference_and_app(instance.env(ratelimit=True), tmp, args.workers) as (
+                reference_server,
+                app_server,
+            ),
         ):
             first = planned[0]
             status, body = request(

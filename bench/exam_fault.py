@@ -37,7 +37,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 from exam_common import (
     Client,
@@ -48,7 +47,7 @@ from exam_common import (
     prepare_instance,
     start_attempts,
 )
-from harness import BENCH_DIR, DEFAULT_WORKERS, free_port, git_revision, gunicorn
+from harness import BENCH_DIR, DEFAULT_WORKERS, free_port, git_revision, gunicorn, stop_on_sigterm
 
 RESULTS = BENCH_DIR / "results" / "exam_fault.md"
 FIRST_RETRY_S, MAX_RETRY_S = 0.05, 1.0
@@ -260,12 +259,8 @@ def make_pairs(instance: Instance, started: list[StartedAttempt], positions: int
     return pairs
 
 
-def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     args = parse_args()
     load_at_start = os.getloadavg()[0]
     events: list[str] = []

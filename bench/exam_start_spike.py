@@ -26,7 +26,6 @@ import itertools
 import json
 import os
 import secrets
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -35,7 +34,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from exam_common import (
     Candidate,
@@ -50,7 +48,14 @@ from exam_common import (
     summarise_profiles,
     wait_for_quiet,
 )
-from harness import BENCH_DIR, DEFAULT_WORKERS, git_revision, gunicorn
+from harness import (
+    BENCH_DIR,
+    DEFAULT_WORKERS,
+    git_revision,
+    gunicorn,
+    reference_and_app,
+    stop_on_sigterm,
+)
 
 RESULTS = BENCH_DIR / "results" / "exam_start_spike.md"
 PROFILE_OUT = BENCH_DIR / "results" / "exam_start_spike_profile.txt"
@@ -263,12 +268,8 @@ def table(rows: list[tuple[str, Spike, int]], reference: Spike) -> str:
     return "\n".join(lines)
 
 
-def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     args = parse_args()
     load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="csm-bench-spike-") as tmp_name:
@@ -280,17 +281,10 @@ def main() -> int:
         measured = instance.candidates[args.warmup : args.warmup + args.candidates]
         spare = instance.candidates[args.warmup + args.candidates :]
         with (
-            gunicorn(
-                {},
-                log_path=tmp / "reference.log",
-                app_spec="reference_app:app",
-                chdir=BENCH_DIR,
-                ready_path="/ping",
-                workers=args.workers,
-            ) as reference_server,
-            gunicorn(
-                instance.env(ratelimit=False), log_path=tmp / "app.log", workers=args.workers
-            ) as app_server,
+            reference_and_app(instance.env(ratelimit=False), tmp, args.workers) as (
+                reference_server,
+                app_server,
+            ),
         ):
             print("reference: the same requests to the bare route ...", file=sys.stderr)
             spike(reference_server.port, args.warmup, 1, "GET", "/ping", None, None)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -147,47 +148,40 @@ def gunicorn(
 
 
 @contextmanager
-def serve(
-    app_spec: str,
-    env: Mapping[str, str],
-    *,
-    log_path: Path,
-    ready_path: str = "/healthz",
-    chdir: Path = REPO_ROOT,
-    workers: int = DEFAULT_WORKERS,
-) -> Iterator[str]:
-    """Serve ``app_spec`` under gunicorn on a free loopback port; yield its URL."""
-    with gunicorn(
-        env,
-        log_path=log_path,
-        workers=workers,
-        app_spec=app_spec,
-        chdir=chdir,
-        ready_path=ready_path,
-    ) as server:
-        yield server.url
+def reference_and_app(
+    app_env: Mapping[str, str], directory: Path, workers: int = DEFAULT_WORKERS
+) -> Iterator[tuple[Server, Server]]:
+    """The bare reference route and the app, side by side under the same gunicorn settings."""
+    with (
+        gunicorn(
+            {},
+            log_path=directory / "reference.log",
+            app_spec="reference_app:app",
+            chdir=BENCH_DIR,
+            ready_path="/ping",
+            workers=workers,
+        ) as reference,
+        gunicorn(app_env, log_path=directory / "app.log", workers=workers) as app,
+    ):
+        yield reference, app
 
 
 @contextmanager
 def serve_with_reference(
     app_env: Mapping[str, str], directory: Path, workers: int = DEFAULT_WORKERS
 ) -> Iterator[dict[str, str]]:
-    """The bare reference route and the app, side by side under the same gunicorn settings;
-    yields ``{"reference": url, "app": url}``."""
-    with (
-        serve(
-            "reference_app:app",
-            {},
-            log_path=directory / "reference.log",
-            ready_path="/ping",
-            chdir=BENCH_DIR,
-            workers=workers,
-        ) as reference_url,
-        serve(
-            "wsgi:create_app()", app_env, log_path=directory / "app.log", workers=workers
-        ) as app_url,
-    ):
-        yield {"reference": reference_url, "app": app_url}
+    """As ``reference_and_app``, yielding ``{"reference": url, "app": url}``."""
+    with reference_and_app(app_env, directory, workers) as (reference, app):
+        yield {"reference": reference.url, "app": app.url}
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into an exception, so that every ``finally`` stops its servers."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def request(

@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from harness import (
     BENCH_DIR,
@@ -31,6 +29,7 @@ from harness import (
     print_table,
     request,
     serve_with_reference,
+    stop_on_sigterm,
     wrk,
 )
 
@@ -150,11 +149,6 @@ def measure(
     )
 
 
-def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    # Turn SIGTERM into an exception so every ``finally`` stops its server.
-    raise SystemExit(128 + signum)
-
-
 def run(args: argparse.Namespace) -> list[Row]:
     password = secrets.token_urlsafe(18)
     with tempfile.TemporaryDirectory(prefix="csm-bench-") as tmp_name:
@@ -176,7 +170,7 @@ def run(args: argparse.Namespace) -> list[Row]:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     args = parse_args()
     load_at_start = os.getloadavg()[0]
     rows = run(args)

@@ -17,7 +17,6 @@ from certificates import credentials
 from certificates.codes import new_code, normalise
 from certificates.models import REVOCATION_REASONS, Certificate
 from core import audit, clock
-from core.audit import AuditEvent
 from core.clock import add_months
 from core.web import memoised
 from exam.models import Attempt
@@ -222,17 +221,26 @@ def state_key(certificate: Certificate) -> tuple[object, ...]:
 
 def _revoked_by_rescoring(session: Session, certificate: Certificate) -> bool:
     """Only a revocation grading made undoes itself; one a person made stands."""
-    last = session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "certificate",
-            AuditEvent.object_id == certificate.code,
-            AuditEvent.action == "certificate.revoked",
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
+    last = audit.last_event(session, "certificate", certificate.code, ["certificate.revoked"])
     return last is not None and last.actor_id is None
+
+
+STAFF_ROLES = ("exam_admin", "admin")
+
+
+def is_staff(user: Any) -> bool:
+    return bool(user.has_role(*STAFF_ROLES))
+
+
+def visible_to(
+    session: Session, user: Any, code_text: str, for_update: bool = False
+) -> Certificate | None:
+    """The holder's own certificate, or any for staff; ``None`` for everyone else, the
+    same as for a code that does not exist, so a code's existence is not revealed."""
+    certificate = find_by_code(session, code_text, for_update)
+    if certificate is None or (certificate.holder_id != user.id and not is_staff(user)):
+        return None
+    return certificate
 
 
 def find_by_code(session: Session, code_text: str, for_update: bool = False) -> Certificate | None:

@@ -30,7 +30,7 @@ from core.web import memoised
 
 bp = Blueprint("certificates", __name__)
 
-STAFF_ROLES = ("exam_admin", "admin")
+STAFF_ROLES = services.STAFF_ROLES
 
 
 def _verified_page(
@@ -96,18 +96,14 @@ def mine() -> str:
 
 
 def visible_certificate(code: str, for_update: bool = False) -> Certificate:
-    """The holder's own certificate, or any for staff; a 404 for everyone else, so a
-    code's existence is not revealed."""
-    certificate = services.find_by_code(get_session(), code[:40], for_update)
+    certificate = services.visible_to(get_session(), current_user, code[:40], for_update)
     if certificate is None:
-        abort(404)
-    if certificate.holder_id != current_user.id and not current_user.has_role(*STAFF_ROLES):
         abort(404)
     return certificate
 
 
 def _is_staff() -> bool:
-    return bool(current_user.has_role(*STAFF_ROLES))
+    return services.is_staff(current_user)
 
 
 def _detail_page(

@@ -6,6 +6,7 @@ UPDATE and DELETE on the table (triggers created by the migration).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -104,6 +105,23 @@ def events_for(session: Session, object_type: str, object_id: str | int) -> list
         .order_by(AuditEvent.id)
     )
     return list(session.scalars(query))
+
+
+def last_event(
+    session: Session, object_type: str, object_id: str | int, actions: Iterable[str]
+) -> AuditEvent | None:
+    """The most recent of ``actions`` on one object, whatever came after it."""
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == object_type,
+            AuditEvent.object_id == str(object_id),
+            AuditEvent.action.in_(list(actions)),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
 
 
 def describe_change(event_row: AuditEvent) -> list[str]:
