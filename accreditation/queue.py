@@ -207,9 +207,10 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
             organisation.contact_email,
             f"Accreditation {application.accreditation_number} ends in {days_left} days",
             f"The accreditation of {application.title} ({application.accreditation_number}) "
-            f"ends on {application.accredited_until:%d %B %Y}.\n\nStart a renewal from the "
-            f"application page: {app.config['PUBLIC_BASE_URL']}/applications/"
-            f"{application.id}\nThe renewal starts pre-filled from the current programme.\n",
+            f"ends on {clock.format_day(application.accredited_until)}.\n\n"
+            "Start a renewal from the application page: "
+            f"{app.config['PUBLIC_BASE_URL']}/applications/{application.id}\n"
+            "The renewal starts pre-filled from the current programme.\n",
         )
         sent += 1
     return sent

@@ -11,6 +11,7 @@ from certificates import credentials, services
 from certificates.credentials import ISSUER_NAME
 from certificates.limits import BATCH_MAX, lookup_budget
 from certificates.models import REVOCATION_REASONS, Certificate
+from core import clock
 from core.api import (
     ApiModel,
     json_body,
@@ -53,7 +54,7 @@ def _checks(certificate: Certificate, status: str) -> dict[str, dict[str, Any]]:
         },
         "expiry": {
             "passed": status != "expired",
-            "detail": f"Valid until {certificate.expires_at:%d %B %Y}.",
+            "detail": f"Valid until {clock.format_day(certificate.expires_at)}.",
         },
     }
 

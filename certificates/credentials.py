@@ -342,10 +342,10 @@ def _check_expiry(claims: dict[str, Any]) -> Check:
         return Check(False, "The credential has no readable validity period.")
     now = clock.now()
     if now < valid_from:
-        return Check(False, f"Not valid before {valid_from:%d %B %Y}.")
+        return Check(False, f"Not valid before {clock.format_day(valid_from)}.")
     if now >= valid_until:
-        return Check(False, f"Expired on {valid_until:%d %B %Y}.")
-    return Check(True, f"Valid until {valid_until:%d %B %Y}.")
+        return Check(False, f"Expired on {clock.format_day(valid_until)}.")
+    return Check(True, f"Valid until {clock.format_day(valid_until)}.")
 
 
 def _check_status(app: Flask, session: Session, claims: dict[str, Any]) -> Check:

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from certificates import services
 from certificates.credentials import ISSUER_NAME
 from certificates.models import Certificate
+from core import clock
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 
@@ -76,7 +77,8 @@ def certificate_pdf(app: Flask, certificate: Certificate) -> bytes:
     line("has met the", 12, top=90)
     line(certificate.title, 20, "B", top=100)
     line(
-        f"Issued {certificate.issued_at:%d %B %Y} · valid until {certificate.expires_at:%d %B %Y}",
+        f"Issued {clock.format_day(certificate.issued_at)} · "
+        f"valid until {clock.format_day(certificate.expires_at)}",
         12,
         top=124,
     )

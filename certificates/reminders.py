@@ -84,7 +84,7 @@ def _message(app: Flask, certificate: Certificate, left: int) -> tuple[str, str]
     body = (
         f"Dear {certificate.holder_given_name},\n\n"
         f"Your certificate {certificate.code} ({certificate.title}) "
-        f"is valid until {certificate.expires_at:%d %B %Y}.\n\n"
+        f"is valid until {clock.format_day(certificate.expires_at)}.\n\n"
         "To stay certified, pass the current examination before then; the new certificate "
         "replaces this one and its verification page will say so.\n\n"
         f"Book a sitting: {base}/sittings\n"

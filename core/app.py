@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import api, db, mail, navigation, security  # noqa: F401  (mail: its table)
+from core import api, db, mail, navigation, security, web  # noqa: F401  (mail: its table)
 from core.audit import describe_change
-from core.auth import ROLES, Anonymous
+from core.auth import ROLES, Anonymous, ClockSessionInterface
 from core.cli import register_core_cli
 from core.config import load_config
 from core.demo import register_demo_cli
@@ -45,6 +45,7 @@ def build_base_app(config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1
         )
 
+    app.session_interface = ClockSessionInterface()
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     csrf.init_app(app)
@@ -58,6 +59,7 @@ def build_base_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.before_request(refuse_nul_bytes)
     navigation.init_app(app)
+    web.init_app(app)
     register_error_handlers(app)
     api.init_app(app)
     register_core_cli(app)

@@ -9,6 +9,7 @@ from functools import lru_cache, wraps
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, current_user
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
@@ -93,6 +94,23 @@ class _ClockSigner(TimestampSigner):
 
     def get_timestamp(self) -> int:
         return int(clock.now().timestamp())
+
+
+class ClockSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, stamped, aged and given its cookie expiry by
+    ``core.clock``, so a session (and the CSRF token kept in it) lives
+    ``PERMANENT_SESSION_LIFETIME`` of the app's own time."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        serializer = super().get_signing_serializer(app)
+        if serializer is not None:
+            serializer.signer = _ClockSigner
+        return serializer
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        if not session.permanent:
+            return None
+        return clock.now() + app.permanent_session_lifetime
 
 
 def _token_serializer() -> URLSafeTimedSerializer:

@@ -64,3 +64,33 @@ def working_days_between(start: datetime, end: datetime) -> float:
 def _weekday_share(start: datetime, end: datetime) -> float:
     """The part of one day between ``start`` and ``end`` (same day), if it is a weekday."""
     return (end - start).total_seconds() / 86_400 if start.weekday() < 5 else 0.0
+
+
+def format_moment(value: datetime, seconds: bool = False) -> str:
+    """A moment as people read it, with its date and zone: "Tue 1 Dec 2026, 17:54 UTC"."""
+    moment = as_utc(value)
+    return f"{_day_and_date(moment)}, {_clock_time(moment, seconds)} UTC"
+
+
+def format_day(value: date, short: bool = False) -> str:
+    """A day as people read it: "1 December 2026" (or "1 Dec 2026" in a table)."""
+    return f"{value.day} {value:%b %Y}" if short else f"{value.day} {value:%B %Y}"
+
+
+def format_window(start: datetime, end: datetime) -> str:
+    """A span of time that names the day of each end when it crosses midnight:
+    "Tue 1 Dec 2026, 17:54 to 19:54 UTC" or "Tue 1 Dec 2026, 17:54 to Wed 2 Dec 2026,
+    02:04 UTC"."""
+    first, last = as_utc(start), as_utc(end)
+    if first.date() == last.date():
+        return f"{_day_and_date(first)}, {_clock_time(first)} to {_clock_time(last)} UTC"
+    return f"{_day_and_date(first)}, {_clock_time(first)} to {format_moment(last)}"
+
+
+def _day_and_date(moment: datetime) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def _clock_time(moment: datetime, seconds: bool = False) -> str:
+    return moment.strftime("%H:%M:%S" if seconds else "%H:%M")
+

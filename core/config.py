@@ -10,14 +10,14 @@ from typing import Any
 
 # The limits of an exam's clock, shared by the blueprint rules, accommodations and
 # proctors' extensions. A form rendered at the start of the longest possible exam
-# must still submit at its end, so CSRF tokens and sessions outlast it.
+# must still submit at its end, so sessions outlast it; a CSRF token lives as long as
+# the session that holds it (both judged by ``core.clock``, see ``core.auth``).
 MAX_TIME_LIMIT_MINUTES = 240
 MAX_TIME_FACTOR = 2.0
 MAX_TOTAL_EXTENSION_MINUTES = 120
 LONGEST_EXAM_SECONDS = int(
     (MAX_TIME_LIMIT_MINUTES * MAX_TIME_FACTOR + MAX_TOTAL_EXTENSION_MINUTES) * 60
 )
-CSRF_TIME_LIMIT_SECONDS = LONGEST_EXAM_SECONDS + 3600
 SESSION_LIFETIME_SECONDS = LONGEST_EXAM_SECONDS + 2 * 3600
 
 API_TOKEN_LIFETIME_SECONDS = 3600
@@ -74,7 +74,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             _env_int("SESSION_LIFETIME_SECONDS", SESSION_LIFETIME_SECONDS), SESSION_LIFETIME_SECONDS
         ),
         "REMEMBER_COOKIE_DURATION": 0,
-        "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT_SECONDS,
+        # Flask-WTF would age its tokens by the machine's clock; the session's age is the
+        # limit instead, read from core.clock like every other deadline.
+        "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_ENABLED": True,
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         "API_TOKEN_LIFETIME_SECONDS": API_TOKEN_LIFETIME_SECONDS,

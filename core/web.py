@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from core import clock
+
 T = TypeVar("T")
 
 MAX_ID = 2**31 - 1
@@ -48,3 +50,10 @@ def memoised(app: Flask, name: str, key: Hashable, build: Callable[[], T], limit
 
 _MISSING = object()
 _MEMO_LOCK = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    """Template filters for times as people read them (see ``core.clock``)."""
+    app.jinja_env.filters["moment"] = clock.format_moment
+    app.jinja_env.filters["day"] = clock.format_day
+    app.jinja_env.filters["window"] = clock.format_window

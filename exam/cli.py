@@ -39,7 +39,7 @@ def load_demo_sitting(session: Session) -> None:
         tuple(proctors),
     )
     sitting = sittings.schedule_sitting(session, admin, data)
-    click.echo(f"Sitting “{sitting.title}” is open until {sitting.closes_at:%H:%M} UTC.")
+    click.echo(f"Sitting “{sitting.title}” is open until {clock.format_moment(sitting.closes_at)}.")
 
 
 def register_exam_cli(app: Flask) -> None:

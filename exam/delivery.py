@@ -263,8 +263,8 @@ def _check_startable(registration: Registration, candidate_id: int) -> None:
         raise Problem(
             409,
             "Outside the window",
-            f"This sitting can be started between "
-            f"{sitting.opens_at:%H:%M} and {sitting.closes_at:%H:%M} UTC.",
+            "This sitting can be started only between the ends of its window: "
+            f"{clock.format_window(sitting.opens_at, sitting.closes_at)}.",
         )
 
 
@@ -647,7 +647,8 @@ def _why_not_saved(
             409,
             "The exam has ended",
             f"This exam was {attempt.status} at "
-            f"{attempt.finished_at:%H:%M:%S} UTC; answers can no longer change.",
+            f"{clock.format_moment(attempt.finished_at, seconds=True)}; "
+            "answers can no longer change.",
             slug="attempt-finished",
         )
     return Problem(

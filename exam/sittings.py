@@ -292,7 +292,7 @@ def _history_problems(session: Session, candidate_id: int, sitting: Sitting) -> 
         first_free = recent[-cap].started_at + timedelta(days=365)
         problems.append(
             f"You have used {len(recent)} of the {cap} attempts allowed in 12 months; "
-            f"you can sit again from {first_free:%d %B %Y}."
+            f"you can sit again from {clock.format_day(first_free)}."
         )
     failed = [a for a in attempts if a.result == "fail" and a.finished_at]
     wait = rules["retake_wait_days"]
@@ -301,7 +301,7 @@ def _history_problems(session: Session, candidate_id: int, sitting: Sitting) -> 
         if sitting.opens_at < wait_until:
             problems.append(
                 f"After a fail you wait {wait} days: choose a sitting opening on or after "
-                f"{wait_until:%d %B %Y}."
+                f"{clock.format_day(wait_until)}."
             )
     return problems
 
@@ -485,7 +485,7 @@ def check_in(session: Session, candidate: Actor, registration: Registration) -> 
         raise Problem(
             409,
             "Not open for check-in",
-            f"Check-in opens 30 minutes before {sitting.opens_at:%d %B %Y, %H:%M} UTC.",
+            f"Check-in opens 30 minutes before {clock.format_moment(sitting.opens_at)}.",
         )
     registration.status, registration.checked_in_at = "checked_in", now
     audit.record(

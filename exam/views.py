@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -512,8 +511,8 @@ def _sitting_input(form: SittingForm) -> sittings.SittingInput:
     return sittings.SittingInput(
         form.blueprint.data or "",
         form.title.data or "",
-        (form.opens_at.data or datetime.now(UTC)).replace(tzinfo=UTC),
-        (form.closes_at.data or datetime.now(UTC)).replace(tzinfo=UTC),
+        clock.as_utc(form.opens_at.data or clock.now()),
+        clock.as_utc(form.closes_at.data or clock.now()),
         form.capacity.data or 0,
         form.mode.data or "",
         form.location.data or "",

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,19 +143,35 @@ def db_session(app: Flask) -> Iterator[Session]:
 
 @dataclass
 class MovableClock:
+    """The app's clock in a test: stands still at ``current`` (or, ``ticking``, runs on
+    from it in real seconds) and moves only when the test moves it."""
+
     current: datetime
+    ticking: bool = False
+    _started: float = field(default_factory=time.monotonic)
 
     def now(self) -> datetime:
-        return self.current
+        if not self.ticking:
+            return self.current
+        return self.current + timedelta(seconds=time.monotonic() - self._started)
 
     def advance(self, **delta: float) -> datetime:
         self.current += timedelta(**delta)
+        return self.now()
+
+    def freeze(self) -> datetime:
+        """Stop a ticking clock where it stands (to read an exact countdown, say)."""
+        self.current, self.ticking = self.now(), False
         return self.current
+
+
+FIXED_START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def clock() -> Iterator[MovableClock]:
-    movable = MovableClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    """A fixed day, so no test depends on the date it runs on."""
+    movable = MovableClock(FIXED_START)
     core_clock.set_source(movable.now)
     yield movable
     core_clock.set_source(None)

@@ -23,7 +23,7 @@
         tr.querySelector('[data-cell="time"]').textContent = running ? minutes(row.seconds_left) : "";
         tr.querySelector('[data-cell="events"]').textContent = row.events.join(", ");
       }
-      note.textContent = "Updated " + new Date().toLocaleTimeString() + ".";
+      note.textContent = "Updated " + new Date().toISOString().slice(11, 19) + " UTC.";
     } catch (error) {
       note.textContent = "Live updates paused (no connection); use Refresh.";
     }

@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 from werkzeug.serving import make_server
+
+from core import clock as core_clock
+from tests.conftest import MovableClock
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,7 +58,18 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
+def clock() -> Iterator[MovableClock]:
+    """Browser tests run on a clock that starts at the machine's time and ticks: Chromium
+    judges cookie expiry and ``Date`` by the machine's clock, so the app must agree with
+    it. Tests still move it with ``advance``."""
+    ticking = MovableClock(datetime.now(UTC).replace(microsecond=0), ticking=True)
+    core_clock.set_source(ticking.now)
+    yield ticking
+    core_clock.set_source(None)
+
+
+@pytest.fixture
+def live_server(app: Flask, clock: MovableClock) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # Request threads are joined when the server closes, so none still holds a database
     # connection when the test's app disposes of its engine.

@@ -3,7 +3,7 @@ context, answer, lose the network while answering, come back, pause and resume, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from playwright.sync_api import Page, expect
@@ -14,7 +14,7 @@ from core.db import get_db
 from exam import sittings
 from exam.models import Response
 from tests.browser.conftest import CHROMIUM_ARGS, ContextFactory, PageProblems, screenshot  # noqa: F401
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, MovableClock
 
 
 def _sign_in(page: Page, email: str) -> None:
@@ -25,8 +25,8 @@ def _sign_in(page: Page, email: str) -> None:
     expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
 
 
-def _schedule(app: Flask, admin: User, proctor: User) -> None:
-    now = datetime.now(UTC)
+def _schedule(app: Flask, admin: User, proctor: User, clock: MovableClock) -> None:
+    now = clock.now()
     with app.app_context(), get_db(app).write_sessions() as session:
         sittings.schedule_sitting(
             session,
@@ -45,6 +45,7 @@ def _schedule(app: Flask, admin: User, proctor: User) -> None:
 
 
 def test_a_whole_exam(
+    clock: MovableClock,
     open_context: ContextFactory,
     live_server: str,
     app: Flask,
@@ -54,7 +55,7 @@ def test_a_whole_exam(
 ) -> None:
     admin, proctor = make_user("exam_admin"), make_user("proctor", given_name="Priya")
     candidate = make_user("candidate", given_name="Ana", family_name="Pereira")
-    _schedule(app, admin, proctor)
+    _schedule(app, admin, proctor, clock)
     cand_ctx, proc_ctx = open_context(), open_context()
     cand, proc = cand_ctx.new_page(), proc_ctx.new_page()
     for page in (cand, proc):
@@ -124,6 +125,7 @@ def test_a_whole_exam(
 def test_time_warnings_and_a_hidden_timer(
     page: Page, app: Flask, make_user, sample_bank, clock
 ) -> None:
+    clock.freeze()  # the countdown is read to the second
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Kai")
     with app.app_context(), get_db(app).write_sessions() as session:
@@ -181,7 +183,7 @@ def test_time_warnings_and_a_hidden_timer(
 
 
 def test_staff_and_candidate_pages_look_right(
-    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems
+    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems, clock
 ) -> None:
     admin = make_user("exam_admin", given_name="Elena")
     make_user("proctor", given_name="Priya", family_name="Natarajan")
@@ -190,8 +192,9 @@ def test_staff_and_candidate_pages_look_right(
     page.get_by_role("link", name="Sittings").first.click()
     page.get_by_role("link", name="Schedule a sitting").click()
     page.get_by_label("Title").fill("First Level, Lisbon")
-    page.get_by_label("Window opens (UTC)").fill("2027-01-15T09:00")
-    page.get_by_label("Window closes (UTC)").fill("2027-01-15T12:00")
+    day = (clock.now() + timedelta(days=45)).date()
+    page.get_by_label("Window opens (UTC)").fill(f"{day}T09:00")
+    page.get_by_label("Window closes (UTC)").fill(f"{day}T12:00")
     page.get_by_label("Capacity").fill("24")
     page.get_by_label("Mode").select_option("test_centre")
     page.get_by_label("Location (test centre)").fill("Lisbon test centre, Avenida da Liberdade 10")
@@ -215,13 +218,13 @@ def test_staff_and_candidate_pages_look_right(
 
 
 def test_reading_a_failed_report_and_appealing(
-    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems
+    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems, clock
 ) -> None:
     from exam import delivery
 
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Noor")
-    now = datetime.now(UTC)
+    now = clock.now()
     with app.app_context(), get_db(app).write_sessions() as session:
         sitting = sittings.schedule_sitting(
             session,
@@ -271,13 +274,13 @@ def test_reading_a_failed_report_and_appealing(
 
 
 def test_staff_statistics_rescoring_and_standard_setting_pages(
-    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems
+    page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems, clock
 ) -> None:
     from exam import delivery
 
     admin, proctor = make_user("exam_admin", given_name="Elena"), make_user("proctor")
     candidates = [make_user("candidate", given_name=f"C{n}") for n in range(3)]
-    now = datetime.now(UTC)
+    now = clock.now()
     with app.app_context(), get_db(app).write_sessions() as session:
         sitting = sittings.schedule_sitting(
             session,

@@ -17,11 +17,12 @@ from flask.testing import FlaskClient
 from jwcrypto import jwk
 from jwcrypto import jwt as jose_jwt
 from jwcrypto.common import JWException
+from jwcrypto.jwt import JWTNotYetValid
 
 from certificates import signing
 from certificates.models import Certificate
 from tests.certificates.test_certificates import _certificates, _passed
-from tests.conftest import post_form, sign_in
+from tests.conftest import MovableClock, post_form, sign_in
 from tests.exam.fixtures import ExamWorld
 
 YEAR = 365 * 86_400
@@ -31,32 +32,42 @@ def _published_keys(client: FlaskClient) -> jwk.JWKSet:
     return jwk.JWKSet.from_json(client.get("/.well-known/jwks.json").get_data(as_text=True))
 
 
-def _verified_claims(client: FlaskClient, token: str, later_by: int = 0) -> dict[str, Any]:
-    """Verify as an outsider: signature by a published key, then exp/nbf as of now plus
-    ``later_by`` seconds (a negative leeway moves the verifier's clock forward)."""
-    checked = jose_jwt.JWT(algs=["EdDSA"], check_claims={"exp": None})
-    checked.leeway = -later_by if later_by else 60
-    checked.deserialize(token, _published_keys(client))
-    return json.loads(checked.claims)
+@dataclass
+class Outsider:
+    """A verifier with no code of ours, judging time at the app's moment (the test clock),
+    never the machine's: a status list signed at the clock's time lives one day of it."""
 
+    client: FlaskClient
+    clock: MovableClock
 
-def _bit(client: FlaskClient, entry: dict[str, Any]) -> int:
-    """The entry's bit in its published, signed status list."""
-    url = entry["statusListCredential"].removeprefix("http://localhost")
-    response = client.get(url)
-    assert response.mimetype == "application/vc+jwt"
-    max_age = int(response.headers["Cache-Control"].split("max-age=")[1])
-    listed = _verified_claims(client, response.get_data(as_text=True))
-    subject = listed["credentialSubject"]
-    assert subject["statusPurpose"] == entry["statusPurpose"]
-    assert subject["ttl"] == max_age * 1000
-    encoded = subject["encodedList"]
-    assert encoded.startswith("u")
-    raw = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
-    bits = gzip.decompress(raw)
-    assert len(bits) * 8 >= 131_072
-    index = int(entry["statusListIndex"])
-    return (bits[index // 8] >> (7 - index % 8)) & 1
+    def claims(self, token: str, later_by: int = 0) -> dict[str, Any]:
+        """Verify: signature by a published key, then ``exp`` and ``nbf`` as of the clock's
+        now plus ``later_by`` seconds."""
+        moment = int(self.clock.now().timestamp()) + later_by
+        checked = jose_jwt.JWT(algs=["EdDSA"], check_claims={"exp": moment})
+        checked.deserialize(token, _published_keys(self.client))
+        claims: dict[str, Any] = json.loads(checked.claims)
+        if claims.get("nbf", moment) > moment:
+            raise JWTNotYetValid(f"valid from {claims['nbf']}, now {moment}")
+        return claims
+
+    def bit(self, entry: dict[str, Any]) -> int:
+        """The entry's bit in its published, signed status list."""
+        url = entry["statusListCredential"].removeprefix("http://localhost")
+        response = self.client.get(url)
+        assert response.mimetype == "application/vc+jwt"
+        max_age = int(response.headers["Cache-Control"].split("max-age=")[1])
+        listed = self.claims(response.get_data(as_text=True))
+        subject = listed["credentialSubject"]
+        assert subject["statusPurpose"] == entry["statusPurpose"]
+        assert subject["ttl"] == max_age * 1000
+        encoded = subject["encodedList"]
+        assert encoded.startswith("u")
+        raw = base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+        bits = gzip.decompress(raw)
+        assert len(bits) * 8 >= 131_072
+        index = int(entry["statusListIndex"])
+        return (bits[index // 8] >> (7 - index % 8)) & 1
 
 
 def _holder_client(app: Flask, world: ExamWorld) -> FlaskClient:
@@ -78,6 +89,7 @@ class Scene:
     certificate: Certificate
     ana: FlaskClient
     public: FlaskClient
+    outsider: Outsider
     staff: FlaskClient
     token: str
     page: str
@@ -88,10 +100,12 @@ def _scene(app: Flask, world: ExamWorld) -> Scene:
     [certificate] = _certificates(app)
     ana = _holder_client(app, world)
     token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
+    public = app.test_client()
     return Scene(
         certificate,
         ana,
-        app.test_client(),
+        public,
+        Outsider(public, world.clock),
         _staff_client(app, world),
         token,
         f"/certificates/{certificate.code}",
@@ -104,6 +118,7 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
     _passed(app, world)
     [certificate] = _certificates(app)
     ana, public = _holder_client(app, world), app.test_client()
+    outsider = Outsider(public, world.clock)
     response = ana.get(f"/certificates/{certificate.code}/credential.jwt")
     assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
     token = response.get_data(as_text=True)
@@ -112,7 +127,7 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
         key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]
     }
 
-    claims = _verified_claims(public, token)
+    claims = outsider.claims(token)
     assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert claims["validFrom"].endswith("Z") and claims["validUntil"] > claims["validFrom"]
     subject = claims["credentialSubject"]
@@ -125,16 +140,16 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
     issuer = public.get("/issuer").get_json()
     assert claims["issuer"]["id"] == issuer["id"] == "http://localhost/issuer"
     entries = {entry["statusPurpose"]: entry for entry in claims["credentialStatus"]}
-    assert _bit(public, entries["revocation"]) == 0 and _bit(public, entries["suspension"]) == 0
+    assert outsider.bit(entries["revocation"]) == 0 and outsider.bit(entries["suspension"]) == 0
 
     # One byte changed anywhere in the payload: the signature no longer holds.
     head, payload, signature = token.split(".")
     flipped = payload[:40] + ("A" if payload[40] != "A" else "B") + payload[41:]
     with pytest.raises(JWException):
-        _verified_claims(public, f"{head}.{flipped}.{signature}")
+        outsider.claims(f"{head}.{flipped}.{signature}")
     # Read three years later, the credential has expired.
     with pytest.raises(JWException, match=r"[Ee]xpired"):
-        _verified_claims(public, token, later_by=3 * YEAR)
+        outsider.claims(token, later_by=3 * YEAR)
 
     staff = _staff_client(app, world)
     page = f"/certificates/{certificate.code}"
@@ -142,7 +157,7 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
         staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "Proxy."}
     )
     assert revoked.status_code == 302
-    assert _bit(public, entries["revocation"]) == 1
+    assert outsider.bit(entries["revocation"]) == 1
     verdict = public.post("/api/v1/credentials/verify", json={"credential": token}).get_json()
     assert verdict["verified"] is False
     assert verdict["checks"]["signature"]["passed"] and verdict["checks"]["issuer"]["passed"]
@@ -161,10 +176,10 @@ def test_reinstating_keeps_the_old_credential_revoked_and_issues_a_new_one(
     back = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Appeal upheld."})
     assert back.status_code == 302
     new_token = scene.ana.get(f"{page}/credential.jwt").get_data(as_text=True)
-    old = _verified_claims(scene.public, scene.token)["credentialStatus"][0]
-    new = _verified_claims(scene.public, new_token)["credentialStatus"][0]
+    old = scene.outsider.claims(scene.token)["credentialStatus"][0]
+    new = scene.outsider.claims(new_token)["credentialStatus"][0]
     assert old["statusListIndex"] != new["statusListIndex"]
-    assert _bit(scene.public, old) == 1 and _bit(scene.public, new) == 0
+    assert scene.outsider.bit(old) == 1 and scene.outsider.bit(new) == 0
     checks = scene.public.post("/api/v1/credentials/verify", json={"credential": new_token})
     assert checks.get_json()["verified"] is True
 
@@ -172,14 +187,14 @@ def test_reinstating_keeps_the_old_credential_revoked_and_issues_a_new_one(
 def test_suspension_is_published_and_lifted(app: Flask, world: ExamWorld) -> None:
     scene = _scene(app, world)
     public, staff, page = scene.public, scene.staff, scene.page
-    suspension = _verified_claims(public, scene.token)["credentialStatus"][1]
+    suspension = scene.outsider.claims(scene.token)["credentialStatus"][1]
     post_form(staff, page, f"{page}/suspend", {"decision-note": "Complaint under review."})
-    assert _bit(public, suspension) == 1
+    assert scene.outsider.bit(suspension) == 1
     verify = {"credential": scene.token}
     verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
     assert verdict["checks"]["status"]["detail"] == "Suspended."
     post_form(staff, page, f"{page}/reinstate", {"decision-note": "Complaint dismissed."})
-    assert _bit(public, suspension) == 0
+    assert scene.outsider.bit(suspension) == 0
     verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
     assert verdict["verified"] is True
 
@@ -188,6 +203,7 @@ def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: Ex
     _passed(app, world)
     [certificate] = _certificates(app)
     ana, public = _holder_client(app, world), app.test_client()
+    outsider = Outsider(public, world.clock)
     old_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
     with app.app_context():
         old_kid = signing.signer(app).kid
@@ -196,7 +212,7 @@ def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: Ex
     new_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
     kids = [key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]]
     assert old_kid in kids and new_kid in kids
-    assert _verified_claims(public, old_token)["id"] == _verified_claims(public, new_token)["id"]
+    assert outsider.claims(old_token)["id"] == outsider.claims(new_token)["id"]
     headers = [
         json.loads(base64.urlsafe_b64decode(t.split(".")[0] + "==")) for t in (old_token, new_token)
     ]

@@ -6,7 +6,7 @@ import gc
 import sqlite3
 import threading
 import warnings
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from accounts.models import User
 from core.db import Base, get_db, make_engine
 from core.migrate import current_revision, upgrade_to_head
-from tests.conftest import USE_POSTGRES
+from tests.conftest import FIXED_START, USE_POSTGRES
 
 sqlite_only = pytest.mark.skipif(USE_POSTGRES, reason="SQLite settings")
 
@@ -104,7 +104,7 @@ def test_email_is_unique_whatever_its_case_in_the_database_itself(app: Flask, ma
                 " active, session_version, created_at) VALUES ('KIM.lee@example.org',"
                 " 'kim.lee@example.org', 'K', 'L', 'x', true, 1, :now)"
             ),
-            {"now": datetime.now(UTC)},
+            {"now": FIXED_START},
         )
 
 

@@ -246,3 +246,16 @@ def test_a_copied_cookie_cannot_save_after_sign_out(app: Flask, world: ExamWorld
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 401
+
+
+def test_a_sitting_across_midnight_shows_the_date_at_both_ends(
+    app: Flask, world: ExamWorld
+) -> None:
+    world.clock.current = world.clock.current.replace(hour=17, minute=54)
+    world.refresh_tokens()
+    world.schedule(hours=8, opens_in_minutes=10)
+    ana = _browser(app, world, "ana")
+    listed = ana.get("/sittings").get_data(as_text=True)
+    assert "Sun 22 Nov 2026, 18:04 to Mon 23 Nov 2026, 02:04 UTC" in listed
+    proctor = _browser(app, world, "proctor").get("/proctor").get_data(as_text=True)
+    assert "Sun 22 Nov 2026, 18:04 to Mon 23 Nov 2026, 02:04 UTC" in proctor
