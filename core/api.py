@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 
 from core.auth import authenticate_api_request
 from core.errors import FieldError, Problem
@@ -34,7 +35,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location) or "body"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "Unknown field."
     if error["type"] == "missing":
@@ -163,7 +164,8 @@ class OpenAPIRegistry:
 
 
 def openapi_registry(app: Flask | None = None) -> OpenAPIRegistry:
-    return (app or current_app).extensions["csm_openapi"]
+    registry: OpenAPIRegistry = (app or current_app).extensions["csm_openapi"]
+    return registry
 
 
 core_api = make_api_blueprint("core_api", __name__)

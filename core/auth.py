@@ -32,14 +32,23 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class RoleHolder(Protocol):
+class Actor(Protocol):
+    """Whoever a service acts for: every service that needs to know who is acting takes
+    one (``accounts.models.User`` is one; a handler gets it from :func:`current_actor`)."""
+
     id: int
     session_version: int
 
     def has_role(self, *roles: str) -> bool: ...
 
 
-class Anonymous(AnonymousUserMixin):
+def current_actor() -> Actor:
+    """The signed-in user of this request, for handlers behind ``roles_required``."""
+    actor: Actor = current_user._get_current_object()
+    return actor
+
+
+class Anonymous(AnonymousUserMixin):  # type: ignore[misc]  # flask-login is untyped
     """The visitor with no account: holds no role."""
 
     id = None
@@ -119,7 +128,7 @@ def _token_serializer() -> URLSafeTimedSerializer:
     )
 
 
-def issue_api_token(user: RoleHolder) -> tuple[str, datetime]:
+def issue_api_token(user: Actor) -> tuple[str, datetime]:
     """A bearer token for ``user``; it dies with the user's session version."""
     lifetime = current_app.config["API_TOKEN_LIFETIME_SECONDS"]
     token = _token_serializer().dumps({"u": user.id, "v": user.session_version})
@@ -197,7 +206,8 @@ def _is_lightweight() -> bool:
 def current_principal() -> Principal | None:
     """The API caller from its token, or the browser's user from the session cookie."""
     if "principal" in g:
-        return g.principal
+        known: Principal | None = g.principal
+        return known
     claimed = session.get("_user_id", "")
     user_id, _, version = str(claimed).partition(".")
     sign_in_id = session.get("sign_in")

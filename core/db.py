@@ -143,7 +143,8 @@ class Database:
                 cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
             else:
                 cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
-            return cursor.rowcount
+            rowcount: int = cursor.rowcount
+            return rowcount
         finally:
             cursor.close()
 
@@ -177,7 +178,8 @@ class _ThreadConnection:
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.raw_connection()
         if engine.dialect.name != "sqlite":
-            self.connection.driver_connection.autocommit = True
+            driver: Any = self.connection.driver_connection
+            driver.autocommit = True
         self.connection.detach()
         self._closed = False
 
@@ -200,7 +202,8 @@ def _sqlite_value(value: Any) -> Any:
 
 
 def get_db(app: Flask | None = None) -> Database:
-    return (app or current_app).extensions["csm_db"]
+    database: Database = (app or current_app).extensions["csm_db"]
+    return database
 
 
 def get_session() -> Session:
@@ -214,7 +217,8 @@ def get_session() -> Session:
         reading = has_request_context() and request.method in SAFE_METHODS
         factory = db.read_sessions if reading else db.write_sessions
         g.db_session = factory()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -231,7 +235,7 @@ def raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[A
             cursor.execute(sql, params)
         else:
             cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
-        return cursor.fetchall()
+        return list(cursor.fetchall())
     finally:
         cursor.close()
 

@@ -36,7 +36,5 @@ def register_demo_cli(app: Flask) -> None:
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load demo accounts and content into an empty database (existing data is kept)."""
-        from flask import current_app
-
-        run_demo_loaders(current_app)  # type: ignore[arg-type]
+        run_demo_loaders(app)
         click.echo("Demo data is in place.")
