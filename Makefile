@@ -48,8 +48,10 @@ system-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# A type error fails the build like a lint error (mypy's settings are in pyproject.toml).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test-sqlite: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest

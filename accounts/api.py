@@ -80,7 +80,7 @@ def create_token() -> Any:
 @api.get("/me")
 @login_required
 def me() -> Any:
-    return jsonify(user_json(current_user))  # type: ignore[arg-type]
+    return jsonify(user_json(current_user))
 
 
 OPENAPI_MODELS = (TokenRequest, TokenResponse, Me)

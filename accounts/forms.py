@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -96,7 +95,7 @@ class UserSearchForm(FlaskForm):
 class RolesForm(FlaskForm):
     roles = SelectMultipleField(
         "Roles",
-        choices=[SelectChoice(value, label) for value, label in ROLES.items()],
+        choices=dict(ROLES),  # WTForms' shorthand: value -> label
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
         validate_choice=True,

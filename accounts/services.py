@@ -28,7 +28,7 @@ from accounts.passwords import (
     verify_password,
 )
 from core import audit, clock
-from core.auth import ROLES
+from core.auth import ROLES, Actor
 from core.errors import FieldError, Problem
 from core.paging import Page, paginate
 
@@ -138,13 +138,20 @@ def check_password(password: str, personal: list[str], field: str = "password") 
 # ---- users -------------------------------------------------------------------------
 
 
-def find_by_email(session: Session, email: str) -> User | None:
+def get_user_by_email(session: Session, email: str) -> User | None:
     query = select(User).where(User.email_key == email_key(email))
     return session.scalars(query).one_or_none()
 
 
 def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
+
+
+def require_user(session: Session, user_id: int) -> User:
+    user = get_user(session, user_id)
+    if user is None:
+        raise Problem(404, "No such user", f"There is no user {user_id}.")
+    return user
 
 
 def create_user(
@@ -171,11 +178,11 @@ def create_user(
     email = checked(lambda: normalise_email(email), email)
     given_name = checked(lambda: clean_name(given_name, "given_name"), given_name)
     family_name = checked(lambda: clean_name(family_name, "family_name"), family_name)
-    role_list = checked(lambda: check_roles(roles), [])
+    role_list: list[str] = checked(lambda: check_roles(roles), [])
     checked(lambda: check_password(password, [email, given_name, family_name]), None)
     if errors:
         raise AccountError(errors)
-    if find_by_email(session, email) is not None:
+    if get_user_by_email(session, email) is not None:
         raise _duplicate_email()
     user = User(
         email=email,
@@ -290,7 +297,7 @@ def authenticate(
     refused, so guessing cannot go on.
     """
     check_throttle(session, email, address, policy)
-    user = find_by_email(session, email) if len(email) <= EMAIL_MAX else None
+    user = get_user_by_email(session, email) if len(email) <= EMAIL_MAX else None
     # End the read before the deliberately slow hash: a write session would otherwise
     # hold SQLite's write lock while Argon2 runs.
     session.commit()
@@ -427,7 +434,7 @@ def _refuse_last_admin(session: Session, user: User, field: str) -> None:
         )
 
 
-def set_roles(session: Session, actor: User, user: User, roles: Iterable[str]) -> User:
+def set_roles(session: Session, actor: Actor, user: User, roles: Iterable[str]) -> User:
     """Replace ``user``'s roles with ``roles``; audited with before and after."""
     wanted = set(check_roles(roles))
     before = _snapshot(user)
@@ -452,7 +459,7 @@ def set_roles(session: Session, actor: User, user: User, roles: Iterable[str]) -
     return user
 
 
-def set_active(session: Session, actor: User, user: User, active: bool) -> User:
+def set_active(session: Session, actor: Actor, user: User, active: bool) -> User:
     """Deactivate (ending every session and token at once) or reactivate; audited."""
     if user.active == active:
         return user

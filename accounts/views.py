@@ -28,7 +28,7 @@ from accounts.forms import (
 )
 from accounts.models import User
 from core.audit import events_for
-from core.auth import ROLES, login_required, roles_required
+from core.auth import ROLES, current_actor, login_required, roles_required
 from core.db import get_session
 from core.errors import Problem
 from core.extensions import limiter
@@ -138,7 +138,7 @@ def change_password() -> Response | tuple[str, int]:
     try:
         user = services.change_password(
             get_session(),
-            current_user,  # type: ignore[arg-type]
+            current_user,
             current=form.current_password.data or "",
             new=form.new_password.data or "",
         )
@@ -157,7 +157,7 @@ def change_password() -> Response | tuple[str, int]:
 def sign_out_everywhere() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.sign_out_everywhere(get_session(), current_user)  # type: ignore[arg-type]
+    services.sign_out_everywhere(get_session(), current_user)
     logout_user()
     session.clear()
     flash("You are signed out on every device.", "info")
@@ -165,13 +165,6 @@ def sign_out_everywhere() -> Response:
 
 
 # ---- staff user administration ---------------------------------------------------------
-
-
-def _user_or_404(user_id: int) -> User:
-    user = services.get_user(get_session(), user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.get("/admin/users")
@@ -207,18 +200,18 @@ def _admin_user_page(
 @bp.get("/admin/users/<id:user_id>")
 @roles_required("admin")
 def admin_user(user_id: int) -> tuple[str, int]:
-    return _admin_user_page(_user_or_404(user_id))
+    return _admin_user_page(services.require_user(get_session(), user_id))
 
 
 @bp.post("/admin/users/<id:user_id>/roles")
 @roles_required("admin")
 def admin_user_roles(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
+    user = services.require_user(get_session(), user_id)
     form = RolesForm()
     if not form.validate_on_submit():
         return _admin_user_page(user, 422, form)
     try:
-        services.set_roles(get_session(), current_user, user, form.roles.data or [])  # type: ignore[arg-type]
+        services.set_roles(get_session(), current_actor(), user, form.roles.data or [])
     except Problem as problem:
         attach_problem(form, problem)
         return _admin_user_page(user, problem.status, form)
@@ -229,12 +222,12 @@ def admin_user_roles(user_id: int) -> Response | tuple[str, int]:
 @bp.post("/admin/users/<id:user_id>/active")
 @roles_required("admin")
 def admin_user_active(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
+    user = services.require_user(get_session(), user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     make_active = request.form.get("active") == "1"
     try:
-        services.set_active(get_session(), current_user, user, make_active)  # type: ignore[arg-type]
+        services.set_active(get_session(), current_actor(), user, make_active)
     except Problem as problem:
         flash(problem.detail, "error")
         return _admin_user_page(user, problem.status)

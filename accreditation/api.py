@@ -7,11 +7,16 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, jsonify, request
-from flask_login import current_user
 from pydantic import Field
 
 from accreditation import queue, services, workflow
-from accreditation.models import Application, Organisation
+from accreditation.models import (
+    PROVIDER_ROLE,
+    STAFF_ROLES,
+    STATE_LABELS,
+    Application,
+    Organisation,
+)
 from accreditation.schemas import (
     DraftUpdate,
     NewApplication,
@@ -26,7 +31,7 @@ from core.api import (
     parse_json,
     problem_responses,
 )
-from core.auth import roles_required
+from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import Problem
 
@@ -37,33 +42,22 @@ class MessageInput(ApiModel):
     body: str = Field(min_length=1, max_length=8000)
 
 
-def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 def organisation_json(organisation: Organisation) -> dict[str, Any]:
-    return {
-        "id": organisation.id,
-        "legal_name": organisation.legal_name,
-        "country": organisation.country,
-        "website": organisation.website,
-        "contact_name": organisation.contact_name,
-        "contact_email": organisation.contact_email,
-    }
+    return {"id": organisation.id, **services.organisation_fields(organisation)}
 
 
 def application_json(application: Application, with_content: bool = True) -> dict[str, Any]:
     session = get_session()
-    user = _user()
+    actor = current_actor()
     body: dict[str, Any] = {
         "id": application.id,
         "title": application.title,
         "state": application.state,
-        "state_label": workflow.STATE_LABELS[application.state],
+        "state_label": STATE_LABELS[application.state],
         "version": application.version,
         "organisation_id": application.organisation_id,
         "renews": application.renews_id,
@@ -75,10 +69,10 @@ def application_json(application: Application, with_content: bool = True) -> dic
         "accredited_from": _iso(application.accredited_from),
         "accredited_until": _iso(application.accredited_until),
         "allowed_steps": [
-            step.action for step in workflow.allowed_steps(session, user, application)
+            step.action for step in workflow.allowed_steps(session, actor, application)
         ],
     }
-    if with_content and services.content_open_to(user, application):
+    if with_content and services.content_open_to(actor, application):
         body["content"] = application.content
         body["coverage"] = [
             {"area": area.code, "title": area.title, "covered": area.covered,
@@ -94,89 +88,87 @@ def application_json(application: Application, with_content: bool = True) -> dic
 
 
 @api.post("/providers")
-@roles_required("provider")
+@roles_required(PROVIDER_ROLE)
 def save_provider() -> Any:
     data = parse_json(OrganisationInput)
     session = get_session()
-    organisation = services.save_organisation(session, _user(), data)
-    session.commit()
+    organisation = services.save_organisation(session, current_actor(), data)
     return jsonify(organisation_json(organisation)), 201
 
 
 @api.post("/applications")
-@roles_required("provider")
+@roles_required(PROVIDER_ROLE)
 def create_application() -> Any:
     data = parse_json(NewApplication)
     session = get_session()
-    renews = services.visible_application(session, _user(), data.renews) if data.renews else None
-    application = services.create_draft(session, _user(), data.content, renews)
-    session.commit()
+    renews = (
+        services.require_application(session, current_actor(), data.renews) if data.renews else None
+    )
+    application = services.create_draft(session, current_actor(), data.content, renews)
     return jsonify(application_json(application)), 201
 
 
 @api.get("/applications/<id:application_id>")
-@roles_required("provider", *services.STAFF_ROLES)
+@roles_required(PROVIDER_ROLE, *STAFF_ROLES)
 def get_application(application_id: int) -> Any:
     session = get_session()
-    return jsonify(application_json(services.visible_application(session, _user(), application_id)))
+    return jsonify(
+        application_json(services.require_application(session, current_actor(), application_id))
+    )
 
 
 @api.put("/applications/<id:application_id>")
-@roles_required("provider")
+@roles_required(PROVIDER_ROLE)
 def put_application(application_id: int) -> Any:
     data = parse_json(DraftUpdate)
     session = get_session()
-    application = services.visible_application(session, _user(), application_id, for_update=True)
-    if not workflow.is_member(session, _user(), application):
-        raise Problem(404, "Not found", "No such application.")
-    services.save_draft(session, _user(), application, data.content, data.version)
-    session.commit()
+    application = services.require_own_application(session, current_actor(), application_id)
+    services.save_draft(session, current_actor(), application, data.content, data.version)
     return jsonify(application_json(application))
 
 
 @api.post("/applications/<id:application_id>/documents")
-@roles_required("provider")
+@roles_required(PROVIDER_ROLE)
 def upload_document(application_id: int) -> Any:
     session = get_session()
-    application = services.visible_application(session, _user(), application_id, for_update=True)
-    if not workflow.is_member(session, _user(), application):
-        raise Problem(404, "Not found", "No such application.")
+    application = services.require_own_application(session, current_actor(), application_id)
     upload = request.files.get("file")
     if upload is None:
         raise Problem(422, "No file", "Send the PDF as multipart/form-data field 'file'.")
     document = services.store_document(
-        current_app, session, _user(), application, upload.filename or "", upload.read()
+        current_app, session, current_actor(), application, upload.filename or "", upload.read()
     )
-    session.commit()
     return jsonify({"id": document.id, "filename": document.filename, "size": document.size}), 201
 
 
 @api.post("/applications/<id:application_id>/transitions")
-@roles_required("provider", *services.STAFF_ROLES)
+@roles_required(PROVIDER_ROLE, *STAFF_ROLES)
 def transition(application_id: int) -> Any:
     data = parse_json(TransitionInput)
     session = get_session()
-    application = services.visible_application(session, _user(), application_id, for_update=True)
-    workflow.take_step(session, _user(), application, data)
-    session.commit()
+    application = services.require_application(
+        session, current_actor(), application_id, for_update=True
+    )
+    workflow.take_step(session, current_actor(), application, data)
     return jsonify(application_json(application))
 
 
 @api.post("/applications/<id:application_id>/messages")
-@roles_required("provider", *services.STAFF_ROLES)
+@roles_required(PROVIDER_ROLE, *STAFF_ROLES)
 def message(application_id: int) -> Any:
     data = parse_json(MessageInput)
     session = get_session()
-    application = services.visible_application(session, _user(), application_id, for_update=True)
-    workflow.post_message(session, _user(), application, data.body)
-    session.commit()
+    application = services.require_application(
+        session, current_actor(), application_id, for_update=True
+    )
+    workflow.post_message(session, current_actor(), application, data.body)
     return jsonify({"posted": True}), 201
 
 
 @api.get("/accreditation/queue")
-@roles_required(*services.STAFF_ROLES)
+@roles_required(*STAFF_ROLES)
 def staff_queue() -> Any:
-    page = queue.queue(get_session(), _user(), _queue_filter(), _int_arg("page", 1))
+    page = queue.queue(get_session(), current_actor(), _queue_filter(), _int_arg("page", 1))
     return jsonify(
         {
             "total": page.total,
@@ -199,7 +191,7 @@ def _int_arg(name: str, default: int | None) -> Any:
 
 def _queue_filter() -> queue.QueueFilter:
     state = request.args.get("state", "")
-    if state and state not in workflow.STATE_LABELS:
+    if state and state not in STATE_LABELS:
         raise Problem(400, "Bad parameter", f"Unknown state '{state[:40]}'.")
     return queue.QueueFilter(
         state=state,
@@ -234,7 +226,7 @@ def register_json(application: Application, organisation: Organisation) -> dict[
         "country": organisation.country,
         "website": organisation.website,
         "delivery_mode": application.content.get("delivery_mode", ""),
-        "status": workflow.STATE_LABELS[application.state],
+        "status": STATE_LABELS[application.state],
         "accredited_from": _iso(application.accredited_from),
         "accredited_until": _iso(application.accredited_until),
     }

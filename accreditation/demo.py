@@ -3,15 +3,28 @@ through the real workflow by the demo lead and assessor) and one draft."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.cli import demo_email
-from accounts.services import find_by_email
+from accounts.models import User
+from accounts.services import get_user_by_email
 from accreditation import services, workflow
-from accreditation.models import CRITERIA, Organisation
+from accreditation.models import (
+    ASSESSOR_ROLE,
+    CRITERIA,
+    LEAD_ROLE,
+    PROVIDER_ROLE,
+    Action,
+    DeliveryMode,
+    Judgement,
+    Organisation,
+    Recommendation,
+)
 from accreditation.schemas import ApplicationContent, OrganisationInput, TransitionInput
 from item_bank.frameworks import get_framework
 
@@ -22,9 +35,9 @@ def load_demo_accreditation(session: Session) -> None:
     if session.scalar(select(func.count(Organisation.id))):
         click.echo("Provider organisations exist; no demo accreditation added.")
         return
-    provider = find_by_email(session, demo_email("provider"))
-    lead = find_by_email(session, demo_email("accreditation_lead"))
-    assessor = find_by_email(session, demo_email("accreditation_reviewer"))
+    provider = get_user_by_email(session, demo_email(PROVIDER_ROLE))
+    lead = get_user_by_email(session, demo_email(LEAD_ROLE))
+    assessor = get_user_by_email(session, demo_email(ASSESSOR_ROLE))
     framework = get_framework(session)
     if provider is None or lead is None or assessor is None or framework is None:
         click.echo("Demo accounts or the framework are missing; no demo accreditation added.")
@@ -37,7 +50,7 @@ def load_demo_accreditation(session: Session) -> None:
             country="IE",
             website="https://academy.demo.example.org",
             contact_name="Paula Brennan",
-            contact_email=demo_email("provider"),
+            contact_email=demo_email(PROVIDER_ROLE),
         ),
     )
     leaves = services.leaf_codes(session, framework.id)
@@ -45,7 +58,7 @@ def load_demo_accreditation(session: Session) -> None:
         {
             "title": "Customer Success Essentials",
             "description": "A four-day blended programme for new customer success managers.",
-            "delivery_mode": "blended",
+            "delivery_mode": DeliveryMode.BLENDED,
             "contact_hours": 28,
             "learner_assessment": "A portfolio of three customer cases, marked against a rubric.",
             "trainers": [{"name": "Niamh Kelly", "qualifications": "Head of CS, 12 years."}],
@@ -58,16 +71,17 @@ def load_demo_accreditation(session: Session) -> None:
     )
     application = services.create_draft(session, provider, content)
     services.store_document(current_app, session, provider, application, "handbook.pdf", DEMO_PDF)
-    steps = [
-        (provider, {"action": "submit"}),
-        (lead, {"action": "screen"}),
-        (lead, {"action": "assign", "assessor_id": assessor.id}),
-        (assessor, {"action": "declare", "has_conflict": False}),
+    steps: list[tuple[User, dict[str, Any]]] = [
+        (provider, {"action": Action.SUBMIT}),
+        (lead, {"action": Action.SCREEN}),
+        (lead, {"action": Action.ASSIGN, "assessor_id": assessor.id}),
+        (assessor, {"action": Action.DECLARE, "has_conflict": False}),
         (assessor, {
-            "action": "recommend", "recommendation": "accredit", "comment": "Meets the standard.",
-            "judgements": dict.fromkeys(CRITERIA, "meets"),
+            "action": Action.RECOMMEND, "recommendation": Recommendation.ACCREDIT,
+            "comment": "Meets the standard.",
+            "judgements": dict.fromkeys(CRITERIA, Judgement.MEETS),
         }),
-        (lead, {"action": "accredit", "comment": "Accredited for three years."}),
+        (lead, {"action": Action.ACCREDIT, "comment": "Accredited for three years."}),
     ]  # fmt: skip
     for actor, data in steps:
         workflow.take_step(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -18,9 +19,139 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, allowed_values
 
-DELIVERY_MODES = {"in_person": "In person", "online": "Online", "blended": "Blended"}
+# The roles of core.auth that act in this room.
+PROVIDER_ROLE = "provider"
+LEAD_ROLE = "accreditation_lead"
+ASSESSOR_ROLE = "accreditation_reviewer"
+STAFF_ROLES = (LEAD_ROLE, ASSESSOR_ROLE)
+
+
+class State(StrEnum):
+    """Where an application stands."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SCREENING = "screening"
+    RETURNED_INCOMPLETE = "returned_incomplete"
+    UNDER_REVIEW = "under_review"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    RECOMMENDED = "recommended"
+    ACCREDITED = "accredited"
+    ACCREDITED_WITH_CONDITIONS = "accredited_with_conditions"
+    REFUSED = "refused"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+    RENEWAL_DUE = "renewal_due"
+    EXPIRED = "expired"
+    APPEALED = "appealed"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS: dict[str, str] = {
+    State.DRAFT: "Draft",
+    State.SUBMITTED: "Submitted",
+    State.SCREENING: "Screening",
+    State.RETURNED_INCOMPLETE: "Returned as incomplete",
+    State.UNDER_REVIEW: "Under review",
+    State.CLARIFICATION_REQUESTED: "Clarification requested",
+    State.RECOMMENDED: "Recommended",
+    State.ACCREDITED: "Accredited",
+    State.ACCREDITED_WITH_CONDITIONS: "Accredited with conditions",
+    State.REFUSED: "Refused",
+    State.SUSPENDED: "Suspended",
+    State.WITHDRAWN: "Withdrawn",
+    State.RENEWAL_DUE: "Renewal due",
+    State.EXPIRED: "Expired",
+    State.APPEALED: "Under appeal",
+}
+# Submitted and not yet decided: the staff queue and the service-level clock.
+OPEN_STATES = (
+    State.SUBMITTED,
+    State.SCREENING,
+    State.RETURNED_INCOMPLETE,
+    State.UNDER_REVIEW,
+    State.CLARIFICATION_REQUESTED,
+    State.RECOMMENDED,
+)
+# Accredited now; an accreditation in one of these (or suspended) can still run out.
+IN_FORCE_STATES = (State.ACCREDITED, State.ACCREDITED_WITH_CONDITIONS, State.RENEWAL_DUE)
+ENDING_STATES = (*IN_FORCE_STATES, State.SUSPENDED)
+RENEWABLE_STATES = (*IN_FORCE_STATES, State.EXPIRED)
+# Shown on the public register: accredited, and no longer accredited shown as such.
+REGISTER_STATES = (*ENDING_STATES, State.EXPIRED, State.WITHDRAWN)
+# The provider edits the content; evidence may also be added when the assessor asks.
+EDITABLE_STATES = (State.DRAFT, State.RETURNED_INCOMPLETE)
+DOCUMENT_STATES = (*EDITABLE_STATES, State.CLARIFICATION_REQUESTED)
+
+
+class Action(StrEnum):
+    """The workflow's steps (``accreditation.workflow.steps.STEPS`` says who takes each)."""
+
+    SUBMIT = "submit"
+    SCREEN = "screen"
+    RETURN_INCOMPLETE = "return_incomplete"
+    ASSIGN = "assign"
+    DECLARE = "declare"
+    REQUEST_CLARIFICATION = "request_clarification"
+    ANSWER = "answer"
+    RECOMMEND = "recommend"
+    ACCREDIT = "accredit"
+    ACCREDIT_WITH_CONDITIONS = "accredit_with_conditions"
+    DEFER = "defer"
+    REFUSE = "refuse"
+    CONDITIONS_MET = "conditions_met"
+    SUSPEND = "suspend"
+    LIFT_SUSPENSION = "lift_suspension"
+    WITHDRAW_ACCREDITATION = "withdraw_accreditation"
+    WITHDRAW = "withdraw"
+    APPEAL = "appeal"
+    UPHOLD_APPEAL = "uphold_appeal"
+    DENY_APPEAL = "deny_appeal"
+    RENEWAL_DUE = "renewal_due"
+    EXPIRE = "expire"
+    CONDITIONS_MISSED = "conditions_missed"
+
+    @property
+    def audit_action(self) -> str:
+        return f"application.{self}"
+
+
+class Party(StrEnum):
+    """The part someone plays on an application, which decides the steps open to them."""
+
+    PROVIDER = "provider"
+    LEAD = "lead"
+    UNCLEARED_ASSESSOR = "uncleared_assessor"
+    CLEARED_ASSESSOR = "cleared_assessor"
+    DECIDING_LEAD = "deciding_lead"
+    APPEAL_LEAD = "appeal_lead"
+    SYSTEM = "system"
+
+
+class Recommendation(StrEnum):
+    """The assessor's recommendation to the deciding lead."""
+
+    ACCREDIT = "accredit"
+    ACCREDIT_WITH_CONDITIONS = "accredit_with_conditions"
+    REFUSE = "refuse"
+
+
+class DeliveryMode(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    BLENDED = "blended"
+
+
+DELIVERY_MODES = {
+    DeliveryMode.IN_PERSON: "In person",
+    DeliveryMode.ONLINE: "Online",
+    DeliveryMode.BLENDED: "Blended",
+}
 CRITERIA = {
     "coverage": "Curriculum coverage of the standard",
     "trainers": "Trainer qualification",
@@ -28,7 +159,21 @@ CRITERIA = {
     "materials": "Materials",
     "quality_assurance": "Quality assurance",
 }
-JUDGEMENTS = {"meets": "Meets", "partly": "Partly meets", "does_not_meet": "Does not meet"}
+
+
+class Judgement(StrEnum):
+    """The assessor's judgement of one criterion."""
+
+    MEETS = "meets"
+    PARTLY = "partly"
+    DOES_NOT_MEET = "does_not_meet"
+
+
+JUDGEMENTS = {
+    Judgement.MEETS: "Meets",
+    Judgement.PARTLY: "Partly meets",
+    Judgement.DOES_NOT_MEET: "Does not meet",
+}
 
 
 class Organisation(Base):
@@ -70,6 +215,9 @@ class Application(Base):
     __table_args__ = (
         Index("ix_accreditation_application_queue", "state", "submitted_at"),
         Index("ix_accreditation_application_assessor", "assessor_id", "state"),
+        allowed_values("state", State),
+        allowed_values("recommendation", Recommendation, blank=True),
+        allowed_values("appealed_from", State, blank=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,29 +10,29 @@ from flask import Flask
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from accounts.models import User
-from accreditation.models import Application, Condition, Message, Organisation
-from accreditation.schemas import TransitionInput
-from accreditation.workflow import (
+from accreditation.models import (
     ENDING_STATES,
     IN_FORCE_STATES,
+    LEAD_ROLE,
     OPEN_STATES,
+    REGISTER_STATES,
     STATE_LABELS,
-    lead_emails,
-    overdue,
-    take_step,
+    Action,
+    Application,
+    Condition,
+    Message,
+    Organisation,
+    State,
 )
+from accreditation.schemas import TransitionInput
+from accreditation.workflow import apply_step, lead_emails, overdue
+from accreditation.workflow.steps import SYSTEM_ACTOR
 from core import audit, clock, mail
+from core.auth import Actor
 from core.paging import Page, paginate
 
-REGISTER_STATES = (
-    "accredited",
-    "accredited_with_conditions",
-    "renewal_due",
-    "suspended",
-    "expired",
-    "withdrawn",
-)
+RENEWAL_NOTICE = timedelta(days=90)
+LAST_RENEWAL_NOTICE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,11 @@ class QueueFilter:
 
 
 def queue(
-    session: Session, viewer: User, chosen: QueueFilter, page: int, per_page: int = 50
+    session: Session, viewer: Actor, chosen: QueueFilter, page: int, per_page: int = 50
 ) -> Page[Any]:
     """Submitted applications, oldest first unless asked otherwise. A lead sees the whole
     queue; an assessor only the files assigned to them."""
-    if not viewer.has_role("accreditation_lead"):
+    if not viewer.has_role(LEAD_ROLE):
         chosen = replace(chosen, assessor_id=viewer.id)
     query = select(Application).where(Application.submitted_at.is_not(None))
     if chosen.state:
@@ -71,7 +71,7 @@ def counts_by_state(session: Session) -> dict[str, int]:
         .group_by(Application.state)
     ).all()
     found = dict(rows)
-    return {state: found.get(state, 0) for state in STATE_LABELS if state != "draft"}
+    return {state: found.get(state, 0) for state in STATE_LABELS if state != State.DRAFT}
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def register(session: Session, chosen: RegisterFilter, page: int, per_page: int 
     return Page([tuple(row) for row in rows], total, max(page, 1), per_page)
 
 
-def register_entry(session: Session, number: str) -> tuple[Application, Organisation] | None:
+def get_register_entry(session: Session, number: str) -> tuple[Application, Organisation] | None:
     row = session.execute(
         select(Application, Organisation)
         .join(Organisation, Organisation.id == Application.organisation_id)
@@ -133,7 +133,8 @@ class DailySummary:
 
 def run_daily(app: Flask, session: Session) -> DailySummary:
     """Missed conditions refuse, renewals fall due 90 days ahead, ends expire; then the
-    reminders. Each change is its own audited step taken by the system."""
+    reminders. Each change is its own audited step taken by the system; all of them are
+    one unit of work."""
     summary = DailySummary()
     today = clock.now().date()
     late = select(Condition.application_id).where(
@@ -141,11 +142,11 @@ def run_daily(app: Flask, session: Session) -> DailySummary:
     )
     missed = session.scalars(
         select(Application)
-        .where(Application.state == "accredited_with_conditions", Application.id.in_(late))
+        .where(Application.state == State.ACCREDITED_WITH_CONDITIONS, Application.id.in_(late))
         .with_for_update()
     ).all()
     for application in missed:
-        _system_step(session, application, "conditions_missed")
+        _system_step(session, application, Action.CONDITIONS_MISSED)
         summary.refused_for_conditions += 1
     for application in session.scalars(
         select(Application)
@@ -155,37 +156,46 @@ def run_daily(app: Flask, session: Session) -> DailySummary:
         )
         .with_for_update()
     ).all():
-        _system_step(session, application, "expire")
+        _system_step(session, application, Action.EXPIRE)
         summary.expired += 1
     for application in session.scalars(
         select(Application)
         .where(
-            Application.state == "accredited",
-            Application.accredited_until <= today + timedelta(days=90),
+            Application.state == State.ACCREDITED,
+            Application.accredited_until <= today + RENEWAL_NOTICE,
         )
         .with_for_update()
     ).all():
-        _system_step(session, application, "renewal_due")
+        _system_step(session, application, Action.RENEWAL_DUE)
         summary.renewal_due += 1
-    summary.reminders = send_renewal_reminders(app, session) + send_overdue_reminders(app, session)
+    summary.reminders = _queue_renewal_reminders(app, session) + _queue_overdue_reminders(
+        app, session
+    )
+    session.commit()
     return summary
 
 
-def _system_step(session: Session, application: Application, action: str) -> None:
-    take_step(
+def _system_step(session: Session, application: Application, action: Action) -> None:
+    apply_step(
         session, None, application, TransitionInput(action=action, version=application.version)
     )
 
 
 def send_renewal_reminders(app: Flask, session: Session) -> int:
     """90 and 30 days before the end of an accreditation, each once."""
+    sent = _queue_renewal_reminders(app, session)
+    session.commit()
+    return sent
+
+
+def _queue_renewal_reminders(app: Flask, session: Session) -> int:
     today = clock.now().date()
     sent = 0
     candidates = session.scalars(
         select(Application)
         .where(
             Application.state.in_(IN_FORCE_STATES),
-            Application.accredited_until <= today + timedelta(days=90),
+            Application.accredited_until <= today + RENEWAL_NOTICE,
             Application.accredited_until >= today,
             Application.renewal_reminded_30_at.is_(None),
         )
@@ -194,11 +204,11 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
     for application in candidates:
         assert application.accredited_until is not None
         days_left = (application.accredited_until - today).days
-        if days_left > 30 and application.renewal_reminded_90_at is not None:
+        if days_left > LAST_RENEWAL_NOTICE_DAYS and application.renewal_reminded_90_at is not None:
             continue
         now = clock.now()
         application.renewal_reminded_90_at = application.renewal_reminded_90_at or now
-        if days_left <= 30:
+        if days_left <= LAST_RENEWAL_NOTICE_DAYS:
             application.renewal_reminded_30_at = now
         organisation = session.get(Organisation, application.organisation_id)
         assert organisation is not None
@@ -219,7 +229,7 @@ def send_renewal_reminders(app: Flask, session: Session) -> int:
 REMINDER_EVERY = timedelta(days=7)
 
 
-def send_overdue_reminders(app: Flask, session: Session) -> int:
+def _queue_overdue_reminders(app: Flask, session: Session) -> int:
     """Anything overdue gets a reminder, then one a week while it stays overdue: the
     provider for an unanswered clarification, the leads for a file past the service level."""
     now = clock.now()
@@ -241,7 +251,7 @@ def send_overdue_reminders(app: Flask, session: Session) -> int:
         audit.record(
             session,
             actor_id=None,
-            actor_label="system:accreditation",
+            actor_label=SYSTEM_ACTOR,
             action="application.overdue_reminder",
             object_type="application",
             object_id=application.id,
@@ -252,7 +262,7 @@ def send_overdue_reminders(app: Flask, session: Session) -> int:
 
 
 def _overdue(session: Session, application: Application, today: date) -> tuple[list[str], str]:
-    if application.state == "clarification_requested":
+    if application.state == State.CLARIFICATION_REQUESTED:
         due_on = session.scalar(
             select(Message.due_on)
             .where(Message.application_id == application.id, Message.due_on.is_not(None))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from accreditation import api, cli, demo, views
+from accreditation import (
+    api,
+    application_pages,  # noqa: F401  (its routes join views.bp)
+    cli,
+    demo,
+    views,
+)
+from accreditation.models import PROVIDER_ROLE, STAFF_ROLES
 from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
@@ -24,14 +31,16 @@ def register(app: Flask) -> None:
     )
     register_link(
         app,
-        NavLink("Accreditation", "accreditation.provider_home", ("provider",), "Your programmes."),
+        NavLink(
+            "Accreditation", "accreditation.provider_home", (PROVIDER_ROLE,), "Your programmes."
+        ),
     )
     register_link(
         app,
         NavLink(
             "Accreditation queue",
             "accreditation.staff_queue",
-            ("accreditation_lead", "accreditation_reviewer"),
+            STAFF_ROLES,
             "Screen, assess and decide applications.",
         ),
     )

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from accreditation.models import DeliveryMode, Judgement, Recommendation
 from core.api import ApiModel
 from core.web import MAX_ID
 
@@ -49,7 +50,7 @@ class ApplicationContent(ApiModel):
 
     title: str = Field(min_length=2, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     description: str = Field(default="", max_length=5000)
-    delivery_mode: Literal["", "in_person", "online", "blended"] = ""
+    delivery_mode: DeliveryMode | Literal[""] = ""
     contact_hours: int | None = Field(default=None, ge=1, le=10_000)
     learner_assessment: str = Field(default="", max_length=5000)
     trainers: list[Trainer] = Field(default_factory=list, max_length=50)
@@ -78,9 +79,9 @@ class TransitionInput(ApiModel):
     assessor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     due_on: date | None = None
     has_conflict: bool | None = None
-    judgements: dict[str, Literal["meets", "partly", "does_not_meet"]] = Field(default_factory=dict)
+    judgements: dict[str, Judgement] = Field(default_factory=dict)
     judgement_comments: dict[str, str] = Field(default_factory=dict)
-    recommendation: Literal["", "accredit", "accredit_with_conditions", "refuse"] = ""
+    recommendation: Recommendation | Literal[""] = ""
     conditions: list[ConditionInput] = Field(default_factory=list, max_length=20)
 
 

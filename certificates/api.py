@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import Field
 
 from certificates import credentials, services
-from certificates.credentials import ISSUER_NAME
+from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
 from certificates.limits import BATCH_MAX, lookup_budget
-from certificates.models import REVOCATION_REASONS, Certificate
+from certificates.models import REVOCATION_REASONS, Certificate, CertificateStatus
 from core import clock
 from core.api import (
     ApiModel,
@@ -42,18 +42,16 @@ class CredentialToCheck(ApiModel):
     credential: str = Field(min_length=1, max_length=20_000, description="A VC-JWT we issued")
 
 
-def _checks(certificate: Certificate, status: str) -> dict[str, dict[str, Any]]:
+def _checks(certificate: Certificate, status: CertificateStatus) -> dict[str, dict[str, Any]]:
     """The page's verdict split into the checks an employer's system may want to see."""
     return {
         "issuer": {"passed": True, "detail": f"Issued by {ISSUER_NAME}."},
         "status": {
-            "passed": status not in ("revoked", "suspended"),
-            "detail": {"revoked": "Revoked.", "suspended": "Suspended."}.get(
-                status, "Neither revoked nor suspended."
-            ),
+            "passed": status not in FLAGGED_DETAILS,
+            "detail": FLAGGED_DETAILS.get(status, NOT_FLAGGED),
         },
         "expiry": {
-            "passed": status != "expired",
+            "passed": status != CertificateStatus.EXPIRED,
             "detail": f"Valid until {clock.format_day(certificate.expires_at)}.",
         },
     }
@@ -73,7 +71,7 @@ def certificate_json(certificate: Certificate) -> dict[str, Any]:
         "issuer": ISSUER_NAME,
         "checks": _checks(certificate, status),
     }
-    if status == "revoked" and certificate.revoked_at:
+    if status == CertificateStatus.REVOKED and certificate.revoked_at:
         body["revoked_on"] = certificate.revoked_at.date().isoformat()
         body["revocation_reason"] = REVOCATION_REASONS[certificate.revocation_reason]
     return body
@@ -86,7 +84,7 @@ NO_MATCH = "No matching certificate. Check the code and the spelling of the fami
 @limiter.limit("10 per minute")
 @lookup_budget
 def one(code: str) -> Any:
-    certificate = services.lookup(
+    certificate = services.get_certificate_by_holder(
         get_session(), code[:40], request.args.get("family_name", "")[:100]
     )
     if certificate is None:
@@ -102,7 +100,7 @@ def batch() -> Any:
     session = get_session()
     results = []
     for pair in body.certificates:
-        certificate = services.lookup(session, pair.code, pair.family_name)
+        certificate = services.get_certificate_by_holder(session, pair.code, pair.family_name)
         results.append(
             {
                 "code": pair.code,
@@ -117,7 +115,7 @@ def batch() -> Any:
 @limiter.exempt  # a signed link cannot be guessed
 def link_json(token: str) -> Any:
     g.wants_problem_json = True
-    certificate = services.from_token(get_session(), token[:200])
+    certificate = services.get_certificate_by_token(get_session(), token[:200])
     if certificate is None:
         raise Problem(400, "This link is not genuine", "The link was changed or cut short.")
 

@@ -50,7 +50,6 @@ def _signed_for_holder_or_staff(code: str) -> tuple[str, credentials.SignedCrede
     session = get_session()
     certificate = visible_certificate(code)
     signed = credentials.signed_credential(current_app, session, certificate)
-    session.commit()  # a certificate from before signed credentials may just have got its index
     return certificate.code, signed
 
 

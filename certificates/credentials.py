@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from certificates import signing
-from certificates.models import Certificate, SigningKey, StatusEntry
+from certificates.models import (
+    Certificate,
+    CertificateStatus,
+    SigningKey,
+    StatusEntry,
+    StatusPurpose,
+)
 from core import clock
 from exam.models import Attempt
 from item_bank.models import BlueprintVersion
@@ -37,7 +43,14 @@ ISSUER_DESCRIPTION = (
     "against it through proctored examinations."
 )
 STATUS_LIST_SIZE = 131_072  # the specification's minimum: 16 KiB of bits
-STATUS_PURPOSES = ("revocation", "suspension")
+STATUS_PURPOSES = tuple(StatusPurpose)
+# The status each list's set bit stands for, and what a verifier is told of it.
+FLAGGED_BY = {
+    StatusPurpose.REVOCATION: CertificateStatus.REVOKED,
+    StatusPurpose.SUSPENSION: CertificateStatus.SUSPENDED,
+}
+FLAGGED_DETAILS = {CertificateStatus.REVOKED: "Revoked.", CertificateStatus.SUSPENDED: "Suspended."}
+NOT_FLAGGED = "Neither revoked nor suspended."
 STATUS_TTL_SECONDS = 300
 CREDENTIAL_TYP = "vc+jwt"
 
@@ -87,12 +100,16 @@ def assign_status_index(session: Session, certificate: Certificate) -> int:
 
 
 def current_status_index(session: Session, certificate: Certificate) -> int:
+    """A read: every certificate holds an index from its issue (or its reinstatement, or
+    the migration that brought status lists to the certificates issued before them)."""
     index = session.scalar(
         select(StatusEntry.list_index).where(
             StatusEntry.certificate_id == certificate.id, StatusEntry.retired_at.is_(None)
         )
     )
-    return index if index is not None else assign_status_index(session, certificate)
+    if index is None:
+        raise RuntimeError(f"certificate {certificate.code} has no status index")
+    return index
 
 
 def retire_status_index(session: Session, certificate: Certificate) -> None:
@@ -115,7 +132,7 @@ def set_bits(session: Session, purpose: str) -> list[int]:
         .join(Certificate, Certificate.id == StatusEntry.certificate_id)
         .where(StatusEntry.retired_at.is_(None))
     )
-    if purpose == "suspension":
+    if purpose == StatusPurpose.SUSPENSION:
         return list(session.scalars(current.where(Certificate.suspended_at.is_not(None))))
     retired = select(StatusEntry.list_index).where(StatusEntry.retired_at.is_not(None))
     revoked = current.where(Certificate.revoked_at.is_not(None))
@@ -363,5 +380,5 @@ def _check_status(app: Flask, session: Session, claims: dict[str, Any]) -> Check
         except (KeyError, TypeError, ValueError):
             return Check(False, "A status entry has no readable index.")
         if index in set_bits(session, purpose):
-            return Check(False, "Revoked." if purpose == "revocation" else "Suspended.")
-    return Check(True, "Neither revoked nor suspended.")
+            return Check(False, FLAGGED_DETAILS[FLAGGED_BY[StatusPurpose(purpose)]])
+    return Check(True, NOT_FLAGGED)

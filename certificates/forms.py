@@ -6,7 +6,9 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import (  # type: ignore[attr-defined]  # types-wtforms 3.2 predates it
+    SelectChoice,
+)
 from wtforms.validators import DataRequired, Length
 
 from certificates.models import REVOCATION_REASONS

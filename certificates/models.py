@@ -3,17 +3,52 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, partial_index
+from core.db import Base, UTCDateTime, allowed_values, partial_index
 
-REVOCATION_REASONS = {
-    "misconduct": "Misconduct",
-    "rescoring": "Result changed on rescoring",
-    "issued_in_error": "Issued in error",
+# Who may find any certificate and decide on it.
+STAFF_ROLES = ("exam_admin", "admin")
+
+
+class CertificateStatus(StrEnum):
+    """What a verifier is told, worked out from the row at the moment of asking."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class RevocationReason(StrEnum):
+    MISCONDUCT = "misconduct"
+    RESCORING = "rescoring"
+    ISSUED_IN_ERROR = "issued_in_error"
+
+
+REVOCATION_REASONS: dict[str, str] = {
+    RevocationReason.MISCONDUCT: "Misconduct",
+    RevocationReason.RESCORING: "Result changed on rescoring",
+    RevocationReason.ISSUED_IN_ERROR: "Issued in error",
 }
+
+
+class Decision(StrEnum):
+    """A staff decision on a certificate."""
+
+    REVOKE = "revoke"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+
+
+class StatusPurpose(StrEnum):
+    """The two published status lists."""
+
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
 
 
 class Certificate(Base):
@@ -24,6 +59,7 @@ class Certificate(Base):
     __table_args__ = (
         partial_index("ix_certificate_revoked", "id", where="revoked_at IS NOT NULL"),
         partial_index("ix_certificate_suspended", "id", where="suspended_at IS NOT NULL"),
+        allowed_values("revocation_reason", RevocationReason, blank=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -7,6 +7,7 @@ import os
 from flask import Flask
 
 from certificates import api, cli, credential_routes, services, views
+from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
 from core.navigation import NavLink, register_link
@@ -41,7 +42,7 @@ def register(app: Flask) -> None:
         NavLink(
             "Certificates",
             "certificates.staff_list",
-            views.STAFF_ROLES,
+            STAFF_ROLES,
             "Find, revoke, suspend or reinstate certificates.",
         ),
     )

@@ -15,29 +15,42 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from certificates import credentials
 from certificates.codes import new_code, normalise
-from certificates.models import REVOCATION_REASONS, Certificate
+from certificates.models import (
+    REVOCATION_REASONS,
+    STAFF_ROLES,
+    Certificate,
+    CertificateStatus,
+    Decision,
+    RevocationReason,
+)
 from core import audit, clock
+from core.auth import Actor
 from core.clock import add_months
+from core.errors import Problem
 from core.web import memoised
-from exam.models import Attempt
+from exam.models import Attempt, Outcome
 from item_bank.models import BlueprintVersion
 
+SYSTEM_ACTOR = "system:grading"
+RESTORED_ON_RESCORING = "The pass was restored on rescoring."
 
-def status(certificate: Certificate) -> str:
+
+def status(certificate: Certificate) -> CertificateStatus:
     if certificate.revoked_at is not None:
-        return "revoked"
+        return CertificateStatus.REVOKED
     if certificate.suspended_at is not None:
-        return "suspended"
+        return CertificateStatus.SUSPENDED
     if clock.now() >= certificate.expires_at:
-        return "expired"
-    return "valid"
+        return CertificateStatus.EXPIRED
+    return CertificateStatus.VALID
 
 
 def on_result_changed(session: Session, attempt_id: int, before: str | None, after: str) -> None:
-    """Grading's event: a pass issues the certificate; a pass lost on rescoring revokes it."""
-    if after == "pass":
+    """Grading's event: a pass issues the certificate; a pass lost on rescoring revokes it.
+    Part of grading's unit of work, which commits."""
+    if after == Outcome.PASS:
         issue(session, attempt_id)
-    elif before == "pass":
+    elif before == Outcome.PASS:
         certificate = session.scalars(
             select(Certificate).where(Certificate.attempt_id == attempt_id)
         ).first()
@@ -46,7 +59,7 @@ def on_result_changed(session: Session, attempt_id: int, before: str | None, aft
                 session,
                 None,
                 certificate,
-                "rescoring",
+                RevocationReason.RESCORING,
                 f"The result changed to {after} on rescoring.",
             )
 
@@ -60,8 +73,8 @@ def issue(session: Session, attempt_id: int) -> Certificate:
     if existing is not None:
         if existing.revoked_at is not None and _revoked_by_rescoring(session, existing):
             _clear_revocation(session, existing)
-            _audit(session, None, existing, "certificate.reinstated", {"was": "revoked",
-                   "note": "The pass was restored on rescoring."})  # fmt: skip
+            restored = {"was": CertificateStatus.REVOKED, "note": RESTORED_ON_RESCORING}
+            _audit(session, None, existing, "certificate.reinstated", restored)
         return existing
     attempt = session.get(Attempt, attempt_id)
     assert attempt is not None
@@ -102,7 +115,7 @@ def issue(session: Session, attempt_id: int) -> Certificate:
     audit.record(
         session,
         actor_id=None,
-        actor_label="system:grading",
+        actor_label=SYSTEM_ACTOR,
         action="certificate.issued",
         object_type="certificate",
         object_id=certificate.code,
@@ -116,19 +129,20 @@ class CertificateStateError(ValueError):
 
 
 def revoke(
-    session: Session, actor_id: int | None, certificate: Certificate, reason: str, note: str
+    session: Session, actor: Actor | None, certificate: Certificate, reason: str, note: str
 ) -> None:
-    """Effective at once: the page, the API and the revocation list all read this row."""
+    """Effective at once: the page, the API and the revocation list all read this row.
+    Within the caller's unit of work (a staff decision, or grading's rescoring)."""
     if reason not in REVOCATION_REASONS:
         raise CertificateStateError(f"Choose a reason: {', '.join(REVOCATION_REASONS)}.")
     if certificate.revoked_at is not None:
         raise CertificateStateError("This certificate is already revoked.")
     certificate.revoked_at, certificate.revocation_reason = clock.now(), reason
     certificate.revocation_note = note.strip()[:2000]
-    _audit(session, actor_id, certificate, "certificate.revoked", {"reason": reason, "note": note})
+    _audit(session, actor, certificate, "certificate.revoked", {"reason": reason, "note": note})
 
 
-def reinstate(session: Session, actor_id: int, certificate: Certificate, note: str) -> None:
+def reinstate(session: Session, actor: Actor, certificate: Certificate, note: str) -> None:
     """Undo a revocation or a suspension. A revoked credential stays revoked in the
     published list (revocation there is final), so the certificate moves to a new index
     and the holder's signed credential is issued afresh."""
@@ -138,40 +152,45 @@ def reinstate(session: Session, actor_id: int, certificate: Certificate, note: s
     if certificate.revoked_at is not None:
         _clear_revocation(session, certificate)
     certificate.suspended_at, certificate.suspension_note = None, ""
-    _audit(session, actor_id, certificate, "certificate.reinstated", {"was": before, "note": note})
+    _audit(session, actor, certificate, "certificate.reinstated", {"was": before, "note": note})
 
 
-def suspend(session: Session, actor_id: int, certificate: Certificate, note: str) -> None:
+def suspend(session: Session, actor: Actor, certificate: Certificate, note: str) -> None:
     """Hold a certificate while a matter is looked into; lifted by ``reinstate``."""
     if certificate.revoked_at is not None:
         raise CertificateStateError("A revoked certificate cannot be suspended.")
     if certificate.suspended_at is not None:
         raise CertificateStateError("This certificate is already suspended.")
     certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:2000]
-    _audit(session, actor_id, certificate, "certificate.suspended", {"note": note})
+    _audit(session, actor, certificate, "certificate.suspended", {"note": note})
 
 
 DECISION_MESSAGES = {
-    "revoke": "Certificate revoked. The verification page, the API and the status list say so now.",
-    "suspend": "Certificate suspended. It shows as suspended everywhere until reinstated.",
-    "reinstate": "Certificate reinstated. The holder's signed credential has been issued afresh.",
+    Decision.REVOKE: (
+        "Certificate revoked. The verification page, the API and the status list say so now."
+    ),
+    Decision.SUSPEND: "Certificate suspended. It shows as suspended everywhere until reinstated.",
+    Decision.REINSTATE: (
+        "Certificate reinstated. The holder's signed credential has been issued afresh."
+    ),
 }
 
 
 def decide(
-    session: Session, actor_id: int, certificate: Certificate, decision: str, data: dict[str, Any]
+    session: Session, actor: Actor, certificate: Certificate, decision: str, data: dict[str, Any]
 ) -> None:
-    """A staff decision from a form: ``revoke`` (reason, note), ``suspend`` or
-    ``reinstate`` (note)."""
+    """A staff decision from a form, as one unit of work: ``revoke`` (reason, note),
+    ``suspend`` or ``reinstate`` (note)."""
     note = str(data.get("note") or "")
-    if decision == "revoke":
-        revoke(session, actor_id, certificate, str(data.get("reason") or ""), note)
-    elif decision == "suspend":
-        suspend(session, actor_id, certificate, note)
-    elif decision == "reinstate":
-        reinstate(session, actor_id, certificate, note)
+    if decision == Decision.REVOKE:
+        revoke(session, actor, certificate, str(data.get("reason") or ""), note)
+    elif decision == Decision.SUSPEND:
+        suspend(session, actor, certificate, note)
+    elif decision == Decision.REINSTATE:
+        reinstate(session, actor, certificate, note)
     else:
         raise CertificateStateError(f"Unknown decision {decision!r}.")
+    session.commit()
 
 
 def _clear_revocation(session: Session, certificate: Certificate) -> None:
@@ -185,15 +204,15 @@ def _clear_revocation(session: Session, certificate: Certificate) -> None:
 
 def _audit(
     session: Session,
-    actor_id: int | None,
+    actor: Actor | None,
     certificate: Certificate,
     action: str,
     after: dict[str, str],
 ) -> None:
     audit.record(
         session,
-        actor_id=actor_id,
-        actor_label=None if actor_id else "system:grading",
+        actor_id=actor.id if actor else None,
+        actor_label=None if actor else SYSTEM_ACTOR,
         action=action,
         object_type="certificate",
         object_id=certificate.code,
@@ -225,25 +244,33 @@ def _revoked_by_rescoring(session: Session, certificate: Certificate) -> bool:
     return last is not None and last.actor_id is None
 
 
-STAFF_ROLES = ("exam_admin", "admin")
+def is_staff(actor: Actor) -> bool:
+    return actor.has_role(*STAFF_ROLES)
 
 
-def is_staff(user: Any) -> bool:
-    return bool(user.has_role(*STAFF_ROLES))
-
-
-def visible_to(
-    session: Session, user: Any, code_text: str, for_update: bool = False
+def get_visible_certificate(
+    session: Session, actor: Actor, code_text: str, for_update: bool = False
 ) -> Certificate | None:
     """The holder's own certificate, or any for staff; ``None`` for everyone else, the
     same as for a code that does not exist, so a code's existence is not revealed."""
-    certificate = find_by_code(session, code_text, for_update)
-    if certificate is None or (certificate.holder_id != user.id and not is_staff(user)):
+    certificate = get_certificate(session, code_text, for_update)
+    if certificate is None or (certificate.holder_id != actor.id and not is_staff(actor)):
         return None
     return certificate
 
 
-def find_by_code(session: Session, code_text: str, for_update: bool = False) -> Certificate | None:
+def require_visible_certificate(
+    session: Session, actor: Actor, code_text: str, for_update: bool = False
+) -> Certificate:
+    certificate = get_visible_certificate(session, actor, code_text, for_update)
+    if certificate is None:
+        raise Problem(404, "Not found", "No such certificate.")
+    return certificate
+
+
+def get_certificate(
+    session: Session, code_text: str, for_update: bool = False
+) -> Certificate | None:
     """``for_update`` locks the row, so two staff decisions on it take turns."""
     code = normalise(code_text)
     if code is None:
@@ -290,7 +317,7 @@ def link_token_for(code: str) -> str:
     return memoised(current_app, "link_token", code, lambda: _serializer().dumps(code))
 
 
-def from_token(session: Session, token: str) -> Certificate | None:
+def get_certificate_by_token(session: Session, token: str) -> Certificate | None:
     """The certificate a link names, or ``None`` if the link is not genuine."""
     try:
         code = _serializer().loads(token)
@@ -307,11 +334,13 @@ def folded(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def lookup(session: Session, code_text: str, family_name: str) -> Certificate | None:
+def get_certificate_by_holder(
+    session: Session, code_text: str, family_name: str
+) -> Certificate | None:
     """By code and family name; the same ``None`` whether the code exists or not."""
     if not family_name.strip():
         return None
-    certificate = find_by_code(session, code_text)
+    certificate = get_certificate(session, code_text)
     if certificate is None or folded(certificate.holder_family_name) != folded(family_name):
         return None
     return certificate

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -14,23 +13,21 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
-from flask_login import current_user
+from flask.typing import ResponseReturnValue
 
 from accounts.services import names_by_id
 from certificates import documents, services
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
 from certificates.limits import form_lookup_budget
-from certificates.models import REVOCATION_REASONS, Certificate
+from certificates.models import REVOCATION_REASONS, STAFF_ROLES, Certificate, Decision
 from core.audit import events_for
-from core.auth import roles_required
+from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.extensions import limiter
 from core.web import memoised
 
 bp = Blueprint("certificates", __name__)
-
-STAFF_ROLES = services.STAFF_ROLES
 
 
 def _verified_page(
@@ -65,7 +62,7 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
 def lookup() -> tuple[str, int]:
     form = LookupForm()
     if request.method == "POST" and form.validate_on_submit():
-        certificate = services.lookup(
+        certificate = services.get_certificate_by_holder(
             get_session(), form.code.data or "", form.family_name.data or ""
         )
         if certificate is not None:
@@ -79,31 +76,31 @@ def lookup() -> tuple[str, int]:
 @bp.get("/verify/<token>")
 @limiter.exempt  # a signed link cannot be guessed; skipping the check keeps QR scans fast
 def verify_link(token: str) -> tuple[str, int]:
-    certificate = services.from_token(get_session(), token[:200])
+    certificate = services.get_certificate_by_token(get_session(), token[:200])
     if certificate is None:
         return render_template("certificates/not_genuine.html"), 400
-    # ``from_token`` accepts only the exact link we issue, so it is the page's own address.
+    # Only the exact link we issue names a certificate, so it is the page's own address.
     return _verified_page(certificate, f"{current_app.config['PUBLIC_BASE_URL']}/verify/{token}")
 
 
 @bp.get("/certificates")
 @roles_required("candidate")
 def mine() -> str:
-    certificates = services.holder_certificates(get_session(), current_user.id)
+    certificates = services.holder_certificates(get_session(), current_actor().id)
     return render_template(
         "certificates/mine.html", certificates=certificates, status=services.status
     )
 
 
 def visible_certificate(code: str, for_update: bool = False) -> Certificate:
-    certificate = services.visible_to(get_session(), current_user, code[:40], for_update)
-    if certificate is None:
-        abort(404)
-    return certificate
+    """The certificate the signed-in user may see, or a 404."""
+    return services.require_visible_certificate(
+        get_session(), current_actor(), code[:40], for_update
+    )
 
 
 def _is_staff() -> bool:
-    return services.is_staff(current_user)
+    return services.is_staff(current_actor())
 
 
 def _detail_page(
@@ -147,17 +144,16 @@ def pdf(code: str) -> Response:
     )
 
 
-def _staff_decision(code: str, decide: str) -> Response | tuple[str, int]:
+def _staff_decision(code: str, decision: Decision) -> ResponseReturnValue:
     certificate = visible_certificate(code, for_update=True)
-    form = RevokeForm() if decide == "revoke" else NoteForm()
+    form = RevokeForm() if decision == Decision.REVOKE else NoteForm()
     if form.validate_on_submit():
         try:
-            services.decide(get_session(), current_user.id, certificate, decide, form.data)
+            services.decide(get_session(), current_actor(), certificate, decision, form.data)
         except services.CertificateStateError as error:
             form.form_errors.append(str(error))
         else:
-            get_session().commit()
-            flash(services.DECISION_MESSAGES[decide], "success")
+            flash(services.DECISION_MESSAGES[decision], "success")
             return redirect(url_for("certificates.detail", code=certificate.code))
     if isinstance(form, RevokeForm):
         return _detail_page(certificate, revoke_form=form, status=422)
@@ -166,8 +162,8 @@ def _staff_decision(code: str, decide: str) -> Response | tuple[str, int]:
 
 @bp.post("/certificates/<code>/<any(revoke, suspend, reinstate):decision>")
 @roles_required(*STAFF_ROLES)
-def decide(code: str, decision: str) -> Response | tuple[str, int]:
-    return _staff_decision(code, decision)
+def decide(code: str, decision: str) -> ResponseReturnValue:
+    return _staff_decision(code, Decision(decision))
 
 
 @bp.get("/staff/certificates")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -64,8 +65,14 @@ def parse_json(model: type[ModelT]) -> ModelT:
         raise Problem(400, "Malformed JSON", "The request body is not valid JSON.")
     if not isinstance(body, dict):
         raise Problem(400, "Malformed JSON", "The request body must be a JSON object.")
+    return validated(model, body)
+
+
+def validated(model: type[ModelT], data: Mapping[str, object]) -> ModelT:
+    """``data`` (a JSON body, or a page's form fields) checked by ``model``: a 422 naming
+    the fields, the same on both faces."""
     try:
-        return model.model_validate(body)
+        return model.model_validate(dict(data))
     except ValidationError as exc:
         errors = field_errors(exc)
         raise Problem(

@@ -14,10 +14,20 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, Index, MetaData, create_engine, event, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -87,6 +97,15 @@ def partial_index(name: str, *columns: str, where: str, unique: bool = False) ->
         sqlite_where=text(where),
         postgresql_where=text(where),
     )
+
+
+def allowed_values(column: str, states: type[StrEnum], blank: bool = False) -> CheckConstraint:
+    """A CHECK constraint that keeps ``column`` to the members of ``states`` (and the
+    empty string where ``blank``), named ``ck_<table>_<column>``: the database refuses a
+    state the code does not know."""
+    values = [state.value for state in states] + ([""] if blank else [])
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

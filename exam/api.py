@@ -2,130 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from flask import current_app, jsonify
-from flask_login import current_user
-from pydantic import AwareDatetime, Field
+from flask import Response, current_app, jsonify
 
-from core.api import (
-    ApiModel,
-    json_body,
-    json_response,
-    make_api_blueprint,
-    parse_json,
-    problem_responses,
-)
-from core.auth import lightweight_auth, require_principal, roles_required
+from core.api import json_body, json_response, make_api_blueprint, parse_json, problem_responses
+from core.auth import current_actor, lightweight_auth, roles_required
 from core.db import end_request_transaction, get_db, get_session
-from core.errors import Problem
 from core.extensions import limiter
-from exam import delivery, grading, proctoring, rescoring, sittings
-from exam.models import Attempt, Registration, Sitting
+from exam import handlers, responses
+from exam.models import Attempt, ProctorAction, Registration
+from exam.schemas import (
+    AdmissionRequest,
+    EventRequest,
+    InvalidateRequest,
+    ProctorRequest,
+    ResponseRequest,
+    SittingRequest,
+    StartRequest,
+)
+from exam.services import (
+    admission,
+    delivery,
+    proctoring,
+    registration,
+    rescoring,
+    results,
+    sittings,
+    statistics,
+    timing,
+)
 
 api = make_api_blueprint("exam_api", __name__)
 
 
-class SittingRequest(ApiModel):
-    blueprint: str = Field(min_length=1, max_length=60)
-    title: str = Field(min_length=1, max_length=200)
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
-    capacity: int = Field(ge=1, le=10_000)
-    mode: Literal["online", "test_centre"]
-    location: str = Field(default="", max_length=300)
-    proctor_ids: list[int] = Field(default_factory=list, max_length=50)
-
-
-class AdmissionRequest(ApiModel):
-    candidate_id: int
-    decision: Literal["admit", "turn_away"] = "admit"
-    identity_check: str = Field(default="", max_length=2000)
-    reason: str = Field(default="", max_length=40)
-
-
-class StartRequest(ApiModel):
-    sitting_id: int
-
-
-class ResponseRequest(ApiModel):
-    selected: list[str] = Field(max_length=6)
-    flagged: bool = False
-
-
-class EventRequest(ApiModel):
-    kind: str = Field(min_length=1, max_length=30)
-    detail: str = Field(default="", max_length=500)
-
-
-class InvalidateRequest(ApiModel):
-    action: Literal["do_not_score", "correct_key"]
-    reason: str = Field(min_length=1, max_length=4000)
-    version: int | None = Field(default=None, ge=1)
-    keys: list[Literal["A", "B", "C", "D", "E", "F"]] | None = Field(default=None, max_length=5)
-
-
-class ProctorRequest(ApiModel):
-    reason: str = Field(default="", max_length=2000)
-    minutes: int | None = Field(default=None, ge=1, le=120)
-
-
-def sitting_json(sitting: Sitting) -> dict[str, Any]:
-    session = get_session()
-    return {
-        "id": sitting.id,
-        "title": sitting.title,
-        "opens_at": sitting.opens_at.isoformat(),
-        "closes_at": sitting.closes_at.isoformat(),
-        "capacity": sitting.capacity,
-        "places_taken": sittings.count_places_taken(session, sitting.id),
-        "mode": sitting.mode,
-        "location": sitting.location,
-        "cancelled": sitting.cancelled,
-        "revision": sitting.revision,
-    }
-
-
-def registration_json(registration: Registration) -> dict[str, Any]:
-    accommodation = registration.accommodation
-    return {
-        "id": registration.id,
-        "sitting_id": registration.sitting_id,
-        "candidate_id": registration.candidate_id,
-        "status": registration.status,
-        "accommodation": {"time_factor": accommodation.time_factor, "status": accommodation.status}
-        if accommodation
-        else None,
-    }
-
-
-def attempt_json(
-    attempt: Attempt, with_questions: bool = True, session: Any = None
-) -> dict[str, Any]:
-    body = delivery.state(attempt)
-    if with_questions:
-        shown = delivery.questions(
-            session or get_session(), attempt, current_app.config["SECRET_KEY"]
-        )
-        body["questions"] = [
-            {
-                "position": q.position,
-                "type": q.type,
-                "stem": q.stem,
-                "choose": q.choose,
-                "options": [{"id": o.id, "text": o.text} for o in q.options],
-                "selected": q.selected,
-                "flagged": q.flagged,
-            }
-            for q in shown
-        ]
-        body["answered"] = sum(1 for q in shown if q.selected)
-    return body
-
-
 @api.post("/sittings")
 @roles_required("exam_admin")
-def create_sitting() -> Any:
+def create_sitting() -> tuple[Response, int]:
     body = parse_json(SittingRequest)
     data = sittings.SittingInput(
         body.blueprint,
@@ -137,251 +50,177 @@ def create_sitting() -> Any:
         body.location,
         tuple(body.proctor_ids),
     )
-    sitting = sittings.schedule_sitting(get_session(), current_user, data)  # type: ignore[arg-type]
-    return jsonify(sitting_json(sitting)), 201
+    sitting = sittings.schedule_sitting(get_session(), current_actor(), data)
+    return jsonify(responses.sitting_json(get_session(), sitting)), 201
 
 
 @api.get("/sittings")
 @roles_required()
-def list_sittings() -> Any:
+def list_sittings() -> Response:
     session = get_session()
-    staff = current_user.has_role("exam_admin", "proctor")
+    staff = current_actor().has_role("exam_admin", "proctor")
     rows = sittings.all_sittings(session) if staff else sittings.open_sittings(session)
-    return jsonify({"sittings": [sitting_json(s) for s in rows]})
+    return jsonify({"sittings": [responses.sitting_json(session, s) for s in rows]})
 
 
 @api.post("/sittings/<id:sitting_id>/registrations")
 @roles_required("candidate")
-def register(sitting_id: int) -> Any:
+def register(sitting_id: int) -> tuple[Response, int]:
     session = get_session()
-    registration = sittings.register(
-        session, current_user, sittings.get_sitting(session, sitting_id)
-    )  # type: ignore[arg-type]
-    return jsonify(registration_json(registration)), 201
+    sitting = sittings.require_sitting(session, sitting_id)
+    booked = registration.register(session, current_actor(), sitting)
+    return jsonify(responses.registration_json(booked)), 201
 
 
 def _own_registration(sitting_id: int) -> Registration:
-    for registration in sittings.my_registrations(get_session(), current_user.id):
-        if registration.sitting_id == sitting_id:
-            return registration
-    raise Problem(404, "Not registered", "You are not registered for this sitting.")
+    return registration.require_registration_for_sitting(get_session(), current_actor(), sitting_id)
 
 
 @api.post("/sittings/<id:sitting_id>/checkin")
 @roles_required("candidate")
-def check_in(sitting_id: int) -> Any:
-    registration = sittings.check_in(get_session(), current_user, _own_registration(sitting_id))  # type: ignore[arg-type]
-    return jsonify(registration_json(registration))
+def check_in(sitting_id: int) -> Response:
+    checked_in = registration.check_in(
+        get_session(), current_actor(), _own_registration(sitting_id)
+    )
+    return jsonify(responses.registration_json(checked_in))
 
 
 @api.post("/sittings/<id:sitting_id>/admissions")
 @roles_required("proctor", "exam_admin")
-def admit(sitting_id: int) -> Any:
+def admit(sitting_id: int) -> Response:
     session = get_session()
     body = parse_json(AdmissionRequest)
-    sitting = sittings.get_sitting(session, sitting_id)
-    registration = next(
-        (r for r in sittings.roster(session, sitting) if r.candidate_id == body.candidate_id), None
+    sitting = sittings.require_sitting(session, sitting_id)
+    at_door = admission.require_registration_of(session, sitting, body.candidate_id)
+    admission.decide_admission(
+        session,
+        current_actor(),
+        at_door,
+        admit_them=body.decision == "admit",
+        identity_check=body.identity_check,
+        reason=body.reason,
     )
-    if registration is None:
-        raise Problem(404, "Not registered", "That candidate is not registered for this sitting.")
-    if body.decision == "admit":
-        sittings.admit(session, current_user, registration, body.identity_check)  # type: ignore[arg-type]
-    else:
-        sittings.turn_away(session, current_user, registration, body.reason)  # type: ignore[arg-type]
-    return jsonify(registration_json(registration))
+    return jsonify(responses.registration_json(at_door))
 
 
 @api.post("/attempts")
 @roles_required("candidate")
 @limiter.limit("20 per minute")
-def start() -> Any:
+def start() -> tuple[Response, int]:
     body = parse_json(StartRequest)
-    registration = _own_registration(body.sitting_id)
+    booked = _own_registration(body.sitting_id)
     end_request_transaction()
-    attempt_id = delivery.start_attempt(get_db(), current_user.id, registration.id)
+    attempt_id = delivery.start_attempt(get_db(), current_actor(), booked.id)
     with get_db().read_sessions() as session:
-        attempt = session.get(Attempt, attempt_id)
-        return jsonify(attempt_json(attempt, session=session)), 201
+        attempt = delivery.require_own_attempt(session, current_actor().id, attempt_id)
+        return jsonify(responses.attempt_json(session, attempt, _secret_key())), 201
+
+
+def _secret_key() -> str:
+    key: str = current_app.config["SECRET_KEY"]
+    return key
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    return delivery.require_own_attempt(get_session(), current_actor().id, attempt_id)
 
 
 @api.get("/attempts/<id:attempt_id>")
 @roles_required("candidate")
-def get_attempt(attempt_id: int) -> Any:
-    return jsonify(
-        attempt_json(delivery.get_own_attempt(get_session(), current_user.id, attempt_id))
-    )
-
-
-def result_json(outcome: Any) -> dict[str, Any]:
-    return {
-        "attempt_id": outcome.attempt_id,
-        "result": outcome.result,
-        "percent": outcome.percent,
-        "pass_percent": outcome.pass_percent,
-        "score": outcome.score,
-        "max_score": outcome.max_score,
-        "graded_at": outcome.graded_at.isoformat(),
-        "areas": [
-            {
-                key: area[key]
-                for key in ("code", "title", "percent", "min_percent", "met", "subareas")
-            }
-            for area in outcome.areas
-        ],
-    }
+def get_attempt(attempt_id: int) -> Response:
+    return jsonify(responses.attempt_json(get_session(), _own_attempt(attempt_id), _secret_key()))
 
 
 @api.post("/items/<id:item_id>/invalidate")
 @roles_required("exam_admin")
-def invalidate_item(item_id: int) -> Any:
+def invalidate_item(item_id: int) -> Response:
     """Stop scoring an item version or correct its key; rescores every affected attempt."""
     body = parse_json(InvalidateRequest)
     changed = rescoring.decide_scoring(
         get_session(),
-        current_user,
+        current_actor(),
         item_id,
         action=body.action,
-        reason=body.reason,  # type: ignore[arg-type]
+        reason=body.reason,
         version_number=body.version,
         keys=list(body.keys or []),
     )
-    return jsonify(
-        {
-            "changed": [
-                {
-                    "attempt_id": c.attempt_id,
-                    "candidate_id": c.candidate_id,
-                    "before": c.before,
-                    "after": c.after,
-                }
-                for c in changed
-            ]
-        }
-    )
-
-
-def statistics_json(stats: Any) -> dict[str, Any]:
-    return {
-        "attempts": stats.attempts,
-        "pass_rate": stats.pass_rate,
-        "mean": stats.mean,
-        "sd": stats.sd,
-        "kr20": stats.kr20,
-        "sem": stats.sem,
-        "histogram": [{"from_percent": low, "count": count} for low, count in stats.histogram],
-        "items": [
-            {
-                "ref": i.ref,
-                "version": i.version,
-                "competency": i.code,
-                "n": i.n,
-                "p_value": i.p_value,
-                "point_biserial": i.point_biserial,
-                "exposure": i.exposure,
-                "keys": i.keys,
-                "distractors": i.distractors,
-                "flags": i.flags,
-            }
-            for i in stats.items
-        ],
-    }
+    return jsonify(responses.changed_json(changed))
 
 
 @api.get("/blueprints/<code>/statistics")
 @roles_required("exam_admin")
-def blueprint_statistics(code: str) -> Any:
+def blueprint_statistics(code: str) -> Response:
     """Exam and item statistics over every scored attempt on the blueprint."""
-    from exam import statistics
-
-    return jsonify(statistics_json(statistics.exam_statistics(get_session(), code[:60])))
+    return jsonify(responses.statistics_json(statistics.exam_statistics(get_session(), code[:60])))
 
 
 @api.get("/attempts/<id:attempt_id>/result")
 @roles_required("candidate", "exam_admin")
-def attempt_result(attempt_id: int) -> Any:
+def attempt_result(attempt_id: int) -> Response:
     """The candidate's own result once released; staff see any."""
-    session = get_session()
-    if current_user.has_role("exam_admin"):
-        attempt = session.get(Attempt, attempt_id)
-        if attempt is None:
-            raise Problem(404, "No such attempt", "")
-    else:
-        attempt = delivery.get_own_attempt(session, current_user.id, attempt_id)
-    outcome = grading.get_result(session, attempt.id)
-    staff = current_user.has_role("exam_admin")
-    if outcome is None or not (outcome.released or staff):
-        raise Problem(404, "No result yet", "The result is not available yet.")
-    return jsonify(result_json(outcome))
+    return jsonify(
+        responses.result_json(results.require_result(get_session(), current_actor(), attempt_id))
+    )
 
 
 @api.get("/attempts/<id:attempt_id>/state")
 @roles_required("candidate")
-def attempt_state(attempt_id: int) -> Any:
-    return jsonify(
-        delivery.state(delivery.get_own_attempt(get_session(), current_user.id, attempt_id))
-    )
+def attempt_state(attempt_id: int) -> Response:
+    return jsonify(timing.state(_own_attempt(attempt_id)))
 
 
 @api.put("/attempts/<id:attempt_id>/responses/<id:position>")
 @lightweight_auth
 @limiter.exempt
-def save_response(attempt_id: int, position: int) -> Any:
-    principal = require_principal()
-    body = parse_json(ResponseRequest)
-    saved_at = delivery.save_response(
-        get_db(),
-        current_app.config["SECRET_KEY"],
-        principal,
-        attempt_id,
-        position,
-        body.selected,
-        body.flagged,
-    )
-    return jsonify({"position": position, "saved_at": saved_at.isoformat()})
+def save_response(attempt_id: int, position: int) -> Response:
+    return handlers.autosave(attempt_id, position)
 
 
 @api.post("/attempts/<id:attempt_id>/submit")
 @roles_required("candidate")
-def submit(attempt_id: int) -> Any:
-    return jsonify(delivery.state(delivery.submit(get_session(), current_user.id, attempt_id)))
+def submit(attempt_id: int) -> Response:
+    return jsonify(timing.state(delivery.submit(get_session(), current_actor(), attempt_id)))
 
 
 @api.post("/attempts/<id:attempt_id>/events")
 @roles_required("candidate")
 @limiter.limit("120 per minute")
-def event(attempt_id: int) -> Any:
+def event(attempt_id: int) -> tuple[str, int]:
     body = parse_json(EventRequest)
-    delivery.record_client_event(get_session(), current_user.id, attempt_id, body.kind, body.detail)
+    delivery.record_client_event(get_session(), current_actor(), attempt_id, body.kind, body.detail)
     return "", 204
 
 
-@api.post("/attempts/<id:attempt_id>/pause", defaults={"action": "pause"})
-@api.post("/attempts/<id:attempt_id>/resume", defaults={"action": "resume"})
-@api.post("/attempts/<id:attempt_id>/extend", defaults={"action": "extend"})
-@api.post("/attempts/<id:attempt_id>/terminate", defaults={"action": "terminate"})
 @roles_required("proctor", "exam_admin")
-def proctor_action(attempt_id: int, action: str) -> Any:
-    session = get_session()
+def proctor_action(attempt_id: int, action: str) -> Response:
+    session, actor = get_session(), current_actor()
     body = parse_json(ProctorRequest)
-    attempt = proctoring.get_attempt_for_proctor(session, current_user, attempt_id)  # type: ignore[arg-type]
-    if action == "pause":
-        proctoring.pause(session, current_user, attempt, body.reason)  # type: ignore[arg-type]
-    elif action == "resume":
-        proctoring.resume(session, current_user, attempt)  # type: ignore[arg-type]
-    elif action == "extend":
-        if body.minutes is None:
-            raise Problem(422, "Minutes needed", "Say how many minutes to add.")
-        proctoring.extend(session, current_user, attempt, body.minutes, body.reason)  # type: ignore[arg-type]
-    else:
-        proctoring.terminate(session, current_user, attempt, body.reason)  # type: ignore[arg-type]
-    return jsonify(delivery.state(attempt))
+    attempt = proctoring.require_attempt_for_proctor(session, actor, attempt_id)
+    proctoring.act(session, actor, attempt, action, body.reason, body.minutes)
+    return jsonify(timing.state(attempt))
+
+
+API_PROCTOR_ACTIONS = (
+    ProctorAction.PAUSE,
+    ProctorAction.RESUME,
+    ProctorAction.EXTEND,
+    ProctorAction.TERMINATE,
+)
+for _action in API_PROCTOR_ACTIONS:
+    api.add_url_rule(
+        f"/attempts/<id:attempt_id>/{_action}",
+        endpoint="proctor_action",
+        view_func=proctor_action,
+        methods=["POST"],
+        defaults={"action": str(_action)},
+    )
 
 
 _sid = [{"name": "sitting_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _aid = [{"name": "attempt_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _obj = {"type": "object"}
-_auth = [{"bearer": []}]
+_auth: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _op(
@@ -487,6 +326,6 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         f"/attempts/{{attempt_id}}/{action}": {
             "post": _op(f"Proctor: {action}", f"{action}Attempt", _aid, "200", ProctorRequest)
         }
-        for action in ("pause", "resume", "extend", "terminate")
+        for action in API_PROCTOR_ACTIONS
     },
 }

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from accounts.models import User, UserRole
 from core import clock
 from core.db import get_db
-from exam import delivery, sittings
+from exam.models import SittingMode
+from exam.services import sittings, timing
 
 
 def load_demo_sitting(session: Session) -> None:
@@ -34,7 +35,7 @@ def load_demo_sitting(session: Session) -> None:
         now - timedelta(minutes=10),
         now + timedelta(hours=8),
         30,
-        "online",
+        SittingMode.ONLINE,
         "",
         tuple(proctors),
     )
@@ -51,5 +52,5 @@ def register_exam_cli(app: Flask) -> None:
     def expire() -> None:
         """Finish every attempt whose deadline has passed (run every minute from cron)."""
         with get_db().session_scope() as session:
-            count = delivery.expire_due(session)
+            count = timing.expire_due(session)
         click.echo(f"{count} attempt{'s' * (count != 1)} finished as expired.")

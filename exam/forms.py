@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -12,9 +14,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import (  # type: ignore[attr-defined]  # types-wtforms 3.2 predates it
+    SelectChoice,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from accounts.models import User
+from exam.models import ScoringAction, SittingMode
+from item_bank.models import Blueprint
 
 
 class SittingForm(FlaskForm):
@@ -32,8 +40,8 @@ class SittingForm(FlaskForm):
     mode = SelectField(
         "Mode",
         choices=[
-            SelectChoice("online", "Online, remotely proctored"),
-            SelectChoice("test_centre", "Test centre"),
+            SelectChoice(SittingMode.ONLINE, "Online, remotely proctored"),
+            SelectChoice(SittingMode.TEST_CENTRE, "Test centre"),
         ],
     )
     location = StringField("Location (test centre)", validators=[Optional(), Length(max=300)])
@@ -41,6 +49,13 @@ class SittingForm(FlaskForm):
         "Proctors", option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False), coerce=int
     )
     revision = HiddenField()
+
+    def offer(self, blueprints: Iterable[Blueprint], proctors: Iterable[User]) -> None:
+        """The blueprints and proctors to choose from."""
+        self.blueprint.choices = [
+            SelectChoice(b.code, f"{b.code}: {b.current.spec['title']}") for b in blueprints
+        ]
+        self.proctors.choices = [SelectChoice(p.id, p.full_name) for p in proctors]
 
 
 class CancelForm(FlaskForm):
@@ -80,7 +95,8 @@ class AdmitForm(FlaskForm):
 class ProctorActionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = StringField("Reason", validators=[Length(max=2000)])
-    minutes = IntegerField("Minutes", validators=[Optional(), NumberRange(min=1, max=120)])
+    # Checked with the API's rules (exam.schemas.ProctorRequest), so both faces give one 422.
+    minutes = StringField("Minutes", validators=[Length(max=10)])
 
 
 class AnswerForm(FlaskForm):
@@ -118,8 +134,8 @@ class ScoringForm(FlaskForm):
     action = SelectField(
         "Decision",
         choices=[
-            SelectChoice("do_not_score", "Do not score"),
-            SelectChoice("correct_key", "Correct the key"),
+            SelectChoice(ScoringAction.DO_NOT_SCORE, "Do not score"),
+            SelectChoice(ScoringAction.CORRECT_KEY, "Correct the key"),
         ],
     )
     keys = StringField(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -19,25 +20,86 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
+from core import clock
+from core.db import Base, UTCDateTime, allowed_values
 
-SITTING_MODES = ("online", "test_centre")
-REGISTRATION_STATES = (
-    "registered",
-    "checked_in",
-    "admitted",
-    "turned_away",
-    "cancelled",
-    "started",
+
+class SittingMode(StrEnum):
+    ONLINE = "online"
+    TEST_CENTRE = "test_centre"
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    CHECKED_IN = "checked_in"
+    ADMITTED = "admitted"
+    TURNED_AWAY = "turned_away"
+    CANCELLED = "cancelled"
+    STARTED = "started"
+
+
+class AccommodationStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class AttemptStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+class Outcome(StrEnum):
+    """An attempt's result: a terminated attempt is void, never a fail."""
+
+    PASS = "pass"  # noqa: S105  (a result, not a password)
+    FAIL = "fail"
+    VOID = "void"
+
+
+class ScoringAction(StrEnum):
+    DO_NOT_SCORE = "do_not_score"
+    CORRECT_KEY = "correct_key"
+
+
+class AppealStatus(StrEnum):
+    SUBMITTED = "submitted"
+    UPHELD = "upheld"
+    DENIED = "denied"
+
+
+class AppealRemedy(StrEnum):
+    VOID = "void"
+    RESCORE = "rescore"
+    NONE = "none"
+
+
+class ProctorAction(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTEND = "extend"
+    TERMINATE = "terminate"
+    NOTE = "note"
+
+
+OPEN_ATTEMPT = frozenset({AttemptStatus.IN_PROGRESS, AttemptStatus.PAUSED})
+FINISHED_ATTEMPT = frozenset(
+    {AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED, AttemptStatus.TERMINATED}
 )
-ATTEMPT_STATES = ("in_progress", "paused", "submitted", "expired", "terminated")
-FINISHED_STATES = ("submitted", "expired", "terminated")
+ACTIVE_REGISTRATION = frozenset(
+    {RegistrationStatus.REGISTERED, RegistrationStatus.CHECKED_IN, RegistrationStatus.ADMITTED}
+)
+HOLDS_A_PLACE = ACTIVE_REGISTRATION | {RegistrationStatus.STARTED}
 
 
 class Sitting(Base):
     """A scheduled exam session on one blueprint, with a start window and proctors."""
 
     __tablename__ = "sitting"
+    __table_args__ = (allowed_values("mode", SittingMode),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     blueprint_id: Mapped[int] = mapped_column(ForeignKey("blueprint.id"), index=True)
@@ -100,13 +162,17 @@ class Registration(Base):
         back_populates="registration", uselist=False, lazy="selectin"
     )
 
-    __table_args__ = (UniqueConstraint("sitting_id", "candidate_id"),)
+    __table_args__ = (
+        UniqueConstraint("sitting_id", "candidate_id"),
+        allowed_values("status", RegistrationStatus),
+    )
 
 
 class Accommodation(Base):
     """Extra time requested by the candidate for one registration, decided by staff."""
 
     __tablename__ = "accommodation"
+    __table_args__ = (allowed_values("status", AccommodationStatus),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
@@ -129,6 +195,10 @@ class Attempt(Base):
     """
 
     __tablename__ = "attempt"
+    __table_args__ = (
+        allowed_values("status", AttemptStatus),
+        allowed_values("result", Outcome),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
@@ -159,7 +229,21 @@ class Attempt(Base):
 
     @property
     def finished(self) -> bool:
-        return self.status in FINISHED_STATES
+        return self.status in FINISHED_ATTEMPT
+
+    @property
+    def time_is_up(self) -> bool:
+        """Running past its deadline but not yet expired (``timing.expire_overdue`` does that):
+        a read shows it as over without writing."""
+        return self.status == AttemptStatus.IN_PROGRESS and clock.now() >= self.deadline_at
+
+    @property
+    def over(self) -> bool:
+        return self.finished or self.time_is_up
+
+    @property
+    def effective_status(self) -> AttemptStatus:
+        return AttemptStatus.EXPIRED if self.time_is_up else AttemptStatus(self.status)
 
     def compute_deadline(self) -> datetime:
         allowed = self.time_limit_seconds * self.time_factor + self.extension_seconds
@@ -178,7 +262,7 @@ class AttemptItem(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), index=True)
     # Letters of the authored options in the order shown, e.g. ["C", "A", "D", "B"].
-    # The browser sees opaque ids derived from these (exam.delivery.option_id).
+    # The browser sees opaque ids derived from these (exam.services.option_ids.option_id).
     option_order: Mapped[list[str]] = mapped_column(JSON)
 
 
@@ -229,6 +313,7 @@ class AttemptResult(Base):
     """How an attempt was scored: everything needed to explain the outcome."""
 
     __tablename__ = "attempt_result"
+    __table_args__ = (allowed_values("result", Outcome),)
 
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), primary_key=True)
     graded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -250,6 +335,7 @@ class ScoringDecision(Base):
     """Staff's decision about how one item version is scored from now on, for every attempt."""
 
     __tablename__ = "scoring_decision"
+    __table_args__ = (allowed_values("action", ScoringAction),)
 
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), primary_key=True)
     action: Mapped[str] = mapped_column(String(20))  # do_not_score, correct_key
@@ -263,6 +349,10 @@ class Appeal(Base):
     """A candidate's appeal against a result, decided by staff."""
 
     __tablename__ = "appeal"
+    __table_args__ = (
+        allowed_values("status", AppealStatus),
+        allowed_values("remedy", AppealRemedy, blank=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import jsonify, request
-from flask_login import current_user
 from pydantic import Field
 
 from core.api import (
@@ -16,11 +15,11 @@ from core.api import (
     parse_json,
     problem_responses,
 )
-from core.auth import roles_required
+from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
 from item_bank import blueprints, frameworks, services, transfer
-from item_bank.models import Item, ItemVersion
+from item_bank.models import Framework, Item, ItemStatus, ItemVersion, ReviewAction
 from item_bank.schemas import ItemContent, ItemRecord
 
 api = make_api_blueprint("item_bank_api", __name__)
@@ -28,7 +27,7 @@ STAFF = services.STAFF_ROLES
 
 
 class TransitionRequest(ApiModel):
-    action: Literal["submit", "withdraw", "approve", "return", "retire"]
+    action: ReviewAction
     comment: str = Field(default="", max_length=4000)
 
 
@@ -44,17 +43,12 @@ def item_json(item: Item, version: ItemVersion | None = None) -> dict[str, Any]:
         **version.content(),
         "enemies": services.enemy_refs(session, item.id),
         "versions": [{"number": v.number, "status": v.status} for v in item.versions],
-        "allowed_actions": [t.action for t in services.allowed_actions(current_user, item)],  # type: ignore[arg-type]
+        "allowed_actions": [step.action for step in services.allowed_steps(current_actor(), item)],
     }
 
 
-def _framework(code: str | None = None) -> Any:
-    framework = frameworks.get_framework(get_session(), code or frameworks.DEFAULT_FRAMEWORK)
-    if framework is None:
-        raise Problem(
-            404, "No such framework", f"No framework {code or frameworks.DEFAULT_FRAMEWORK}."
-        )
-    return framework
+def _framework(code: str | None = None) -> Framework:
+    return frameworks.require_framework(get_session(), code or frameworks.DEFAULT_FRAMEWORK)
 
 
 @api.get("/framework")
@@ -91,7 +85,7 @@ def list_items() -> Any:
 @roles_required("item_writer")
 def create_item() -> Any:
     content = parse_json(ItemContent)
-    item = services.create_item(get_session(), current_user, _framework(), content)  # type: ignore[arg-type]
+    item = services.create_item(get_session(), current_actor(), _framework(), content)
     response = jsonify(item_json(item))
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/items/{item.id}"
@@ -109,7 +103,7 @@ def get_item(item_id: int) -> Any:
 def update_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     content = parse_json(ItemContent)
-    version = services.update_item(get_session(), current_user, item, content)  # type: ignore[arg-type]
+    version = services.update_item(get_session(), current_actor(), item, content)
     return jsonify(item_json(item, version))
 
 
@@ -118,7 +112,7 @@ def update_item(item_id: int) -> Any:
 def transition_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     body = parse_json(TransitionRequest)
-    services.transition(get_session(), current_user, item, body.action, body.comment)  # type: ignore[arg-type]
+    services.take_step(get_session(), current_actor(), item, body.action, body.comment)
     return jsonify(item_json(item))
 
 
@@ -137,14 +131,8 @@ def _dry_run() -> bool:
 @api.post("/items/import")
 @roles_required("item_writer", "exam_admin")
 def import_items() -> Any:
-    status = request.args.get("status", "draft")
-    allowed = {"draft", "in_review"} | (
-        {"approved"} if current_user.has_role("exam_admin") else set()
-    )
-    if status not in allowed:
-        raise Problem(
-            403, "Not allowed", f"Your roles may import items as: {', '.join(sorted(allowed))}."
-        )
+    requested = request.args.get("status", ItemStatus.DRAFT)
+    status = services.check_import_status(current_actor(), requested)
     if request.mimetype != "application/json":
         raise Problem(415, "Unsupported content type", "Send a JSON array of item records.")
     records = transfer.parse_json_records(request.get_data())
@@ -153,8 +141,8 @@ def import_items() -> Any:
         _framework(request.args.get("framework")),
         records,
         status=status,
-        actor_id=current_user.id,
-        actor_label=f"user:{current_user.id}",
+        actor_id=current_actor().id,
+        actor_label=f"user:{current_actor().id}",
         dry_run=_dry_run(),
     )
     return jsonify(summary.as_dict()), (200 if summary.dry_run else 201)
@@ -275,7 +263,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 {
                     "name": "status",
                     "in": "query",
-                    "schema": {"type": "string", "enum": ["draft", "in_review", "approved"]},
+                    "schema": {"type": "string", "enum": list(services.IMPORT_STATUSES)},
                 },
                 {"name": "framework", "in": "query", "schema": {"type": "string"}},
             ],

@@ -13,13 +13,24 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.api import field_errors
+from core.auth import Actor
 from core.errors import FieldError, Problem
-from item_bank.frameworks import get_framework, nodes_by_code
-from item_bank.models import Blueprint, BlueprintVersion, FrameworkNode, Item, ItemVersion
+from item_bank.frameworks import get_framework, nodes_by_code, require_framework
+from item_bank.models import (
+    Blueprint,
+    BlueprintVersion,
+    FrameworkNode,
+    Item,
+    ItemStatus,
+    ItemVersion,
+    NodeKind,
+    code_under,
+)
 from item_bank.schemas import BlueprintSpec, blueprint_errors
 
 BLUEPRINTS_DIR = Path(__file__).resolve().parent / "blueprints"
 DEFAULT_BLUEPRINT = "first-level"
+BLUEPRINT_EDITORS = ("exam_admin",)
 
 
 def parse_spec(data: Any) -> BlueprintSpec:
@@ -68,6 +79,14 @@ def require_blueprint(session: Session, code: str) -> Blueprint:
     return blueprint
 
 
+def current_version(session: Session, blueprint_id: int) -> BlueprintVersion:
+    """The rules blueprint ``blueprint_id`` is at now (its ``Blueprint.current``)."""
+    blueprint = session.get(Blueprint, blueprint_id)
+    if blueprint is None:
+        raise Problem(404, "No such blueprint", f"There is no blueprint {blueprint_id}.")
+    return blueprint.current
+
+
 def save_blueprint(
     session: Session,
     code: str,
@@ -92,10 +111,11 @@ def save_blueprint(
             "A blueprint's framework never changes; make a new blueprint.",
         )
     rules = spec.model_dump(mode="json")
-    if blueprint.versions and blueprint.current.spec == rules:
-        return blueprint.current
-    number = blueprint.current.number + 1 if blueprint.versions else 1
-    before = blueprint.current.spec if blueprint.versions else None
+    previous = blueprint.current if blueprint.versions else None
+    if previous and previous.spec == rules:
+        return previous
+    number = previous.number + 1 if previous else 1
+    before = previous.spec if previous else None
     version = BlueprintVersion(
         blueprint=blueprint,
         number=number,
@@ -118,6 +138,20 @@ def save_blueprint(
     )
     session.commit()
     return version
+
+
+def may_revise(actor: Actor) -> bool:
+    return actor.has_role(*BLUEPRINT_EDITORS)
+
+
+def revise_blueprint(
+    session: Session, actor: Actor, blueprint: Blueprint, changes: dict[str, Any], note: str
+) -> BlueprintVersion:
+    """A new version of ``blueprint``: its current rules with ``changes`` laid over them."""
+    if not may_revise(actor):
+        raise Problem(403, "Not allowed", "Only an exam administrator changes a blueprint.")
+    spec = parse_spec({**blueprint.current.spec, **changes})
+    return save_blueprint(session, blueprint.code, spec, actor_id=actor.id, note=note)
 
 
 def _changed(
@@ -219,26 +253,21 @@ def approved_counts(session: Session, framework_id: int) -> dict[str, int]:
     query = (
         select(ItemVersion.primary_code, func.count())
         .join(Item, Item.id == ItemVersion.item_id)
-        .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
+        .where(ItemVersion.status == ItemStatus.APPROVED, Item.framework_id == framework_id)
         .group_by(ItemVersion.primary_code)
     )
     return dict(session.execute(query).all())
-
-
-def _under(code: str, prefix: str) -> bool:
-    return code == prefix or code.startswith(prefix + ".")
 
 
 def coverage(session: Session, version: BlueprintVersion) -> Coverage:
     """For each area and sub-area: approved items available vs needed per form, how many
     forms the bank gives without reusing an item, and what to write to close the gaps."""
     spec = BlueprintSpec.model_validate(version.spec)
-    framework = get_framework(session, spec.framework)
-    assert framework is not None
+    framework = require_framework(session, spec.framework)
     nodes = sorted(nodes_by_code(session, framework.id).values(), key=lambda n: n.position)
     counts = approved_counts(session, framework.id)
     areas = [_area_coverage(area, nodes, counts) for area in spec.areas]
-    uncovered = [n for n in nodes if n.kind == "competency" and counts.get(n.code, 0) == 0]
+    uncovered = [n for n in nodes if n.kind == NodeKind.COMPETENCY and counts.get(n.code, 0) == 0]
     return Coverage(
         blueprint=version.blueprint.code,
         version=version.number,
@@ -263,13 +292,13 @@ def _area_coverage(area: Any, nodes: list[FrameworkNode], counts: dict[str, int]
         )
     children = [n for n in nodes if n.parent_id == area_node.id]
     shares = even_shares(area.items, len(children))
-    available = sum(count for code, count in counts.items() if _under(code, area.code))
+    available = sum(count for code, count in counts.items() if code_under(code, area.code))
     subareas = [
         SubAreaCoverage(
             code=child.code,
             title=child.label,
             per_form=share,
-            available=sum(c for code, c in counts.items() if _under(code, child.code)),
+            available=sum(c for code, c in counts.items() if code_under(code, child.code)),
         )
         for child, share in zip(children, shares, strict=True)
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -18,7 +19,7 @@ from item_bank.models import Item
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
 
-def _fail(problem: Problem) -> None:
+def _fail(problem: Problem) -> NoReturn:
     click.echo(f"Error: {problem.title}. {problem.detail}", err=True)
     for error in problem.errors:
         click.echo(f"  {error.field}: {error.message}", err=True)

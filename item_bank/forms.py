@@ -18,7 +18,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms import Form as PlainForm
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -29,22 +28,32 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from item_bank.models import CognitiveLevel, ItemStatus, ItemType
 from item_bank.schemas import LETTERS
 
-TYPE_CHOICES = [
-    SelectChoice("single_choice", "Single choice (one key)"),
-    SelectChoice("multiple_response", "Multiple response (choose N)"),
-    SelectChoice("true_false", "True / false"),
-]
-LEVEL_CHOICES = [
-    SelectChoice("recall", "Recall"),
-    SelectChoice("application", "Application"),
-    SelectChoice("analysis", "Analysis"),
-]
+# Choices as WTForms' shorthand dict (value -> label): the one shape that both the
+# typeshed stubs and WTForms 3.3 (which deprecates tuples) accept.
+TYPE_CHOICES: dict[str, str] = {
+    ItemType.SINGLE_CHOICE: "Single choice (one key)",
+    ItemType.MULTIPLE_RESPONSE: "Multiple response (choose N)",
+    ItemType.TRUE_FALSE: "True / false",
+}
+LEVEL_CHOICES: dict[str, str] = {
+    CognitiveLevel.RECALL: "Recall",
+    CognitiveLevel.APPLICATION: "Application",
+    CognitiveLevel.ANALYSIS: "Analysis",
+}
+STATUS_CHOICES: dict[str, str] = {
+    status: status.replace("_", " ").capitalize() for status in ItemStatus
+}
 
 
 def _codes(text: str) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def _revision(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
 
 
 class ItemEditorForm(FlaskForm):
@@ -67,7 +76,7 @@ class ItemEditorForm(FlaskForm):
     option_f = StringField("Option F", validators=[Length(max=1000)])
     keys = SelectMultipleField(
         "Correct options (keys)",
-        choices=[SelectChoice(letter, letter) for letter in LETTERS],
+        choices={letter: letter for letter in LETTERS},
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
@@ -122,7 +131,7 @@ class ItemEditorForm(FlaskForm):
             ],
             "cognitive_level": self.cognitive_level.data,
             "enemies": _codes(self.enemies.data or ""),
-            "revision": int(self.revision.data) if (self.revision.data or "").isdigit() else None,
+            "revision": _revision(self.revision.data),
         }
 
     def fill(self, content: dict[str, Any], enemies: list[str], revision: int | None) -> None:
@@ -153,7 +162,7 @@ class ItemEditorForm(FlaskForm):
         return head if hasattr(self, head) else "stem"
 
 
-class TransitionForm(FlaskForm):
+class StepForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField("Comment", validators=[Length(max=4000)])
 
@@ -205,6 +214,29 @@ class BlueprintForm(FlaskForm):
     areas = FieldList(FormField(AreaRuleForm), min_entries=1)
     note = TextAreaField("Why this change", validators=[DataRequired(), Length(max=2000)])
 
+    DECIMAL_FIELDS = ("pass_overall_percent", "exposure_cap_percent")
+
+    @classmethod
+    def of(cls, spec: dict[str, Any]) -> BlueprintForm:
+        """The form filled with a blueprint version's rules."""
+        return cls(data={**spec, "note": ""})
+
+    def rules(self) -> dict[str, Any]:
+        """The rules the form edits, as the JSON a blueprint version stores."""
+        data = {key: value for key, value in self.data.items() if key not in ("csrf_token", "note")}
+        data["areas"] = [
+            {
+                "code": area["code"],
+                "title": area["title"],
+                "items": area["items"],
+                "min_percent": float(area["min_percent"]),
+            }
+            for area in data["areas"]
+        ]
+        for key in self.DECIMAL_FIELDS:
+            data[key] = float(data[key])
+        return data
+
 
 class ItemFilterForm(FlaskForm):
     class Meta:
@@ -214,13 +246,7 @@ class ItemFilterForm(FlaskForm):
     competency = SelectField("Competency or area", validate_choice=False)
     status = SelectField(
         "Status",
-        choices=[SelectChoice("", "Any status")]
-        + [
-            SelectChoice(s, s.replace("_", " ").capitalize())
-            for s in ("draft", "in_review", "approved", "retired", "superseded")
-        ],
+        choices={"": "Any status", **STATUS_CHOICES},
         validate_choice=False,
     )
-    type = SelectField(
-        "Type", choices=[SelectChoice("", "Any type"), *TYPE_CHOICES], validate_choice=False
-    )
+    type = SelectField("Type", choices={"": "Any type", **TYPE_CHOICES}, validate_choice=False)

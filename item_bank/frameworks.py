@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.api import field_errors
 from core.errors import FieldError, Problem
-from item_bank.models import Framework, FrameworkNode
+from item_bank.models import Framework, FrameworkNode, NodeKind, code_under
 from item_bank.schemas import Code
 
 FRAMEWORKS_DIR = Path(__file__).resolve().parent / "frameworks"
@@ -62,7 +62,7 @@ class FrameworkFile(BaseModel):
 @dataclass
 class FlatNode:
     code: str
-    kind: str
+    kind: NodeKind
     title: str
     text: str
     description: str
@@ -97,20 +97,22 @@ def flatten(document: FrameworkFile) -> list[FlatNode]:
     errors: list[FieldError] = []
     for part in document.parts:
         nodes.append(
-            FlatNode(part.code, "part", part.title, "", part.description, None, len(nodes))
+            FlatNode(part.code, NodeKind.PART, part.title, "", part.description, None, len(nodes))
         )
         for section in part.sections:
             section_code = f"{part.code}.{section.code}"
             nodes.append(
-                FlatNode(section_code, "section", section.title, "", "", part.code, len(nodes))
+                FlatNode(
+                    section_code, NodeKind.SECTION, section.title, "", "", part.code, len(nodes)
+                )
             )
             for area in section.areas:
                 area_code = f"{section_code}.{area.code}"
                 nodes.append(
-                    FlatNode(area_code, "area", area.title, "", "", section_code, len(nodes))
+                    FlatNode(area_code, NodeKind.AREA, area.title, "", "", section_code, len(nodes))
                 )
                 for leaf in area.competencies:
-                    if not leaf.code.startswith(area_code + "."):
+                    if leaf.code == area_code or not code_under(leaf.code, area_code):
                         errors.append(
                             FieldError(
                                 leaf.code,
@@ -118,7 +120,9 @@ def flatten(document: FrameworkFile) -> list[FlatNode]:
                             )
                         )
                     nodes.append(
-                        FlatNode(leaf.code, "competency", "", leaf.text, "", area_code, len(nodes))
+                        FlatNode(
+                            leaf.code, NodeKind.COMPETENCY, "", leaf.text, "", area_code, len(nodes)
+                        )
                     )
     codes = [node.code for node in nodes]
     duplicates = sorted({code for code in codes if codes.count(code) > 1})
@@ -291,7 +295,7 @@ def framework_tree(session: Session, framework: Framework) -> dict[str, Any]:
 
     def build(node: FrameworkNode) -> dict[str, Any]:
         entry: dict[str, Any] = {"code": node.code, "kind": node.kind}
-        if node.kind == "competency":
+        if node.kind == NodeKind.COMPETENCY:
             entry["text"] = node.text
         else:
             entry["title"] = node.title

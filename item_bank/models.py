@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import random
 from datetime import datetime
 from typing import Any
@@ -20,12 +21,52 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, partial_index
+from core.db import Base, UTCDateTime, allowed_values, partial_index
 
-ITEM_TYPES = ("single_choice", "multiple_response", "true_false")
-ITEM_STATUSES = ("draft", "in_review", "approved", "retired", "superseded")
-COGNITIVE_LEVELS = ("recall", "application", "analysis")
-NODE_KINDS = ("part", "section", "area", "competency")
+
+class ItemStatus(enum.StrEnum):
+    """Where an item version stands in the review workflow."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    RETIRED = "retired"
+    SUPERSEDED = "superseded"
+
+
+class ItemType(enum.StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_RESPONSE = "multiple_response"
+    TRUE_FALSE = "true_false"
+
+
+class CognitiveLevel(enum.StrEnum):
+    RECALL = "recall"
+    APPLICATION = "application"
+    ANALYSIS = "analysis"
+
+
+class NodeKind(enum.StrEnum):
+    PART = "part"
+    SECTION = "section"
+    AREA = "area"
+    COMPETENCY = "competency"
+
+
+class ReviewAction(enum.StrEnum):
+    """A step of the item review workflow (also the action kept on a comment)."""
+
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    APPROVE = "approve"
+    RETURN = "return"
+    RETIRE = "retire"
+
+
+def code_under(code: str, prefix: str) -> bool:
+    """Whether framework code ``code`` is ``prefix`` or lies below it (``CU.SK.COMM.01``
+    lies under ``CU.SK``; ``CU.SKX`` does not)."""
+    return code == prefix or code.startswith(prefix + ".")
 
 
 class Framework(Base):
@@ -66,7 +107,10 @@ class FrameworkNode(Base):
 
     framework: Mapped[Framework] = relationship(back_populates="nodes")
 
-    __table_args__ = (UniqueConstraint("framework_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("framework_id", "code"),
+        allowed_values("kind", NodeKind),
+    )
 
     @property
     def label(self) -> str:
@@ -97,7 +141,7 @@ class Item(Base):
 
     @property
     def live(self) -> ItemVersion | None:
-        return next((v for v in self.versions if v.status == "approved"), None)
+        return next((v for v in self.versions if v.status == ItemStatus.APPROVED), None)
 
 
 class ItemVersion(Base):
@@ -143,8 +187,14 @@ class ItemVersion(Base):
         Index("ix_item_version_draw", "status", "primary_code", "draw_key"),
         # At most one approved (live) version per item, enforced by the database.
         partial_index(
-            "uq_item_version_one_approved", "item_id", where="status = 'approved'", unique=True
+            "uq_item_version_one_approved",
+            "item_id",
+            where=f"status = '{ItemStatus.APPROVED}'",
+            unique=True,
         ),
+        allowed_values("status", ItemStatus),
+        allowed_values("type", ItemType),
+        allowed_values("cognitive_level", CognitiveLevel),
     )
 
     @property
@@ -195,6 +245,7 @@ class ItemComment(Base):
     """A comment on an item, usually with a review action."""
 
     __tablename__ = "item_comment"
+    __table_args__ = (allowed_values("action", ReviewAction),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core.config import MAX_TIME_LIMIT_MINUTES
 from core.errors import FieldError
+from item_bank.models import CognitiveLevel, ItemType, code_under
 
 LETTERS = string.ascii_uppercase[:6]
 TRUE_FALSE_OPTIONS = ["True", "False"]
@@ -24,9 +25,9 @@ Reference = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\r\n]*$"),
 ]
 Letter = Literal["A", "B", "C", "D", "E", "F"]
-ItemType = Literal["single_choice", "multiple_response", "true_false"]
-CognitiveLevel = Literal["recall", "application", "analysis"]
-Status = Literal["draft", "in_review", "approved", "retired"]
+# The ItemStatus values an exchange record may carry (never superseded), spelt as plain
+# literals so that a validation error quotes them plainly; a test keeps them in step.
+ExchangeStatus = Literal["draft", "in_review", "approved", "retired"]
 
 
 class ItemContent(BaseModel):
@@ -54,7 +55,7 @@ class ItemRecord(ItemContent):
     """A record of the exchange file: the content plus status and version on export."""
 
     ref: Ref
-    status: Status | None = None
+    status: ExchangeStatus | None = None
     version: int | None = None
 
 
@@ -74,13 +75,13 @@ def content_errors(item: ItemContent) -> list[FieldError]:
         )
     if len(set(item.keys)) != len(item.keys):
         errors.append(FieldError("keys", "A key is listed twice."))
-    if item.type in ("single_choice", "true_false") and len(item.keys) != 1:
+    if item.type in (ItemType.SINGLE_CHOICE, ItemType.TRUE_FALSE) and len(item.keys) != 1:
         errors.append(
             FieldError("keys", f"A {item.type.replace('_', ' ')} item has exactly one key.")
         )
-    if item.type == "true_false" and item.options != TRUE_FALSE_OPTIONS:
+    if item.type == ItemType.TRUE_FALSE and item.options != TRUE_FALSE_OPTIONS:
         errors.append(FieldError("options", 'A true/false item has the options ["True", "False"].'))
-    if item.type == "multiple_response":
+    if item.type == ItemType.MULTIPLE_RESPONSE:
         errors.extend(_multiple_response_errors(item))
     elif item.choose is not None:
         errors.append(FieldError("choose", "Only a multiple response item has 'choose'."))
@@ -153,6 +154,6 @@ def blueprint_errors(spec: BlueprintSpec) -> list[FieldError]:
         errors.append(FieldError("areas", "An area is listed twice."))
     for a in codes:
         for b in codes:
-            if a != b and b.startswith(a + "."):
+            if a != b and code_under(b, a):
                 errors.append(FieldError("areas", f"Area {b} lies inside area {a}."))
     return errors

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core import audit, clock
+from core.auth import Actor
 from core.errors import FieldError, Problem
 from core.paging import Page, paginate
 from item_bank.models import (
@@ -20,48 +21,74 @@ from item_bank.models import (
     Item,
     ItemComment,
     ItemEnemy,
+    ItemStatus,
     ItemVersion,
     ItemVersionCompetency,
+    NodeKind,
+    ReviewAction,
 )
 from item_bank.schemas import ItemContent, content_errors
 
 
-class Actor(Protocol):
-    id: int
-
-    def has_role(self, *roles: str) -> bool: ...
-
-
 @dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: tuple[str, ...]
-    target: str
+class Step:
+    action: ReviewAction
+    sources: tuple[ItemStatus, ...]
+    target: ItemStatus
     roles: tuple[str, ...]
     comment_required: bool
     label: str
 
 
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in (
-        Transition("submit", ("draft",), "in_review", ("item_writer",), False, "Submit for review"),
-        Transition(
-            "withdraw", ("in_review",), "draft", ("item_writer",), False, "Withdraw from review"
+STEPS: dict[str, Step] = {
+    step.action: step
+    for step in (
+        Step(
+            ReviewAction.SUBMIT,
+            (ItemStatus.DRAFT,),
+            ItemStatus.IN_REVIEW,
+            ("item_writer",),
+            False,
+            "Submit for review",
         ),
-        Transition("approve", ("in_review",), "approved", ("item_reviewer",), False, "Approve"),
-        Transition("return", ("in_review",), "draft", ("item_reviewer",), True, "Return to author"),
-        Transition(
-            "retire",
-            ("approved", "draft"),
-            "retired",
+        Step(
+            ReviewAction.WITHDRAW,
+            (ItemStatus.IN_REVIEW,),
+            ItemStatus.DRAFT,
+            ("item_writer",),
+            False,
+            "Withdraw from review",
+        ),
+        Step(
+            ReviewAction.APPROVE,
+            (ItemStatus.IN_REVIEW,),
+            ItemStatus.APPROVED,
+            ("item_reviewer",),
+            False,
+            "Approve",
+        ),
+        Step(
+            ReviewAction.RETURN,
+            (ItemStatus.IN_REVIEW,),
+            ItemStatus.DRAFT,
+            ("item_reviewer",),
+            True,
+            "Return to author",
+        ),
+        Step(
+            ReviewAction.RETIRE,
+            (ItemStatus.APPROVED, ItemStatus.DRAFT),
+            ItemStatus.RETIRED,
             ("item_reviewer", "exam_admin"),
             True,
             "Retire",
         ),
     )
 }
+# Retiring takes the whole item out of service: its live version and any draft.
+_RETIRED_WITH_ITEM = (ItemStatus.APPROVED, ItemStatus.DRAFT, ItemStatus.IN_REVIEW)
 STAFF_ROLES = ("item_writer", "item_reviewer", "exam_admin")
+IMPORT_STATUSES = (ItemStatus.DRAFT, ItemStatus.IN_REVIEW, ItemStatus.APPROVED)
 
 
 class ItemInvalid(Problem):
@@ -94,7 +121,7 @@ def resolve_competencies(
         node = nodes.get(code)
         if node is None or node.retired:
             errors.append(FieldError("competencies", f"Unknown competency code {code}."))
-        elif node.kind != "competency":
+        elif node.kind != NodeKind.COMPETENCY:
             errors.append(
                 FieldError("competencies", f"{code} is a {node.kind}; tag a leaf competency.")
             )
@@ -131,7 +158,7 @@ def new_version(
     version = ItemVersion(
         item=item,
         number=number,
-        status="draft",
+        status=ItemStatus.DRAFT,
         author_id=actor_id,
         contributor_ids=[actor_id] if actor_id else [],
         created_at=clock.now(),
@@ -185,7 +212,7 @@ def create_item(session: Session, actor: Actor, framework: Framework, content: I
         action="item.created",
         object_type="item",
         object_id=item.id,
-        after={"ref": ref, "version": 1, "status": "draft"},
+        after={"ref": ref, "version": 1, "status": ItemStatus.DRAFT},
     )
     session.commit()
     return item
@@ -203,14 +230,14 @@ def update_item(session: Session, actor: Actor, item: Item, content: ItemContent
         raise ItemInvalid([FieldError("ref", "An item's ref never changes.")])
     enemies = enemy_items(session, content.enemies, item.ref)
     head = item.head
-    if head.status == "in_review":
+    if head.status == ItemStatus.IN_REVIEW:
         raise Problem(
             409, "In review", "This version is being reviewed; withdraw it before editing."
         )
     if content.revision is None or content.revision != item.revision:
         raise stale_revision(item, content.revision)
     before = {"version": head.number, "status": head.status, **_brief(head)}
-    if head.status == "draft":
+    if head.status == ItemStatus.DRAFT:
         apply_content(head, content, nodes)
         if actor.id not in head.contributor_ids:
             head.contributor_ids = [*head.contributor_ids, actor.id]
@@ -283,41 +310,80 @@ def enemy_refs(session: Session, item_id: int) -> list[str]:
 # ---- workflow ----------------------------------------------------------------------------------
 
 
-def allowed_actions(actor: Actor, item: Item) -> list[Transition]:
+def allowed_steps(actor: Actor, item: Item) -> list[Step]:
     head = item.head
     return [
-        t
-        for t in TRANSITIONS.values()
-        if head.status in t.sources and actor.has_role(*t.roles) and not _blocked(actor, t, head)
+        step
+        for step in STEPS.values()
+        if head.status in step.sources
+        and actor.has_role(*step.roles)
+        and not _blocked(actor, step, head)
     ]
 
 
-def _blocked(actor: Actor, transition: Transition, version: ItemVersion) -> str | None:
+def _blocked(actor: Actor, step: Step, version: ItemVersion) -> str | None:
     wrote_it = version.author_id == actor.id or actor.id in (version.contributor_ids or [])
-    if transition.action == "approve" and wrote_it:
+    if step.action == ReviewAction.APPROVE and wrote_it:
         return "Whoever wrote or edited a version cannot approve it; another reviewer must."
     return None
 
 
-def transition(
+def take_step(
     session: Session, actor: Actor, item: Item, action: str, comment: str = ""
 ) -> ItemVersion:
     """Move the item's newest version along the workflow; audited, with the comment kept."""
-    step = TRANSITIONS.get(action)
+    step = _known_step(action)
+    head = item.head
+    _check_allowed(actor, item, step)
+    comment = _checked_comment(step, comment)
+    before = head.status
+    _move(actor, item, head, step.target)
+    item.revision += 1
+    if comment:
+        session.add(
+            ItemComment(
+                item_id=item.id,
+                version_id=head.id,
+                author_id=actor.id,
+                action=step.action,
+                body=comment,
+                created_at=clock.now(),
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action=f"item.{step.action}",
+        object_type="item",
+        object_id=item.id,
+        before={"version": head.number, "status": before},
+        after={"version": head.number, "status": head.status, "comment": comment or None},
+    )
+    session.commit()
+    return head
+
+
+def _known_step(action: str) -> Step:
+    step = STEPS.get(action)
     if step is None:
         raise Problem(
             422,
             "Unknown action",
-            f"Use one of: {', '.join(TRANSITIONS)}.",
+            f"Use one of: {', '.join(STEPS)}.",
             errors=[FieldError("action", "Unknown action.")],
         )
+    return step
+
+
+def _check_allowed(actor: Actor, item: Item, step: Step) -> None:
     head = item.head
     if head.status not in step.sources or not actor.has_role(*step.roles):
-        possible = [t.action for t in allowed_actions(actor, item)]
+        possible = [s.action for s in allowed_steps(actor, item)]
         raise Problem(
             409,
             "Not allowed now",
-            f"Cannot {action} a {head.status.replace('_', ' ')} version"
+            f"Cannot {step.action} a {head.status.replace('_', ' ')} version"
             + (
                 f" with your roles. You can: {', '.join(possible)}."
                 if possible
@@ -328,12 +394,15 @@ def transition(
     reason = _blocked(actor, step, head)
     if reason:
         raise Problem(403, "Not allowed", reason)
+
+
+def _checked_comment(step: Step, comment: str) -> str:
     comment = comment.strip()
     if step.comment_required and not comment:
         raise Problem(
             422,
             "Comment needed",
-            f"Say why ({action}).",
+            f"Say why ({step.action}).",
             errors=[FieldError("comment", "Required.")],
         )
     if len(comment) > 4000:
@@ -343,48 +412,38 @@ def transition(
             "At most 4000 characters.",
             errors=[FieldError("comment", "Too long.")],
         )
-    before = head.status
-    if step.target == "approved":
+    return comment
+
+
+def _move(actor: Actor, item: Item, head: ItemVersion, target: ItemStatus) -> None:
+    if target == ItemStatus.APPROVED:
         supersede_live(item, head)
         head.approved_at, head.approved_by = clock.now(), actor.id
-    if step.target == "in_review":
+    if target == ItemStatus.IN_REVIEW:
         head.submitted_at = clock.now()
-    head.status = step.target
-    if step.target == "retired":
-        # Retiring takes the whole item out of service: its live version and any draft.
+    head.status = target
+    if target == ItemStatus.RETIRED:
         for version in item.versions:
-            if version.status in ("approved", "draft", "in_review"):
-                version.status = "retired"
-    item.revision += 1
-    if comment:
-        session.add(
-            ItemComment(
-                item_id=item.id,
-                version_id=head.id,
-                author_id=actor.id,
-                action=action,
-                body=comment,
-                created_at=clock.now(),
-            )
-        )
-    session.flush()
-    audit.record(
-        session,
-        actor_id=actor.id,
-        action=f"item.{action}",
-        object_type="item",
-        object_id=item.id,
-        before={"version": head.number, "status": before},
-        after={"version": head.number, "status": head.status, "comment": comment or None},
-    )
-    session.commit()
-    return head
+            if version.status in _RETIRED_WITH_ITEM:
+                version.status = ItemStatus.RETIRED
 
 
 def supersede_live(item: Item, new_live: ItemVersion) -> None:
     for version in item.versions:
-        if version.status == "approved" and version is not new_live:
-            version.status = "superseded"
+        if version.status == ItemStatus.APPROVED and version is not new_live:
+            version.status = ItemStatus.SUPERSEDED
+
+
+def check_import_status(actor: Actor, status: str) -> ItemStatus:
+    """The status items are imported in: drafts or in review; approved for exam admins."""
+    allowed = {ItemStatus.DRAFT, ItemStatus.IN_REVIEW}
+    if actor.has_role("exam_admin"):
+        allowed.add(ItemStatus.APPROVED)
+    if status not in allowed:
+        raise Problem(
+            403, "Not allowed", f"Your roles may import items as: {', '.join(sorted(allowed))}."
+        )
+    return ItemStatus(status)
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -474,7 +533,7 @@ def review_queue(session: Session, actor: Actor) -> list[ItemVersion]:
     """Versions waiting for review, oldest first; ones the actor wrote are left out."""
     query = (
         select(ItemVersion)
-        .where(ItemVersion.status == "in_review")
+        .where(ItemVersion.status == ItemStatus.IN_REVIEW)
         .where(or_(ItemVersion.author_id.is_(None), ItemVersion.author_id != actor.id))
         .order_by(ItemVersion.submitted_at, ItemVersion.id)
         .options(selectinload(ItemVersion.item))

@@ -5,21 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
-from wtforms.fields.choices import SelectChoice
+from werkzeug.wrappers import Response
 
 from accounts.services import names_by_id
 from core.api import field_errors
 from core.audit import events_for
-from core.auth import roles_required
+from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from item_bank import blueprints, frameworks, services, transfer
-from item_bank.forms import BlueprintForm, ItemEditorForm, ItemFilterForm, TransitionForm
-from item_bank.models import Framework, Item
+from item_bank.forms import BlueprintForm, ItemEditorForm, ItemFilterForm, StepForm
+from item_bank.models import (
+    CognitiveLevel,
+    Framework,
+    FrameworkNode,
+    Item,
+    NodeKind,
+    ReviewAction,
+)
 from item_bank.schemas import LETTERS, ItemContent
 
 bp = Blueprint("item_bank", __name__)
@@ -34,9 +40,7 @@ def _default_framework() -> Framework:
 @bp.get("/framework")
 def framework_page() -> str:
     code = request.args.get("code", frameworks.DEFAULT_FRAMEWORK)[:60]
-    framework = frameworks.get_framework(get_session(), code)
-    if framework is None:
-        abort(404)
+    framework = frameworks.require_framework(get_session(), code)
     tree = frameworks.framework_tree(get_session(), framework)
     return render_template(
         "item_bank/framework.html", tree=tree, others=frameworks.list_frameworks(get_session())
@@ -46,28 +50,39 @@ def framework_page() -> str:
 # ---- items ---------------------------------------------------------------------------------
 
 
-def _competency_choices(framework: Framework, leaves_only: bool) -> list[SelectChoice]:
-    nodes = sorted(
-        frameworks.nodes_by_code(get_session(), framework.id).values(), key=lambda n: n.position
-    )
-    if leaves_only:
-        areas = {n.code: n.title for n in nodes if n.kind == "area"}
-        return [
-            SelectChoice(
-                n.code, f"{n.code} {n.text[:90]}", optgroup=areas.get(n.code.rsplit(".", 1)[0])
+INDENT = {
+    NodeKind.PART: "",
+    NodeKind.SECTION: "\u2003",
+    NodeKind.AREA: "\u2003\u2003",
+    NodeKind.COMPETENCY: "\u2003\u2003\u2003",
+}
+
+
+def _framework_nodes(framework: Framework) -> list[FrameworkNode]:
+    nodes = frameworks.nodes_by_code(get_session(), framework.id).values()
+    return sorted(nodes, key=lambda n: n.position)
+
+
+def _competencies_by_area(framework: Framework) -> dict[str, dict[str, str]]:
+    """Leaf competencies as WTForms' shorthand choices: area title -> {code: label}."""
+    nodes = _framework_nodes(framework)
+    areas = {n.code: n.title for n in nodes if n.kind == NodeKind.AREA}
+    choices: dict[str, dict[str, str]] = {}
+    for node in nodes:
+        if node.kind == NodeKind.COMPETENCY:
+            parent = node.code.rsplit(".", 1)[0]
+            choices.setdefault(areas.get(parent, parent), {})[node.code] = (
+                f"{node.code} {node.text[:90]}"
             )
-            for n in nodes
-            if n.kind == "competency"
-        ]
-    indent = {
-        "part": "",
-        "section": "\u2003",
-        "area": "\u2003\u2003",
-        "competency": "\u2003\u2003\u2003",
-    }
-    return [SelectChoice("", "Any")] + [
-        SelectChoice(n.code, f"{indent[n.kind]}{n.code} {n.label[:70]}") for n in nodes
-    ]
+    return choices
+
+
+def _nodes_indented(framework: Framework) -> dict[str, str]:
+    """Every node as WTForms' shorthand choices (code -> indented label), after "Any"."""
+    choices = {"": "Any"}
+    for node in _framework_nodes(framework):
+        choices[node.code] = f"{INDENT[NodeKind(node.kind)]}{node.code} {node.label[:70]}"
+    return choices
 
 
 @bp.get("/item-bank/items")
@@ -75,7 +90,7 @@ def _competency_choices(framework: Framework, leaves_only: bool) -> list[SelectC
 def item_list() -> str:
     framework = _default_framework()
     form = ItemFilterForm(request.args)
-    form.competency.choices = _competency_choices(framework, leaves_only=False)
+    form.competency.choices = _nodes_indented(framework)
     filters = services.ItemFilters(
         text=(form.q.data or "")[:200],
         competency=(form.competency.data or "")[:60],
@@ -90,7 +105,7 @@ def item_list() -> str:
 
 def _editor(framework: Framework, form: ItemEditorForm | None = None) -> ItemEditorForm:
     form = form or ItemEditorForm()
-    form.primary_competency.choices = _competency_choices(framework, leaves_only=True)
+    form.primary_competency.choices = _competencies_by_area(framework)
     return form
 
 
@@ -141,7 +156,7 @@ def _render_editor(
 def item_new() -> Response | tuple[str, int]:
     form = _editor(_default_framework())
     if request.method == "GET":
-        form.cognitive_level.data = "application"
+        form.cognitive_level.data = CognitiveLevel.APPLICATION
         return _render_editor(form, None)
     return _save_editor(form, None)
 
@@ -172,10 +187,10 @@ def _save_editor(form: ItemEditorForm, item: Item | None) -> Response | tuple[st
     try:
         content = _content_from(form)
         if item is None:
-            item = services.create_item(session, current_user, _default_framework(), content)  # type: ignore[arg-type]
+            item = services.create_item(session, current_actor(), _default_framework(), content)
             message = f"Draft {item.ref} saved. Submit it for review when it is ready."
         else:
-            version = services.update_item(session, current_user, item, content)  # type: ignore[arg-type]
+            version = services.update_item(session, current_actor(), item, content)
             message = f"Version {version.number} of {item.ref} saved as a draft."
     except Problem as problem:
         _show_errors(form, problem)
@@ -206,8 +221,8 @@ def item_detail(item_id: int) -> str:
         comments=comments,
         trail=trail,
         people=people,
-        actions=services.allowed_actions(current_user, item),
-        transition_form=TransitionForm(),  # type: ignore[arg-type]
+        steps=services.allowed_steps(current_actor(), item),
+        step_form=StepForm(),
     )
 
 
@@ -215,13 +230,13 @@ def item_detail(item_id: int) -> str:
 @roles_required(*STAFF)
 def item_transition(item_id: int) -> Response:
     item = services.require_item(get_session(), item_id)
-    form = TransitionForm()
+    form = StepForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = services.transition(
-            get_session(), current_user, item, form.action.data or "", form.comment.data or ""
-        )  # type: ignore[arg-type]
+        version = services.take_step(
+            get_session(), current_actor(), item, form.action.data or "", form.comment.data or ""
+        )
     except Problem as problem:
         if problem.status >= 500:
             raise
@@ -232,7 +247,7 @@ def item_transition(item_id: int) -> Response:
     )
     target = (
         "item_bank.review_queue"
-        if form.action.data in ("approve", "return")
+        if form.action.data in (ReviewAction.APPROVE, ReviewAction.RETURN)
         else "item_bank.item_detail"
     )
     return redirect(
@@ -244,8 +259,8 @@ def item_transition(item_id: int) -> Response:
 @roles_required("item_reviewer")
 def review_queue() -> str:
     return render_template(
-        "item_bank/review.html", queue=services.review_queue(get_session(), current_user)
-    )  # type: ignore[arg-type]
+        "item_bank/review.html", queue=services.review_queue(get_session(), current_actor())
+    )
 
 
 @bp.get("/item-bank/export.<fmt>")
@@ -278,22 +293,16 @@ def coverage_page() -> str:
     return render_template("item_bank/coverage.html", blueprint=blueprint, report=report)
 
 
-def _blueprint_form(spec: dict[str, Any]) -> BlueprintForm:
-    form = BlueprintForm(data={**spec, "areas": spec["areas"], "note": ""})
-    return form
-
-
 @bp.route("/item-bank/blueprints/<code>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def blueprint_page(code: str) -> Response | tuple[str, int]:
     blueprint = blueprints.require_blueprint(get_session(), code[:60])
-    current = blueprint.current.spec
-    can_edit = current_user.has_role("exam_admin")
+    can_edit = blueprints.may_revise(current_actor())
     if request.method == "GET":
         return render_template(
             "item_bank/blueprint.html",
             blueprint=blueprint,
-            form=_blueprint_form(current),
+            form=BlueprintForm.of(blueprint.current.spec),
             can_edit=can_edit,
         ), 200
     if not can_edit:
@@ -303,26 +312,9 @@ def blueprint_page(code: str) -> Response | tuple[str, int]:
         return render_template(
             "item_bank/blueprint.html", blueprint=blueprint, form=form, can_edit=True
         ), 422
-    data = {key: value for key, value in form.data.items() if key not in ("csrf_token", "note")}
-    data["areas"] = [
-        {
-            "code": area["code"],
-            "title": area["title"],
-            "items": area["items"],
-            "min_percent": float(area["min_percent"]),
-        }
-        for area in data["areas"]
-    ]
-    for key in ("pass_overall_percent", "exposure_cap_percent"):
-        data[key] = float(data[key])
-    spec = {**current, **data}
     try:
-        version = blueprints.save_blueprint(
-            get_session(),
-            blueprint.code,
-            blueprints.parse_spec(spec),
-            actor_id=current_user.id,
-            note=form.note.data or "",
+        version = blueprints.revise_blueprint(
+            get_session(), current_actor(), blueprint, form.rules(), note=form.note.data or ""
         )
     except Problem as problem:
         attach_problem(form, problem)

@@ -14,13 +14,13 @@ from accounts.services import set_roles
 from accreditation.models import ProviderMember
 from accreditation.services import (
     answer_invitation,
+    get_organisation_of,
     invite_member,
     leaf_codes,
-    organisation_of,
 )
 from core.db import get_db
 from item_bank.frameworks import get_framework
-from tests.conftest import api_token, bearer
+from tests.conftest import api_token, bearer, sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -82,6 +82,27 @@ class AccreditationWorld:
         self.step(application_id, "lena", "screen")
         return application_id
 
+    def to_review(self) -> int:
+        """Screened, assigned to Asa, who declares no conflict."""
+        application_id = self.screened()
+        self.step(application_id, "lena", "assign", assessor_id=self.id("asa"))
+        self.step(application_id, "asa", "declare", has_conflict=False)
+        return application_id
+
+    def recommended(self) -> int:
+        """Reviewed by Asa, who recommends accreditation."""
+        application_id = self.to_review()
+        self.step(
+            application_id,
+            "asa",
+            "recommend",
+            comment="Solid programme.",
+            recommendation="accredit",
+            judgements={c: "meets" for c in
+                        ("coverage", "trainers", "learner_assessment", "materials", "quality_assurance")},
+        )  # fmt: skip
+        return application_id
+
     def make_lead_and_assessor(self, who: str) -> None:
         """Give ``who`` both staff roles (Lena, a lead, decides it)."""
         with get_db(self.app).write_sessions() as session:
@@ -96,6 +117,13 @@ class AccreditationWorld:
             framework = get_framework(session)
             assert framework is not None
             return leaf_codes(session, framework.id)
+
+
+def client_as(app: Flask, who: str) -> FlaskClient:
+    """A browser client signed in as ``who`` (one of the world's people)."""
+    client = app.test_client()
+    sign_in(client, f"{who}@example.org")
+    return client
 
 
 def organisation(name: str = "Northwind Learning Ltd") -> dict[str, str]:
@@ -139,7 +167,7 @@ def accreditation(app: Flask, make_user: Any, clock: Any, first_level: None) -> 
     world.call("POST", "/providers", "rival", organisation("Rival Training GmbH"), 201)
     with get_db(app).write_sessions() as session:
         pia = session.get(User, world.id("pia"))
-        org = organisation_of(session, world.id("pia"))
+        org = get_organisation_of(session, world.id("pia"))
         assert pia is not None and org is not None
         paul = session.get(User, world.id("paul"))
         assert paul is not None

@@ -4,21 +4,13 @@ served only to those allowed, bulk assignment, renewals, and overdue reminders."
 from __future__ import annotations
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import get_db
 from core.mail import OutboxMessage
-from tests.accreditation.fixtures import PDF, AccreditationWorld, draft_with_document
-from tests.accreditation.test_workflow import _recommended
+from tests.accreditation.fixtures import PDF, AccreditationWorld, client_as, draft_with_document
 from tests.conftest import csrf_from, post_form, sign_in
-
-
-def _client(app: Flask, who: str) -> FlaskClient:
-    client = app.test_client()
-    sign_in(client, f"{who}@example.org")
-    return client
 
 
 def test_a_provider_creates_the_profile_and_adds_a_colleague(
@@ -61,7 +53,7 @@ def test_an_invitation_grants_nothing_until_accepted(
 ) -> None:
     application_id = draft_with_document(accreditation)
     newcomer = make_user("provider", email="newcomer@example.org", given_name="Nia")
-    pia = _client(app, "pia")
+    pia = client_as(app, "pia")
     post_form(pia, "/provider", "/provider/members", {"email": newcomer.email})
     nia = app.test_client()
     sign_in(nia, newcomer.email)
@@ -81,7 +73,7 @@ def test_the_editor_keeps_a_stale_save_from_overwriting(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     application_id = draft_with_document(accreditation)
-    pia, paul = _client(app, "pia"), _client(app, "paul")
+    pia, paul = client_as(app, "pia"), client_as(app, "paul")
     page = f"/applications/{application_id}"
     version = str(accreditation.call("GET", page, "pia").get_json()["version"])
     token = csrf_from(paul.get(page).get_data(as_text=True))
@@ -101,18 +93,18 @@ def test_documents_are_served_only_to_those_allowed(
     accreditation.step(application_id, "pia", "submit")
     accreditation.step(application_id, "lena", "screen")
     accreditation.step(application_id, "lena", "assign", assessor_id=accreditation.id("asa"))
-    page = _client(app, "pia").get(f"/applications/{application_id}").get_data(as_text=True)
+    page = client_as(app, "pia").get(f"/applications/{application_id}").get_data(as_text=True)
     link = page.split('href="/applications/')[1].split('"')[0]
     url = f"/applications/{link}"
     assert "/documents/" in url
-    got = _client(app, "paul").get(url)
+    got = client_as(app, "paul").get(url)
     assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
     got.close()
-    assert _client(app, "rival").get(url).status_code == 404
-    assert _client(app, "asa").get(url).status_code == 404  # before declaring no conflict
-    assert _client(app, "abe").get(url).status_code == 404
+    assert client_as(app, "rival").get(url).status_code == 404
+    assert client_as(app, "asa").get(url).status_code == 404  # before declaring no conflict
+    assert client_as(app, "abe").get(url).status_code == 404
     assert app.test_client().get(url).status_code == 302
-    lead = _client(app, "lena").get(url)
+    lead = client_as(app, "lena").get(url)
     assert lead.status_code == 200
     lead.close()
 
@@ -121,7 +113,7 @@ def test_a_refused_step_on_the_page_names_the_allowed_steps(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     application_id = draft_with_document(accreditation)
-    pia = _client(app, "pia")
+    pia = client_as(app, "pia")
     page = f"/applications/{application_id}"
     wrong = post_form(pia, page, f"{page}/step", {"action": "accredit", "version": "2"})
     assert wrong.status_code == 409
@@ -135,7 +127,7 @@ def test_bulk_assignment_reports_each_application(
     for application_id in ids:
         accreditation.step(application_id, "pia", "submit")
         accreditation.step(application_id, "lena", "screen")
-    lena = _client(app, "lena")
+    lena = client_as(app, "lena")
     queue = lena.get("/staff/accreditation?state=screening").get_data(as_text=True)
     assert all(f'name="select-{i}"' in queue for i in ids)
     versions = {
@@ -152,7 +144,7 @@ def test_bulk_assignment_reports_each_application(
         accreditation.call("GET", f"/applications/{i}", "lena").get_json()["state"] for i in ids
     ]
     assert states == ["under_review", "under_review", "screening"]
-    asa = _client(app, "asa")
+    asa = client_as(app, "asa")
     form["csrf_token"] = csrf_from(asa.get("/staff/accreditation").get_data(as_text=True))
     assert asa.post("/staff/accreditation/assign", data=form).status_code == 403
 
@@ -160,9 +152,9 @@ def test_bulk_assignment_reports_each_application(
 def test_a_renewal_starts_prefilled_and_keeps_the_link(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
-    application_id = _recommended(accreditation)
+    application_id = accreditation.recommended()
     accreditation.step(application_id, "lena", "accredit", comment="Accredited.")
-    pia = _client(app, "pia")
+    pia = client_as(app, "pia")
     page = f"/applications/{application_id}"
     started = post_form(pia, page, "/provider/applications", {"renews": str(application_id)})
     assert started.status_code == 302
@@ -170,7 +162,7 @@ def test_a_renewal_starts_prefilled_and_keeps_the_link(
     assert "This application renews" in renewal and "Customer Success Foundations" in renewal
     assert "Module 1" in renewal  # the mapping came across
     assert "Renewed by" in pia.get(page).get_data(as_text=True)
-    rival = _client(app, "rival")
+    rival = client_as(app, "rival")
     theirs = post_form(
         rival, "/provider", "/provider/applications", {"renews": str(application_id)}
     )

@@ -11,9 +11,12 @@ from sqlalchemy import select
 
 from core.db import get_db
 from core.mail import OutboxMessage
-from tests.accreditation.fixtures import AccreditationWorld, complete_content, draft_with_document
-from tests.accreditation.test_pages import _client
-from tests.accreditation.test_workflow import _recommended
+from tests.accreditation.fixtures import (
+    AccreditationWorld,
+    client_as,
+    complete_content,
+    draft_with_document,
+)
 from tests.conftest import post_form
 
 CRITERIA = ("coverage", "trainers", "learner_assessment", "materials", "quality_assurance")
@@ -40,11 +43,11 @@ def test_staff_comments_to_each_other_stay_with_staff(
         application_id, "asa", "recommend", comment="Trainer CVs are thin; borderline.",
         recommendation="accredit", judgements=dict.fromkeys(CRITERIA, "meets"),
     )  # fmt: skip
-    page = _client(app, "pia").get(f"/applications/{application_id}").get_data(as_text=True)
+    page = client_as(app, "pia").get(f"/applications/{application_id}").get_data(as_text=True)
     provider_mail = _mail_to(app, "pia@example.org") + _mail_to(app, "office@northwind.example")
     for secret in ("Met them at a fair.", "Trainer CVs are thin"):
         assert secret not in page and secret not in provider_mail
-    lead_page = _client(app, "leo").get(f"/applications/{application_id}").get_data(as_text=True)
+    lead_page = client_as(app, "leo").get(f"/applications/{application_id}").get_data(as_text=True)
     assert "Trainer CVs are thin" in lead_page
 
 
@@ -60,7 +63,7 @@ def test_before_declaring_an_assessor_sees_nothing_of_the_file(
     world.step(application_id, "lena", "screen")
     world.make_lead_and_assessor("abe")
     world.step(application_id, "lena", "assign", assessor_id=world.id("abe"))
-    page = _client(app, "abe").get(f"/applications/{application_id}").get_data(as_text=True)
+    page = client_as(app, "abe").get(f"/applications/{application_id}").get_data(as_text=True)
     assert "The file is closed to you" in page
     for hidden in ("Private note.", "handbook.pdf", "History", "Module 1"):
         assert hidden not in page
@@ -90,14 +93,14 @@ def test_one_appeal_per_decision_and_an_overturned_withdrawal_restores(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    application_id = _recommended(world)
+    application_id = world.recommended()
     world.step(application_id, "lena", "refuse", comment="Not enough practice.")
     world.step(application_id, "pia", "appeal", comment="Please look again.")
     world.step(application_id, "lou", "deny_appeal", comment="The refusal stands.")
     again = world.step(application_id, "pia", "appeal", comment="Once more?", expect=409)
     assert again.get_json()["allowed_steps"] == []
 
-    other = _recommended(world)
+    other = world.recommended()
     world.step(other, "lena", "accredit", comment="Accredited.")
     world.step(other, "lena", "withdraw_accreditation", comment="Complaints.")
     world.call("POST", f"/applications/{other}/messages", "pia", {"body": "We disagree."}, 201)
@@ -116,7 +119,7 @@ def test_an_upheld_appeal_leaves_no_old_condition_to_refuse_it_again(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    application_id = _recommended(world)
+    application_id = world.recommended()
     soon = str(world.clock.now().date() + timedelta(days=10))
     world.step(
         application_id, "lena", "accredit_with_conditions", comment="On conditions.",
@@ -165,7 +168,7 @@ def test_accreditations_end_from_every_state_and_paused_files_are_not_reminded(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    application_id = _recommended(world)
+    application_id = world.recommended()
     world.step(application_id, "lena", "accredit", comment="Accredited.")
     world.step(application_id, "lena", "suspend", comment="Investigation.")
     paused = draft_with_document(world)
@@ -184,7 +187,7 @@ def test_odd_input_is_a_clear_4xx_never_a_500(
 ) -> None:
     world = accreditation
     application_id = world.screened()
-    lena = _client(app, "lena")
+    lena = client_as(app, "lena")
     for version in ("0", "²", "99999999999"):
         answer = post_form(
             lena, "/staff/accreditation", "/staff/accreditation/assign",
@@ -205,7 +208,7 @@ def test_odd_input_is_a_clear_4xx_never_a_500(
     body = {"action": "return_incomplete", "version": version, "comment": "again"}
     answer = world.call("POST", f"/applications/{application_id}/transitions", "lena", body, 409)
     assert answer.get_json()["title"] in ("Changed meanwhile", "Step not allowed")
-    pia = _client(app, "pia")
+    pia = client_as(app, "pia")
     form = post_form(
         pia, "/provider", "/provider",
         {"legal_name": "Northwind", "country": "GB", "website": "northwind.example",

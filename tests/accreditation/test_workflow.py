@@ -19,29 +19,8 @@ from tests.accreditation.fixtures import (
     draft_with_document,
     upload_pdf,
 )
-from tests.certificates.test_certificates import _certificates, _passed
+from tests.certificates.fixtures import all_certificates, passed_attempt
 from tests.conftest import sign_in
-
-
-def _to_review(world: AccreditationWorld) -> int:
-    application_id = world.screened()
-    world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
-    world.step(application_id, "asa", "declare", has_conflict=False)
-    return application_id
-
-
-def _recommended(world: AccreditationWorld) -> int:
-    application_id = _to_review(world)
-    world.step(
-        application_id,
-        "asa",
-        "recommend",
-        comment="Solid programme.",
-        recommendation="accredit",
-        judgements={c: "meets" for c in
-                    ("coverage", "trainers", "learner_assessment", "materials", "quality_assurance")},
-    )  # fmt: skip
-    return application_id
 
 
 def test_a_draft_saves_incomplete_and_submitting_names_what_is_missing(
@@ -88,7 +67,7 @@ def test_providers_see_only_their_own_applications(accreditation: AccreditationW
 
 def test_the_whole_path_to_the_register(accreditation: AccreditationWorld, app: Flask) -> None:
     world = accreditation
-    application_id = _to_review(world)
+    application_id = world.to_review()
     asked = world.step(
         application_id, "asa", "request_clarification",
         comment="How are trainers observed?", due_on=str(world.clock.now().date() + timedelta(days=10)),
@@ -148,7 +127,7 @@ def test_the_assessor_cannot_decide_and_the_decider_is_another_lead(
     accreditation: AccreditationWorld,
 ) -> None:
     world = accreditation
-    application_id = _recommended(world)
+    application_id = world.recommended()
     # An assessor who is also a lead still may not decide what they assessed.
     world.make_lead_and_assessor("asa")
     refused = world.step(application_id, "asa", "accredit", comment="Me.", expect=409).get_json()
@@ -223,7 +202,7 @@ def test_conditions_missed_refuse_and_appeals_go_to_a_lead_who_took_no_part(
     accreditation: AccreditationWorld, app: Flask
 ) -> None:
     world = accreditation
-    application_id = _recommended(world)
+    application_id = world.recommended()
     due = str(world.clock.now().date() + timedelta(days=30))
     world.step(
         application_id, "lena", "accredit_with_conditions", comment="Accredited on conditions.",
@@ -248,7 +227,7 @@ def test_conditions_missed_refuse_and_appeals_go_to_a_lead_who_took_no_part(
 
 def test_renewal_due_expiry_and_reminders(accreditation: AccreditationWorld, app: Flask) -> None:
     world = accreditation
-    application_id = _recommended(world)
+    application_id = world.recommended()
     world.step(application_id, "lena", "accredit", comment="Accredited.")
     runner = app.test_cli_runner()
     world.clock.advance(days=3 * 365 - 89)
@@ -319,8 +298,8 @@ def test_two_leads_racing_on_one_version_one_wins(accreditation: AccreditationWo
 def test_a_trainer_holding_our_certificate_is_verified(
     accreditation: AccreditationWorld, world
 ) -> None:
-    _passed(accreditation.app, world)
-    [certificate] = _certificates(accreditation.app)
+    passed_attempt(accreditation.app, world)
+    [certificate] = all_certificates(accreditation.app)
     holder = f"{certificate.holder_given_name} {certificate.holder_family_name}"
     content = complete_content(
         accreditation.leaves(),

@@ -18,12 +18,13 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Response,
+    expect,
     sync_playwright,
 )
 from werkzeug.serving import make_server
 
 from core import clock as core_clock
-from tests.conftest import MovableClock
+from tests.conftest import STRONG_PASSWORD, MovableClock
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -152,3 +153,12 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in_page(page: Page, email: str) -> None:
+    """Sign in through the form, as a person would, and wait for the home page."""
+    page.goto("/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()

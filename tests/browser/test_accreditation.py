@@ -11,15 +11,14 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.accreditation.fixtures import PDF, AccreditationWorld, complete_content
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot
-from tests.browser.test_exam import _sign_in
+from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
 
 
 def _as(open_context: ContextFactory, email: str, problems: PageProblems) -> Page:
     page = open_context().new_page()
     page.set_default_timeout(15_000)
     page.on("pageerror", problems.on_error)
-    _sign_in(page, email)
+    sign_in_page(page, email)
     return page
 
 

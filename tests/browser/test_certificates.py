@@ -6,22 +6,17 @@ import re
 
 from flask import Flask
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
 
 from certificates.models import Certificate
-from core.db import get_db
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot
-from tests.browser.test_exam import _sign_in
+from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.certificates.fixtures import all_certificates, passed_attempt
 from tests.exam.fixtures import ExamWorld
-from tests.exam.test_grading import _answer, _sit
 
 
 def _passed_certificate(app: Flask, world: ExamWorld) -> Certificate:
-    attempt = _sit(world)
-    _answer(world, app, attempt, lambda code: True)
-    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
-    with get_db(app).read_sessions() as session:
-        return session.scalars(select(Certificate)).one()
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    return certificate
 
 
 def test_an_employer_verifies_a_certificate(
@@ -54,7 +49,7 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     holder = open_context()
     ana = holder.new_page()
     ana.on("pageerror", page_problems.on_error)
-    _sign_in(ana, world.people["ana"]["user"].email)
+    sign_in_page(ana, world.people["ana"]["user"].email)
     ana.get_by_role("link", name="My certificates").first.click()
     screenshot(ana, "certificates-mine")
     ana.get_by_role("link", name=re.compile("Share, download or add to LinkedIn")).click()
@@ -75,7 +70,7 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     staff = open_context()
     officer = staff.new_page()
     officer.on("pageerror", page_problems.on_error)
-    _sign_in(officer, world.people["admin"]["user"].email)
+    sign_in_page(officer, world.people["admin"]["user"].email)
     officer.get_by_role("link", name="Certificates", exact=True).first.click()
     officer.get_by_label("Code or holder's name").fill(certificate.code)
     officer.get_by_role("button", name="Search").click()

@@ -11,37 +11,29 @@ from sqlalchemy import select
 
 from accounts.models import User
 from core.db import get_db
-from exam import sittings
 from exam.models import Response
-from tests.browser.conftest import CHROMIUM_ARGS, ContextFactory, PageProblems, screenshot  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401
+    CHROMIUM_ARGS,
+    ContextFactory,
+    PageProblems,
+    screenshot,
+    sign_in_page,
+)
 from tests.conftest import STRONG_PASSWORD, MovableClock
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(STRONG_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+from tests.exam.fixtures import schedule_and_admit, start_and_submit
 
 
 def _schedule(app: Flask, admin: User, proctor: User, clock: MovableClock) -> None:
-    now = clock.now()
-    with app.app_context(), get_db(app).write_sessions() as session:
-        sittings.schedule_sitting(
-            session,
-            session.get(User, admin.id),
-            sittings.SittingInput(
-                "first-level",
-                "First Level, browser sitting",
-                now - timedelta(minutes=5),
-                now + timedelta(hours=4),
-                30,
-                "online",
-                "",
-                (proctor.id,),
-            ),
-        )
+    schedule_and_admit(
+        app,
+        admin=admin,
+        proctor=proctor,
+        candidates=[],
+        title="First Level, browser sitting",
+        opens_at=clock.now() - timedelta(minutes=5),
+        closes_at=clock.now() + timedelta(hours=4),
+        capacity=30,
+    )
 
 
 def test_a_whole_exam(
@@ -62,7 +54,7 @@ def test_a_whole_exam(
         page.set_default_timeout(15_000)
         page.on("pageerror", page_problems.on_error)
 
-    _sign_in(cand, candidate.email)
+    sign_in_page(cand, candidate.email)
     cand.get_by_role("link", name="My exams").first.click()
     cand.get_by_role("link", name="Book an exam").click()
     cand.get_by_role("button", name="Register for First Level, browser sitting").click()
@@ -71,7 +63,7 @@ def test_a_whole_exam(
     expect(cand.get_by_text("the proctor will admit you")).to_be_visible()
     screenshot(cand, "exam-waiting")
 
-    _sign_in(proc, proctor.email)
+    sign_in_page(proc, proctor.email)
     proc.get_by_role("link", name="Proctoring").first.click()
     proc.get_by_role("link", name="First Level, browser sitting").click()
     proc.get_by_label("Identity checked with").fill("Passport ending 4821")
@@ -128,24 +120,15 @@ def test_time_warnings_and_a_hidden_timer(
     clock.freeze()  # the countdown is read to the second
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Kai")
-    with app.app_context(), get_db(app).write_sessions() as session:
-        sitting = sittings.schedule_sitting(
-            session,
-            session.get(User, admin.id),
-            sittings.SittingInput(
-                "first-level",
-                "Timed sitting",
-                clock.now(),
-                clock.now() + timedelta(hours=4),
-                5,
-                "online",
-                "",
-                (proctor.id,),
-            ),
-        )
-        registration = sittings.register(session, session.get(User, candidate.id), sitting)
-        sittings.check_in(session, session.get(User, candidate.id), registration)
-        sittings.admit(session, session.get(User, proctor.id), registration, "Passport")
+    schedule_and_admit(
+        app,
+        admin=admin,
+        proctor=proctor,
+        candidates=[candidate],
+        title="Timed sitting",
+        opens_at=clock.now(),
+        closes_at=clock.now() + timedelta(hours=4),
+    )
     page.goto("/sign-in")
     page.get_by_label("Email").fill(candidate.email)
     page.get_by_label("Password").fill(STRONG_PASSWORD)
@@ -188,7 +171,7 @@ def test_staff_and_candidate_pages_look_right(
     admin = make_user("exam_admin", given_name="Elena")
     make_user("proctor", given_name="Priya", family_name="Natarajan")
     candidate = make_user("candidate", given_name="Lea")
-    _sign_in(page, admin.email)
+    sign_in_page(page, admin.email)
     page.get_by_role("link", name="Sittings").first.click()
     page.get_by_role("link", name="Schedule a sitting").click()
     page.get_by_label("Title").fill("First Level, Lisbon")
@@ -204,7 +187,7 @@ def test_staff_and_candidate_pages_look_right(
     expect(page.get_by_role("cell", name="First Level, Lisbon", exact=True)).to_be_visible()
     screenshot(page, "staff-sittings")
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, candidate.email)
+    sign_in_page(page, candidate.email)
     page.goto("/sittings")
     screenshot(page, "candidate-sittings")
     page.get_by_role("button", name="Register for First Level, Lisbon").click()
@@ -220,35 +203,19 @@ def test_staff_and_candidate_pages_look_right(
 def test_reading_a_failed_report_and_appealing(
     page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems, clock
 ) -> None:
-    from exam import delivery
-
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Noor")
-    now = clock.now()
-    with app.app_context(), get_db(app).write_sessions() as session:
-        sitting = sittings.schedule_sitting(
-            session,
-            session.get(User, admin.id),
-            sittings.SittingInput(
-                "first-level",
-                "Report sitting",
-                now - timedelta(minutes=5),
-                now + timedelta(hours=2),
-                5,
-                "online",
-                "",
-                (proctor.id,),
-            ),
-        )
-        registration = sittings.register(session, session.get(User, candidate.id), sitting)
-        sittings.check_in(session, session.get(User, candidate.id), registration)
-        sittings.admit(session, session.get(User, proctor.id), registration, "Passport")
-        registration_id = registration.id
-    with app.app_context():
-        attempt_id = delivery.start_attempt(get_db(app), candidate.id, registration_id)
-        with get_db(app).write_sessions() as session:
-            delivery.submit(session, candidate.id, attempt_id)
-    _sign_in(page, candidate.email)
+    (registration_id,) = schedule_and_admit(
+        app,
+        admin=admin,
+        proctor=proctor,
+        candidates=[candidate],
+        title="Report sitting",
+        opens_at=clock.now() - timedelta(minutes=5),
+        closes_at=clock.now() + timedelta(hours=2),
+    )
+    attempt_id = start_and_submit(app, candidate.id, registration_id)
+    sign_in_page(page, candidate.email)
     page.goto(f"/exams/attempts/{attempt_id}/result")
     expect(page.get_by_role("heading", name="You did not pass this time")).to_be_visible()
     expect(page.get_by_role("img", name="Your score in each area")).to_be_visible()
@@ -258,7 +225,7 @@ def test_reading_a_failed_report_and_appealing(
     page.get_by_role("button", name="File an appeal").click()
     expect(page.get_by_text("The exam team is considering it")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, admin.email)
+    sign_in_page(page, admin.email)
     page.goto("/staff/appeals")
     expect(page.get_by_text("The exam froze for ten minutes")).to_be_visible()
     screenshot(page, "staff-appeals")
@@ -266,7 +233,7 @@ def test_reading_a_failed_report_and_appealing(
     page.get_by_role("button", name="Uphold and void the attempt").click()
     expect(page.get_by_role("status").first).to_contain_text("Decision recorded")
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, candidate.email)
+    sign_in_page(page, candidate.email)
     page.goto(f"/exams/attempts/{attempt_id}/result")
     expect(page.get_by_text("Decision: upheld")).to_be_visible()
     expect(page.get_by_role("heading", name="This attempt is void")).to_be_visible()
@@ -276,38 +243,20 @@ def test_reading_a_failed_report_and_appealing(
 def test_staff_statistics_rescoring_and_standard_setting_pages(
     page: Page, app: Flask, make_user, sample_bank, page_problems: PageProblems, clock
 ) -> None:
-    from exam import delivery
-
     admin, proctor = make_user("exam_admin", given_name="Elena"), make_user("proctor")
     candidates = [make_user("candidate", given_name=f"C{n}") for n in range(3)]
-    now = clock.now()
-    with app.app_context(), get_db(app).write_sessions() as session:
-        sitting = sittings.schedule_sitting(
-            session,
-            session.get(User, admin.id),
-            sittings.SittingInput(
-                "first-level",
-                "Stats sitting",
-                now - timedelta(minutes=5),
-                now + timedelta(hours=2),
-                5,
-                "online",
-                "",
-                (proctor.id,),
-            ),
-        )
-        registrations = []
-        for candidate in candidates:
-            registration = sittings.register(session, session.get(User, candidate.id), sitting)
-            sittings.check_in(session, session.get(User, candidate.id), registration)
-            sittings.admit(session, session.get(User, proctor.id), registration, "Passport")
-            registrations.append((candidate.id, registration.id))
-    with app.app_context():
-        for candidate_id, registration_id in registrations:
-            attempt_id = delivery.start_attempt(get_db(app), candidate_id, registration_id)
-            with get_db(app).write_sessions() as session:
-                delivery.submit(session, candidate_id, attempt_id)
-    _sign_in(page, admin.email)
+    registration_ids = schedule_and_admit(
+        app,
+        admin=admin,
+        proctor=proctor,
+        candidates=candidates,
+        title="Stats sitting",
+        opens_at=clock.now() - timedelta(minutes=5),
+        closes_at=clock.now() + timedelta(hours=2),
+    )
+    for candidate, registration_id in zip(candidates, registration_ids, strict=True):
+        start_and_submit(app, candidate.id, registration_id)
+    sign_in_page(page, admin.email)
     page.goto("/staff/statistics?sort=p_value")
     expect(page.get_by_text("KR-20 reliability")).to_be_visible()
     screenshot(page, "staff-statistics")

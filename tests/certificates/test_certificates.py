@@ -8,9 +8,9 @@ from sqlalchemy import select
 from certificates import codes, services
 from certificates.models import Certificate
 from core.db import get_db
+from tests.certificates.fixtures import all_certificates, passed_attempt
 from tests.conftest import post_form, sign_in
-from tests.exam.fixtures import ExamWorld
-from tests.exam.test_grading import _answer, _sit
+from tests.exam.fixtures import ExamWorld, key_map
 
 
 def test_codes_catch_any_single_mistyped_character() -> None:
@@ -26,24 +26,12 @@ def test_codes_catch_any_single_mistyped_character() -> None:
     assert codes.normalise("CSM1-0000") is None and codes.normalise("XYZ") is None
 
 
-def _passed(app: Flask, world: ExamWorld) -> dict:
-    attempt = _sit(world)
-    _answer(world, app, attempt, lambda code: True)
-    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
-    return attempt
-
-
-def _certificates(app: Flask) -> list[Certificate]:
-    with get_db(app).read_sessions() as session:
-        return list(session.scalars(select(Certificate)))
-
-
 def test_a_pass_issues_exactly_one_certificate_that_verifies(app: Flask, world: ExamWorld) -> None:
-    attempt = _passed(app, world)
+    attempt = passed_attempt(app, world)
     world.call(
         "POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200
     )  # a second submit changes nothing
-    [certificate] = _certificates(app)
+    [certificate] = all_certificates(app)
     assert (certificate.holder_given_name, certificate.credential) == (
         "Ana",
         "CSM Competency Standard: First Level",
@@ -64,8 +52,8 @@ def test_a_pass_issues_exactly_one_certificate_that_verifies(app: Flask, world: 
 
 
 def test_lookup_by_code_and_family_name_reveals_nothing_else(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     client = app.test_client()
     family = certificate.holder_family_name
     accented = family.upper().replace("I", "Î")  # case and accents do not matter
@@ -96,11 +84,10 @@ def test_lookups_are_rate_limited_per_address(app: Flask, world: ExamWorld) -> N
 
 
 def test_losing_the_pass_on_rescoring_revokes_the_certificate(app: Flask, world: ExamWorld) -> None:
-    attempt = _passed(app, world)
-    from tests.exam.test_grading import _key_map
+    attempt = passed_attempt(app, world)
 
     wrong_keys = {}
-    for position, (code, keys, order) in _key_map(app, attempt["id"]).items():
+    for position, (code, keys, order) in key_map(app, attempt["id"]).items():
         if code.startswith("CO.KN"):
             wrong_keys[position] = next(letter for letter in order if letter not in keys)
     with get_db(app).read_sessions() as session:
@@ -121,15 +108,15 @@ def test_losing_the_pass_on_rescoring_revokes_the_certificate(app: Flask, world:
             {"action": "correct_key", "keys": [letter], "reason": "Key was wrong"},
             200,
         )
-    [certificate] = _certificates(app)
+    [certificate] = all_certificates(app)
     assert certificate.revocation_reason == "rescoring"
     with app.app_context(), get_db(app).read_sessions() as session:
         assert services.status(session.get(Certificate, certificate.id)) == "revoked"
 
 
 def test_the_json_verification_api(app: Flask, world: ExamWorld) -> None:
-    attempt = _passed(app, world)
-    [certificate] = _certificates(app)
+    attempt = passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     client = app.test_client()
     family = certificate.holder_family_name
     body = client.get(

@@ -21,7 +21,12 @@ from jwcrypto.jwt import JWTNotYetValid
 
 from certificates import signing
 from certificates.models import Certificate
-from tests.certificates.test_certificates import _certificates, _passed
+from tests.certificates.fixtures import (
+    all_certificates,
+    holder_client,
+    passed_attempt,
+    staff_client,
+)
 from tests.conftest import MovableClock, post_form, sign_in
 from tests.exam.fixtures import ExamWorld
 
@@ -70,18 +75,6 @@ class Outsider:
         return (bits[index // 8] >> (7 - index % 8)) & 1
 
 
-def _holder_client(app: Flask, world: ExamWorld) -> FlaskClient:
-    ana = app.test_client()
-    sign_in(ana, world.people["ana"]["user"].email)
-    return ana
-
-
-def _staff_client(app: Flask, world: ExamWorld) -> FlaskClient:
-    staff = app.test_client()
-    sign_in(staff, world.people["admin"]["user"].email)
-    return staff
-
-
 @dataclass
 class Scene:
     """A passed certificate, its holder's credential, and the three people around it."""
@@ -96,9 +89,9 @@ class Scene:
 
 
 def _scene(app: Flask, world: ExamWorld) -> Scene:
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    ana = _holder_client(app, world)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    ana = holder_client(app, world)
     token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
     public = app.test_client()
     return Scene(
@@ -106,7 +99,7 @@ def _scene(app: Flask, world: ExamWorld) -> Scene:
         ana,
         public,
         Outsider(public, world.clock),
-        _staff_client(app, world),
+        staff_client(app, world),
         token,
         f"/certificates/{certificate.code}",
     )
@@ -115,9 +108,9 @@ def _scene(app: Flask, world: ExamWorld) -> Scene:
 def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_revocation(
     app: Flask, world: ExamWorld
 ) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    ana, public = _holder_client(app, world), app.test_client()
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    ana, public = holder_client(app, world), app.test_client()
     outsider = Outsider(public, world.clock)
     response = ana.get(f"/certificates/{certificate.code}/credential.jwt")
     assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
@@ -151,7 +144,7 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
     with pytest.raises(JWException, match=r"[Ee]xpired"):
         outsider.claims(token, later_by=3 * YEAR)
 
-    staff = _staff_client(app, world)
+    staff = staff_client(app, world)
     page = f"/certificates/{certificate.code}"
     revoked = post_form(
         staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "Proxy."}
@@ -200,9 +193,9 @@ def test_suspension_is_published_and_lifted(app: Flask, world: ExamWorld) -> Non
 
 
 def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    ana, public = _holder_client(app, world), app.test_client()
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    ana, public = holder_client(app, world), app.test_client()
     outsider = Outsider(public, world.clock)
     old_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
     with app.app_context():
@@ -220,7 +213,7 @@ def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: Ex
 
 
 def test_the_verify_api_refuses_what_we_did_not_sign(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
+    passed_attempt(app, world)
     public = app.test_client()
     stranger = jwk.JWK.generate(kty="OKP", crv="Ed25519", kid="stranger")
     forged = jose_jwt.JWT(
@@ -249,17 +242,17 @@ def test_the_verify_api_refuses_what_we_did_not_sign(app: Flask, world: ExamWorl
 
 
 def test_only_the_holder_and_staff_get_the_credential_and_pdf(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     ben = app.test_client()
     sign_in(ben, world.people["ben"]["user"].email)
     for path in ("", ".pdf", "/credential.jwt", "/credential.json"):
         assert ben.get(f"/certificates/{certificate.code}{path}").status_code == 404
         assert app.test_client().get(f"/certificates/{certificate.code}{path}").status_code == 302
-    ana = _holder_client(app, world)
+    ana = holder_client(app, world)
     pdf = ana.get(f"/certificates/{certificate.code}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    staff = _staff_client(app, world)
+    staff = staff_client(app, world)
     assert staff.get(f"/certificates/{certificate.code}.pdf").status_code == 200
     assert staff.get("/certificates/CSM1-0000-0000-0000").status_code == 404
 

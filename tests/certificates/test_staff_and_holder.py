@@ -15,23 +15,27 @@ from certificates import services
 from certificates.models import Certificate
 from core.audit import events_for
 from core.db import get_db
-from tests.certificates.test_certificates import _certificates, _passed
-from tests.certificates.test_credentials import _holder_client, _staff_client
+from tests.certificates.fixtures import (
+    all_certificates,
+    holder_client,
+    passed_attempt,
+    staff_client,
+)
 from tests.conftest import csrf_from, post_form
 from tests.exam.fixtures import ExamWorld
 
 
 def _link(app: Flask, world: ExamWorld, code: str) -> str:
-    page = _holder_client(app, world).get(f"/certificates/{code}").get_data(as_text=True)
+    page = holder_client(app, world).get(f"/certificates/{code}").get_data(as_text=True)
     return "/verify/" + page.split('href="http://localhost/verify/')[1].split('"')[0]
 
 
 def test_staff_revoke_and_reinstate_take_effect_at_once_and_are_audited(
     app: Flask, world: ExamWorld
 ) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    public, staff = app.test_client(), _staff_client(app, world)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    public, staff = app.test_client(), staff_client(app, world)
     link = _link(app, world, certificate.code)
     family = certificate.holder_family_name
     page = f"/certificates/{certificate.code}"
@@ -71,10 +75,10 @@ def test_staff_revoke_and_reinstate_take_effect_at_once_and_are_audited(
 
 
 def test_only_staff_decide_and_every_form_carries_csrf(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     page = f"/certificates/{certificate.code}"
-    ana = _holder_client(app, world)
+    ana = holder_client(app, world)
     holder_page = ana.get(page).get_data(as_text=True)
     assert "Revoke certificate" not in holder_page
     token = csrf_from(holder_page)  # a genuine token (the sign-out form's)
@@ -83,7 +87,7 @@ def test_only_staff_decide_and_every_form_carries_csrf(app: Flask, world: ExamWo
         data={"csrf_token": token, "revoke-reason": "misconduct", "revoke-note": "mine"},
     )
     assert forbidden.status_code == 403
-    staff = _staff_client(app, world)
+    staff = staff_client(app, world)
     no_token = staff.post(
         f"{page}/revoke", data={"revoke-reason": "misconduct", "revoke-note": "no token"}
     )
@@ -103,9 +107,9 @@ def test_only_staff_decide_and_every_form_carries_csrf(app: Flask, world: ExamWo
 def test_the_holder_page_offers_qr_pdf_linkedin_and_the_share_link(
     app: Flask, world: ExamWorld
 ) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    page = _holder_client(app, world).get(f"/certificates/{certificate.code}")
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    page = holder_client(app, world).get(f"/certificates/{certificate.code}")
     html = page.get_data(as_text=True)
     assert "<svg" in html and "QR code of the verification link" in html
     linkedin = html.split('href="https://www.linkedin.com/profile/add?')[1].split('"')[0]
@@ -114,14 +118,14 @@ def test_the_holder_page_offers_qr_pdf_linkedin_and_the_share_link(
     assert fields["name"] == [certificate.title] == ["CSM Competency Standard: First Level"]
     assert fields["issueYear"] == [str(certificate.issued_at.year)]
     assert urlsplit(fields["certUrl"][0]).path.startswith("/verify/")
-    pdf = _holder_client(app, world).get(f"/certificates/{certificate.code}.pdf")
+    pdf = holder_client(app, world).get(f"/certificates/{certificate.code}.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert b"/Image" in pdf.data  # the QR code
 
 
 def test_the_public_page_previews_well_when_shared(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     link = _link(app, world, certificate.code)
     html = app.test_client().get(link).get_data(as_text=True)
     assert f'property="og:title" content="{certificate.holder_name}' in html
@@ -129,13 +133,13 @@ def test_the_public_page_previews_well_when_shared(app: Flask, world: ExamWorld)
     assert "og:description" in html and "noindex" in html
     assert "Sign in" in html and "Sign out" not in html
     # The copy kept for anonymous visitors is never shown to someone signed in.
-    signed_in = _holder_client(app, world).get(link).get_data(as_text=True)
+    signed_in = holder_client(app, world).get(link).get_data(as_text=True)
     assert "Sign out" in signed_in and 'name="csrf_token"' in signed_in
 
 
 def test_reminders_go_out_at_90_and_30_days_once_each(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     outbox = Path(app.instance_path) / "outbox"
     runner = app.test_cli_runner()
 
@@ -164,9 +168,9 @@ def test_reminders_go_out_at_90_and_30_days_once_each(app: Flask, world: ExamWor
 
 
 def test_a_revoked_certificate_gets_no_reminder(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    staff = _staff_client(app, world)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    staff = staff_client(app, world)
     page = f"/certificates/{certificate.code}"
     post_form(staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "x"})
     world.clock.current = certificate.expires_at
@@ -178,8 +182,8 @@ def test_a_revoked_certificate_gets_no_reminder(app: Flask, world: ExamWorld) ->
 def test_a_reminder_first_due_inside_30_days_is_the_30_day_one_only(
     app: Flask, world: ExamWorld
 ) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     world.clock.current = certificate.expires_at - timedelta(days=20)
     result = app.test_cli_runner().invoke(args=["certificates", "remind"])
     assert "0 reminder(s) at 90 days and 1 at 30 days" in result.output
@@ -188,8 +192,8 @@ def test_a_reminder_first_due_inside_30_days_is_the_30_day_one_only(
 
 
 def test_altered_links_are_not_genuine(app: Flask, world: ExamWorld) -> None:
-    _passed(app, world)
-    [certificate] = _certificates(app)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
     link = _link(app, world, certificate.code)
     client = app.test_client()
     assert client.get(link).status_code == 200
@@ -201,9 +205,9 @@ def test_altered_links_are_not_genuine(app: Flask, world: ExamWorld) -> None:
 
 def test_a_staff_revocation_stands_when_the_pass_returns(app: Flask, world: ExamWorld) -> None:
     """Grading restores only what grading revoked; a person's decision is not undone."""
-    _passed(app, world)
-    [certificate] = _certificates(app)
-    staff = _staff_client(app, world)
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    staff = staff_client(app, world)
     page = f"/certificates/{certificate.code}"
     post_form(
         staff, page, f"{page}/revoke", {"revoke-reason": "rescoring", "revoke-note": "By hand."}
@@ -211,7 +215,7 @@ def test_a_staff_revocation_stands_when_the_pass_returns(app: Flask, world: Exam
     with app.app_context(), get_db(app).write_sessions() as session:
         services.on_result_changed(session, certificate.attempt_id, "fail", "pass")
         session.commit()
-    [after] = _certificates(app)
+    [after] = all_certificates(app)
     assert after.revoked_at is not None
 
 

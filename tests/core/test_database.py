@@ -9,15 +9,19 @@ import warnings
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import CheckConstraint, Engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from core.db import Base, get_db, make_engine
-from core.migrate import current_revision, upgrade_to_head
-from tests.conftest import FIXED_START, USE_POSTGRES
+from core.demo import run_demo_loaders
+from core.migrate import alembic_config, current_revision, upgrade_to_head
+from tests.conftest import FIXED_START, USE_POSTGRES, app_config
+from wsgi import create_app
 
 sqlite_only = pytest.mark.skipif(USE_POSTGRES, reason="SQLite settings")
 
@@ -127,3 +131,55 @@ def test_a_threads_autocommit_connection_is_closed_when_the_thread_ends(app: Fla
     with db.write_sessions() as session:
         session.execute(text("SELECT 1"))
         assert session.connection().connection.dbapi_connection is not used[0]
+
+
+def _model_checks() -> dict[str, set[str]]:
+    return {
+        table.name: {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def test_every_state_column_is_checked_by_the_database_as_the_models_say(app: Flask) -> None:
+    """Alembic's comparison skips CHECK constraints, so they are compared here."""
+    inspector = inspect(get_db(app).engine)
+    in_database = {
+        table: {c["name"] for c in inspector.get_check_constraints(table)}
+        for table in _model_checks()
+    }
+    assert in_database == _model_checks()
+    assert "ck_attempt_status" in in_database["attempt"]
+
+
+def test_the_database_refuses_a_state_the_code_does_not_know(app: Flask, first_level) -> None:
+    with get_db(app).engine.connect() as conn, pytest.raises(IntegrityError):
+        conn.execute(text("UPDATE framework_node SET kind = 'chapter'"))
+
+
+@sqlite_only
+def test_upgrading_a_database_full_of_data_keeps_every_row(tmp_path) -> None:
+    """SQLite adds a CHECK by copying the table; rows that point at it must survive."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0012")
+    application = create_app(
+        app_config(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path / "instance")
+    )
+    with application.app_context():
+        run_demo_loaders(application)
+    get_db(application).dispose()
+    before = _row_counts(engine)
+    upgrade_to_head(engine)
+    after = _row_counts(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert after == before and before["item_version"] > 200 and before["attempt"] >= 0
+    engine.dispose()
+
+
+def _row_counts(engine: Engine) -> dict[str, int | None]:
+    with engine.connect() as conn:
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+            for table in Base.metadata.sorted_tables
+        }

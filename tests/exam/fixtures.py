@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from accounts.models import User
+from core.db import get_db
+from exam.models import AttemptItem
+from exam.services import admission, delivery, registration, sittings
+from exam.services.option_ids import option_id
+from item_bank.models import ItemVersion
 from tests.conftest import api_token, bearer
 
 
@@ -85,3 +93,95 @@ class ExamWorld:
 @pytest.fixture
 def world(app: Flask, make_user, clock, sample_bank) -> ExamWorld:
     return ExamWorld(app, make_user, clock)
+
+
+class FormSlot(NamedTuple):
+    item_id: int
+    position: int
+    code: str
+    keys: list[str]
+    order: list[str]
+
+
+def form_slots(app: Flask, attempt_id: int) -> list[FormSlot]:
+    """The attempt's questions from the database, in order: item, code, keys, shown order."""
+    with get_db(app).read_sessions() as session:
+        rows = session.execute(
+            select(
+                AttemptItem.item_id,
+                AttemptItem.position,
+                ItemVersion.primary_code,
+                ItemVersion.keys,
+                AttemptItem.option_order,
+            )
+            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+            .where(AttemptItem.attempt_id == attempt_id)
+            .order_by(AttemptItem.position)
+        ).all()
+    return [FormSlot(*row) for row in rows]
+
+
+def key_map(app: Flask, attempt_id: int) -> dict[int, tuple[str, list[str], list[str]]]:
+    """position -> (primary code, key letters, shown letters)."""
+    return {
+        slot.position: (slot.code, slot.keys, slot.order) for slot in form_slots(app, attempt_id)
+    }
+
+
+def answer_all(world: ExamWorld, app: Flask, attempt: dict, right: Callable[[str], bool]) -> None:
+    """Answer every question, rightly where ``right(code)`` says so."""
+    for position, (code, keys, order) in key_map(app, attempt["id"]).items():
+        letters = keys if right(code) else [next(letter for letter in order if letter not in keys)]
+        ids = [
+            option_id(app.config["SECRET_KEY"], attempt["id"], position, letter)
+            for letter in letters
+        ]
+        world.call(
+            "PUT", f"/attempts/{attempt['id']}/responses/{position}", "ana", {"selected": ids}, 200
+        )
+
+
+def sit(world: ExamWorld) -> dict:
+    """Ana, admitted to a fresh sitting, has started: her attempt as the API shows it."""
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    return world.start("ana", sitting)
+
+
+def schedule_and_admit(
+    app: Flask,
+    *,
+    admin: Any,
+    proctor: Any,
+    candidates: list[Any],
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    capacity: int = 5,
+) -> list[int]:
+    """A sitting scheduled by ``admin`` with every candidate registered, checked in and
+    admitted by ``proctor``, through the services; the registrations' ids, in order."""
+    with app.app_context(), get_db(app).write_sessions() as session:
+        window = sittings.SittingInput(
+            "first-level", title, opens_at, closes_at, capacity, "online", "", (proctor.id,)
+        )
+        sitting = sittings.schedule_sitting(session, session.get(User, admin.id), window)
+        ids = []
+        for candidate in candidates:
+            person = session.get(User, candidate.id)
+            booked = registration.register(session, person, sitting)
+            registration.check_in(session, person, booked)
+            admission.admit(session, session.get(User, proctor.id), booked, "Passport")
+            ids.append(booked.id)
+        return ids
+
+
+def start_and_submit(app: Flask, candidate_id: int, registration_id: int) -> int:
+    """Start the attempt and hand it in unanswered; its id."""
+    with app.app_context():
+        with get_db(app).read_sessions() as session:
+            candidate = session.get(User, candidate_id)
+        attempt_id = delivery.start_attempt(get_db(app), candidate, registration_id)
+        with get_db(app).write_sessions() as session:
+            delivery.submit(session, session.get(User, candidate_id), attempt_id)
+        return attempt_id

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exam.assembly import AreaRule, AssemblyError, PoolItem, assemble
+from exam.services.assembly import AreaRule, AssemblyError, PoolItem, assemble
 
 
 @st.composite

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core.auth import Principal
 from core.db import get_db
-from exam import delivery
 from exam.models import Attempt, AttemptItem, Response
+from exam.services import answers, pool
 from item_bank.models import ItemVersion
 from tests.exam.fixtures import ExamWorld
 
@@ -170,17 +170,18 @@ def test_extra_time_pause_resume_extend_terminate(app: Flask, world: ExamWorld) 
     sitting = world.schedule()
     world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
     with get_db(app).write_sessions() as session, app.app_context():
-        from exam import sittings
+        from exam.services import accommodations
+        from exam.services import registration as registrations
 
-        registration = sittings.my_registrations(session, world.id("ana"))[0]
+        registration = registrations.my_registrations(session, world.id("ana"))[0]
         candidate = world.people["ana"]["user"]
-        sittings.request_accommodation(
+        accommodations.request_accommodation(
             session, candidate, registration, 1.5, "Dyslexia, assessed 2025"
         )
         admin = world.people["admin"]["user"]
         from accounts.models import User
 
-        sittings.decide_accommodation(
+        accommodations.decide_accommodation(
             session, session.get(User, admin.id), registration.accommodation, True, ""
         )
     world.call("POST", f"/sittings/{sitting}/checkin", "ana", expect=200)
@@ -232,7 +233,7 @@ def test_racing_saves_leave_one_row(app: Flask, world: ExamWorld) -> None:
         try:
             with app.app_context():
                 for k in range(10):
-                    delivery.save_response(
+                    answers.save_response(
                         get_db(app),
                         app.config["SECRET_KEY"],
                         Principal(world.id("ana"), 1),
@@ -278,7 +279,7 @@ def test_a_bank_too_small_fails_the_start_cleanly(
 def test_a_large_bank_is_sampled_and_the_form_still_meets_the_blueprint(
     app: Flask, world: ExamWorld, monkeypatch
 ) -> None:
-    monkeypatch.setattr(delivery, "FULL_POOL_LIMIT", 50)  # the sample bank (226) counts as large
+    monkeypatch.setattr(pool, "FULL_POOL_LIMIT", 50)  # the sample bank (226) counts as large
     sitting = world.schedule()
     world.admitted("ana", sitting)
     attempt = world.start("ana", sitting)

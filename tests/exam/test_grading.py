@@ -8,12 +8,10 @@ from sqlalchemy import select
 
 from core import events
 from core.db import get_db
-from exam.delivery import option_id
-from exam.grading import score_item
-from exam.models import AttemptItem
+from exam.services.grading import score_item
 from item_bank.models import ItemVersion
 from tests.conftest import sign_in
-from tests.exam.fixtures import ExamWorld
+from tests.exam.fixtures import ExamWorld, answer_all, sit
 
 
 @pytest.mark.parametrize(
@@ -33,46 +31,11 @@ def test_score_item(keys, selected, partial, expected) -> None:
     assert score_item(keys, selected, partial) == expected
 
 
-def _key_map(app: Flask, attempt_id: int) -> dict[int, tuple[str, list[str], list[str]]]:
-    """position -> (primary code, key letters, shown letters) from the database."""
-    with get_db(app).read_sessions() as session:
-        rows = session.execute(
-            select(
-                AttemptItem.position,
-                ItemVersion.primary_code,
-                ItemVersion.keys,
-                AttemptItem.option_order,
-            )
-            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
-            .where(AttemptItem.attempt_id == attempt_id)
-        ).all()
-    return {pos: (code, keys, order) for pos, code, keys, order in rows}
-
-
-def _answer(world: ExamWorld, app: Flask, attempt: dict, right: callable) -> None:
-    """Answer every question, rightly where ``right(code)`` says so."""
-    for position, (code, keys, order) in _key_map(app, attempt["id"]).items():
-        letters = keys if right(code) else [next(letter for letter in order if letter not in keys)]
-        ids = [
-            option_id(app.config["SECRET_KEY"], attempt["id"], position, letter)
-            for letter in letters
-        ]
-        world.call(
-            "PUT", f"/attempts/{attempt['id']}/responses/{position}", "ana", {"selected": ids}, 200
-        )
-
-
-def _sit(world: ExamWorld) -> dict:
-    sitting = world.schedule()
-    world.admitted("ana", sitting)
-    return world.start("ana", sitting)
-
-
 def test_all_right_passes_with_a_full_report(app: Flask, world: ExamWorld) -> None:
     seen: list[dict] = []
     events.subscribe(app, "attempt.result_changed", lambda session, **payload: seen.append(payload))
-    attempt = _sit(world)
-    _answer(world, app, attempt, lambda code: True)
+    attempt = sit(world)
+    answer_all(world, app, attempt, lambda code: True)
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
     assert (result["result"], result["percent"], result["score"], result["max_score"]) == (
@@ -87,9 +50,9 @@ def test_all_right_passes_with_a_full_report(app: Flask, world: ExamWorld) -> No
 
 
 def test_an_area_below_its_minimum_fails_even_above_the_cut(app: Flask, world: ExamWorld) -> None:
-    attempt = _sit(world)
+    attempt = sit(world)
     # Everything right except Company knowledge (12 of 60): 80 % overall, 0 % in one area.
-    _answer(world, app, attempt, lambda code: not code.startswith("CO.KN"))
+    answer_all(world, app, attempt, lambda code: not code.startswith("CO.KN"))
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
     assert result["result"] == "fail" and result["percent"] == 80.0
@@ -105,7 +68,7 @@ def test_an_area_below_its_minimum_fails_even_above_the_cut(app: Flask, world: E
 
 
 def test_terminated_is_void_and_unanswered_scores_nothing(app: Flask, world: ExamWorld) -> None:
-    attempt = _sit(world)
+    attempt = sit(world)
     world.call(
         "POST", f"/attempts/{attempt['id']}/terminate", "proctor", {"reason": "Notes on desk"}, 200
     )
@@ -129,7 +92,7 @@ def test_results_held_for_review_are_hidden_from_the_candidate(
             actor_id=None,
             actor_label="test",
         )
-    attempt = _sit(world)
+    attempt = sit(world)
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     assert world.call("GET", f"/attempts/{attempt['id']}/result", "ana").status_code == 404
     staff = world.call("GET", f"/attempts/{attempt['id']}/result", "admin", expect=200).get_json()
@@ -142,6 +105,6 @@ def test_results_held_for_review_are_hidden_from_the_candidate(
 
 
 def test_a_result_is_the_candidates_own(app: Flask, world: ExamWorld) -> None:
-    attempt = _sit(world)
+    attempt = sit(world)
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     assert world.call("GET", f"/attempts/{attempt['id']}/result", "ben").status_code == 404

@@ -259,3 +259,42 @@ def test_a_sitting_across_midnight_shows_the_date_at_both_ends(
     assert "Sun 22 Nov 2026, 18:04 to Mon 23 Nov 2026, 02:04 UTC" in listed
     proctor = _browser(app, world, "proctor").get("/proctor").get_data(as_text=True)
     assert "Sun 22 Nov 2026, 18:04 to Mon 23 Nov 2026, 02:04 UTC" in proctor
+
+
+def test_an_extension_without_minutes_is_a_422_on_both_faces(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    api = world.call("POST", f"/attempts/{attempt['id']}/extend", "proctor", {"reason": "Outage"})
+    assert api.status_code == 422 and api.get_json()["errors"][0]["field"] == "minutes"
+    proctor = _browser(app, world, "proctor")
+    console, action = f"/proctor/sittings/{sitting}", f"/proctor/attempts/{attempt['id']}/action"
+    for minutes in ("", "abc", "500"):
+        page = post_form(
+            proctor, console, action, {"action": "extend", "minutes": minutes, "reason": "Outage"}
+        )
+        assert page.status_code == 422 and "Minutes" in page.get_data(as_text=True), minutes
+    state = world.call("GET", f"/attempts/{attempt['id']}/state", "ana", expect=200).get_json()
+    assert state["seconds_left"] == 90 * 60
+
+
+def test_reading_an_attempt_past_its_deadline_writes_nothing(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    world.clock.advance(minutes=91)
+    world.refresh_tokens()
+    ana = _browser(app, world, "ana")
+    state = world.call("GET", f"/attempts/{attempt['id']}/state", "ana", expect=200).get_json()
+    assert state["status"] == "expired" and state["seconds_left"] == 0
+    receipt = ana.get(f"/exams/attempts/{attempt['id']}/receipt").get_data(as_text=True)
+    assert "The time ran out" in receipt and re.search(r"[0-9a-f]{64}", receipt)
+    assert "Finished (expired)" in ana.get("/exams").get_data(as_text=True)
+    with get_db(app).read_sessions() as session:
+        assert session.get(Attempt, attempt["id"]).status == "in_progress"
+    result = app.test_cli_runner().invoke(args=["attempts", "expire"])
+    assert "1 attempt finished as expired" in result.output
+    sealed = ana.get(f"/exams/attempts/{attempt['id']}/receipt").get_data(as_text=True)
+    assert re.search(r"[0-9a-f]{64}", sealed).group(0) == re.search(r"[0-9a-f]{64}", receipt).group(
+        0
+    )

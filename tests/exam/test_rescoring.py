@@ -9,31 +9,16 @@ from core import events
 from core.audit import AuditEvent
 from core.db import get_db
 from exam.models import AttemptItem
-from item_bank.models import ItemVersion
 from tests.conftest import csrf_from, post_form, sign_in
-from tests.exam.fixtures import ExamWorld
-from tests.exam.test_grading import _answer, _key_map, _sit
+from tests.exam.fixtures import ExamWorld, answer_all, form_slots, key_map, sit
 
 
 def _item_on_form(
     app: Flask, attempt_id: int, prefix: str
 ) -> tuple[int, int, list[str], list[str]]:
-    """(item id, position, keys, options shown order) of one question whose code starts with prefix."""
-    with get_db(app).read_sessions() as session:
-        row = session.execute(
-            select(
-                AttemptItem.item_id,
-                AttemptItem.position,
-                ItemVersion.keys,
-                AttemptItem.option_order,
-            )
-            .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
-            .where(
-                AttemptItem.attempt_id == attempt_id, ItemVersion.primary_code.startswith(prefix)
-            )
-            .order_by(AttemptItem.position)
-        ).first()
-    return row
+    """(item id, position, keys, options shown order) of the first question under prefix."""
+    slot = next(s for s in form_slots(app, attempt_id) if s.code.startswith(prefix))
+    return slot.item_id, slot.position, slot.keys, slot.order
 
 
 def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
@@ -41,14 +26,16 @@ def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
 ) -> None:
     seen: list[dict] = []
     events.subscribe(app, "attempt.result_changed", lambda session, **payload: seen.append(payload))
-    attempt = _sit(world)
-    keys = _key_map(app, attempt["id"])
+    attempt = sit(world)
+    keys = key_map(app, attempt["id"])
     # Right everywhere but Customer skills (a fail), and wrong on one Company-knowledge
     # item whose chosen option is then declared the key.
     item_id, position, item_keys, order = _item_on_form(app, attempt["id"], "CO.KN")
     wrong = next(letter for letter in order if letter not in item_keys)
-    _answer(world, app, attempt, lambda code: not code.startswith("CU.SK"))  # 36 of 60 right: fail
-    from exam.delivery import option_id
+    answer_all(
+        world, app, attempt, lambda code: not code.startswith("CU.SK")
+    )  # 36 of 60 right: fail
+    from exam.services.option_ids import option_id
 
     world.call(
         "PUT",
@@ -107,7 +94,7 @@ def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
 
 
 def test_appeal_filed_decided_and_shown(app: Flask, world: ExamWorld) -> None:
-    attempt = _sit(world)
+    attempt = sit(world)
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     ana = app.test_client()
     sign_in(ana, world.people["ana"]["user"].email)
@@ -146,7 +133,7 @@ def test_appeal_filed_decided_and_shown(app: Flask, world: ExamWorld) -> None:
 
 
 def test_appeals_close_after_thirty_days(app: Flask, world: ExamWorld) -> None:
-    attempt = _sit(world)
+    attempt = sit(world)
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     world.clock.advance(days=31)
     ana = app.test_client()

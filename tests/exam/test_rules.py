@@ -9,10 +9,11 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
+from accounts.models import User
 from core.audit import AuditEvent
 from core.db import get_db
-from exam import delivery
 from exam.models import Attempt, AttemptItem, ItemExposure
+from exam.services import delivery
 from item_bank.models import ItemEnemy, ItemVersion
 from tests.conftest import sign_in
 from tests.exam.fixtures import ExamWorld
@@ -135,7 +136,8 @@ def test_two_tabs_submitting_at_once_give_one_outcome(app: Flask, world: ExamWor
 
     def submit() -> None:
         with app.app_context(), get_db(app).write_sessions() as session:
-            digests.append(delivery.submit(session, world.id("ana"), attempt["id"]).receipt_digest)
+            ana = session.get(User, world.id("ana"))
+            digests.append(delivery.submit(session, ana, attempt["id"]).receipt_digest)
 
     threads = [threading.Thread(target=submit) for _ in range(4)]
     for thread in threads:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from flask import Flask
 
-from exam.statistics import Record, compute
+from exam.services.statistics import Record, compute
 from tests.conftest import sign_in
 from tests.exam.fixtures import ExamWorld
 
@@ -63,10 +63,10 @@ def test_agrees_with_numpy_on_random_data() -> None:
 
 
 def test_statistics_page_api_and_csv(app: Flask, world: ExamWorld) -> None:
-    from tests.exam.test_grading import _answer, _sit
+    from tests.exam.fixtures import answer_all, sit
 
-    attempt = _sit(world)
-    _answer(world, app, attempt, lambda code: code.startswith("CU"))
+    attempt = sit(world)
+    answer_all(world, app, attempt, lambda code: code.startswith("CU"))
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     body = world.call("GET", "/blueprints/first-level/statistics", "admin", expect=200).get_json()
     assert body["attempts"] == 1 and len(body["items"]) == 60

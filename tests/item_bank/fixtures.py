@@ -16,6 +16,7 @@ from accounts.models import User
 from core.db import get_db
 from item_bank import blueprints, frameworks, transfer
 from item_bank.cli import SAMPLE_DIR
+from item_bank.models import ItemStatus
 from tests.conftest import api_token, bearer
 
 
@@ -35,12 +36,12 @@ def sample_records() -> list[dict[str, Any]]:
 def sample_bank(app: Flask, first_level: None) -> list[dict[str, Any]]:
     records = sample_records()
     with app.app_context(), get_db(app).write_sessions() as session:
-        framework = frameworks.get_framework(session)
+        framework = frameworks.require_framework(session, frameworks.DEFAULT_FRAMEWORK)
         transfer.import_items(
             session,
             framework,
             copy.deepcopy(records),
-            status="approved",
+            status=ItemStatus.APPROVED,
             actor_id=None,
             actor_label="test",
         )

@@ -11,6 +11,7 @@ from core.audit import AuditEvent
 from core.db import get_db
 from item_bank import blueprints, frameworks, transfer
 from item_bank.blueprints import even_shares
+from item_bank.models import ItemStatus
 from tests.conftest import post_form, sign_in
 from tests.item_bank.fixtures import record, sample_records
 
@@ -171,7 +172,7 @@ def test_coverage_says_what_is_short_in_words(app: Flask, first_level: None, mak
             session,
             frameworks.get_framework(session),
             copy.deepcopy(records),
-            status="approved",
+            status=ItemStatus.APPROVED,
             actor_id=None,
             actor_label="test",
         )
@@ -179,7 +180,7 @@ def test_coverage_says_what_is_short_in_words(app: Flask, first_level: None, mak
             session,
             frameworks.get_framework(session),
             [record(competencies=["CU.SK.PTM.01"])],
-            status="approved",
+            status=ItemStatus.APPROVED,
             actor_id=None,
             actor_label="test",
         )

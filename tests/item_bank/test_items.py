@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from flask import Flask
@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from core.audit import AuditEvent
 from core.db import get_db
-from item_bank.models import Item, ItemVersion
+from item_bank.models import Item, ItemStatus, ItemVersion
+from item_bank.schemas import ExchangeStatus
 from tests.item_bank.fixtures import act, create, edit, record
 
 
@@ -182,7 +183,7 @@ def test_one_approved_version_per_item_is_enforced_by_the_database(app: Flask, s
     assert edit(client, staff["writer"]["headers"], item["id"]).status_code == 200
     with get_db(app).write_sessions() as session:
         draft = session.scalars(select(ItemVersion).where(ItemVersion.number == 2)).one()
-        draft.status = "approved"
+        draft.status = ItemStatus.APPROVED
         with pytest.raises(Exception, match=r"(?i)unique"):
             session.commit()
 
@@ -317,3 +318,7 @@ def test_retiring_takes_the_live_version_and_the_draft_out_of_service(app: Flask
         {"number": 1, "status": "retired"},
         {"number": 2, "status": "retired"},
     ]
+
+
+def test_exchange_statuses_are_item_statuses_but_superseded() -> None:
+    assert set(get_args(ExchangeStatus)) == set(ItemStatus) - {ItemStatus.SUPERSEDED}

@@ -14,32 +14,79 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.auth import Actor
 from core.config import MAX_TOTAL_EXTENSION_MINUTES
 from core.errors import FieldError, Problem
-from exam.delivery import finalise_if_due, finish_attempt, seconds_left
-from exam.models import Attempt, AttemptEvent, Registration, Response, Sitting
-from exam.sittings import Actor, require_proctor
+from exam.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptStatus,
+    ProctorAction,
+    Registration,
+    Response,
+    Sitting,
+)
+from exam.services.admission import require_proctor
+from exam.services.problems import required_text
+from exam.services.timing import expire_overdue, finish_attempt, seconds_left
 
 
 def _reason(reason: str, field: str = "reason") -> str:
-    reason = reason.strip()
-    if not reason or len(reason) > 2000:
-        raise Problem(
-            422,
-            "Reason needed",
-            "Give a reason (at most 2,000 characters); it goes in the sitting's log.",
-            errors=[FieldError(field, "Required.")],
-        )
-    return reason
+    return required_text(
+        reason,
+        field,
+        2000,
+        "Give a reason (at most 2,000 characters); it goes in the sitting's log.",
+    )
 
 
-def get_attempt_for_proctor(session: Session, actor: Actor, attempt_id: int) -> Attempt:
+def require_attempt_for_proctor(session: Session, actor: Actor, attempt_id: int) -> Attempt:
     # Row lock (PostgreSQL): a submit or expiry racing this action waits, then is seen.
     attempt = session.get(Attempt, attempt_id, with_for_update=True, populate_existing=True)
     if attempt is None:
         raise Problem(404, "No such attempt", "")
-    require_proctor(actor, session.get(Sitting, attempt.sitting_id))
-    return finalise_if_due(session, attempt)
+    sitting = session.get(Sitting, attempt.sitting_id)
+    assert sitting is not None  # attempt.sitting_id is a foreign key
+    require_proctor(actor, sitting)
+    return attempt
+
+
+def act(
+    session: Session,
+    actor: Actor,
+    attempt: Attempt,
+    action: str,
+    reason: str,
+    minutes: int | None,
+) -> Attempt:
+    """One proctor action on an attempt from :func:`require_attempt_for_proctor`, the same
+    for the console and the API; an attempt whose time is up is expired first, so the
+    action meets it as it really is."""
+    if action not in tuple(ProctorAction):
+        raise Problem(
+            422,
+            "Unknown action",
+            f"Actions: {', '.join(ProctorAction)}.",
+            errors=[FieldError("action", "Unknown action.")],
+        )
+    expire_overdue(session, attempt)
+    if action == ProctorAction.PAUSE:
+        return pause(session, actor, attempt, reason)
+    if action == ProctorAction.RESUME:
+        return resume(session, actor, attempt)
+    if action == ProctorAction.EXTEND:
+        if minutes is None:
+            raise Problem(
+                422,
+                "Minutes needed",
+                "Say how many minutes to add.",
+                errors=[FieldError("minutes", "Say how many minutes to add (1 to 120).")],
+            )
+        return extend(session, actor, attempt, minutes, reason)
+    if action == ProctorAction.TERMINATE:
+        return terminate(session, actor, attempt, reason)
+    note(session, actor, attempt, reason)
+    return attempt
 
 
 def _log(
@@ -72,16 +119,16 @@ def _require_open(attempt: Attempt, action: str) -> None:
 
 
 def pause(session: Session, actor: Actor, attempt: Attempt, reason: str) -> Attempt:
-    _require_open(attempt, "pause")
-    if attempt.status == "paused":
+    _require_open(attempt, ProctorAction.PAUSE)
+    if attempt.status == AttemptStatus.PAUSED:
         return attempt
-    attempt.status, attempt.paused_at = "paused", clock.now()
+    attempt.status, attempt.paused_at = AttemptStatus.PAUSED, clock.now()
     attempt.state_version += 1
     _log(
         session,
         actor,
         attempt,
-        "pause",
+        ProctorAction.PAUSE,
         {"reason": _reason(reason), "seconds_left": seconds_left(attempt)},
     )
     session.commit()
@@ -89,21 +136,21 @@ def pause(session: Session, actor: Actor, attempt: Attempt, reason: str) -> Atte
 
 
 def resume(session: Session, actor: Actor, attempt: Attempt) -> Attempt:
-    _require_open(attempt, "resume")
-    if attempt.status != "paused" or attempt.paused_at is None:
+    _require_open(attempt, ProctorAction.RESUME)
+    if attempt.status != AttemptStatus.PAUSED or attempt.paused_at is None:
         return attempt
     paused_for = math.ceil((clock.now() - attempt.paused_at).total_seconds())
     attempt.paused_seconds += paused_for
-    attempt.status, attempt.paused_at = "in_progress", None
+    attempt.status, attempt.paused_at = AttemptStatus.IN_PROGRESS, None
     attempt.deadline_at = attempt.compute_deadline()
     attempt.state_version += 1
-    _log(session, actor, attempt, "resume", {"paused_seconds": paused_for})
+    _log(session, actor, attempt, ProctorAction.RESUME, {"paused_seconds": paused_for})
     session.commit()
     return attempt
 
 
 def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reason: str) -> Attempt:
-    _require_open(attempt, "extend")
+    _require_open(attempt, ProctorAction.EXTEND)
     allowed = MAX_TOTAL_EXTENSION_MINUTES - attempt.extension_seconds // 60
     if not 1 <= minutes <= allowed:
         raise Problem(
@@ -116,23 +163,29 @@ def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reaso
     attempt.extension_seconds += minutes * 60
     attempt.deadline_at = attempt.compute_deadline()
     attempt.state_version += 1
-    _log(session, actor, attempt, "extend", {"minutes": minutes, "reason": _reason(reason)})
+    _log(
+        session,
+        actor,
+        attempt,
+        ProctorAction.EXTEND,
+        {"minutes": minutes, "reason": _reason(reason)},
+    )
     session.commit()
     return attempt
 
 
 def terminate(session: Session, actor: Actor, attempt: Attempt, reason: str) -> Attempt:
     """End the attempt for misconduct: recorded as void, not as a fail."""
-    _require_open(attempt, "terminate")
+    _require_open(attempt, ProctorAction.TERMINATE)
     detail = {"reason": _reason(reason)}
-    finish_attempt(session, attempt, "terminated", clock.now())
-    _log(session, actor, attempt, "terminate", detail)
+    finish_attempt(session, attempt, AttemptStatus.TERMINATED, clock.now())
+    _log(session, actor, attempt, ProctorAction.TERMINATE, detail)
     session.commit()
     return attempt
 
 
 def note(session: Session, actor: Actor, attempt: Attempt, text: str) -> None:
-    _log(session, actor, attempt, "note", {"note": _reason(text, "note")})
+    _log(session, actor, attempt, ProctorAction.NOTE, {"note": _reason(text, "note")})
     session.commit()
 
 
@@ -140,6 +193,7 @@ def note(session: Session, actor: Actor, attempt: Attempt, text: str) -> None:
 class RosterRow:
     registration: Registration
     attempt: Attempt | None
+    status: str  # the attempt's effective status, else the registration's
     answered: int
     total: int
     seconds_left: int
@@ -174,17 +228,16 @@ def live_roster(session: Session, sitting: Sitting) -> list[RosterRow]:
         )
     rows = []
     for registration in registrations:
-        attempt = attempts.get(registration.id)
-        if attempt is not None:
-            finalise_if_due(session, attempt)
+        sat = attempts.get(registration.id)
         rows.append(
             RosterRow(
                 registration,
-                attempt,
-                answered.get(attempt.id, 0) if attempt else 0,
-                len(attempt.items) if attempt else 0,
-                seconds_left(attempt) if attempt else 0,
-                events.get(attempt.id, [])[:5] if attempt else [],
+                sat,
+                sat.effective_status if sat else registration.status,
+                answered.get(sat.id, 0) if sat else 0,
+                len(sat.items) if sat else 0,
+                seconds_left(sat) if sat else 0,
+                events.get(sat.id, [])[:5] if sat else [],
             )
         )
     return rows

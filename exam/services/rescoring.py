@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.auth import Actor
 from core.errors import FieldError, Problem
-from exam.grading import grade, grade_many
 from exam.models import (
-    FINISHED_STATES,
-    Appeal,
+    FINISHED_ATTEMPT,
     Attempt,
     AttemptItem,
     AttemptResult,
+    ScoringAction,
     ScoringDecision,
 )
-from exam.sittings import Actor
+from exam.services.grading import grade_many
+from exam.services.problems import required_text
 from item_bank.models import Item, ItemVersion
 from item_bank.schemas import LETTERS
-
-APPEAL_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -34,16 +32,10 @@ class ChangedOutcome:
     after: str
 
 
-def _reason(text: str, field: str = "reason") -> str:
-    text = text.strip()
-    if not text or len(text) > 4000:
-        raise Problem(
-            422,
-            "Reason needed",
-            "Say why (at most 4,000 characters); candidates see it.",
-            errors=[FieldError(field, "Required.")],
-        )
-    return text
+def staff_reason(text: str, field: str = "reason") -> str:
+    return required_text(
+        text, field, 4000, "Say why (at most 4,000 characters); candidates see it."
+    )
 
 
 def _version(session: Session, item_id: int, number: int | None) -> ItemVersion:
@@ -72,7 +64,7 @@ def rescore_attempts(
         for attempt in session.scalars(
             select(Attempt).where(
                 Attempt.id.in_(attempt_ids[start : start + 2000]),
-                Attempt.status.in_(FINISHED_STATES),
+                Attempt.status.in_(FINISHED_ATTEMPT),
             )
         )
     ]
@@ -105,7 +97,7 @@ def decide_scoring(
 ) -> list[ChangedOutcome]:
     """Stop scoring an item version, or correct its key, and rescore every attempt that used
     it, all in one transaction; audited, with the flipped outcomes listed."""
-    if action not in ("do_not_score", "correct_key"):
+    if action not in tuple(ScoringAction):
         raise Problem(
             422,
             "Unknown action",
@@ -114,7 +106,7 @@ def decide_scoring(
         )
     version = _version(session, item_id, version_number)
     new_keys = sorted(set(keys or []))
-    if action == "correct_key":
+    if action == ScoringAction.CORRECT_KEY:
         allowed = LETTERS[: len(version.options)]
         if not new_keys or any(k not in allowed for k in new_keys):
             raise Problem(
@@ -127,7 +119,7 @@ def decide_scoring(
         item_version_id=version.id
     )
     before = {"action": decision.action, "keys": decision.keys} if decision.decided_at else None
-    decision.action, decision.keys, decision.reason = action, new_keys or None, _reason(reason)
+    decision.action, decision.keys, decision.reason = action, new_keys or None, staff_reason(reason)
     decision.decided_by, decision.decided_at = actor.id, clock.now()
     session.add(decision)
     session.flush()
@@ -156,91 +148,13 @@ def decide_scoring(
     return changed
 
 
-# ---- appeals -------------------------------------------------------------------------------
+def parse_keys(text: str) -> list[str]:
+    """Corrected key letters as staff type them: ``b`` or ``A, C``."""
+    return [key.strip().upper() for key in text.split(",") if key.strip()]
 
 
-def file_appeal(session: Session, candidate: Actor, attempt_id: int, statement: str) -> Appeal:
-    attempt = session.get(Attempt, attempt_id)
-    if attempt is None or attempt.candidate_id != candidate.id:
-        raise Problem(404, "No such attempt", "")
-    result = session.get(AttemptResult, attempt_id)
-    if result is None or not result.released:
-        raise Problem(409, "No result yet", "You can appeal once your result is out.")
-    if clock.now() > result.graded_at + APPEAL_WINDOW:
-        raise Problem(409, "Too late", "Appeals are accepted within 30 days of the result.")
-    if session.scalars(select(Appeal).where(Appeal.attempt_id == attempt_id)).first():
-        raise Problem(409, "Already appealed", "This result has an appeal already.")
-    appeal = Appeal(
-        attempt_id=attempt_id,
-        candidate_id=candidate.id,
-        statement=_reason(statement, "statement"),
-        status="submitted",
-        submitted_at=clock.now(),
-    )
-    session.add(appeal)
-    session.flush()
-    audit.record(
-        session,
-        actor_id=candidate.id,
-        action="appeal.filed",
-        object_type="appeal",
-        object_id=appeal.id,
-        after={"attempt": attempt_id},
-    )
-    session.commit()
-    return appeal
-
-
-def decide_appeal(
-    session: Session,
-    actor: Actor,
-    appeal: Appeal,
-    *,
-    upheld: bool,
-    reason: str,
-    remedy: str = "none",
-) -> Appeal:
-    """Uphold (voiding the attempt or rescoring it) or deny; audited, shown to the candidate."""
-    if appeal.status != "submitted":
-        raise Problem(409, "Already decided", f"This appeal was {appeal.status}.")
-    if upheld and remedy not in ("void", "rescore"):
-        raise Problem(
-            422,
-            "Remedy needed",
-            "An upheld appeal voids the attempt or orders a rescore.",
-            errors=[FieldError("remedy", "void or rescore.")],
-        )
-    appeal.status, appeal.remedy = ("upheld", remedy) if upheld else ("denied", "none")
-    appeal.decision_reason, appeal.decided_by, appeal.decided_at = (
-        _reason(reason),
-        actor.id,
-        clock.now(),
-    )
-    attempt = session.get(Attempt, appeal.attempt_id)
-    assert attempt is not None
-    if upheld and remedy == "void":
-        grade(session, attempt, (f"Voided on appeal: {appeal.decision_reason}",), void=True)
-    elif upheld:
-        rescore_attempts(session, [attempt.id], (f"Rescored on appeal: {appeal.decision_reason}",))
-    audit.record(
-        session,
-        actor_id=actor.id,
-        action=f"appeal.{appeal.status}",
-        object_type="appeal",
-        object_id=appeal.id,
-        after={"remedy": appeal.remedy, "reason": appeal.decision_reason},
-    )
-    session.commit()
-    return appeal
-
-
-def appeal_queue(session: Session) -> list[Appeal]:
-    return list(
-        session.scalars(
-            select(Appeal).where(Appeal.status == "submitted").order_by(Appeal.submitted_at)
-        )
-    )
-
-
-def appeal_for(session: Session, attempt_id: int) -> Appeal | None:
-    return session.scalars(select(Appeal).where(Appeal.attempt_id == attempt_id)).first()
+def require_item_by_ref(session: Session, ref: str) -> Item:
+    item = session.scalars(select(Item).where(Item.ref == ref.strip())).first()
+    if item is None:
+        raise Problem(404, "No such item", f"No item has the ref {ref}.")
+    return item

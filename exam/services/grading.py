@@ -20,9 +20,16 @@ from sqlalchemy.orm import Session
 
 from core import clock, events
 from core.db import raw_rows
-from exam.assembly import AreaRule
-from exam.models import Attempt, AttemptResult, ScoringDecision
-from exam.rules import area_rules
+from exam.models import (
+    Attempt,
+    AttemptResult,
+    AttemptStatus,
+    Outcome,
+    ScoringAction,
+    ScoringDecision,
+)
+from exam.services.assembly import AreaRule
+from exam.services.rules import area_rules
 from item_bank.models import BlueprintVersion, FrameworkNode, ItemVersion
 
 RESULT_CHANGED = "attempt.result_changed"
@@ -30,12 +37,12 @@ RESULT_CHANGED = "attempt.result_changed"
 
 def score_item(keys: Sequence[str], selected: Sequence[str], partial_credit: bool) -> float:
     """1 for the exact key set; with partial credit, right picks less wrong ones, per key."""
-    keys, chosen = set(keys), set(selected)
-    if chosen == keys:
+    key_set, chosen = set(keys), set(selected)
+    if chosen == key_set:
         return 1.0
-    if not partial_credit or len(keys) < 2:
+    if not partial_credit or len(key_set) < 2:
         return 0.0
-    return max(0.0, (len(chosen & keys) - len(chosen - keys)) / len(keys))
+    return max(0.0, (len(chosen & key_set) - len(chosen - key_set)) / len(key_set))
 
 
 def _under(code: str, prefix: str) -> bool:
@@ -210,7 +217,9 @@ def grade_many(
         ).all()
     }
     rules_by_version: dict[int, tuple[dict[str, Any], list[AreaRule], dict[str, Any]]] = {}
-    rows, outcomes, changed = [], {}, []
+    rows: list[dict[str, Any]] = []
+    outcomes: dict[int, str] = {}
+    changed: list[tuple[int, str | None, str]] = []
     now = clock.now()
     for attempt in attempts:
         if attempt.blueprint_version_id not in rules_by_version:
@@ -227,7 +236,9 @@ def grade_many(
         percent = _percent(total, len(scored))
         passed = percent >= spec["pass_overall_percent"] and all(area["met"] for area in areas)
         outcome = (
-            "void" if void or attempt.status == "terminated" else ("pass" if passed else "fail")
+            Outcome.VOID
+            if void or attempt.status == AttemptStatus.TERMINATED
+            else (Outcome.PASS if passed else Outcome.FAIL)
         )
         rows.append(
             {
@@ -258,7 +269,7 @@ def grade_many(
 
 def _write_results(session: Session, rows: list[dict[str, Any]], previous: dict[int, str]) -> None:
     """Insert new results and overwrite old ones with executemany, not one flush each."""
-    table = AttemptResult.__table__
+    table = AttemptResult.metadata.tables[AttemptResult.__tablename__]
     fresh = [row for row in rows if row["attempt_id"] not in previous]
     known = [{**row, "key": row["attempt_id"]} for row in rows if row["attempt_id"] in previous]
     for chunk in (fresh[i : i + 2000] for i in range(0, len(fresh), 2000)):
@@ -281,17 +292,17 @@ def _write_results(session: Session, rows: list[dict[str, Any]], previous: dict[
 
 def _score_form(
     rows: list[Any],
-    answers: dict[int, list[str]],
+    answers: dict[int, tuple[str, ...]],
     decisions: dict[int, ScoringDecision],
     partial: bool,
 ) -> tuple[list[Scored], list[str]]:
     scored, notes = [], []
     for pos, version_id, keys, code in rows:
         decision = decisions.get(version_id)
-        if decision is not None and decision.action == "do_not_score":
+        if decision is not None and decision.action == ScoringAction.DO_NOT_SCORE:
             notes.append(f"Question {pos} is not scored: {decision.reason}")
             continue
-        if decision is not None and decision.action == "correct_key":
+        if decision is not None and decision.action == ScoringAction.CORRECT_KEY:
             notes.append(f"Question {pos} is scored with a corrected key: {decision.reason}")
             keys = decision.keys or keys
         scored.append(Scored(pos, code, score_item(keys, answers.get(pos, []), partial)))
@@ -309,9 +320,10 @@ def study_list(
 
     Only a released fail gets one; a pass or a result not yet released gets none.
     """
-    if result is None or not result.released or result.result != "fail":
+    if result is None or not result.released or result.result != Outcome.FAIL:
         return []
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+    assert version is not None  # attempt.blueprint_version_id is a foreign key
     framework_id = version.blueprint.framework_id
     subareas = [
         {**sub, "area": area["title"]}

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.assembly import AreaRule
+from exam.services.assembly import AreaRule
 from item_bank.models import FrameworkNode
 
 

@@ -8,6 +8,8 @@ which reduces to the textbook formula when everyone sits the same form.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from collections import Counter, defaultdict
@@ -19,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import raw_rows
-from exam.grading import parse_letters
+from exam.models import Outcome
+from exam.services.grading import parse_letters
 from item_bank.models import Item, ItemVersion
 
 LETTERS = "ABCDEF"
@@ -230,7 +233,7 @@ def _load_rows(
         session, "SELECT a.id, r.score, r.result, r.item_scores" + SCORED, params
     ):
         totals[attempt_id], scores[attempt_id] = score, _json(item_scores)
-        passes.append(result == "pass")
+        passes.append(result == Outcome.PASS)
     seen: dict[int, list[Row]] = defaultdict(list)
     # One pass over each attempt's items with its answer beside it (a missing answer is
     # an empty choice), rather than two passes and a dictionary of every answer.
@@ -266,3 +269,53 @@ def exam_statistics(
     session: Session, blueprint_code: str, sitting_id: int | None = None
 ) -> ExamStats:
     return _summarise(*_load_rows(session, blueprint_code, sitting_id))
+
+
+# ---- the staff page's table and its CSV ----------------------------------------------------
+
+SORTS = ("ref", "p_value", "point_biserial", "n", "exposure", "flags")
+DESCENDING_SORTS = ("flags", "n", "exposure")
+CSV_COLUMNS = (
+    "ref",
+    "version",
+    "competency",
+    "n",
+    "p_value",
+    "point_biserial",
+    "exposure",
+    "flags",
+)
+
+
+def sort_name(requested: str | None) -> str:
+    return requested if requested in SORTS else "ref"
+
+
+def sorted_items(stats: ExamStats, sort: str) -> list[ItemStats]:
+    """Items by one column; items without a value (no discrimination yet) go last."""
+
+    def key(item: ItemStats) -> tuple[bool, Any]:
+        value = len(item.flags) if sort == "flags" else getattr(item, sort)
+        return (value is None, value)
+
+    return sorted(stats.items, key=key, reverse=sort in DESCENDING_SORTS)
+
+
+def items_csv(stats: ExamStats) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in stats.items:
+        writer.writerow(
+            [
+                item.ref,
+                item.version,
+                item.code,
+                item.n,
+                item.p_value,
+                item.point_biserial,
+                item.exposure,
+                "; ".join(item.flags),
+            ]
+        )
+    return out.getvalue()

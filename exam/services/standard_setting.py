@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.auth import Actor
 from core.errors import FieldError, Problem
-from exam.assembly import assemble
-from exam.delivery import load_pool
 from exam.models import AngoffRating, AngoffStudy
-from exam.rules import area_rules
-from exam.sittings import Actor
+from exam.services.assembly import assemble
+from exam.services.pool import load_pool
+from exam.services.rules import area_rules
 from item_bank import blueprints
 from item_bank.models import BlueprintVersion, ItemVersion
 from item_bank.schemas import BlueprintSpec
@@ -38,6 +39,8 @@ class Recommendation:
 
 def create_study(session: Session, actor: Actor, blueprint_code: str, title: str) -> AngoffStudy:
     """A study on a form drawn from the approved bank to the blueprint's current rules."""
+    if not actor.has_role("exam_admin"):
+        raise Problem(403, "Exam administrators only", "Only an exam administrator opens a study.")
     blueprint = blueprints.require_blueprint(session, blueprint_code)
     version = blueprint.current
     rules = area_rules(session, version.spec, blueprint.framework_id)
@@ -69,7 +72,7 @@ def create_study(session: Session, actor: Actor, blueprint_code: str, title: str
     return study
 
 
-def get_study(session: Session, study_id: int) -> AngoffStudy:
+def require_study(session: Session, study_id: int) -> AngoffStudy:
     study = session.get(AngoffStudy, study_id)
     if study is None:
         raise Problem(404, "No such study", "")
@@ -84,6 +87,17 @@ def study_items(session: Session, study: AngoffStudy) -> list[ItemVersion]:
         )
     }
     return [versions[i] for i in study.item_version_ids if i in versions]
+
+
+def parse_ratings(fields: Iterable[tuple[str, str]]) -> dict[int, int]:
+    """Ratings from form fields named ``rating-<item version id>``; others are ignored."""
+    return {
+        int(key.removeprefix("rating-")): int(value)
+        for key, value in fields
+        if key.startswith("rating-")
+        and key.removeprefix("rating-").isdigit()
+        and value.strip().lstrip("-").isdigit()
+    }
 
 
 def save_ratings(
@@ -171,6 +185,7 @@ def adopt(session: Session, actor: Actor, study: AngoffStudy, note: str) -> int:
     if recommendation.cut is None:
         raise Problem(409, "No ratings", "Nobody has rated this study yet.")
     version = session.get(BlueprintVersion, study.blueprint_version_id)
+    assert version is not None  # study.blueprint_version_id is a foreign key
     current = version.blueprint.current
     spec = BlueprintSpec.model_validate(current.spec).model_copy(
         update={"pass_overall_percent": recommendation.cut}

@@ -1,0 +1,34 @@
+"""The accreditation workflow: the step table (``steps``), who plays which part
+(``parties``), the steps before a decision (``review``), decisions (``decisions``),
+appeals (``appeals``), the service-level clock (``clock``), messages and emails
+(``messages``), and the one path every step takes (``taking``)."""
+
+from accreditation.models import STATE_LABELS
+from accreditation.workflow.clock import SLA_WORKING_DAYS, overdue, working_days_waiting
+from accreditation.workflow.messages import lead_emails, post_message, provider_emails, timeline
+from accreditation.workflow.steps import STEPS, Step
+from accreditation.workflow.taking import (
+    BulkOutcome,
+    allowed_steps,
+    apply_step,
+    bulk_assign,
+    take_step,
+)
+
+__all__ = [
+    "SLA_WORKING_DAYS",
+    "STATE_LABELS",
+    "STEPS",
+    "BulkOutcome",
+    "Step",
+    "allowed_steps",
+    "apply_step",
+    "bulk_assign",
+    "lead_emails",
+    "overdue",
+    "post_message",
+    "provider_emails",
+    "take_step",
+    "timeline",
+    "working_days_waiting",
+]

@@ -1,0 +1,54 @@
+"""Request bodies of the exam's JSON (the API and the exam page's own endpoints)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from core.api import ApiModel
+
+
+class SittingRequest(ApiModel):
+    blueprint: str = Field(min_length=1, max_length=60)
+    title: str = Field(min_length=1, max_length=200)
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime
+    capacity: int = Field(ge=1, le=10_000)
+    mode: Literal["online", "test_centre"]
+    location: str = Field(default="", max_length=300)
+    proctor_ids: list[int] = Field(default_factory=list, max_length=50)
+
+
+class AdmissionRequest(ApiModel):
+    candidate_id: int
+    decision: Literal["admit", "turn_away"] = "admit"
+    identity_check: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=40)
+
+
+class StartRequest(ApiModel):
+    sitting_id: int
+
+
+class ResponseRequest(ApiModel):
+    selected: list[str] = Field(max_length=6)
+    flagged: bool = False
+
+
+class EventRequest(ApiModel):
+    kind: str = Field(min_length=1, max_length=30)
+    detail: str = Field(default="", max_length=500)
+
+
+class InvalidateRequest(ApiModel):
+    action: Literal["do_not_score", "correct_key"]
+    reason: str = Field(min_length=1, max_length=4000)
+    version: int | None = Field(default=None, ge=1)
+    keys: list[Literal["A", "B", "C", "D", "E", "F"]] | None = Field(default=None, max_length=5)
+
+
+class ProctorRequest(ApiModel):
+    reason: str = Field(default="", max_length=2000)
+    minutes: int | None = Field(default=None, ge=1, le=120)
+

@@ -1,0 +1,1 @@
+"""The exam room's rules, one module per topic: each use case commits its own unit of work."""

@@ -1,0 +1,132 @@
+"""Who may proctor a sitting, and admitting or turning away checked-in candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from core import audit, clock
+from core.auth import Actor
+from core.errors import Problem
+from exam.models import ACTIVE_REGISTRATION, Registration, RegistrationStatus, Sitting
+from exam.services.problems import invalid
+from exam.services.sittings import all_sittings
+
+TURN_AWAY_REASONS = {"no_show": "Did not attend", "identity_mismatch": "Identity did not match"}
+
+
+def may_proctor(actor: Actor, sitting: Sitting) -> bool:
+    return actor.id in sitting.proctor_ids or actor.has_role("exam_admin")
+
+
+def sittings_for_proctor(session: Session, actor: Actor) -> list[Sitting]:
+    """The sittings this proctor is named on; an exam administrator sees every one."""
+    return [sitting for sitting in all_sittings(session) if may_proctor(actor, sitting)]
+
+
+def require_proctor(actor: Actor, sitting: Sitting) -> None:
+    if not may_proctor(actor, sitting):
+        raise Problem(
+            403,
+            "Not your sitting",
+            "Only the sitting's proctors (or an exam administrator) may do this.",
+        )
+
+
+def admit(
+    session: Session, actor: Actor, registration: Registration, identity_check: str
+) -> Registration:
+    require_proctor(actor, registration.sitting)
+    if registration.status == RegistrationStatus.ADMITTED:
+        return registration
+    if registration.status != RegistrationStatus.CHECKED_IN:
+        raise Problem(409, "Cannot admit", "Only a checked-in candidate can be admitted.")
+    if not identity_check.strip():
+        raise invalid(
+            "identity_check", "Record how identity was checked (document type and last digits)."
+        )
+    registration.status, registration.admitted_at = RegistrationStatus.ADMITTED, clock.now()
+    registration.decided_by, registration.identity_check = actor.id, identity_check.strip()[:2000]
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="registration.admitted",
+        object_type="registration",
+        object_id=registration.id,
+        after={"identity_check": registration.identity_check},
+    )
+    session.commit()
+    return registration
+
+
+def turn_away(
+    session: Session, actor: Actor, registration: Registration, reason: str
+) -> Registration:
+    require_proctor(actor, registration.sitting)
+    if reason not in TURN_AWAY_REASONS:
+        raise invalid("reason", f"Reason is one of: {', '.join(TURN_AWAY_REASONS)}.")
+    if registration.status not in ACTIVE_REGISTRATION:
+        raise Problem(
+            409,
+            "Cannot turn away",
+            f"This registration is {registration.status.replace('_', ' ')}.",
+        )
+    registration.status, registration.turned_away_reason, registration.decided_by = (
+        RegistrationStatus.TURNED_AWAY,
+        reason,
+        actor.id,
+    )
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="registration.turned_away",
+        object_type="registration",
+        object_id=registration.id,
+        after={"reason": reason},
+    )
+    session.commit()
+    return registration
+
+
+def roster(session: Session, sitting: Sitting) -> list[Registration]:
+    query = (
+        select(Registration)
+        .where(Registration.sitting_id == sitting.id)
+        .order_by(Registration.status, Registration.checked_in_at, Registration.id)
+    )
+    return list(session.scalars(query))
+
+
+def require_registration_of(session: Session, sitting: Sitting, candidate_id: int) -> Registration:
+    registration = session.scalars(
+        select(Registration).where(
+            Registration.sitting_id == sitting.id, Registration.candidate_id == candidate_id
+        )
+    ).one_or_none()
+    if registration is None:
+        raise Problem(404, "Not registered", "That candidate is not registered for this sitting.")
+    return registration
+
+
+def decide_admission(
+    session: Session,
+    actor: Actor,
+    registration: Registration,
+    *,
+    admit_them: bool,
+    identity_check: str = "",
+    reason: str = "",
+) -> Registration:
+    """The proctor's decision at the door, the same from the console and the API."""
+    if admit_them:
+        return admit(session, actor, registration, identity_check)
+    return turn_away(session, actor, registration, reason)
+
+
+def people_by_id(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
+    """The named users, for pages that list candidates by name."""
+    ids = sorted(set(user_ids))
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}

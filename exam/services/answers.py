@@ -1,0 +1,120 @@
+"""Saving an answer: one autocommitted statement that also checks the caller's session, the
+attempt's owner, its state and its deadline (no read first: the hot path of an exam)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.auth import Principal
+from core.db import Database
+from core.errors import FieldError, Problem
+from exam.models import AttemptStatus
+from exam.services.delivery import require_own_attempt
+from exam.services.option_ids import letters_for
+from exam.services.timing import expire_overdue
+
+SAVE_SQL = """
+    INSERT INTO response (attempt_id, position, selected, flagged, saved_at)
+    SELECT a.id, ai.position, {selected}, :flagged, :now
+    FROM attempt a
+    JOIN attempt_item ai ON ai.attempt_id = a.id AND ai.position = :position
+    JOIN user_account u ON u.id = a.candidate_id AND u.session_version = :session_version
+      AND u.active
+    {sign_in}
+    WHERE a.id = :attempt_id AND a.candidate_id = :candidate_id
+      AND a.status = 'in_progress' AND a.deadline_at > :now
+    {lock}
+    ON CONFLICT (attempt_id, position)
+    DO UPDATE SET selected = excluded.selected, flagged = excluded.flagged,
+                  saved_at = excluded.saved_at
+"""
+
+
+@cache
+def _save_sql(dialect: str, browser: bool) -> str:
+    sign_in = (
+        "JOIN sign_in_session s ON s.id = :sign_in AND s.user_id = u.id AND s.ended_at IS NULL"
+        if browser
+        else ""
+    )
+    if dialect == "postgresql":
+        # Wait for a finishing submit's row lock, then see its new status.
+        return SAVE_SQL.format(
+            selected="CAST(:selected AS JSON)", lock="FOR SHARE OF a", sign_in=sign_in
+        )
+    return SAVE_SQL.format(selected=":selected", lock="", sign_in=sign_in)
+
+
+def save_response(
+    db: Database,
+    secret_key: str,
+    principal: Principal,
+    attempt_id: int,
+    position: int,
+    selected_ids: list[str],
+    flagged: bool,
+) -> datetime:
+    """Save one answer in one autocommitted statement that also checks the caller's session,
+    the attempt's owner, its state and its deadline: one round trip, no read first.
+
+    Saving the same answer twice is harmless, and two racing saves leave one row.
+    """
+    letters = letters_for(secret_key, attempt_id, position, selected_ids)
+    now = clock.now()
+    params = {
+        "selected": json.dumps(letters),
+        "flagged": flagged,
+        "now": now,
+        "position": position,
+        "attempt_id": attempt_id,
+        "candidate_id": principal.user_id,
+        "session_version": principal.session_version,
+    }
+    browser = principal.sign_in_id is not None
+    if browser:
+        params["sign_in"] = principal.sign_in_id
+    if db.single_statement(_save_sql(db.engine.dialect.name, browser), params) == 1:
+        return now
+    with db.read_sessions() as session:
+        raise _why_not_saved(session, principal, attempt_id, position)
+
+
+def _why_not_saved(
+    session: Session, principal: Principal, attempt_id: int, position: int
+) -> Problem:
+    from accounts.services import user_for_session
+
+    alive = user_for_session(
+        session, principal.user_id, principal.session_version, principal.sign_in_id
+    )
+    if alive is None:
+        return Problem(401, "Signed out", "Your session has ended; sign in again to continue.")
+    attempt = expire_overdue(session, require_own_attempt(session, principal.user_id, attempt_id))
+    if attempt.status == AttemptStatus.PAUSED:
+        return Problem(
+            409,
+            "Paused",
+            "The proctor has paused your exam; your answer was not saved. "
+            "It will be saved when the exam resumes.",
+            slug="attempt-paused",
+        )
+    if attempt.finished:
+        return Problem(
+            409,
+            "The exam has ended",
+            f"This exam was {attempt.status} at "
+            f"{clock.format_moment(attempt.finished_at or attempt.deadline_at, seconds=True)}; "
+            "answers can no longer change.",
+            slug="attempt-finished",
+        )
+    return Problem(
+        422,
+        "No such question",
+        f"There is no question {position} on this form.",
+        errors=[FieldError("position", "Not on this form.")],
+    )

@@ -1,0 +1,332 @@
+"""Timed delivery: starting an attempt, what the candidate sees, saving, submitting.
+
+The browser never sees a key, an item id or a review status. Options carry opaque ids
+derived per attempt from the secret key (``exam.services.option_ids``), so a save is checked
+without reading the database, and the write itself checks owner, state and deadline in
+one statement.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import audit, clock
+from core.auth import Actor
+from core.db import Database
+from core.errors import FieldError, Problem
+from exam.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    AttemptStatus,
+    ItemExposure,
+    Registration,
+    RegistrationStatus,
+    Response,
+)
+from exam.services.accommodations import approved_time_factor
+from exam.services.assembly import LETTERS, Form, assemble
+from exam.services.option_ids import option_id
+from exam.services.pool import forms_so_far, load_pool
+from exam.services.problems import no_registration
+from exam.services.rules import area_rules
+from exam.services.timing import expire_overdue, finish_attempt, responses
+from item_bank.blueprints import current_version
+from item_bank.models import ItemVersion
+
+CLIENT_EVENTS = (
+    "tab_hidden",
+    "tab_visible",
+    "window_blur",
+    "window_focus",
+    "fullscreen_exit",
+    "copy",
+    "paste",
+)
+
+
+def _not_found() -> Problem:
+    return Problem(404, "No such attempt", "There is no such attempt.")
+
+
+def attempt_for_registration(session: Session, registration_id: int) -> Attempt | None:
+    return session.scalars(
+        select(Attempt).where(Attempt.registration_id == registration_id)
+    ).one_or_none()
+
+
+def attempts_by_registration(session: Session, candidate_id: int) -> dict[int, Attempt]:
+    query = select(Attempt).where(Attempt.candidate_id == candidate_id)
+    return {attempt.registration_id: attempt for attempt in session.scalars(query)}
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A form drawn for a registration, not yet stored."""
+
+    form: Form
+    seed: int
+    version_id: int
+    version_number: int
+    time_limit_seconds: int
+
+
+def _check_startable(registration: Registration, candidate_id: int) -> None:
+    if registration.candidate_id != candidate_id:
+        raise no_registration()
+    sitting, now = registration.sitting, clock.now()
+    if registration.status != RegistrationStatus.ADMITTED:
+        raise Problem(409, "Not admitted yet", "Wait until the proctor admits you, then start.")
+    if sitting.cancelled or not (sitting.opens_at <= now < sitting.closes_at):
+        raise Problem(
+            409,
+            "Outside the window",
+            "This sitting can be started only between the ends of its window: "
+            f"{clock.format_window(sitting.opens_at, sitting.closes_at)}.",
+        )
+
+
+def _draw(session: Session, registration: Registration) -> Draw:
+    sitting = registration.sitting
+    version = current_version(session, sitting.blueprint_id)
+    spec = version.spec
+    framework_id = version.blueprint.framework_id
+    seed = secrets.randbits(62)
+    rules = area_rules(session, spec, framework_id)
+    sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
+    pool, enemies = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
+    form = assemble(
+        rules,
+        pool,
+        seed=seed,
+        enemies=enemies,
+        forms_so_far=forms_so_far(session, sitting.blueprint_id),
+        exposure_cap_percent=spec.get("exposure_cap_percent", 100),
+    )
+    return Draw(form, seed, version.id, version.number, spec["time_limit_minutes"] * 60)
+
+
+def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
+    """Draw a form and start the clock; starting again returns the same attempt's id.
+
+    The draw reads on a read-only session; only the short insert takes the write lock,
+    so a room of candidates pressing start together is not served one draw at a time.
+    """
+    candidate_id = candidate.id
+    with db.read_sessions() as session:
+        registration = session.get(Registration, registration_id)
+        if registration is None:
+            raise no_registration()
+        existing = attempt_for_registration(session, registration_id)
+        if existing is not None and registration.candidate_id == candidate_id:
+            return existing.id
+        _check_startable(registration, candidate_id)
+        drawn = _draw(session, registration)
+    with db.write_sessions() as session:
+        registration = session.get(Registration, registration_id)
+        assert registration is not None
+        existing = attempt_for_registration(session, registration_id)
+        if existing is not None:
+            return existing.id
+        _check_startable(registration, candidate_id)
+        try:
+            return _store_attempt(session, registration, drawn)
+        except IntegrityError:  # PostgreSQL: the same start won in another transaction
+            session.rollback()
+            existing = attempt_for_registration(session, registration_id)
+            if existing is None:
+                raise
+            return existing.id
+
+
+def _store_attempt(session: Session, registration: Registration, drawn: Draw) -> int:
+    now = clock.now()
+    attempt = Attempt(
+        registration_id=registration.id,
+        candidate_id=registration.candidate_id,
+        sitting_id=registration.sitting_id,
+        blueprint_version_id=drawn.version_id,
+        seed=drawn.seed,
+        status=AttemptStatus.IN_PROGRESS,
+        started_at=now,
+        time_limit_seconds=drawn.time_limit_seconds,
+        time_factor=approved_time_factor(registration),
+        extension_seconds=0,
+        paused_seconds=0,
+        state_version=1,
+    )
+    attempt.deadline_at = attempt.compute_deadline()
+    attempt.items = _attempt_items(drawn.form)
+    registration.status = RegistrationStatus.STARTED
+    session.add(attempt)
+    session.flush()
+    _count_exposure(session, drawn.form, now)
+    audit.record(
+        session,
+        actor_id=registration.candidate_id,
+        action="attempt.started",
+        object_type="attempt",
+        object_id=attempt.id,
+        after={"blueprint_version": drawn.version_number, "items": len(drawn.form.items)},
+    )
+    session.commit()
+    return attempt.id
+
+
+def _attempt_items(form: Form) -> list[AttemptItem]:
+    return [
+        AttemptItem(
+            position=position,
+            item_id=drawn.item.item_id,
+            item_version_id=drawn.item.version_id,
+            option_order=list(drawn.option_order),
+        )
+        for position, drawn in enumerate(form.items, start=1)
+    ]
+
+
+def _count_exposure(session: Session, form: Form, now: datetime) -> None:
+    """One more form for each item: an upsert, so starts that share an item never collide."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    for item_id in sorted(form.item_ids):
+        statement = insert(ItemExposure).values(item_id=item_id, forms=1, last_used_at=now)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["item_id"],
+                set_={"forms": ItemExposure.forms + 1, "last_used_at": now},
+            )
+        )
+
+
+# ---- what the candidate sees ----------------------------------------------
+
+
+def require_own_attempt(session: Session, candidate_id: int, attempt_id: int) -> Attempt:
+    """The candidate's own attempt as stored; anyone else's is a 404, not a 403."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.candidate_id != candidate_id:
+        raise _not_found()
+    return attempt
+
+
+@dataclass(frozen=True)
+class ShownOption:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    position: int
+    type: str
+    stem: str
+    choose: int | None
+    options: list[ShownOption]
+    selected: list[str]
+    flagged: bool
+
+
+def questions(session: Session, attempt: Attempt, secret_key: str) -> list[ShownQuestion]:
+    """The form in the candidate's order, with opaque option ids and saved answers."""
+    rows = session.execute(
+        select(AttemptItem, ItemVersion)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id == attempt.id)
+        .order_by(AttemptItem.position)
+    ).all()
+    saved = {r.position: r for r in responses(session, attempt.id)}
+    shown = []
+    for slot, version in rows:
+        response = saved.get(slot.position)
+        ids = {
+            letter: option_id(secret_key, attempt.id, slot.position, letter)
+            for letter in slot.option_order
+        }
+        shown.append(
+            ShownQuestion(
+                position=slot.position,
+                type=version.type,
+                stem=version.stem,
+                choose=version.choose,
+                options=[
+                    ShownOption(ids[letter], version.options[LETTERS.index(letter)])
+                    for letter in slot.option_order
+                ],
+                selected=[
+                    ids[letter]
+                    for letter in (response.selected if response else [])
+                    if letter in ids
+                ],
+                flagged=bool(response and response.flagged),
+            )
+        )
+    return shown
+
+
+# ---- submitting and the page's events ----------------------------------------------
+
+
+def submit(session: Session, candidate: Actor, attempt_id: int) -> Attempt:
+    """Hand in the attempt; submitting again, or from a second tab, changes nothing; one
+    whose time is up is expired instead."""
+    attempt = expire_overdue(session, require_own_attempt(session, candidate.id, attempt_id))
+    if attempt.status == AttemptStatus.PAUSED:
+        raise Problem(409, "Paused", "The proctor has paused your exam; submit when it resumes.")
+    if not attempt.finished and finish_attempt(
+        session, attempt, AttemptStatus.SUBMITTED, clock.now()
+    ):
+        audit.record(
+            session,
+            actor_id=candidate.id,
+            action="attempt.submitted",
+            object_type="attempt",
+            object_id=attempt.id,
+            after={"digest": attempt.receipt_digest},
+        )
+    session.commit()
+    return attempt
+
+
+def record_client_event(
+    session: Session, candidate: Actor, attempt_id: int, kind: str, detail: str
+) -> None:
+    """Log what the page saw (a hidden tab, a paste); nothing once the attempt is over."""
+    attempt = require_own_attempt(session, candidate.id, attempt_id)
+    if kind not in CLIENT_EVENTS:
+        raise Problem(
+            422,
+            "Unknown event",
+            f"Event kinds: {', '.join(CLIENT_EVENTS)}.",
+            errors=[FieldError("kind", "Unknown event.")],
+        )
+    if attempt.over:
+        return
+    session.add(
+        AttemptEvent(
+            attempt_id=attempt.id,
+            kind=kind,
+            detail={"detail": detail[:500]} if detail else {},
+            occurred_at=clock.now(),
+        )
+    )
+    session.commit()
+
+
+def answered_count(session: Session, attempt_id: int) -> int:
+    return sum(
+        1
+        for selected in session.scalars(
+            select(Response.selected).where(Response.attempt_id == attempt_id)
+        )
+        if selected
+    )

@@ -1,0 +1,160 @@
+"""The item pool a form is drawn from: approved items, their exposure and enemies."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from core import clock
+from exam.models import Attempt, AttemptItem, ItemExposure
+from exam.services.assembly import AreaRule, PoolItem
+from item_bank.models import BlueprintVersion, FrameworkNode, Item, ItemEnemy, ItemVersion
+
+# Banks up to this size are read whole, so every rule holds exactly; larger banks are
+# sampled per competency at a random point of ``draw_key`` (an index seek each), which
+# keeps a start fast however large the bank grows.
+FULL_POOL_LIMIT = 4000
+SAMPLE_FACTOR = 6
+
+
+def _pool_query(framework_id: int) -> Any:
+    return (
+        select(
+            ItemVersion.item_id,
+            ItemVersion.id,
+            ItemVersion.primary_code,
+            func.json_array_length(ItemVersion.options),
+            ItemVersion.type,
+            func.coalesce(ItemExposure.forms, 0),
+        )
+        .join(Item, Item.id == ItemVersion.item_id)
+        .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
+        .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
+    )
+
+
+SAMPLE_SQL = """
+    SELECT iv.item_id, iv.id, iv.primary_code, json_array_length(iv.options), iv.type,
+           COALESCE(e.forms, 0)
+    FROM item_version iv
+    JOIN item i ON i.id = iv.item_id
+    LEFT JOIN item_exposure e ON e.item_id = iv.item_id
+    WHERE iv.status = 'approved' AND iv.primary_code = :code AND i.framework_id = :framework
+      AND iv.draw_key {op} :start
+    ORDER BY iv.draw_key
+    LIMIT :n
+"""
+SAMPLE_FROM = text(SAMPLE_SQL.format(op=">="))
+SAMPLE_BEFORE = text(SAMPLE_SQL.format(op="<"))
+
+
+def _sampled_rows(
+    session: Session,
+    framework_id: int,
+    areas: list[AreaRule],
+    leaves: dict[str, list[str]],
+    rng: random.Random,
+) -> list[Any]:
+    """A few times each sub-area's share, taken per competency from a random point of the
+    draw keys (each read is one index seek; past the last key it wraps to the first)."""
+    rows: list[Any] = []
+    for area in areas:
+        subareas = area.subareas or (area.code,)
+        share = -(-area.items // len(subareas))
+        for sub in subareas:
+            codes = leaves.get(sub, [sub])
+            per_leaf = -(-share * SAMPLE_FACTOR // len(codes)) + 2
+            for code in codes:
+                params = {
+                    "code": code,
+                    "framework": framework_id,
+                    "start": rng.random(),
+                    "n": per_leaf,
+                }
+                found = list(session.execute(SAMPLE_FROM, params).all())
+                if len(found) < per_leaf:
+                    found += session.execute(
+                        SAMPLE_BEFORE, {**params, "n": per_leaf - len(found)}
+                    ).all()
+                rows += found
+    return rows
+
+
+def load_pool(
+    session: Session,
+    framework_id: int,
+    candidate_id: int,
+    areas: list[AreaRule] | None = None,
+    rng: random.Random | None = None,
+) -> tuple[list[PoolItem], dict[int, set[int]]]:
+    """Approved items with their exposure and when this candidate last saw them.
+
+    A large bank gives a random sample of several times what each sub-area needs.
+    """
+    last_seen = dict(
+        session.execute(
+            select(AttemptItem.item_id, func.max(Attempt.started_at))
+            .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+            .where(Attempt.candidate_id == candidate_id)
+            .group_by(AttemptItem.item_id)
+        ).all()
+    )
+    probe = (
+        select(ItemVersion.id).where(ItemVersion.status == "approved").limit(FULL_POOL_LIMIT + 1)
+    )
+    large = len(session.scalars(probe).all()) > FULL_POOL_LIMIT
+    if areas is None or not large:
+        rows = session.execute(_pool_query(framework_id)).all()
+    else:
+        leaves = _leaves_by_subarea(session, framework_id)
+        rows = _sampled_rows(session, framework_id, areas, leaves, rng or random.Random())  # noqa: S311
+    unique = {row[0]: row for row in rows}
+    pool = [
+        PoolItem(
+            item_id,
+            version_id,
+            code,
+            count,
+            kind,
+            exposure,
+            clock.as_utc(last_seen[item_id]) if item_id in last_seen else None,
+        )
+        for item_id, version_id, code, count, kind, exposure in unique.values()
+    ]
+    ids = set(unique)
+    enemies: dict[int, set[int]] = {}
+    pairs = select(ItemEnemy.item_id, ItemEnemy.enemy_id)
+    if large:
+        pairs = pairs.where(ItemEnemy.item_id.in_(ids) | ItemEnemy.enemy_id.in_(ids))
+    for low, high in session.execute(pairs).all():
+        enemies.setdefault(low, set()).add(high)
+        enemies.setdefault(high, set()).add(low)
+    return pool, enemies
+
+
+def _leaves_by_subarea(session: Session, framework_id: int) -> dict[str, list[str]]:
+    """Leaf competency codes under every node, by the node's code."""
+    codes = session.scalars(
+        select(FrameworkNode.code).where(
+            FrameworkNode.framework_id == framework_id, FrameworkNode.kind == "competency"
+        )
+    ).all()
+    under: dict[str, list[str]] = {}
+    for code in codes:
+        parts = code.split(".")
+        for depth in range(1, len(parts)):
+            under.setdefault(".".join(parts[:depth]), []).append(code)
+    return under
+
+
+def forms_so_far(session: Session, blueprint_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(Attempt)
+        .join(BlueprintVersion, BlueprintVersion.id == Attempt.blueprint_version_id)
+        .where(BlueprintVersion.blueprint_id == blueprint_id)
+    )
+    return session.scalar(query) or 0

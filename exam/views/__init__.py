@@ -1,0 +1,8 @@
+"""HTML pages of the exam room, one module per audience, on one blueprint ``exam``."""
+
+from __future__ import annotations
+
+from exam.views import candidate, exam_page, proctor, staff  # noqa: F401  (they add routes)
+from exam.views._blueprint import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,41 @@
+"""The exam page's own JSON (cookie session and CSRF header): autosave, state, events."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from werkzeug.wrappers import Response
+
+from core.api import parse_json
+from core.auth import current_actor, lightweight_auth, roles_required
+from core.db import get_session
+from core.extensions import limiter
+from exam import handlers
+from exam.schemas import EventRequest
+from exam.services import delivery, timing
+from exam.views._blueprint import bp, json_errors
+
+
+@bp.put("/exams/attempts/<id:attempt_id>/responses/<id:position>")
+@lightweight_auth
+@limiter.exempt
+def autosave(attempt_id: int, position: int) -> Response:
+    json_errors()
+    return handlers.autosave(attempt_id, position)
+
+
+@bp.get("/exams/attempts/<id:attempt_id>/state")
+@roles_required("candidate")
+def attempt_state(attempt_id: int) -> Response:
+    json_errors()
+    attempt = delivery.require_own_attempt(get_session(), current_actor().id, attempt_id)
+    return jsonify(timing.state(attempt))
+
+
+@bp.post("/exams/attempts/<id:attempt_id>/events")
+@roles_required("candidate")
+@limiter.limit("120 per minute")
+def attempt_event(attempt_id: int) -> tuple[str, int]:
+    json_errors()
+    body = parse_json(EventRequest)
+    delivery.record_client_event(get_session(), current_actor(), attempt_id, body.kind, body.detail)
+    return "", 204

@@ -1,0 +1,122 @@
+"""The proctor's pages: their sittings, the live console, admission and actions."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from accounts.models import User
+from core.api import validated
+from core.auth import current_actor, roles_required
+from core.db import get_session
+from core.errors import Problem
+from exam.forms import AdmitForm, ProctorActionForm
+from exam.models import Sitting
+from exam.schemas import ProctorRequest
+from exam.services import admission, proctoring, registration, sittings
+from exam.views._blueprint import back_with, bp, json_errors, require_valid
+
+
+@bp.get("/proctor")
+@roles_required("proctor", "exam_admin")
+def proctor_home() -> str:
+    mine = admission.sittings_for_proctor(get_session(), current_actor())
+    return render_template("exam/proctor_home.html", sittings=mine)
+
+
+def _console_sitting(sitting_id: int) -> Sitting:
+    sitting = sittings.require_sitting(get_session(), sitting_id)
+    admission.require_proctor(current_actor(), sitting)
+    return sitting
+
+
+def _people(rows: list[proctoring.RosterRow]) -> dict[int, User]:
+    return admission.people_by_id(get_session(), (row.registration.candidate_id for row in rows))
+
+
+def _console(sitting: Sitting, status: int = 200) -> tuple[str, int]:
+    rows = proctoring.live_roster(get_session(), sitting)
+    html = render_template(
+        "exam/console.html",
+        sitting=sitting,
+        rows=rows,
+        people=_people(rows),
+        admit_form=AdmitForm(),
+        action_form=ProctorActionForm(),
+        log=proctoring.sitting_log(get_session(), sitting),
+    )
+    return html, status
+
+
+@bp.get("/proctor/sittings/<id:sitting_id>")
+@roles_required("proctor", "exam_admin")
+def console(sitting_id: int) -> tuple[str, int]:
+    return _console(_console_sitting(sitting_id))
+
+
+@bp.get("/proctor/sittings/<id:sitting_id>/roster.json")
+@roles_required("proctor", "exam_admin")
+def roster_json(sitting_id: int) -> Response:
+    json_errors()
+    rows = proctoring.live_roster(get_session(), _console_sitting(sitting_id))
+    people = _people(rows)
+    return jsonify(
+        {
+            "rows": [
+                {
+                    "registration_id": row.registration.id,
+                    "candidate": people[row.registration.candidate_id].full_name,
+                    "status": row.status,
+                    "answered": row.answered,
+                    "total": row.total,
+                    "seconds_left": row.seconds_left,
+                    "events": [e.kind.replace("_", " ") for e in row.events],
+                }
+                for row in rows
+            ]
+        }
+    )
+
+
+@bp.post("/proctor/registrations/<id:registration_id>/decision", endpoint="admission")
+@roles_required("proctor", "exam_admin")
+def admission_decision(registration_id: int) -> Response:
+    form = AdmitForm()
+    require_valid(form)
+    at_door = registration.require_registration(get_session(), registration_id)
+    decision, _, reason = (form.decision.data or "").partition(":")
+    try:
+        admission.decide_admission(
+            get_session(),
+            current_actor(),
+            at_door,
+            admit_them=decision == "admit",
+            identity_check=form.identity_check.data or "",
+            reason=reason,
+        )
+    except Problem as problem:
+        if problem.status == 403:
+            raise
+        return back_with(problem, "exam.console", sitting_id=at_door.sitting_id)
+    return redirect(url_for("exam.console", sitting_id=at_door.sitting_id), 303)
+
+
+@bp.post("/proctor/attempts/<id:attempt_id>/action")
+@roles_required("proctor", "exam_admin")
+def proctor_action(attempt_id: int) -> Response | tuple[str, int]:
+    form = ProctorActionForm()
+    require_valid(form)
+    session, actor, action = get_session(), current_actor(), form.action.data or ""
+    attempt = proctoring.require_attempt_for_proctor(session, actor, attempt_id)
+    try:
+        body = validated(
+            ProctorRequest, {"reason": form.reason.data or "", "minutes": form.minutes.data or None}
+        )
+        proctoring.act(session, actor, attempt, action, body.reason, body.minutes)
+    except Problem as problem:
+        if problem.status != 422:
+            return back_with(problem, "exam.console", sitting_id=attempt.sitting_id)
+        flash(" ".join([problem.detail, *(error.message for error in problem.errors)]), "error")
+        return _console(sittings.require_sitting(session, attempt.sitting_id), 422)
+    flash(f"Done: {action}.", "success")
+    return redirect(url_for("exam.console", sitting_id=attempt.sitting_id), 303)

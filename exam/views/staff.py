@@ -1,0 +1,292 @@
+"""The exam team's pages: sittings, extra time, appeals, scoring, statistics, standard
+setting."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from core import clock
+from core.auth import current_actor, roles_required
+from core.db import get_session
+from core.errors import Problem
+from core.forms import attach_problem
+from core.web import valid_id
+from exam.forms import (
+    AppealDecisionForm,
+    CancelForm,
+    DecisionForm,
+    EmptyForm,
+    ScoringForm,
+    SittingForm,
+)
+from exam.models import AppealRemedy, Sitting
+from exam.services import (
+    accommodations,
+    admission,
+    appeals,
+    grading,
+    rescoring,
+    sittings,
+    standard_setting,
+    statistics,
+)
+from exam.views._blueprint import back_with, bp, require_valid
+
+
+def _sitting_form(form: SittingForm | None = None) -> SittingForm:
+    form = form or SittingForm()
+    session = get_session()
+    form.offer(sittings.blueprints_to_schedule(session), sittings.active_proctors(session))
+    return form
+
+
+def _sitting_input(form: SittingForm) -> sittings.SittingInput:
+    return sittings.SittingInput(
+        form.blueprint.data or "",
+        form.title.data or "",
+        clock.as_utc(form.opens_at.data or clock.now()),
+        clock.as_utc(form.closes_at.data or clock.now()),
+        form.capacity.data or 0,
+        form.mode.data or "",
+        form.location.data or "",
+        tuple(form.proctors.data or ()),
+    )
+
+
+def _sitting_page(form: SittingForm, sitting: Sitting | None, status: int) -> tuple[str, int]:
+    cancel_form = CancelForm() if sitting else None
+    html = render_template(
+        "exam/sitting_form.html", form=form, sitting=sitting, cancel_form=cancel_form
+    )
+    return html, status
+
+
+@bp.get("/staff/sittings")
+@roles_required("exam_admin")
+def staff_sittings() -> str:
+    session = get_session()
+    rows = [(s, sittings.count_places_taken(session, s.id)) for s in sittings.all_sittings(session)]
+    pending = len(accommodations.pending_accommodations(session))
+    return render_template("exam/staff_sittings.html", rows=rows, pending=pending)
+
+
+@bp.route("/staff/sittings/new", methods=["GET", "POST"])
+@roles_required("exam_admin")
+def new_sitting() -> Response | tuple[str, int]:
+    form = _sitting_form()
+    if request.method == "GET":
+        return _sitting_page(form, None, 200)
+    if not form.validate_on_submit():
+        return _sitting_page(form, None, 422)
+    try:
+        sitting = sittings.schedule_sitting(get_session(), current_actor(), _sitting_input(form))
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _sitting_page(form, None, problem.status)
+    flash(f"{sitting.title} is scheduled.", "success")
+    return redirect(url_for("exam.staff_sittings"), 303)
+
+
+@bp.route("/staff/sittings/<id:sitting_id>/edit", methods=["GET", "POST"])
+@roles_required("exam_admin")
+def edit_sitting(sitting_id: int) -> Response | tuple[str, int]:
+    session = get_session()
+    sitting = sittings.require_sitting(session, sitting_id)
+    if request.method == "GET":
+        form = _sitting_form(SittingForm(data=sittings.edit_form_data(session, sitting)))
+        return _sitting_page(form, sitting, 200)
+    form = _sitting_form()
+    if not form.validate_on_submit():
+        return _sitting_page(form, sitting, 422)
+    posted_revision = form.revision.data or ""
+    revision = int(posted_revision) if posted_revision.isdigit() else 0
+    try:
+        sittings.edit_sitting(session, current_actor(), sitting, _sitting_input(form), revision)
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _sitting_page(form, sitting, problem.status)
+    flash(f"{sitting.title} is saved.", "success")
+    return redirect(url_for("exam.staff_sittings"), 303)
+
+
+@bp.post("/staff/sittings/<id:sitting_id>/cancel")
+@roles_required("exam_admin")
+def cancel_sitting(sitting_id: int) -> Response:
+    form = CancelForm()
+    sitting = sittings.require_sitting(get_session(), sitting_id)
+    if not form.validate_on_submit():
+        flash("Say why the sitting is cancelled; candidates are told.", "error")
+        return redirect(url_for("exam.edit_sitting", sitting_id=sitting_id), 303)
+    try:
+        sittings.cancel_sitting(get_session(), current_actor(), sitting, form.reason.data or "")
+    except Problem as problem:
+        return back_with(problem, "exam.edit_sitting", sitting_id=sitting_id)
+    flash(f"{sitting.title} is cancelled; registrations were cancelled with it.", "info")
+    return redirect(url_for("exam.staff_sittings"), 303)
+
+
+def _posted_id(name: str) -> int | None:
+    return valid_id(request.form.get(name, type=int))
+
+
+@bp.route("/staff/accommodations", methods=["GET", "POST"], endpoint="accommodations")
+@roles_required("exam_admin")
+def accommodations_page() -> Response | str:
+    session = get_session()
+    if request.method == "POST":
+        form = DecisionForm()
+        require_valid(form)
+        pending_request = accommodations.require_accommodation(
+            session, _posted_id("accommodation_id")
+        )
+        approve = form.decision.data == "approve"
+        try:
+            accommodations.decide_accommodation(
+                session, current_actor(), pending_request, approve, form.note.data or ""
+            )
+        except Problem as problem:
+            return back_with(problem, "exam.accommodations")
+        flash("Decision recorded.", "success")
+        return redirect(url_for("exam.accommodations"), 303)
+    pending = accommodations.pending_accommodations(session)
+    people = admission.people_by_id(session, (a.registration.candidate_id for a in pending))
+    return render_template(
+        "exam/accommodations.html", pending=pending, people=people, form=DecisionForm()
+    )
+
+
+@bp.route("/staff/appeals", methods=["GET", "POST"], endpoint="appeals")
+@roles_required("exam_admin")
+def appeals_page() -> Response | str:
+    session = get_session()
+    if request.method == "POST":
+        form = AppealDecisionForm()
+        require_valid(form)
+        appeal = appeals.require_appeal(session, _posted_id("appeal_id"))
+        decision = form.decision.data or ""
+        try:
+            appeals.decide_appeal(
+                session,
+                current_actor(),
+                appeal,
+                upheld=decision.startswith("uphold"),
+                reason=form.reason.data or "",
+                remedy=decision.partition(":")[2] or AppealRemedy.NONE,
+            )
+        except Problem as problem:
+            return back_with(problem, "exam.appeals")
+        flash("Decision recorded; the candidate sees it on their result.", "success")
+        return redirect(url_for("exam.appeals"), 303)
+    queue = appeals.appeal_queue(session)
+    people = admission.people_by_id(session, (a.candidate_id for a in queue))
+    results = {a.attempt_id: grading.get_result(session, a.attempt_id) for a in queue}
+    return render_template(
+        "exam/appeals.html", queue=queue, people=people, results=results, form=AppealDecisionForm()
+    )
+
+
+@bp.route("/staff/scoring", methods=["GET", "POST"])
+@roles_required("exam_admin")
+def scoring() -> tuple[str, int]:
+    form = ScoringForm()
+    changed: list[rescoring.ChangedOutcome] | None = None
+    status = 200
+    if request.method == "POST" and not form.validate_on_submit():
+        status = 422
+    elif request.method == "POST":
+        session = get_session()
+        try:
+            item = rescoring.require_item_by_ref(session, form.ref.data or "")
+            changed = rescoring.decide_scoring(
+                session,
+                current_actor(),
+                item.id,
+                action=form.action.data or "",
+                reason=form.reason.data or "",
+                version_number=form.version.data,
+                keys=rescoring.parse_keys(form.keys.data or ""),
+            )
+        except Problem as problem:
+            attach_problem(form, problem)
+            status = problem.status
+    return render_template("exam/scoring.html", form=form, changed=changed), status
+
+
+def _requested_statistics() -> tuple[str, int | None, statistics.ExamStats]:
+    code = request.args.get("blueprint", "first-level")[:60]
+    sitting = valid_id(request.args.get("sitting", type=int))
+    return code, sitting, statistics.exam_statistics(get_session(), code, sitting)
+
+
+@bp.get("/staff/statistics")
+@roles_required("exam_admin")
+def statistics_page() -> str:
+    code, sitting, stats = _requested_statistics()
+    sort = statistics.sort_name(request.args.get("sort"))
+    return render_template(
+        "exam/statistics.html",
+        stats=stats,
+        items=statistics.sorted_items(stats, sort),
+        code=code,
+        sitting=sitting,
+        sort=sort,
+        sorts=statistics.SORTS,
+    )
+
+
+@bp.get("/staff/statistics.csv")
+@roles_required("exam_admin")
+def statistics_csv() -> Response:
+    _code, _sitting, stats = _requested_statistics()
+    response = Response(statistics.items_csv(stats), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="item-statistics.csv"'
+    return response
+
+
+@bp.route("/staff/angoff", methods=["GET", "POST"])
+@roles_required(*standard_setting.RATERS)
+def angoff_list() -> Response | str:
+    session = get_session()
+    if request.method == "POST":
+        require_valid(EmptyForm())
+        title = request.form.get("title", "")[:200]
+        try:
+            study = standard_setting.create_study(session, current_actor(), "first-level", title)
+        except Problem as problem:
+            if problem.status == 403:
+                raise
+            return back_with(problem, "exam.angoff_list")
+        return redirect(url_for("exam.angoff_study", study_id=study.id), 303)
+    return render_template(
+        "exam/angoff_list.html", studies=standard_setting.studies(session), form=EmptyForm()
+    )
+
+
+@bp.route("/staff/angoff/<id:study_id>", methods=["GET", "POST"])
+@roles_required(*standard_setting.RATERS)
+def angoff_study(study_id: int) -> Response | str:
+    session, actor = get_session(), current_actor()
+    study = standard_setting.require_study(session, study_id)
+    if request.method == "POST":
+        require_valid(EmptyForm())
+        try:
+            if "adopt" in request.form:
+                note = request.form.get("note", "")[:2000]
+                number = standard_setting.adopt(session, actor, study, note)
+                flash(f"The cut is adopted: blueprint version {number}.", "success")
+            else:
+                ratings = standard_setting.parse_ratings(request.form.items())
+                standard_setting.save_ratings(session, actor, study, ratings)
+                flash("Your ratings are saved.", "success")
+        except Problem as problem:
+            return back_with(problem, "exam.angoff_study", study_id=study_id)
+        return redirect(url_for("exam.angoff_study", study_id=study_id), 303)
+    return render_template(
+        "exam/angoff.html",
+        study=study,
+        items=standard_setting.study_items(session, study),
+        mine=standard_setting.my_ratings(session, study, actor.id),
+        recommendation=standard_setting.recommend(session, study),
+        form=EmptyForm(),
+    )

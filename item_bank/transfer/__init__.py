@@ -1,0 +1,36 @@
+"""Import and export of items: JSON and CSV both ways, QTI 2.1 choice items in.
+
+An import validates every record first and reports every problem by record and field;
+if any record is invalid nothing is written. ``records`` names an item's fields once
+for every format.
+"""
+
+from item_bank.transfer.export import export_records
+from item_bank.transfer.importing import import_items, parse_upload
+from item_bank.transfer.json_csv import (
+    csv_row_to_record,
+    parse_csv_records,
+    parse_json_records,
+    records_to_csv,
+)
+from item_bank.transfer.qti import parse_qti, qti_item_to_record
+from item_bank.transfer.records import CSV_COLUMNS, ImportRefused, ImportSummary, RecordError
+from item_bank.transfer.validation import MAX_RECORDS, validate_records
+
+__all__ = [
+    "CSV_COLUMNS",
+    "MAX_RECORDS",
+    "ImportRefused",
+    "ImportSummary",
+    "RecordError",
+    "csv_row_to_record",
+    "export_records",
+    "import_items",
+    "parse_csv_records",
+    "parse_json_records",
+    "parse_qti",
+    "parse_upload",
+    "qti_item_to_record",
+    "records_to_csv",
+    "validate_records",
+]

@@ -1,0 +1,89 @@
+"""Checking an import: every problem of every record, by record and field, before anything
+is written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import Problem
+from item_bank.frameworks import nodes_by_code
+from item_bank.models import Framework, Item
+from item_bank.schemas import ItemRecord, content_errors
+from item_bank.transfer.records import RecordError
+
+MAX_RECORDS = 200_000
+
+
+def validate_records(
+    session: Session, framework: Framework, raw_records: list[Any]
+) -> tuple[list[tuple[int, ItemRecord]], list[RecordError]]:
+    """Every problem of every record, by record and field; valid records with their numbers."""
+    if len(raw_records) > MAX_RECORDS:
+        raise Problem(413, "Too many records", f"Import at most {MAX_RECORDS} records at once.")
+    leaves = {
+        code
+        for code, node in nodes_by_code(session, framework.id).items()
+        if node.kind == "competency"
+    }
+    bank_refs = set(session.scalars(select(Item.ref)))
+    errors: list[RecordError] = []
+    records: list[ItemRecord] = []
+    positions: list[int] = []
+    for number, raw in enumerate(raw_records, start=1):
+        record = _validate_one(number, raw, leaves, errors)
+        if record is not None:
+            records.append(record)
+            positions.append(number)
+    counts = Counter(record.ref for record in records)
+    known = bank_refs | set(counts)
+    for number, record in zip(positions, records, strict=True):
+        if counts[record.ref] > 1:
+            errors.append(
+                RecordError(
+                    number, record.ref, "ref", "This ref appears more than once in the file."
+                )
+            )
+        for enemy in record.enemies:
+            if enemy == record.ref:
+                errors.append(
+                    RecordError(number, record.ref, "enemies", "An item cannot be its own enemy.")
+                )
+            elif enemy not in known:
+                errors.append(
+                    RecordError(number, record.ref, "enemies", f"No item with ref {enemy}.")
+                )
+    errors.sort(key=lambda error: error.record)
+    return list(zip(positions, records, strict=True)), errors
+
+
+def _validate_one(
+    number: int, raw: Any, leaves: set[str], errors: list[RecordError]
+) -> ItemRecord | None:
+    if not isinstance(raw, dict):
+        errors.append(RecordError(number, None, "record", "A record must be a JSON object."))
+        return None
+    ref = raw.get("ref") if isinstance(raw.get("ref"), str) else None
+    if "_error" in raw:
+        errors.append(RecordError(number, ref, "record", raw["_error"]))
+        return None
+    try:
+        record = ItemRecord.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "record"
+            message = "Unknown field." if error["type"] == "extra_forbidden" else str(error["msg"])
+            errors.append(RecordError(number, ref, where, message))
+        return None
+    problems = [RecordError(number, ref, e.field, e.message) for e in content_errors(record)]
+    problems += [
+        RecordError(number, ref, "competencies", f"Unknown competency code {code}.")
+        for code in record.competencies
+        if code not in leaves
+    ]
+    errors.extend(problems)
+    return None if problems else record
