@@ -1,0 +1,71 @@
+"""The rules of accounts: sign-up, sign-in with throttling, passwords, sessions, roles.
+
+One module per topic: checking what people type (``validation``), finding and creating
+users (``users``), signing in with throttling and sessions (``sign_in``), a user's own
+account (``own_account``) and staff administration (``admin``).
+
+Each function takes a session and plain values and commits its own unit of work,
+so the HTML views, the JSON API and the CLI share exactly the same behaviour.
+"""
+
+from accounts.services.admin import names_by_id, search_users, set_active, set_roles
+from accounts.services.own_account import change_password, sign_out_everywhere
+from accounts.services.sign_in import (
+    AccountDeactivated,
+    InvalidCredentials,
+    SignInThrottled,
+    ThrottlePolicy,
+    authenticate,
+    check_throttle,
+    end_sign_in,
+    open_sign_in,
+    user_for_session,
+)
+from accounts.services.users import (
+    create_user,
+    get_user,
+    get_user_by_email,
+    require_user,
+    sign_up_candidate,
+)
+from accounts.services.validation import (
+    EMAIL_MAX,
+    NAME_MAX,
+    AccountError,
+    check_password,
+    check_roles,
+    clean_name,
+    email_key,
+    normalise_email,
+)
+
+__all__ = [
+    "EMAIL_MAX",
+    "NAME_MAX",
+    "AccountDeactivated",
+    "AccountError",
+    "InvalidCredentials",
+    "SignInThrottled",
+    "ThrottlePolicy",
+    "authenticate",
+    "change_password",
+    "check_password",
+    "check_roles",
+    "check_throttle",
+    "clean_name",
+    "create_user",
+    "email_key",
+    "end_sign_in",
+    "get_user",
+    "get_user_by_email",
+    "names_by_id",
+    "normalise_email",
+    "open_sign_in",
+    "require_user",
+    "search_users",
+    "set_active",
+    "set_roles",
+    "sign_out_everywhere",
+    "sign_up_candidate",
+    "user_for_session",
+]
