@@ -34,7 +34,7 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
 ]
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 25
 
 
 @pytest.fixture
