@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -11,7 +12,8 @@ from pydantic_core import ErrorDetails
 
 from core.auth import authenticate_api_request
 from core.errors import FieldError, Problem
-from core.extensions import csrf
+from core.extensions import csrf, limiter
+from core.web import MAX_ID
 
 API_PREFIX = "/api/v1"
 
@@ -152,7 +154,9 @@ class OpenAPIRegistry:
                 self.schemas[name] = definition
             self.schemas[model.__name__] = schema
 
-    def document(self) -> dict[str, Any]:
+    def document(self, app: Flask | None = None) -> dict[str, Any]:
+        """The document; with ``app``, each operation completed from its route and view."""
+        paths = self.paths if app is None else completed_paths(app, self.paths)
         return {
             "openapi": "3.1.0",
             "info": {
@@ -162,12 +166,110 @@ class OpenAPIRegistry:
                 "CSM Competency Standard. Errors are application/problem+json (RFC 9457).",
             },
             "servers": [{"url": API_PREFIX}],
-            "paths": dict(sorted(self.paths.items())),
+            "paths": dict(sorted(paths.items())),
             "components": {
                 "schemas": self.schemas,
                 "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             },
         }
+
+
+# ---- what the code says about each operation ------------------------------------
+
+_RULE_ARGUMENT = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule under /api/v1 as an OpenAPI path (``<id:item_id>`` → ``{item_id}``)."""
+    return _RULE_ARGUMENT.sub(r"{\2}", rule[len(API_PREFIX) :])
+
+
+def api_views(app: Flask) -> dict[tuple[str, str], tuple[Callable[..., Any], dict[str, str]]]:
+    """(OpenAPI path, method) → the view function and its path arguments' converters."""
+    views = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API_PREFIX + "/"):
+            continue
+        converters = {name: kind or "default" for kind, name in _RULE_ARGUMENT.findall(rule.rule)}
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            views[(openapi_path(rule.rule), method.lower())] = (
+                app.view_functions[rule.endpoint],
+                converters,
+            )
+    return views
+
+
+def is_guarded(view: Callable[..., Any]) -> bool:
+    """True when ``core.auth.roles_required`` guards ``view`` (so it needs a bearer token)."""
+    return hasattr(view, "required_roles")
+
+
+def is_rate_limited(view: Callable[..., Any]) -> bool:
+    name = f"{view.__module__}.{view.__name__}.{view.__qualname__}"
+    return bool(limiter.limit_manager.decorated_limits(name))
+
+
+def problem_statuses(
+    operation: Mapping[str, Any], view: Callable[..., Any], has_path_arguments: bool
+) -> set[int]:
+    """The problem statuses every operation of this shape can answer with."""
+    statuses = {400}  # a NUL character anywhere in the request
+    if is_guarded(view):
+        statuses |= {401, 403}
+    if has_path_arguments:
+        statuses.add(404)
+    body = operation.get("requestBody")
+    if body:
+        statuses |= {413, 422}
+        if "application/json" in body.get("content", {}):
+            statuses.add(415)
+    if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+        statuses.add(422)
+    if is_rate_limited(view):
+        statuses.add(429)
+    return statuses
+
+
+def completed_operation(
+    operation: dict[str, Any], view: Callable[..., Any], converters: Mapping[str, str]
+) -> dict[str, Any]:
+    """``operation`` with what its view and route decide: security, the common problem
+    statuses, and path ids as the integers the ``id`` converter accepts."""
+    done = dict(operation)
+    if is_guarded(view):
+        done["security"] = SECURITY
+    statuses = problem_statuses(operation, view, bool(converters))
+    done["responses"] = {
+        **operation["responses"],
+        **{
+            code: response
+            for code, response in problem_responses(*sorted(statuses)).items()
+            if code not in operation["responses"]
+        },
+    }
+    done["responses"] = dict(sorted(done["responses"].items()))
+    if "parameters" in operation:
+        done["parameters"] = [
+            {**p, "schema": ID_SCHEMA}
+            if p.get("in") == "path" and converters.get(p["name"]) == "id"
+            else p
+            for p in operation["parameters"]
+        ]
+    return done
+
+
+def completed_paths(app: Flask, paths: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    views = api_views(app)
+    completed: dict[str, dict[str, Any]] = {}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            found = views.get((path, method))
+            completed.setdefault(path, {})[method] = (
+                operation if found is None else completed_operation(operation, *found)
+            )
+    return completed
 
 
 def openapi_registry(app: Flask | None = None) -> OpenAPIRegistry:
@@ -180,7 +282,7 @@ core_api = make_api_blueprint("core_api", __name__)
 
 @core_api.get("/openapi.json")
 def openapi_document() -> Any:
-    return jsonify(openapi_registry().document())
+    return jsonify(openapi_registry().document(current_app))
 
 
 CORE_PATHS = {

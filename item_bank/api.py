@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.api import (
     ApiModel,
@@ -19,7 +19,15 @@ from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
 from item_bank import blueprints, frameworks, services, transfer
-from item_bank.models import Framework, Item, ItemStatus, ItemVersion, ReviewAction
+from item_bank.models import (
+    CognitiveLevel,
+    Framework,
+    Item,
+    ItemStatus,
+    ItemType,
+    ItemVersion,
+    ReviewAction,
+)
 from item_bank.schemas import ItemContent, ItemRecord
 
 api = make_api_blueprint("item_bank_api", __name__)
@@ -31,20 +39,69 @@ class TransitionRequest(ApiModel):
     comment: str = Field(default="", max_length=4000)
 
 
-def item_json(item: Item, version: ItemVersion | None = None) -> dict[str, Any]:
+class ItemVersionSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    status: ItemStatus
+
+
+class ItemOut(BaseModel):
+    """An item as the API sends it: one version's content, its workflow state and history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    ref: str
+    version: int
+    status: ItemStatus
+    revision: int
+    type: ItemType
+    stem: str
+    options: list[str]
+    keys: list[str]
+    choose: int | None
+    rationale: str
+    references: list[str]
+    competencies: list[str]
+    cognitive_level: CognitiveLevel
+    enemies: list[str]
+    versions: list[ItemVersionSummary]
+    allowed_actions: list[ReviewAction]
+
+
+class ItemPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    total: int
+    page: int
+    pages: int
+    items: list[ItemOut]
+
+
+def item_out(item: Item, version: ItemVersion | None = None) -> ItemOut:
     session = get_session()
     version = version or item.head
-    return {
-        "id": item.id,
-        "ref": item.ref,
-        "version": version.number,
-        "status": version.status,
-        "revision": item.revision,
-        **version.content(),
-        "enemies": services.enemy_refs(session, item.id),
-        "versions": [{"number": v.number, "status": v.status} for v in item.versions],
-        "allowed_actions": [step.action for step in services.allowed_steps(current_actor(), item)],
-    }
+    return ItemOut.model_validate(
+        {
+            "id": item.id,
+            "ref": item.ref,
+            "version": version.number,
+            "status": version.status,
+            "revision": item.revision,
+            **version.content(),
+            "enemies": services.enemy_refs(session, item.id),
+            "versions": [{"number": v.number, "status": v.status} for v in item.versions],
+            "allowed_actions": [
+                step.action for step in services.allowed_steps(current_actor(), item)
+            ],
+        }
+    )
+
+
+def item_json(item: Item, version: ItemVersion | None = None) -> dict[str, Any]:
+    """The body of every response that carries one item, built through ``ItemOut``."""
+    return item_out(item, version).model_dump(mode="json")
 
 
 def _framework(code: str | None = None) -> Framework:
@@ -71,14 +128,13 @@ def list_items() -> Any:
         request.args.get("page", 1, type=int) or 1,
         min(100, max(1, request.args.get("per_page", 25, type=int) or 25)),
     )
-    return jsonify(
-        {
-            "total": page.total,
-            "page": page.page,
-            "pages": page.pages,
-            "items": [item_json(v.item, v) for v in page.rows],
-        }
+    body = ItemPage(
+        total=page.total,
+        page=page.page,
+        pages=page.pages,
+        items=[item_out(v.item, v) for v in page.rows],
     )
+    return jsonify(body.model_dump(mode="json"))
 
 
 @api.post("/items")
@@ -172,8 +228,9 @@ def blueprint_coverage(code: str) -> Any:
     return jsonify(blueprints.coverage(get_session(), blueprint.current).as_dict())
 
 
-ITEM_SCHEMA = {"$ref": "#/components/schemas/ItemRecord"}
-OPENAPI_MODELS = (ItemContent, ItemRecord, TransitionRequest)
+ITEM_SCHEMA = {"$ref": "#/components/schemas/ItemOut"}
+RECORD_SCHEMA = {"$ref": "#/components/schemas/ItemRecord"}
+OPENAPI_MODELS = (ItemContent, ItemRecord, ItemOut, ItemPage, TransitionRequest)
 _id = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
@@ -198,7 +255,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 for n in ("q", "competency", "status", "type", "page", "per_page")
             ],
             "responses": {
-                "200": json_response("A page of items", {"type": "object"}),
+                "200": json_response("A page of items", {"$ref": "#/components/schemas/ItemPage"}),
                 **problem_responses(401, 403),
             },
         },
@@ -209,7 +266,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "requestBody": json_body(ItemContent),
             "responses": {
                 "201": json_response("The item", ITEM_SCHEMA),
-                **problem_responses(400, 401, 403, 409, 415, 422),
+                **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         },
     },
@@ -270,13 +327,13 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": {"type": "array", "items": ITEM_SCHEMA}}
+                    "application/json": {"schema": {"type": "array", "items": RECORD_SCHEMA}}
                 },
             },
             "responses": {
                 "200": json_response("Dry run: what would be imported", {"type": "object"}),
                 "201": json_response("Imported", {"type": "object"}),
-                **problem_responses(400, 401, 403, 409, 413, 415, 422),
+                **problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
             },
         }
     },

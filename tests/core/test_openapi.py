@@ -41,3 +41,41 @@ def test_document_is_openapi_3_1_with_resolvable_refs(client: FlaskClient) -> No
     for operations in document["paths"].values():
         for operation in operations.values():
             assert operation["operationId"] and operation["responses"]
+
+
+def test_guarded_operations_declare_security_and_every_operation_its_problems(
+    app: Flask, client: FlaskClient
+) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API_PREFIX + "/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(API_PREFIX) :])
+        for method in rule.methods - IGNORED_METHODS:
+            operation = document["paths"][path][method.lower()]
+            label = f"{method} {path}"
+            statuses = set(operation["responses"])
+            assert "400" in statuses, label  # a NUL character is refused anywhere
+            if hasattr(view, "required_roles"):  # guarded by core.auth.roles_required
+                assert operation.get("security") == [{"bearer": []}], label
+                assert {"401", "403"} <= statuses, label
+            if rule.arguments:
+                assert "404" in statuses, label
+            if "requestBody" in operation:
+                assert {"413", "422"} <= statuses, label
+                if "application/json" in operation["requestBody"]["content"]:
+                    assert "415" in statuses, label
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and f"<id:{parameter['name']}>" in rule.rule:
+                    assert parameter["schema"] == {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 2**31 - 1,
+                    }, label
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert "application/problem+json" in response["content"], label
+            checked += 1
+    assert checked > 30
