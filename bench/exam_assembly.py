@@ -10,7 +10,7 @@ For each bank size it times, in-process (no server):
   ``item_bank/frameworks/csa-first-level.json``) from a synthetic pool of that many
   ``PoolItem``s spread over the 62 competencies, with random exposure and about 1 %
   of items with an enemy; the median over ``--draws`` draws with different seeds;
-- ``exam.delivery.load_pool()`` (what a real start reads before assembling) on a fresh
+- ``exam.services.pool.load_pool()`` (what a real start reads before assembling) on a fresh
   SQLite file holding that many approved items, imported with
   ``item_bank.transfer.import_items`` as ``bench/item_import.py`` does, each with an
   exposure row; the median over ``--loads`` reads.
@@ -47,9 +47,9 @@ from item_import import synthetic_records
 from core import clock
 from core.db import get_db
 from core.migrate import upgrade_to_head
-from exam import delivery
-from exam.assembly import AreaRule, PoolItem, assemble
 from exam.models import ItemExposure
+from exam.services import pool as delivery
+from exam.services.assembly import AreaRule, PoolItem, assemble
 from item_bank import frameworks, transfer
 from item_bank.models import Item
 from wsgi import create_app

@@ -106,7 +106,8 @@ def prepare_instance(
     from core.auth import issue_api_token
     from core.db import get_db
     from core.migrate import upgrade_to_head
-    from exam import sittings
+    from exam.services import admission, sittings
+    from exam.services import registration as registrations
     from item_bank.cli import load_demo_item_bank
 
     (directory / "instance").mkdir(exist_ok=True)
@@ -151,9 +152,9 @@ def prepare_instance(
         instance.sitting_id = sitting.id
         for n in range(candidates):
             candidate = user(f"bench-candidate-{n:05d}@example.org", f"Candidate{n}", ["candidate"])
-            registration = sittings.register(session, candidate, sitting)
-            sittings.check_in(session, candidate, registration)
-            sittings.admit(session, proctor, registration, "Passport, last digits 0000")
+            registration = registrations.register(session, candidate, sitting)
+            registrations.check_in(session, candidate, registration)
+            admission.admit(session, proctor, registration, "Passport, last digits 0000")
             token, _ = issue_api_token(candidate)
             instance.candidates.append(Candidate(candidate.id, token))
             if progress and (n + 1) % 250 == 0:

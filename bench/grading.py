@@ -29,12 +29,12 @@ from accounts.models import User
 from core import clock
 from core.db import get_db
 from core.migrate import upgrade_to_head
-from exam import rescoring, statistics
-from exam.assembly import assemble
-from exam.delivery import load_pool
-from exam.grading import grade_many
 from exam.models import Attempt, AttemptItem, Registration, Response, Sitting
-from exam.rules import area_rules
+from exam.services import rescoring, statistics
+from exam.services.assembly import assemble
+from exam.services.grading import grade_many
+from exam.services.pool import load_pool
+from exam.services.rules import area_rules
 from item_bank import blueprints
 from item_bank.cli import load_demo_item_bank
 from wsgi import create_app
@@ -45,6 +45,7 @@ FORMS = 20
 
 class Admin:
     id = 1
+    session_version = 1
 
     def has_role(self, *roles: str) -> bool:
         return True
