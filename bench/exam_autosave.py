@@ -71,13 +71,14 @@ PROFILE_PARTS = [
     ("· bearer token check (authenticate_api_request)", "auth.py", "authenticate_api_request"),
     ("· rate limiter (Flask-Limiter)", "_extension.py", "_check_request_limit"),
     ("the view (exam.api.save_response)", "api.py", "save_response"),
-    ("· JSON body validation (parse_json)", "api.py", "parse_json"),
-    ("· delivery.save_response (option ids, SQL, commit)", "delivery.py", "save_response"),
-    ("· · option id check (letters_for)", "delivery.py", "letters_for"),
-    ("· · Database.single_statement (the one autocommitted upsert)", "db.py", "single_statement"),
-    ("· · SQLite executing it", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
-    ("· · session.execute (ORM session: BEGIN IMMEDIATE + upsert)", "session.py", "execute"),
-    ("· · session.commit", "session.py", "commit"),
+    ("· exam.handlers.autosave", "handlers.py", "autosave"),
+    ("· · JSON body validation (core.api.parse_json)", "api.py", "parse_json"),
+    ("· · answers.save_response (option ids, SQL, commit)", "answers.py", "save_response"),
+    ("· · · option id check (option_ids.letters_for)", "option_ids.py", "letters_for"),
+    ("· · · Database.single_statement (the one autocommitted upsert)", "db.py", "single_statement"),
+    ("· · · SQLite executing it", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    ("· · · session.execute (ORM session: BEGIN IMMEDIATE + upsert)", "session.py", "execute"),
+    ("· · · session.commit", "session.py", "commit"),
     ("after-request hooks (process_response)", "app.py", "process_response"),
     ("· security headers", "security.py", "_add_headers"),
     ("closing the request (teardown, session close)", "ctx.py", "pop"),
@@ -153,7 +154,7 @@ def plan_saves(
 ) -> tuple[list[PlannedRequest], list[Save]]:
     """Start every attempt through the API and plan one save per (attempt, position),
     ordered position-major so that consecutive requests are from different candidates."""
-    from exam import delivery
+    from exam.services.option_ids import letters_for
 
     rng = random.Random(seed)
     started = start_attempts(port, instance)
@@ -163,7 +164,7 @@ def plan_saves(
         column = []
         for question in questions:
             option = rng.choice(question["options"])["id"]
-            (letter,) = delivery.letters_for(
+            (letter,) = letters_for(
                 instance.secret_key, attempt.attempt_id, question["position"], [option]
             )
             request_ = PlannedRequest(

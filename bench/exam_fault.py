@@ -235,14 +235,14 @@ def check_database(instance: Instance, pairs: list[Pair]) -> Verdict:
 
 
 def make_pairs(instance: Instance, started: list[StartedAttempt], positions: int) -> list[Pair]:
-    from exam import delivery
+    from exam.services.option_ids import letters_for
 
     pairs = []
     for attempt in started:
         for question in attempt.questions[:positions]:
             options = [o["id"] for o in question["options"]]
             letters = {
-                option: delivery.letters_for(
+                option: letters_for(
                     instance.secret_key, attempt.attempt_id, question["position"], [option]
                 )[0]
                 for option in options
