@@ -36,13 +36,14 @@ run: $(VENV)/.installed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # Debian packages the tests need: Chromium for the browser tests, PostgreSQL 15, faketime for
-# the date-moved run, wrk for benchmarks.
+# the date-moved run, wrk for benchmarks, Node.js for the independent credential verifier.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -53,7 +54,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test-sqlite: $(VENV)/.installed-test system-deps
+test-sqlite: $(VENV)/.installed-test system-deps node-deps
 	$(BIN)/pytest
 
 # The suite without the browser tests, on a machine clock three years ahead: a test that
@@ -64,7 +65,7 @@ test-later: $(VENV)/.installed-test system-deps
 	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +3y $(BIN)/pytest -p no:cacheprovider \
 		-m "not browser" --ignore=tests/core/test_api_contract.py
 
-test-postgres: $(VENV)/.installed-test system-deps
+test-postgres: $(VENV)/.installed-test system-deps node-deps
 	@set -e; \
 	url=$$(scripts/postgres-cluster.sh start $(PG_DIR)); \
 	trap 'scripts/postgres-cluster.sh stop $(PG_DIR)' EXIT; \
@@ -83,6 +84,15 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/certificate_verify.py
 	$(BIN)/python bench/accreditation_queue.py
+
+# The independent Node verifier of issued credentials (tests/verifiers/node/README.md);
+# reinstalled whenever its package-lock.json changes.
+tests/verifiers/node/node_modules/.installed: tests/verifiers/node/package-lock.json
+	cd tests/verifiers/node && npm ci --no-audit --no-fund --silent
+	touch $@
+
+.PHONY: node-deps
+node-deps: tests/verifiers/node/node_modules/.installed
 
 # make migration m="what changed"
 migration: $(VENV)/.installed

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from certificates import credentials, services
+from certificates import services, verification
 from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
 from certificates.limits import BATCH_MAX, lookup_budget
 from certificates.models import REVOCATION_REASONS, Certificate, CertificateStatus
@@ -21,11 +23,13 @@ from core.api import (
     problem_responses,
 )
 from core.db import get_session
-from core.errors import Problem
+from core.errors import FieldError, Problem
 from core.extensions import limiter
 from core.web import memoised
 
 api = make_api_blueprint("certificates_api", __name__)
+BADGE_UPLOAD_MAX = 4 * 1024 * 1024  # base64 characters: a badge PNG of about 3 MB
+CREDENTIAL_MAX = 60_000  # characters; ours are under 12,000
 links = Blueprint("certificate_links", __name__)
 
 
@@ -39,7 +43,27 @@ class VerifyBatch(ApiModel):
 
 
 class CredentialToCheck(ApiModel):
-    credential: str = Field(min_length=1, max_length=20_000, description="A VC-JWT we issued")
+    """One of: a VC-JWT, a credential with its embedded proof, or a baked badge PNG."""
+
+    credential: str | dict[str, Any] | None = Field(
+        default=None,
+        description="A VC-JWT we issued (a string), or the JSON-LD credential with its proof",
+    )
+    badge_png: str | None = Field(
+        default=None,
+        max_length=BADGE_UPLOAD_MAX,
+        description="A badge PNG with the credential baked in, base64-encoded",
+    )
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> CredentialToCheck:
+        if (self.credential is None) == (self.badge_png is None):
+            raise ValueError("Send exactly one of credential and badge_png.")
+        if isinstance(self.credential, str) and not 0 < len(self.credential) <= CREDENTIAL_MAX:
+            raise ValueError("A VC-JWT is between 1 and 60,000 characters.")
+        if isinstance(self.credential, dict) and len(json.dumps(self.credential)) > CREDENTIAL_MAX:
+            raise ValueError("A credential is at most 60,000 characters of JSON.")
+        return self
 
 
 def _checks(certificate: Certificate, status: CertificateStatus) -> dict[str, dict[str, Any]]:
@@ -135,13 +159,23 @@ def link_json(token: str) -> Any:
 def verify_credential() -> Any:
     """Check a signed credential we issued: each check reported on its own."""
     body = parse_json(CredentialToCheck)
-    checks = credentials.check_credential(current_app, get_session(), body.credential.strip())
-    return jsonify(
-        {
-            "verified": len(checks) == 4 and all(check.passed for check in checks.values()),
-            "checks": {name: check.as_json() for name, check in checks.items()},
-        }
-    )
+    session = get_session()
+    if body.badge_png is not None:
+        try:
+            png = base64.b64decode(body.badge_png, validate=True)
+        except ValueError:
+            raise Problem(
+                422,
+                "Invalid body",
+                "badge_png is not base64.",
+                errors=[FieldError("badge_png", "Not base64.")],
+            ) from None
+        checks = verification.check_baked_badge(current_app, session, png)
+    elif isinstance(body.credential, dict):
+        checks = verification.check_document(current_app, session, body.credential)
+    else:
+        checks = verification.check_jwt(current_app, session, str(body.credential).strip())
+    return jsonify(verification.verdict(checks))
 
 
 OPENAPI_MODELS = (VerifyPair, VerifyBatch, CredentialToCheck)
@@ -167,7 +201,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/credentials/verify": {
         "post": {
-            "summary": "Check a signed credential: signature, issuer, expiry and status",
+            "summary": "Check a credential: signature or proof, issuer, expiry and status",
             "operationId": "verifyCredential",
             "requestBody": json_body(CredentialToCheck),
             "responses": {

@@ -24,13 +24,24 @@ def register(app: Flask) -> None:
         )
 
     @certificates_group.command("rotate-key")
-    def rotate_key() -> None:
-        """Start signing with a new Ed25519 key; the old public key stays published."""
+    @click.option(
+        "--algorithm",
+        type=click.Choice([algorithm.value for algorithm in signing.Algorithm]),
+        default=None,
+        help="Which key: RS256 (VC-JWTs) or EdDSA (Data Integrity proofs). Default: both.",
+    )
+    def rotate_key(algorithm: str | None) -> None:
+        """Start signing with a new key; the old public key stays published."""
+        chosen = [signing.Algorithm(algorithm)] if algorithm else list(signing.Algorithm)
+        for each in chosen:
+            _rotate(each)
+
+    def _rotate(algorithm: signing.Algorithm) -> None:
         try:
-            old = signing.signer(current_app)
+            old = signing.signer(current_app, algorithm)
             signing.publish(current_app, old)
-            new = signing.rotate(current_app)
+            new = signing.rotate(current_app, algorithm)
             signing.publish(current_app, new)
         except ValueError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"Signing with key {new.kid}; {old.kid} stays in the JWKS.")
+        click.echo(f"Signing with {algorithm} key {new.kid}; {old.kid} stays in the JWKS.")

@@ -1,48 +1,81 @@
-"""Signed credentials and what verifies them: the issuer profile, the public keys (JWKS),
-the status lists, and each holder's credential as VC-JWT or JSON."""
+"""Signed credentials and what verifies them: the issuer profile (the controller
+document of our keys), each key's JWK, the JWKS, the status lists, and each holder's
+credential as VC-JWT or as JSON-LD with its embedded proof."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from certificates import credentials, signing
+from certificates import badges, credentials, signing, status_lists
+from certificates.models import SigningKey, credential_title
 from certificates.views import visible_certificate
 from core.auth import roles_required
 from core.db import get_session
+from item_bank.blueprints import get_blueprint
 
 bp = Blueprint("credentials", __name__)
 
 VC_JWT = "application/vc+jwt"
+JSON_LD = "application/ld+json"
+JWK_JSON = "application/jwk+json"
+PUBLIC_FOR_AN_HOUR = "public, max-age=3600"
+
+
+def _json(body: object, mimetype: str, cache: str) -> Response:
+    return current_app.response_class(
+        current_app.json.dumps(body), mimetype=mimetype, headers={"Cache-Control": cache}
+    )
 
 
 @bp.get("/issuer")
-def issuer() -> Any:
-    response = jsonify(credentials.issuer_profile(current_app))
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+def issuer() -> Response:
+    profile = credentials.issuer_profile(current_app, get_session())
+    return _json(profile, JSON_LD, PUBLIC_FOR_AN_HOUR)
+
+
+@bp.get("/issuer/keys/<kid>")
+def key(kid: str) -> Response:
+    """What a JWT's ``kid`` dereferences to: the public JWK, never a private member."""
+    known = get_session().get(SigningKey, kid[:64])
+    if known is None:
+        abort(404)
+    return _json(signing.published_jwk(current_app, known), JWK_JSON, PUBLIC_FOR_AN_HOUR)
 
 
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Any:
-    signing.publish(current_app, signing.signer(current_app))
-    response = jsonify(signing.jwks(get_session()))
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    signing.publish_all(current_app)
+    response = jsonify(signing.jwks(current_app, get_session()))
+    response.headers["Cache-Control"] = PUBLIC_FOR_AN_HOUR
     return response
+
+
+def _wants_json_ld() -> bool:
+    """A status list as JSON-LD for linked-data verifiers that ask for JSON; as a VC-JWT
+    for everyone else, as it has always been served."""
+    offered = [VC_JWT, "application/jwt", JSON_LD, "application/vc", "application/json"]
+    best = request.accept_mimetypes.best_match(offered, default=VC_JWT)
+    return best in {JSON_LD, "application/vc", "application/json"} and (
+        request.accept_mimetypes[best] > request.accept_mimetypes[VC_JWT]
+    )
 
 
 @bp.get("/status/<purpose>")
 def status_list(purpose: str) -> Response:
-    if purpose not in credentials.STATUS_PURPOSES:
+    if purpose not in status_lists.STATUS_PURPOSES:
         abort(404)
     session = get_session()
-    token = credentials.signed_status_list(current_app, session, purpose)
-    return Response(
-        token,
-        mimetype=VC_JWT,
-        headers={"Cache-Control": f"public, max-age={credentials.STATUS_TTL_SECONDS}"},
-    )
+    cache = f"public, max-age={status_lists.STATUS_TTL_SECONDS}"
+    if _wants_json_ld():
+        document = status_lists.status_list_with_proof(current_app, session, purpose)
+        response = _json(document, JSON_LD, cache)
+    else:
+        token = status_lists.signed_status_list(current_app, session, purpose)
+        response = Response(token, mimetype=VC_JWT, headers={"Cache-Control": cache})
+    response.vary.add("Accept")
+    return response
 
 
 def _signed_for_holder_or_staff(code: str) -> tuple[str, credentials.SignedCredential]:
@@ -69,9 +102,42 @@ def credential_jwt(code: str) -> Response:
 
 @bp.get("/certificates/<code>/credential.json")
 @roles_required()
-def credential_json(code: str) -> Any:
-    """The same signed credential, decoded for people and tools that read JSON."""
-    _, signed = _signed_for_holder_or_staff(code)
-    response = jsonify({"credential": signed.claims, "jwt": signed.token})
-    response.headers["Cache-Control"] = "private, no-store"
+def credential_json(code: str) -> Response:
+    """The credential with its embedded proof, for wallets and linked-data verifiers."""
+    code, signed = _signed_for_holder_or_staff(code)
+    response = _json(signed.document, JSON_LD, "private, no-store")
+    response.headers["Content-Disposition"] = f'attachment; filename="{code}.json"'
     return response
+
+
+@bp.get("/achievements/<blueprint_code>/badge.svg")
+def achievement_badge(blueprint_code: str) -> Response:
+    """The achievement's image, as every credential of it names it: no holder."""
+    blueprint = get_blueprint(get_session(), blueprint_code[:60])
+    if blueprint is None:
+        abort(404)
+    spec = blueprint.current.spec
+    title = credential_title(spec["credential"], spec["level"])
+    svg = badges.badge_svg(title, spec["level"], credentials.ISSUER_NAME)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": PUBLIC_FOR_AN_HOUR})
+
+
+@bp.get("/certificates/<code>/badge.png")
+@roles_required()
+def baked_badge(code: str) -> Response:
+    """The holder's badge with their signed credential baked in (OB 3.0 baking: an
+    ``iTXt`` chunk ``openbadgecredential`` holding the compact JWS)."""
+    session = get_session()
+    certificate = visible_certificate(code)
+    signed = credentials.signed_credential(current_app, session, certificate)
+    image = badges.badge_png(
+        certificate.title, certificate.level, credentials.ISSUER_NAME, certificate.holder_name
+    )
+    return Response(
+        badges.bake(image, signed.token),
+        mimetype="image/png",
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.code}-badge.png"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,49 +1,45 @@
-"""The signed Open Badges 3.0 credential of a certificate, the issuer profile, and the
-Bitstring Status Lists that revoke or suspend credentials already handed out.
+"""The signed Open Badges 3.0 credential of a certificate and the issuer's profile.
 
-Credentials follow the VC Data Model 2.0 and are secured as VC-JWT (a compact JWS,
-``alg`` EdDSA, ``kid`` the key's RFC 7638 thumbprint). URLs inside them come from
-``PUBLIC_BASE_URL`` so a request's Host header can never change what we sign.
+A credential is a VC Data Model 2.0 ``OpenBadgeCredential`` secured twice: an embedded
+Data Integrity proof (``eddsa-rdfc-2022``), which wallets and linked-data verifiers
+check, and, around the proven credential, a VC-JWT as OB 3.0 specifies it (header
+``alg``, ``kid``, ``typ``; claims ``iss``, ``jti``, ``nbf``, ``sub``, ``exp`` and ``vc``).
+URLs inside come from ``PUBLIC_BASE_URL`` so a request's Host header can never change
+what we sign.
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
 import hashlib
-import random
+import json
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import jwt
 from flask import Flask
-from sqlalchemy import select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from certificates import signing
+from certificates import data_integrity, jsonld, signing, status_lists
 from certificates.models import (
     Certificate,
     CertificateStatus,
+    CredentialSubject,
     SigningKey,
-    StatusEntry,
     StatusPurpose,
 )
 from core import clock
 from exam.models import Attempt
 from item_bank.models import BlueprintVersion
 
-VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 ISSUER_NAME = "Customer Success Association"
 ISSUER_DESCRIPTION = (
     "Publisher of the CSM Competency Standard; certifies Customer Success Managers "
     "against it through proctored examinations."
 )
-STATUS_LIST_SIZE = 131_072  # the specification's minimum: 16 KiB of bits
-STATUS_PURPOSES = tuple(StatusPurpose)
 # The status each list's set bit stands for, and what a verifier is told of it.
 FLAGGED_BY = {
     StatusPurpose.REVOCATION: CertificateStatus.REVOKED,
@@ -51,158 +47,84 @@ FLAGGED_BY = {
 }
 FLAGGED_DETAILS = {CertificateStatus.REVOKED: "Revoked.", CertificateStatus.SUSPENDED: "Suspended."}
 NOT_FLAGGED = "Neither revoked nor suspended."
-STATUS_TTL_SECONDS = 300
-CREDENTIAL_TYP = "vc+jwt"
+SIGNED_CACHE_SIZE = 256
+
+iso = status_lists.iso
+issuer_id = signing.issuer_id
 
 
-def _iso(moment: datetime) -> str:
-    return clock.as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+# ---- the issuer ------------------------------------------------------------------------
 
 
-def issuer_id(app: Flask) -> str:
-    return f"{app.config['PUBLIC_BASE_URL']}/issuer"
+def verification_method_document(app: Flask, key: SigningKey) -> dict[str, Any]:
+    """One of the issuer's keys as a controller document lists it: Ed25519 keys as
+    ``Multikey``, RSA keys (which sign only JWTs) as ``JsonWebKey``."""
+    method: dict[str, Any] = {
+        "id": signing.verification_method(app, key.kid),
+        "controller": issuer_id(app),
+    }
+    if signing.algorithm_of(key) == signing.Algorithm.EDDSA:
+        method |= {
+            "type": "Multikey",
+            "publicKeyMultibase": signing.multibase_public_key(key.public_jwk),
+        }
+    else:
+        method |= {"type": "JsonWebKey", "publicKeyJwk": dict(key.public_jwk)}
+    return method
 
 
-def issuer_profile(app: Flask) -> dict[str, Any]:
+def issuer_profile(app: Flask, session: Session) -> dict[str, Any]:
+    """The OB 3.0 ``Profile`` of the issuer, which is also the controller document of
+    every key that has ever signed for it."""
+    signing.publish_all(app)
     base = app.config["PUBLIC_BASE_URL"]
+    keys = signing.published_keys(session)
+    methods = [verification_method_document(app, key) for key in keys]
     return {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "@context": [jsonld.VC_CONTEXT, jsonld.OB_CONTEXT, jsonld.CID_CONTEXT],
         "id": issuer_id(app),
         "type": ["Profile"],
         "name": ISSUER_NAME,
         "url": base,
         "description": ISSUER_DESCRIPTION,
-        "publicKeys": f"{base}/.well-known/jwks.json",
+        "verificationMethod": methods,
+        "assertionMethod": [method["id"] for method in methods],
     }
 
 
-# ---- status entries --------------------------------------------------------------------
-
-
-def assign_status_index(session: Session, certificate: Certificate) -> int:
-    """A random free index: an observer can tell nothing from a credential's position."""
-    draw = random.SystemRandom()
-    for _ in range(64):
-        index = draw.randrange(STATUS_LIST_SIZE)
-        if session.get(StatusEntry, index) is not None:
-            continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    StatusEntry(
-                        list_index=index, certificate_id=certificate.id, assigned_at=clock.now()
-                    )
-                )
-            return index
-        except IntegrityError:  # drawn by another issue at the same moment
-            continue
-    raise RuntimeError("the status list is too full to draw a free index; enlarge it")
-
-
-def current_status_index(session: Session, certificate: Certificate) -> int:
-    """A read: every certificate holds an index from its issue (or its reinstatement, or
-    the migration that brought status lists to the certificates issued before them)."""
-    index = session.scalar(
-        select(StatusEntry.list_index).where(
-            StatusEntry.certificate_id == certificate.id, StatusEntry.retired_at.is_(None)
-        )
-    )
-    if index is None:
-        raise RuntimeError(f"certificate {certificate.code} has no status index")
-    return index
-
-
-def retire_status_index(session: Session, certificate: Certificate) -> None:
-    """Leave the revoked index revoked for ever and give the certificate a new one."""
-    for entry in session.scalars(
-        select(StatusEntry).where(
-            StatusEntry.certificate_id == certificate.id, StatusEntry.retired_at.is_(None)
-        )
-    ):
-        entry.retired_at = clock.now()
-    session.flush()
-    assign_status_index(session, certificate)
-
-
-def set_bits(session: Session, purpose: str) -> list[int]:
-    """The indices whose bit is set in the list for ``purpose``; each branch reads only
-    the few flagged rows through a partial index."""
-    current = (
-        select(StatusEntry.list_index)
-        .join(Certificate, Certificate.id == StatusEntry.certificate_id)
-        .where(StatusEntry.retired_at.is_(None))
-    )
-    if purpose == StatusPurpose.SUSPENSION:
-        return list(session.scalars(current.where(Certificate.suspended_at.is_not(None))))
-    retired = select(StatusEntry.list_index).where(StatusEntry.retired_at.is_not(None))
-    revoked = current.where(Certificate.revoked_at.is_not(None))
-    return list(session.scalars(union_all(retired, revoked)))
-
-
-def encode_bits(indices: list[int], size: int = STATUS_LIST_SIZE) -> str:
-    """GZIP, then base64url without padding, with the multibase prefix ``u``;
-    index 0 is the left-most (most significant) bit of the first byte."""
-    bits = bytearray(size // 8)
-    for index in indices:
-        bits[index // 8] |= 0x80 >> (index % 8)
-    compressed = gzip.compress(bytes(bits), mtime=0)
-    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
-
-
-def status_list_url(app: Flask, purpose: str) -> str:
-    return f"{app.config['PUBLIC_BASE_URL']}/status/{purpose}"
-
-
-def status_list_claims(
-    app: Flask, purpose: str, set_indices: list[int], issued: datetime
-) -> dict[str, Any]:
-    url = status_list_url(app, purpose)
-    return {
-        "@context": [VC_CONTEXT],
-        "id": url,
-        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_id(app),
-        "validFrom": _iso(issued),
-        "validUntil": _iso(issued + timedelta(days=1)),
-        "credentialSubject": {
-            "id": f"{url}#list",
-            "type": "BitstringStatusList",
-            "statusPurpose": purpose,
-            "encodedList": encode_bits(set_indices),
-            "ttl": STATUS_TTL_SECONDS * 1000,
-        },
-        "iss": issuer_id(app),
-        "iat": int(issued.timestamp()),
-        "exp": int((issued + timedelta(days=1)).timestamp()),
-    }
-
-
-def signed_status_list(app: Flask, session: Session, purpose: str) -> str:
-    """The list as it stands now, signed. The set bits are read on every call, so a
-    revocation is published at once; the signed list is reused (per process) while the
-    bits and the ttl window are unchanged, since signing and compressing 16 KiB per
-    request would cost more than everything else on the route."""
-    set_indices = sorted(set_bits(session, purpose))
-    now = clock.now()
-    window = int(now.timestamp()) // STATUS_TTL_SECONDS * STATUS_TTL_SECONDS
-    key = (purpose, window, signing.signer(app).kid, tuple(set_indices))
-    cache: dict[str, tuple[tuple[object, ...], str]] = app.extensions.setdefault(
-        "csm_status_lists", {}
-    )
-    cached = cache.get(purpose)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    issued = datetime.fromtimestamp(window, tz=now.tzinfo)
-    token = signing.sign(app, status_list_claims(app, purpose, set_indices, issued), CREDENTIAL_TYP)
-    cache[purpose] = (key, token)
-    return token
-
-
-# ---- the credential --------------------------------------------------------------------
+# ---- the subject -----------------------------------------------------------------------
 
 
 def identity_hash(email: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((email.strip().lower() + salt).encode()).hexdigest()
+
+
+def assign_subject_id(session: Session, holder_id: int) -> str:
+    """The holder's subject identifier, drawn on their first certificate."""
+    known = session.get(CredentialSubject, holder_id)
+    if known is not None:
+        return known.subject_id
+    subject = CredentialSubject(
+        holder_id=holder_id, subject_id=f"urn:uuid:{uuid.uuid4()}", created_at=clock.now()
+    )
+    try:
+        with session.begin_nested():
+            session.add(subject)
+    except IntegrityError:  # a second certificate issued to them at the same moment
+        known = session.get(CredentialSubject, holder_id)
+        assert known is not None
+        return known.subject_id
+    return subject.subject_id
+
+
+def subject_id(session: Session, holder_id: int) -> str:
+    known = session.get(CredentialSubject, holder_id)
+    if known is None:
+        raise RuntimeError(f"holder {holder_id} has no credential subject identifier")
+    return known.subject_id
+
+
+# ---- the credential --------------------------------------------------------------------
 
 
 def _alignment(app: Flask, spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -226,25 +148,61 @@ def credential_id(app: Flask, certificate: Certificate) -> str:
     return f"{app.config['PUBLIC_BASE_URL']}/certificates/{certificate.code}/credential"
 
 
-def credential_claims(app: Flask, session: Session, certificate: Certificate) -> dict[str, Any]:
-    """The OpenBadgeCredential, with the registered JWT claims a JOSE library checks."""
+def achievement(app: Flask, certificate: Certificate, spec: dict[str, Any]) -> dict[str, Any]:
+    base = app.config["PUBLIC_BASE_URL"]
+    name = certificate.title
+    return {
+        "id": f"{base}/achievements/{certificate.blueprint_code}",
+        "type": ["Achievement"],
+        "achievementType": "Certification",
+        "name": name,
+        "description": f"Certified against the {name} standard.",
+        "criteria": {
+            "narrative": "Passed the proctored examination drawn to the "
+            f"{spec['title']} blueprint, meeting its overall cut score "
+            "and the minimum in every competency area."
+        },
+        "image": {
+            "id": f"{base}/achievements/{certificate.blueprint_code}/badge.svg",
+            "type": "Image",
+            "caption": f"Badge of the {name}",
+        },
+        "alignment": _alignment(app, spec),
+    }
+
+
+def certified_areas(session: Session, certificate: Certificate) -> list[dict[str, str]]:
+    """The standard's areas the certificate's examination covered (code and title)."""
+    attempt = session.get(Attempt, certificate.attempt_id)
+    assert attempt is not None
+    version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+    assert version is not None
+    return [{"code": area["code"], "title": area["title"]} for area in version.spec["areas"]]
+
+
+def credential_document(app: Flask, session: Session, certificate: Certificate) -> dict[str, Any]:
+    """The OpenBadgeCredential, unsecured."""
     holder = session.get(User, certificate.holder_id)
     attempt = session.get(Attempt, certificate.attempt_id)
     assert holder is not None and attempt is not None
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
     assert version is not None
-    base = app.config["PUBLIC_BASE_URL"]
-    index = current_status_index(session, certificate)
-    name = certificate.title
+    index = status_lists.current_status_index(session, certificate)
     return {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "@context": [jsonld.VC_CONTEXT, jsonld.OB_CONTEXT],
         "id": credential_id(app, certificate),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer_id(app), "type": ["Profile"], "name": ISSUER_NAME, "url": base},
-        "name": name,
-        "validFrom": _iso(certificate.issued_at),
-        "validUntil": _iso(certificate.expires_at),
+        "issuer": {
+            "id": issuer_id(app),
+            "type": ["Profile"],
+            "name": ISSUER_NAME,
+            "url": app.config["PUBLIC_BASE_URL"],
+        },
+        "name": certificate.title,
+        "validFrom": iso(certificate.issued_at),
+        "validUntil": iso(certificate.expires_at),
         "credentialSubject": {
+            "id": subject_id(session, certificate.holder_id),
             "type": ["AchievementSubject"],
             "identifier": [
                 {
@@ -261,124 +219,53 @@ def credential_claims(app: Flask, session: Session, certificate: Certificate) ->
                     "identityHash": certificate.holder_name,
                 },
             ],
-            "achievement": {
-                "id": f"{base}/achievements/{certificate.blueprint_code}",
-                "type": ["Achievement"],
-                "achievementType": "Certification",
-                "name": name,
-                "description": f"Certified against the {name} standard.",
-                "criteria": {
-                    "narrative": "Passed the proctored examination drawn to the "
-                    f"{version.spec['title']} blueprint, meeting its overall cut score "
-                    "and the minimum in every competency area."
-                },
-                "alignment": _alignment(app, version.spec),
-            },
+            "achievement": achievement(app, certificate, version.spec),
         },
-        "credentialStatus": [
-            {
-                "id": f"{status_list_url(app, purpose)}#{index}",
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": purpose,
-                "statusListIndex": str(index),
-                "statusListCredential": status_list_url(app, purpose),
-            }
-            for purpose in STATUS_PURPOSES
-        ],
-        "iss": issuer_id(app),
-        "jti": credential_id(app, certificate),
-        "iat": int(certificate.issued_at.timestamp()),
-        "nbf": int(certificate.issued_at.timestamp()),
-        "exp": int(certificate.expires_at.timestamp()),
+        "credentialStatus": status_lists.entry_for(app, index),
+    }
+
+
+def jwt_claims(app: Flask, credential: dict[str, Any]) -> dict[str, Any]:
+    """The JWT payload: the credential itself (as VC-JOSE-COSE reads it), under ``vc``
+    too (as OB 3.0 reads it), and the registered claims each mirrors."""
+    valid_from = datetime.fromisoformat(credential["validFrom"])
+    valid_until = datetime.fromisoformat(credential["validUntil"])
+    return {
+        **credential,
+        "vc": credential,
+        "iss": credential["issuer"]["id"],
+        "jti": credential["id"],
+        "sub": credential["credentialSubject"]["id"],
+        "iat": int(valid_from.timestamp()),
+        "nbf": int(valid_from.timestamp()),
+        "exp": int(valid_until.timestamp()),
     }
 
 
 @dataclass(frozen=True)
 class SignedCredential:
-    claims: dict[str, Any]
-    token: str
+    document: dict[str, Any]  # with its embedded proof
+    token: str  # the VC-JWT
 
 
 def signed_credential(app: Flask, session: Session, certificate: Certificate) -> SignedCredential:
-    claims = credential_claims(app, session, certificate)
-    return SignedCredential(claims, signing.sign(app, claims, CREDENTIAL_TYP))
-
-
-# ---- checking a credential someone shows us -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    passed: bool
-    detail: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"passed": self.passed, "detail": self.detail}
-
-
-def check_credential(app: Flask, session: Session, token: str) -> dict[str, Check]:
-    """Each check on its own: signature, issuer, expiry, status. A failed signature
-    stops there, since nothing else in an unsigned payload can be believed."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
-        return {"signature": Check(False, "This is not a compact JWS.")}
-    key = session.get(SigningKey, str(header.get("kid", ""))[:64])
-    if key is None or header.get("alg") != signing.ALGORITHM:
-        return {"signature": Check(False, "Not signed by one of our published keys.")}
-    try:
-        claims = jwt.decode(
-            token,
-            jwt.PyJWK({**key.public_jwk, "alg": signing.ALGORITHM}).key,
-            algorithms=[signing.ALGORITHM],
-            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
-        )
-    except jwt.InvalidTokenError:
-        return {"signature": Check(False, "The signature does not match the content.")}
-    return {
-        "signature": Check(True, f"Signed with our key {key.kid}."),
-        "issuer": _check_issuer(app, claims),
-        "expiry": _check_expiry(claims),
-        "status": _check_status(app, session, claims),
-    }
-
-
-def _check_issuer(app: Flask, claims: dict[str, Any]) -> Check:
-    issuer = claims.get("issuer")
-    issuer_url = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if issuer_url == issuer_id(app):
-        return Check(True, f"Issued by {ISSUER_NAME}.")
-    return Check(False, "The credential names another issuer.")
-
-
-def _check_expiry(claims: dict[str, Any]) -> Check:
-    try:
-        valid_from = datetime.fromisoformat(str(claims["validFrom"]))
-        valid_until = datetime.fromisoformat(str(claims["validUntil"]))
-    except (KeyError, ValueError):
-        return Check(False, "The credential has no readable validity period.")
-    now = clock.now()
-    if now < valid_from:
-        return Check(False, f"Not valid before {clock.format_day(valid_from)}.")
-    if now >= valid_until:
-        return Check(False, f"Expired on {clock.format_day(valid_until)}.")
-    return Check(True, f"Valid until {clock.format_day(valid_until)}.")
-
-
-def _check_status(app: Flask, session: Session, claims: dict[str, Any]) -> Check:
-    entries = claims.get("credentialStatus")
-    if not isinstance(entries, list) or not entries:
-        return Check(False, "The credential carries no status entry.")
-    for entry in entries:
-        purpose = entry.get("statusPurpose") if isinstance(entry, dict) else None
-        if purpose not in STATUS_PURPOSES or entry.get("statusListCredential") != status_list_url(
-            app, purpose
-        ):
-            return Check(False, "A status entry points at a list we do not publish.")
-        try:
-            index = int(entry["statusListIndex"])
-        except (KeyError, TypeError, ValueError):
-            return Check(False, "A status entry has no readable index.")
-        if index in set_bits(session, purpose):
-            return Check(False, FLAGGED_DETAILS[FLAGGED_BY[StatusPurpose(purpose)]])
-    return Check(True, NOT_FLAGGED)
+    """The credential with its proof and as a JWT. Both signatures are deterministic for
+    the same content and keys, so a credential is signed once per process and reused
+    until anything in it (status index, names, keys) changes."""
+    document = credential_document(app, session, certificate)
+    proof_key, method = signing.proof_key(app)
+    jwt_key = signing.signer(app, signing.jwt_algorithm(app))
+    cache_key = hashlib.sha256(
+        json.dumps([document, method, jwt_key.kid], sort_keys=True).encode()
+    ).hexdigest()
+    cache: OrderedDict[str, SignedCredential] = app.extensions.setdefault(
+        "csm_signed_credentials", OrderedDict()
+    )
+    signed = cache.get(cache_key)
+    if signed is None:
+        proven = data_integrity.with_proof(app, document, proof_key, method, certificate.issued_at)
+        signed = SignedCredential(proven, signing.sign_jwt(app, jwt_claims(app, proven)))
+        cache[cache_key] = signed
+        while len(cache) > SIGNED_CACHE_SIZE:
+            cache.popitem(last=False)
+    return signed

@@ -1,5 +1,5 @@
 """What a holder takes away: the verification link, its QR code, the PDF certificate and
-an add-to-LinkedIn link with the fields filled in."""
+an add-to-LinkedIn link with the fields filled in, and the badge shown on pages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask import Flask
 from fpdf import FPDF
 from markupsafe import Markup
 
-from certificates import services
+from certificates import badges, services
 from certificates.credentials import ISSUER_NAME
 from certificates.models import Certificate
 from core import clock
@@ -22,6 +22,15 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 
 def verify_url(app: Flask, certificate: Certificate) -> str:
     return f"{app.config['PUBLIC_BASE_URL']}/verify/{services.link_token(certificate)}"
+
+
+def badge_markup(certificate: Certificate) -> Markup:
+    """The holder's badge as inline SVG for a page."""
+    svg = badges.badge_svg(
+        certificate.title, certificate.level, ISSUER_NAME, certificate.holder_name
+    )
+    # ElementTree built it: every name in it is escaped text, nothing else reaches it.
+    return Markup(svg)  # noqa: S704
 
 
 def qr_svg(url: str) -> Markup:

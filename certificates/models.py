@@ -51,6 +51,13 @@ class StatusPurpose(StrEnum):
     SUSPENSION = "suspension"
 
 
+def credential_title(credential: str, level: str) -> str:
+    """The credential with its level, said once: "CSM Competency Standard: First Level"."""
+    if level.casefold() in credential.casefold():
+        return credential
+    return f"{credential}: {level}"
+
+
 class Certificate(Base):
     """One certificate per passing attempt; the holder's name as it stood at issue."""
 
@@ -90,10 +97,7 @@ class Certificate(Base):
 
     @property
     def title(self) -> str:
-        """The credential with its level, said once: "CSM Competency Standard: First Level"."""
-        if self.level.casefold() in self.credential.casefold():
-            return self.credential
-        return f"{self.credential}: {self.level}"
+        return credential_title(self.credential, self.level)
 
 
 class StatusEntry(Base):
@@ -132,3 +136,15 @@ class SigningKey(Base):
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     public_jwk: Mapped[dict[str, str]] = mapped_column(JSON)
     first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CredentialSubject(Base):
+    """The identifier a holder's credentials name as their subject (``credentialSubject.id``
+    and the JWT's ``sub``): random, so it reveals nothing about them, and the same on every
+    credential they hold, so a wallet can tell they belong together."""
+
+    __tablename__ = "certificate_credential_subject"
+
+    holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(45), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from certificates import credentials
+from certificates import credentials, status_lists
 from certificates.codes import new_code, normalise
 from certificates.models import (
     REVOCATION_REASONS,
@@ -102,7 +102,8 @@ def issue(session: Session, attempt_id: int) -> Certificate:
         return session.scalars(
             select(Certificate).where(Certificate.attempt_id == attempt_id)
         ).one()
-    credentials.assign_status_index(session, certificate)
+    status_lists.assign_status_index(session, certificate)
+    credentials.assign_subject_id(session, certificate.holder_id)
     for older in session.scalars(
         select(Certificate).where(
             Certificate.holder_id == holder.id,
@@ -143,14 +144,16 @@ def revoke(
 
 
 def reinstate(session: Session, actor: Actor, certificate: Certificate, note: str) -> None:
-    """Undo a revocation or a suspension. A revoked credential stays revoked in the
-    published list (revocation there is final), so the certificate moves to a new index
-    and the holder's signed credential is issued afresh."""
+    """Undo a revocation or a suspension. Both set the credential's bit in the published
+    revocation list, where it is final, so the certificate moves to a new index and the
+    holder's signed credential is issued afresh."""
     if certificate.revoked_at is None and certificate.suspended_at is None:
         raise CertificateStateError("This certificate is neither revoked nor suspended.")
     before = status(certificate)
     if certificate.revoked_at is not None:
         _clear_revocation(session, certificate)
+    else:
+        status_lists.retire_status_index(session, certificate)
     certificate.suspended_at, certificate.suspension_note = None, ""
     _audit(session, actor, certificate, "certificate.reinstated", {"was": before, "note": note})
 
@@ -199,7 +202,7 @@ def _clear_revocation(session: Session, certificate: Certificate) -> None:
         "",
         "",
     )
-    credentials.retire_status_index(session, certificate)
+    status_lists.retire_status_index(session, certificate)
 
 
 def _audit(

@@ -16,11 +16,12 @@ from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 
 from accounts.services import names_by_id
-from certificates import documents, services
+from certificates import credentials, documents, services
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
 from certificates.limits import form_lookup_budget
 from certificates.models import REVOCATION_REASONS, STAFF_ROLES, Certificate, Decision
+from core import clock
 from core.audit import events_for
 from core.auth import current_actor, roles_required
 from core.db import get_session
@@ -37,6 +38,8 @@ def _verified_page(
 
 
 def _render_verified(certificate: Certificate, status: str, page_url: str | None) -> str:
+    checked_at = clock.format_moment(clock.now())
+
     def render() -> str:
         return render_template(
             "certificates/verified.html",
@@ -45,6 +48,9 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
             reasons=REVOCATION_REASONS,
             issuer_name=ISSUER_NAME,
             page_url=page_url,
+            checked_at=checked_at,
+            areas=credentials.certified_areas(get_session(), certificate),
+            badge=documents.badge_markup(certificate),
         )
 
     # Every QR scan lands here. An empty cookie session means nobody signed in, no flashed
@@ -52,7 +58,8 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
     # keyed by the row's state (read on every request), the status today and the link.
     if flask_session:
         return render()
-    key = (services.state_key(certificate), status, page_url, request.endpoint)
+    # The minute it was checked is on the page, so a kept page lives a minute at most.
+    key = (services.state_key(certificate), status, page_url, request.endpoint, checked_at)
     return memoised(current_app, "verified_page", key, render)
 
 
@@ -118,6 +125,7 @@ def _detail_page(
         reasons=REVOCATION_REASONS,
         verify_url=link,
         qr=documents.qr_svg(link),
+        badge=documents.badge_markup(certificate),
         linkedin_url=documents.linkedin_url(current_app, certificate),
         is_staff=_is_staff(),
         revoke_form=revoke_form or RevokeForm(formdata=None),

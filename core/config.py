@@ -92,6 +92,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # An Ed25519 private key (PEM); without it one is generated into instance/.
         "CERT_SIGNING_KEY": os.environ.get("CERT_SIGNING_KEY", ""),
+        "CERT_RSA_SIGNING_KEY": os.environ.get("CERT_RSA_SIGNING_KEY", ""),
+        # RS256 (the algorithm every Open Badges 3.0 verifier supports) or EdDSA.
+        "CERT_JWT_ALGORITHM": os.environ.get("CERT_JWT_ALGORITHM", "RS256"),
+        # The published JSON-LD contexts credentials are canonicalised with (see README).
+        "JSONLD_CONTEXT_DIR": os.environ.get("JSONLD_CONTEXT_DIR", ""),
         # smtp://user:password@host:port for email; without it mail goes to instance/outbox/.
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "CSM Certify <no-reply@csm-certify.example>"),

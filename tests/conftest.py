@@ -3,6 +3,7 @@ the app and its client, a movable clock, user factories and form helpers."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -90,6 +93,16 @@ def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
+@functools.cache
+def rsa_test_key() -> str:
+    """One RSA signing key for the whole run: generating one per app would cost a third
+    of a second each. A test of key generation sets ``CERT_RSA_SIGNING_KEY=None``."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
@@ -100,6 +113,7 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "PASSWORD_HASH_MEMORY_KIB": 64,
         "RATELIMIT_STORAGE_URI": "memory://",
         "PUBLIC_BASE_URL": "http://localhost",
+        "CERT_RSA_SIGNING_KEY": rsa_test_key(),
         **extra,
     }
 

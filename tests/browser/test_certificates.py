@@ -30,6 +30,13 @@ def test_an_employer_verifies_a_certificate(
     screenshot(page, "verify-lookup")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Valid certificate")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Checked just now, \w{3} \d+ \w{3} \d{4}, \d\d:\d\d UTC"))
+    ).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("CSM Competency Standard"))).to_be_visible()
+    expect(page.get_by_text("genuine and in force")).to_be_visible()
+    area = page.get_by_role("link", name="The CSM and the Customer: Basic Knowledge")
+    expect(area).to_have_attribute("href", re.compile(r"/framework#"))
     screenshot(page, "verify-valid")
     page.goto("/verify/not-a-real-token")
     expect(page.get_by_role("heading", name="This link is not genuine")).to_be_visible()
@@ -46,7 +53,7 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
 ) -> None:
     certificate = _passed_certificate(app, world)
 
-    holder = open_context()
+    holder = open_context(permissions=["clipboard-read", "clipboard-write"])
     ana = holder.new_page()
     ana.on("pageerror", page_problems.on_error)
     sign_in_page(ana, world.people["ana"]["user"].email)
@@ -55,10 +62,17 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     ana.get_by_role("link", name=re.compile("Share, download or add to LinkedIn")).click()
     qr = ana.get_by_role("img", name="QR code of the verification link")
     expect(qr).to_be_visible()
+    expect(ana.get_by_role("img", name=re.compile("CSM Competency Standard"))).to_be_visible()
+    ana.get_by_role("button", name="Copy the link").click()
+    expect(ana.get_by_role("status").filter(has_text="Link copied.")).to_be_visible()
+    copied = ana.evaluate("navigator.clipboard.readText()")
+    with ana.expect_download() as download:
+        ana.get_by_role("link", name=re.compile("Badge image with the credential inside")).click()
+    assert download.value.suggested_filename == f"{certificate.code}-badge.png"
     screenshot(ana, "certificate-holder")
     # What the QR code holds is the link an employer's phone opens.
     qr_link = ana.locator(".share-link a").get_attribute("href") or ""
-    assert qr_link.startswith(f"{live_server}/verify/")
+    assert qr_link.startswith(f"{live_server}/verify/") and copied == qr_link
 
     employer = open_context(base_url=None, viewport={"width": 390, "height": 844})
     phone = employer.new_page()

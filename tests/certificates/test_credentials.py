@@ -27,7 +27,7 @@ from tests.certificates.fixtures import (
     passed_attempt,
     staff_client,
 )
-from tests.conftest import MovableClock, post_form, sign_in
+from tests.conftest import AppFactory, MovableClock, post_form, sign_in
 from tests.exam.fixtures import ExamWorld
 
 YEAR = 365 * 86_400
@@ -49,7 +49,7 @@ class Outsider:
         """Verify: signature by a published key, then ``exp`` and ``nbf`` as of the clock's
         now plus ``later_by`` seconds."""
         moment = int(self.clock.now().timestamp()) + later_by
-        checked = jose_jwt.JWT(algs=["EdDSA"], check_claims={"exp": moment})
+        checked = jose_jwt.JWT(algs=["RS256", "EdDSA"], check_claims={"exp": moment})
         checked.deserialize(token, _published_keys(self.client))
         claims: dict[str, Any] = json.loads(checked.claims)
         if claims.get("nbf", moment) > moment:
@@ -110,21 +110,30 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
 ) -> None:
     passed_attempt(app, world)
     [certificate] = all_certificates(app)
+    email = world.people["ana"]["user"].email
     ana, public = holder_client(app, world), app.test_client()
     outsider = Outsider(public, world.clock)
     response = ana.get(f"/certificates/{certificate.code}/credential.jwt")
     assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
     token = response.get_data(as_text=True)
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
-    assert header["alg"] == "EdDSA" and header["kid"] in {
+    # OB 3.0's JOSE header: alg, kid (a URL that returns the public JWK), typ JWT; no more.
+    assert set(header) == {"alg", "kid", "typ"} and header["typ"] == "JWT"
+    assert header["alg"] == "RS256" and header["kid"] in {
         key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]
     }
+    served = public.get(header["kid"].removeprefix("http://localhost"))
+    assert served.mimetype == "application/jwk+json" and "d" not in served.get_json()
+    assert jwk.JWK(**served.get_json()).thumbprint() == header["kid"].rsplit("/", 1)[1]
 
     claims = outsider.claims(token)
+    vc = claims["vc"]
+    assert claims["iss"] == vc["issuer"]["id"] and claims["jti"] == vc["id"]
+    assert claims["sub"] == vc["credentialSubject"]["id"]
+    assert claims["sub"].startswith("urn:uuid:") and email not in claims["sub"]
     assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert claims["validFrom"].endswith("Z") and claims["validUntil"] > claims["validFrom"]
     subject = claims["credentialSubject"]
-    email = world.people["ana"]["user"].email
     assert email not in token and email not in json.dumps(claims)
     hashed = subject["identifier"][0]
     assert hashed["hashed"] is True and hashed["identityHash"].startswith("sha256$")
@@ -132,8 +141,8 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
     assert {"CU.SK", "CO.KN"} <= codes
     issuer = public.get("/issuer").get_json()
     assert claims["issuer"]["id"] == issuer["id"] == "http://localhost/issuer"
-    entries = {entry["statusPurpose"]: entry for entry in claims["credentialStatus"]}
-    assert outsider.bit(entries["revocation"]) == 0 and outsider.bit(entries["suspension"]) == 0
+    entry = claims["credentialStatus"]
+    assert entry["statusPurpose"] == "revocation" and outsider.bit(entry) == 0
 
     # One byte changed anywhere in the payload: the signature no longer holds.
     head, payload, signature = token.split(".")
@@ -150,7 +159,7 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
         staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "Proxy."}
     )
     assert revoked.status_code == 302
-    assert outsider.bit(entries["revocation"]) == 1
+    assert outsider.bit(entry) == 1
     verdict = public.post("/api/v1/credentials/verify", json={"credential": token}).get_json()
     assert verdict["verified"] is False
     assert verdict["checks"]["signature"]["passed"] and verdict["checks"]["issuer"]["passed"]
@@ -169,38 +178,56 @@ def test_reinstating_keeps_the_old_credential_revoked_and_issues_a_new_one(
     back = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Appeal upheld."})
     assert back.status_code == 302
     new_token = scene.ana.get(f"{page}/credential.jwt").get_data(as_text=True)
-    old = scene.outsider.claims(scene.token)["credentialStatus"][0]
-    new = scene.outsider.claims(new_token)["credentialStatus"][0]
+    old = scene.outsider.claims(scene.token)["credentialStatus"]
+    new = scene.outsider.claims(new_token)["credentialStatus"]
     assert old["statusListIndex"] != new["statusListIndex"]
     assert scene.outsider.bit(old) == 1 and scene.outsider.bit(new) == 0
     checks = scene.public.post("/api/v1/credentials/verify", json={"credential": new_token})
     assert checks.get_json()["verified"] is True
 
 
-def test_suspension_is_published_and_lifted(app: Flask, world: ExamWorld) -> None:
+def test_a_suspension_fails_every_standard_verifier_and_lifting_it_issues_afresh(
+    app: Flask, world: ExamWorld
+) -> None:
+    """One status entry: a suspension sets the credential's bit in the revocation list,
+    so a verifier that knows nothing of suspension still refuses it; lifting it gives the
+    certificate a fresh index and the copy shown during the suspension stays refused."""
     scene = _scene(app, world)
     public, staff, page = scene.public, scene.staff, scene.page
-    suspension = scene.outsider.claims(scene.token)["credentialStatus"][1]
+    entry = scene.outsider.claims(scene.token)["credentialStatus"]
     post_form(staff, page, f"{page}/suspend", {"decision-note": "Complaint under review."})
-    assert scene.outsider.bit(suspension) == 1
+    assert scene.outsider.bit(entry) == 1
     verify = {"credential": scene.token}
     verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
     assert verdict["checks"]["status"]["detail"] == "Suspended."
     post_form(staff, page, f"{page}/reinstate", {"decision-note": "Complaint dismissed."})
-    assert scene.outsider.bit(suspension) == 0
+    assert scene.outsider.bit(entry) == 1
     verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
+    assert verdict["verified"] is False
+    assert (
+        "issued before a suspension or revocation that has since been lifted"
+        in (verdict["checks"]["status"]["detail"])
+    )
+    fresh = scene.ana.get(f"{page}/credential.jwt").get_data(as_text=True)
+    renewed = scene.outsider.claims(fresh)["credentialStatus"]
+    assert renewed["statusListIndex"] != entry["statusListIndex"]
+    assert scene.outsider.bit(renewed) == 0
+    verdict = public.post("/api/v1/credentials/verify", json={"credential": fresh}).get_json()
     assert verdict["verified"] is True
 
 
-def test_rotating_the_key_keeps_old_credentials_verifiable(app: Flask, world: ExamWorld) -> None:
+def test_rotating_the_key_keeps_old_credentials_verifiable(
+    make_app: AppFactory, world: ExamWorld
+) -> None:
+    app = make_app(CERT_RSA_SIGNING_KEY=None)
     passed_attempt(app, world)
     [certificate] = all_certificates(app)
     ana, public = holder_client(app, world), app.test_client()
     outsider = Outsider(public, world.clock)
     old_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
     with app.app_context():
-        old_kid = signing.signer(app).kid
-        new_kid = signing.rotate(app).kid
+        old_kid = signing.key_url(app, signing.signer(app, signing.Algorithm.RS256).kid)
+        new_kid = signing.key_url(app, signing.rotate(app, signing.Algorithm.RS256).kid)
     assert new_kid != old_kid
     new_token = ana.get(f"/certificates/{certificate.code}/credential.jwt").get_data(as_text=True)
     kids = [key["kid"] for key in public.get("/.well-known/jwks.json").get_json()["keys"]]
@@ -226,7 +253,11 @@ def test_the_verify_api_refuses_what_we_did_not_sign(app: Flask, world: ExamWorl
     assert answer["verified"] is False and answer["checks"]["signature"]["passed"] is False
     assert list(answer["checks"]) == ["signature"]
     # Our own key id on a credential signed by someone else's key: the signature fails.
-    ours = public.get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
+    ours = next(
+        key["kid"]
+        for key in public.get("/.well-known/jwks.json").get_json()["keys"]
+        if key["alg"] == "EdDSA"
+    )
     impostor = jose_jwt.JWT(header={"alg": "EdDSA", "kid": ours}, claims={"issuer": "x"})
     impostor.make_signed_token(stranger)
     answer = public.post(
@@ -257,32 +288,42 @@ def test_only_the_holder_and_staff_get_the_credential_and_pdf(app: Flask, world:
     assert staff.get("/certificates/CSM1-0000-0000-0000").status_code == 404
 
 
-def test_the_signing_key_comes_from_the_environment_or_a_private_instance_file(
-    make_app, tmp_path
+@pytest.mark.parametrize(
+    ("algorithm", "kty"), [(signing.Algorithm.EDDSA, "OKP"), (signing.Algorithm.RS256, "RSA")]
+)
+def test_each_signing_key_comes_from_the_environment_or_a_private_instance_file(
+    make_app: AppFactory, tmp_path: Path, algorithm: signing.Algorithm, kty: str
 ) -> None:
-    generated = make_app()
+    kind = signing.KINDS[algorithm]
+    generated = make_app(CERT_RSA_SIGNING_KEY=None)
     with generated.app_context():
-        kid = signing.signer(generated).kid
-    key_file = Path(generated.instance_path) / signing.KEY_FILE
+        kid = signing.signer(generated, algorithm).kid
+    key_file = Path(generated.instance_path) / kind.file_name
     assert key_file.stat().st_mode & 0o777 == 0o600
     pem = key_file.read_text()
-    given = make_app(CERT_SIGNING_KEY=pem, INSTANCE_PATH=str(tmp_path / "other"))
+    given = make_app(**{kind.config_name: pem, "INSTANCE_PATH": str(tmp_path / "other")})
     with given.app_context():
-        assert signing.signer(given).kid == kid
+        assert signing.signer(given, algorithm).kid == kid
     published = given.test_client().get("/.well-known/jwks.json").get_json()["keys"]
-    assert [key["kid"] for key in published] == [kid]
-    assert published[0]["kty"] == "OKP" and "d" not in published[0]  # never the private part
-    result = given.test_cli_runner().invoke(args=["certificates", "rotate-key"])
-    assert result.exit_code != 0 and "CERT_SIGNING_KEY" in result.output
+    [mine] = [key for key in published if key["kty"] == kty]
+    assert mine["kid"] == f"http://localhost/issuer/keys/{kid}" and mine["alg"] == algorithm
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(mine)  # never the private part
+    result = given.test_cli_runner().invoke(
+        args=["certificates", "rotate-key", "--algorithm", str(algorithm)]
+    )
+    assert result.exit_code != 0 and kind.config_name in result.output
 
 
-def test_rotate_key_from_the_command_line(app: Flask) -> None:
+def test_rotate_key_from_the_command_line(make_app: AppFactory) -> None:
+    app = make_app(CERT_RSA_SIGNING_KEY=None)
     runner = app.test_cli_runner()
     with app.app_context():
-        old = signing.signer(app).kid
+        old = {algorithm: signing.signer(app, algorithm).kid for algorithm in signing.Algorithm}
     result = runner.invoke(args=["certificates", "rotate-key"])
     assert result.exit_code == 0, result.output
     kids = [
         key["kid"] for key in app.test_client().get("/.well-known/jwks.json").get_json()["keys"]
     ]
-    assert old in kids and len(kids) == 2 and old in result.output
+    assert len(kids) == 4
+    for kid in old.values():
+        assert signing.key_url(app, kid) in kids and kid in result.output
