@@ -279,9 +279,9 @@ def problem_statuses(
     operation: Mapping[str, Any], view: Callable[..., Any], has_path_arguments: bool
 ) -> set[int]:
     """The problem statuses every operation of this shape can answer with."""
-    statuses = {400}  # a NUL character anywhere in the request
+    statuses = {400, 401}  # a NUL character anywhere; a bearer token sent but not valid
     if is_guarded(view):
-        statuses |= {401, 403}
+        statuses.add(403)
     if has_path_arguments:
         statuses.add(404)
     body = operation.get("requestBody")

@@ -58,6 +58,7 @@ def test_guarded_operations_declare_security_and_every_operation_its_problems(
             label = f"{method} {path}"
             statuses = set(operation["responses"])
             assert "400" in statuses, label  # a NUL character is refused anywhere
+            assert "401" in statuses, label  # so is a bearer token that is not valid
             if hasattr(view, "required_roles"):  # guarded by core.auth.roles_required
                 assert operation.get("security") == [{"bearer": []}], label
                 assert {"401", "403"} <= statuses, label
