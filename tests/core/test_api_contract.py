@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from core.db import get_db
 from item_bank.frameworks import DEFAULT_FRAMEWORK, require_framework
 from tests.accreditation.fixtures import PDF, complete_content, organisation
 from tests.conftest import AppFactory, MovableClock, api_token, bearer
-from tests.exam.fixtures import schedule_and_admit, start_and_submit
+from tests.exam.fixtures import handed_in
 
 STAFF_ROLES = (
     "exam_admin",
@@ -79,20 +78,6 @@ def app(make_app: AppFactory) -> Flask:
     return make_app(RATELIMIT_ENABLED=False)
 
 
-def _submitted_attempt(app: Flask, clock: MovableClock, candidate: User, staff: User) -> None:
-    """A sitting open now, proctored by ``staff``, with ``candidate``'s attempt handed in."""
-    (registration_id,) = schedule_and_admit(
-        app,
-        admin=staff,
-        proctor=staff,
-        candidates=[candidate],
-        title="First Level, contract",
-        opens_at=clock.now() - timedelta(minutes=10),
-        closes_at=clock.now() + timedelta(hours=3),
-    )
-    start_and_submit(app, candidate.id, registration_id)
-
-
 def _submitted_application(app: Flask, provider: User) -> None:
     """A provider's complete application with its evidence, submitted to the leads."""
     with app.app_context(), get_db(app).write_sessions() as session:
@@ -125,7 +110,7 @@ def callers(
     client = app.test_client()
     candidate = make_user()
     staff = make_user(*STAFF_ROLES)
-    _submitted_attempt(app, clock, candidate, staff)
+    handed_in(app, clock, admin=staff, proctor=staff, candidates=[candidate], title="Contract")
     _submitted_application(app, make_user("provider"))
     return {
         "anonymous": {},
