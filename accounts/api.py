@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from flask_login import current_user
 from pydantic import Field
 
-from accounts import services
-from accounts.models import User
+from accounts import responses, services
 from accounts.passwords import MAX_LENGTH
+from accounts.responses import Me, TokenResponse
 from core.api import (
     ApiModel,
     json_body,
-    json_response,
     make_api_blueprint,
+    model_response,
     parse_json,
     problem_responses,
+    respond,
 )
 from core.auth import issue_api_token, login_required
 from core.db import get_session
@@ -29,35 +30,6 @@ api = make_api_blueprint("accounts_api", __name__)
 class TokenRequest(ApiModel):
     email: str = Field(min_length=1, max_length=services.EMAIL_MAX)
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
-
-
-class TokenResponse(ApiModel):
-    token: str
-    expires_at: str = Field(description="RFC 3339 UTC time after which the token is refused.")
-
-
-class Me(ApiModel):
-    id: int
-    email: str
-    given_name: str
-    family_name: str
-    roles: list[str]
-    active: bool
-    created_at: str
-    last_sign_in_at: str | None
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return Me(
-        id=user.id,
-        email=user.email,
-        given_name=user.given_name,
-        family_name=user.family_name,
-        roles=sorted(user.roles),
-        active=user.active,
-        created_at=user.created_at.isoformat(),
-        last_sign_in_at=user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
-    ).model_dump()
 
 
 @api.post("/tokens")
@@ -72,15 +44,13 @@ def create_token() -> Any:
         policy=services.ThrottlePolicy.from_config(current_app.config),
     )
     token, expires_at = issue_api_token(user)
-    response = jsonify(TokenResponse(token=token, expires_at=expires_at.isoformat()).model_dump())
-    response.status_code = 201
-    return response
+    return respond(TokenResponse(token=token, expires_at=expires_at), 201)
 
 
 @api.get("/me")
 @login_required
 def me() -> Any:
-    return jsonify(user_json(current_user))
+    return respond(responses.me(current_user))
 
 
 OPENAPI_MODELS = (TokenRequest, TokenResponse, Me)
@@ -91,7 +61,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "createToken",
             "requestBody": json_body(TokenRequest),
             "responses": {
-                "201": json_response("A token", {"$ref": "#/components/schemas/TokenResponse"}),
+                "201": model_response("A token", TokenResponse),
                 **problem_responses(400, 401, 403, 415, 422, 429),
             },
         }
@@ -102,7 +72,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "getMe",
             "security": [{"bearer": []}],
             "responses": {
-                "200": json_response("The account", {"$ref": "#/components/schemas/Me"}),
+                "200": model_response("The account", Me),
                 **problem_responses(401),
             },
         }

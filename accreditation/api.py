@@ -3,20 +3,13 @@ staff queue and the public register."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from pydantic import Field
 
-from accreditation import queue, services, workflow
-from accreditation.models import (
-    PROVIDER_ROLE,
-    STAFF_ROLES,
-    STATE_LABELS,
-    Application,
-    Organisation,
-)
+from accreditation import queue, responses, services, workflow
+from accreditation.models import PROVIDER_ROLE, STAFF_ROLES, STATE_LABELS, Application
 from accreditation.schemas import (
     DraftUpdate,
     NewApplication,
@@ -26,10 +19,11 @@ from accreditation.schemas import (
 from core.api import (
     ApiModel,
     json_body,
-    json_response,
     make_api_blueprint,
+    model_response,
     parse_json,
     problem_responses,
+    respond,
 )
 from core.auth import current_actor, roles_required
 from core.db import get_session
@@ -42,49 +36,8 @@ class MessageInput(ApiModel):
     body: str = Field(min_length=1, max_length=8000)
 
 
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def organisation_json(organisation: Organisation) -> dict[str, Any]:
-    return {"id": organisation.id, **services.organisation_fields(organisation)}
-
-
-def application_json(application: Application, with_content: bool = True) -> dict[str, Any]:
-    session = get_session()
-    actor = current_actor()
-    body: dict[str, Any] = {
-        "id": application.id,
-        "title": application.title,
-        "state": application.state,
-        "state_label": STATE_LABELS[application.state],
-        "version": application.version,
-        "organisation_id": application.organisation_id,
-        "renews": application.renews_id,
-        "submitted_at": _iso(application.submitted_at),
-        "assessor_id": application.assessor_id,
-        "working_days_waiting": round(workflow.working_days_waiting(application), 1),
-        "overdue": workflow.overdue(application),
-        "accreditation_number": application.accreditation_number,
-        "accredited_from": _iso(application.accredited_from),
-        "accredited_until": _iso(application.accredited_until),
-        "allowed_steps": [
-            step.action for step in workflow.allowed_steps(session, actor, application)
-        ],
-    }
-    if with_content and services.content_open_to(actor, application):
-        body["content"] = application.content
-        body["coverage"] = [
-            {"area": area.code, "title": area.title, "covered": area.covered,
-             "competencies": len(area.leaves), "percent": area.percent}
-            for area in services.coverage(session, application)
-        ]  # fmt: skip
-        body["missing"] = [e.as_dict() for e in services.missing_parts(session, application)]
-        body["documents"] = [
-            {"id": d.id, "filename": d.filename, "size": d.size, "sha256": d.sha256}
-            for d in services.documents(session, application.id)
-        ]
-    return body
+def application_out(application: Application) -> responses.ApplicationOut:
+    return responses.application_out(get_session(), current_actor(), application)
 
 
 @api.post("/providers")
@@ -93,7 +46,7 @@ def save_provider() -> Any:
     data = parse_json(OrganisationInput)
     session = get_session()
     organisation = services.save_organisation(session, current_actor(), data)
-    return jsonify(organisation_json(organisation)), 201
+    return respond(responses.organisation_out(organisation), 201)
 
 
 @api.post("/applications")
@@ -105,15 +58,15 @@ def create_application() -> Any:
         services.require_application(session, current_actor(), data.renews) if data.renews else None
     )
     application = services.create_draft(session, current_actor(), data.content, renews)
-    return jsonify(application_json(application)), 201
+    return respond(application_out(application), 201)
 
 
 @api.get("/applications/<id:application_id>")
 @roles_required(PROVIDER_ROLE, *STAFF_ROLES)
 def get_application(application_id: int) -> Any:
     session = get_session()
-    return jsonify(
-        application_json(services.require_application(session, current_actor(), application_id))
+    return respond(
+        application_out(services.require_application(session, current_actor(), application_id))
     )
 
 
@@ -124,7 +77,7 @@ def put_application(application_id: int) -> Any:
     session = get_session()
     application = services.require_own_application(session, current_actor(), application_id)
     services.save_draft(session, current_actor(), application, data.content, data.version)
-    return jsonify(application_json(application))
+    return respond(application_out(application))
 
 
 @api.post("/applications/<id:application_id>/documents")
@@ -138,7 +91,7 @@ def upload_document(application_id: int) -> Any:
     document = services.store_document(
         current_app, session, current_actor(), application, upload.filename or "", upload.read()
     )
-    return jsonify({"id": document.id, "filename": document.filename, "size": document.size}), 201
+    return respond(responses.stored_document(document), 201)
 
 
 @api.post("/applications/<id:application_id>/transitions")
@@ -150,7 +103,7 @@ def transition(application_id: int) -> Any:
         session, current_actor(), application_id, for_update=True
     )
     workflow.take_step(session, current_actor(), application, data)
-    return jsonify(application_json(application))
+    return respond(application_out(application))
 
 
 @api.post("/applications/<id:application_id>/messages")
@@ -162,22 +115,14 @@ def message(application_id: int) -> Any:
         session, current_actor(), application_id, for_update=True
     )
     workflow.post_message(session, current_actor(), application, data.body)
-    return jsonify({"posted": True}), 201
+    return respond(responses.Posted(posted=True), 201)
 
 
 @api.get("/accreditation/queue")
 @roles_required(*STAFF_ROLES)
 def staff_queue() -> Any:
     page = queue.queue(get_session(), current_actor(), _queue_filter(), _int_arg("page", 1))
-    return jsonify(
-        {
-            "total": page.total,
-            "page": page.page,
-            "pages": page.pages,
-            "counts": queue.counts_by_state(get_session()),
-            "applications": [application_json(a, with_content=False) for a in page.rows],
-        }
-    )
+    return respond(responses.queue_page(get_session(), current_actor(), page))
 
 
 def _int_arg(name: str, default: int | None) -> Any:
@@ -209,30 +154,18 @@ def public_register() -> Any:
         delivery_mode=request.args.get("delivery_mode", "")[:20],
     )
     page = queue.register(get_session(), chosen, _int_arg("page", 1))
-    return jsonify(
-        {
-            "total": page.total,
-            "page": page.page,
-            "entries": [register_json(a, o) for a, o in page.rows],
-        }
-    )
+    return respond(responses.register_page(page))
 
 
-def register_json(application: Application, organisation: Organisation) -> dict[str, Any]:
-    return {
-        "accreditation_number": application.accreditation_number,
-        "programme": application.title,
-        "provider": organisation.legal_name,
-        "country": organisation.country,
-        "website": organisation.website,
-        "delivery_mode": application.content.get("delivery_mode", ""),
-        "status": STATE_LABELS[application.state],
-        "accredited_from": _iso(application.accredited_from),
-        "accredited_until": _iso(application.accredited_until),
-    }
-
-
-OPENAPI_MODELS = (OrganisationInput, NewApplication, DraftUpdate, TransitionInput, MessageInput)
+OPENAPI_MODELS = (
+    OrganisationInput,
+    NewApplication,
+    DraftUpdate,
+    TransitionInput,
+    MessageInput,
+    *responses.OPENAPI_MODELS,
+)
+APPLICATION = model_response("The application", responses.ApplicationOut)
 _ID = [{"name": "application_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/providers": {
@@ -241,7 +174,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "saveProvider",
             "requestBody": json_body(OrganisationInput),
             "responses": {
-                "201": json_response("The organisation", {"type": "object"}),
+                "201": model_response("The organisation", responses.OrganisationOut),
                 **problem_responses(400, 401, 403, 415, 422),
             },
         }
@@ -252,7 +185,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "createApplication",
             "requestBody": json_body(NewApplication),
             "responses": {
-                "201": json_response("The draft", {"type": "object"}),
+                "201": model_response("The draft", responses.ApplicationOut),
                 **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         }
@@ -263,7 +196,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "getApplication",
             "parameters": _ID,
             "responses": {
-                "200": json_response("The application", {"type": "object"}),
+                "200": APPLICATION,
                 **problem_responses(401, 403, 404),
             },
         },
@@ -273,7 +206,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "parameters": _ID,
             "requestBody": json_body(DraftUpdate),
             "responses": {
-                "200": json_response("The application", {"type": "object"}),
+                "200": APPLICATION,
                 **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         },
@@ -283,8 +216,26 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "Attach an evidence PDF (multipart field 'file', at most 10 MB)",
             "operationId": "uploadDocument",
             "parameters": _ID,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {
+                                    "type": "string",
+                                    "format": "binary",
+                                    "description": "A PDF",
+                                }
+                            },
+                        }
+                    }
+                },
+            },
             "responses": {
-                "201": json_response("The document", {"type": "object"}),
+                "201": model_response("The document", responses.StoredDocument),
                 **problem_responses(401, 403, 404, 409, 413, 415, 422),
             },
         }
@@ -296,7 +247,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "parameters": _ID,
             "requestBody": json_body(TransitionInput),
             "responses": {
-                "200": json_response("The application", {"type": "object"}),
+                "200": APPLICATION,
                 **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         }
@@ -308,7 +259,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "parameters": _ID,
             "requestBody": json_body(MessageInput),
             "responses": {
-                "201": json_response("Posted", {"type": "object"}),
+                "201": model_response("Posted", responses.Posted),
                 **problem_responses(400, 401, 403, 404, 415, 422),
             },
         }
@@ -318,7 +269,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "The staff queue: filters state, assessor, older_than_days, order",
             "operationId": "accreditationQueue",
             "responses": {
-                "200": json_response("A page of the queue", {"type": "object"}),
+                "200": model_response("A page of the queue", responses.QueuePage),
                 **problem_responses(400, 401, 403),
             },
         }
@@ -328,7 +279,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "The public register of accredited programmes",
             "operationId": "publicRegister",
             "responses": {
-                "200": json_response("A page of the register", {"type": "object"}),
+                "200": model_response("A page of the register", responses.RegisterPage),
                 **problem_responses(400),
             },
         }

@@ -75,7 +75,7 @@ PROFILE_PARTS = [
     ("· · audit.record", "audit.py", "record"),
     ("· · session.flush (attempt and its 60 items)", "session.py", "flush"),
     ("· · session.commit", "session.py", "commit"),
-    ("· responses.attempt_json (the 60 questions with option ids)", "responses.py", "attempt_json"),
+    ("· responses.attempt_out (the 60 questions with option ids)", "responses.py", "attempt_out"),
     ("· · delivery.questions", "delivery.py", "questions"),
     ("· · · option_ids.option_id (HMAC per option)", "option_ids.py", "option_id"),
     ("· jsonify", "__init__.py", "jsonify"),

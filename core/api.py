@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Self, TypeVar
 
-from flask import Blueprint, Flask, current_app, jsonify, request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 from pydantic_core import ErrorDetails
 
 from core.auth import authenticate_api_request
@@ -24,6 +25,41 @@ class ApiModel(BaseModel):
     """Base of every request body: unknown fields are an error, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    """Base of every JSON response body. A handler builds one and sends it with
+    :func:`respond`; the OpenAPI document shows the same model (:func:`model_response`), so
+    what is sent and what is documented are one definition and cannot drift apart.
+
+    A field left unset is left out of the body: that is how a body's optional parts (an
+    application's content, say, for those who may read it) are sent only when present.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def of(cls, source: object, **given: Any) -> Self:
+        """This body with each field read from ``source`` (its attribute, or for a mapping
+        its key, of the same name), except the fields ``given``."""
+
+        def read(name: str) -> Any:
+            return source[name] if isinstance(source, Mapping) else getattr(source, name)
+
+        fields = {name: read(name) for name in cls.model_fields if name not in given}
+        return cls.model_validate({**fields, **given}, from_attributes=True)
+
+
+# Times and days as the bodies have always spelt them: ``isoformat()``, offset included.
+Moment = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
+Day = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
+
+
+def respond(body: ResponseModel, status: int = 200) -> Response:
+    """``body`` as the JSON response (only the fields it was given)."""
+    response = jsonify(body.model_dump(mode="json", exclude_unset=True))
+    response.status_code = status
+    return response
 
 
 def make_api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -123,17 +159,44 @@ def problem_responses(*statuses: int) -> dict[str, Any]:
     }
 
 
+def model_ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-        },
-    }
+    return {"required": True, "content": {"application/json": {"schema": model_ref(model)}}}
 
 
 def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def model_response(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    """A response whose body is ``model`` (list it in the room's ``OPENAPI_MODELS``)."""
+    return json_response(description, model_ref(model))
+
+
+NO_CONTENT: dict[str, Any] = {"description": "Done; no body"}
+
+
+class ApiInfo(ResponseModel):
+    title: str
+    version: str
+    description: str
+
+
+class ApiServer(ResponseModel):
+    url: str
+
+
+class OpenAPIDocument(ResponseModel):
+    """This document's outline; its paths and components are OpenAPI 3.1 objects."""
+
+    openapi: str
+    info: ApiInfo
+    servers: list[ApiServer]
+    paths: dict[str, dict[str, Any]]
+    components: dict[str, Any]
 
 
 class OpenAPIRegistry:
@@ -142,6 +205,7 @@ class OpenAPIRegistry:
     def __init__(self) -> None:
         self.paths: dict[str, dict[str, Any]] = {}
         self.schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+        self.add_models(OpenAPIDocument)
 
     def add_paths(self, paths: dict[str, dict[str, Any]]) -> None:
         for path, operations in paths.items():
@@ -154,24 +218,24 @@ class OpenAPIRegistry:
                 self.schemas[name] = definition
             self.schemas[model.__name__] = schema
 
-    def document(self, app: Flask | None = None) -> dict[str, Any]:
+    def document(self, app: Flask | None = None) -> OpenAPIDocument:
         """The document; with ``app``, each operation completed from its route and view."""
         paths = self.paths if app is None else completed_paths(app, self.paths)
-        return {
-            "openapi": "3.1.0",
-            "info": {
-                "title": "CSM Certify API",
-                "version": "1",
-                "description": "Item bank, exams, certificates and accreditation for the "
+        return OpenAPIDocument(
+            openapi="3.1.0",
+            info=ApiInfo(
+                title="CSM Certify API",
+                version="1",
+                description="Item bank, exams, certificates and accreditation for the "
                 "CSM Competency Standard. Errors are application/problem+json (RFC 9457).",
-            },
-            "servers": [{"url": API_PREFIX}],
-            "paths": dict(sorted(paths.items())),
-            "components": {
+            ),
+            servers=[ApiServer(url=API_PREFIX)],
+            paths=dict(sorted(paths.items())),
+            components={
                 "schemas": self.schemas,
                 "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             },
-        }
+        )
 
 
 # ---- what the code says about each operation ------------------------------------
@@ -215,9 +279,9 @@ def problem_statuses(
     operation: Mapping[str, Any], view: Callable[..., Any], has_path_arguments: bool
 ) -> set[int]:
     """The problem statuses every operation of this shape can answer with."""
-    statuses = {400}  # a NUL character anywhere in the request
+    statuses = {400, 401}  # a NUL character anywhere; a bearer token sent but not valid
     if is_guarded(view):
-        statuses |= {401, 403}
+        statuses.add(403)
     if has_path_arguments:
         statuses.add(404)
     body = operation.get("requestBody")
@@ -282,7 +346,7 @@ core_api = make_api_blueprint("core_api", __name__)
 
 @core_api.get("/openapi.json")
 def openapi_document() -> Any:
-    return jsonify(openapi_registry().document(current_app))
+    return respond(openapi_registry().document(current_app))
 
 
 CORE_PATHS = {
@@ -290,7 +354,7 @@ CORE_PATHS = {
         "get": {
             "summary": "This OpenAPI 3.1 document",
             "operationId": "getOpenApi",
-            "responses": {"200": json_response("The document", {"type": "object"})},
+            "responses": {"200": model_response("The document", OpenAPIDocument)},
         }
     }
 }

@@ -22,8 +22,35 @@ def valid_id(value: int | None) -> int | None:
     return value if value is not None and 0 < value <= MAX_ID else None
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression for the whole numbers 1 to ``limit`` (leading zeros allowed)."""
+
+    def any_digits(count: int) -> str:
+        return rf"\d{{{count}}}" if count else ""
+
+    def one_of(low: int, high: int) -> str:
+        return str(low) if low == high else f"[{low}-{high}]"
+
+    digits = str(limit)
+    width = len(digits)
+    shorter = [rf"[1-9]\d{{0,{width - 2}}}"] if width > 1 else []
+    same_width = [  # ``limit``'s first i digits, a smaller digit, then any digits
+        digits[:i] + one_of(1 if i == 0 else 0, int(d) - 1) + any_digits(width - i - 1)
+        for i, d in enumerate(digits)
+        if int(d) > (1 if i == 0 else 0)
+    ]
+    return "0*(?:" + "|".join([*shorter, *same_width, digits]) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """A database id in a URL: a positive integer the database can hold (else 404)."""
+    """A database id in a URL: a positive integer the database can hold (else 404).
+
+    The bound is in the pattern, not only in ``to_python``: werkzeug answers 405 when a
+    path matched another method's rule before a converter refused it (``PUT /items/0``
+    beside ``GET /items/<id>``), and a path no rule's pattern matches is a plain 404.
+    """
+
+    regex = digits_up_to(MAX_ID)
 
     def __init__(self, map: object) -> None:
         super().__init__(map, min=1, max=MAX_ID)  # type: ignore[arg-type]

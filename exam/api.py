@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app
+from pydantic import BaseModel
 
-from core.api import json_body, json_response, make_api_blueprint, parse_json, problem_responses
+from core.api import (
+    NO_CONTENT,
+    json_body,
+    make_api_blueprint,
+    model_response,
+    parse_json,
+    problem_responses,
+    respond,
+)
 from core.auth import current_actor, lightweight_auth, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.extensions import limiter
@@ -30,7 +39,6 @@ from exam.services import (
     results,
     sittings,
     statistics,
-    timing,
 )
 
 api = make_api_blueprint("exam_api", __name__)
@@ -38,7 +46,7 @@ api = make_api_blueprint("exam_api", __name__)
 
 @api.post("/sittings")
 @roles_required("exam_admin")
-def create_sitting() -> tuple[Response, int]:
+def create_sitting() -> Response:
     body = parse_json(SittingRequest)
     data = sittings.SittingInput(
         body.blueprint,
@@ -51,7 +59,7 @@ def create_sitting() -> tuple[Response, int]:
         tuple(body.proctor_ids),
     )
     sitting = sittings.schedule_sitting(get_session(), current_actor(), data)
-    return jsonify(responses.sitting_json(get_session(), sitting)), 201
+    return respond(responses.sitting_out(get_session(), sitting), 201)
 
 
 @api.get("/sittings")
@@ -60,16 +68,17 @@ def list_sittings() -> Response:
     session = get_session()
     staff = current_actor().has_role("exam_admin", "proctor")
     rows = sittings.all_sittings(session) if staff else sittings.open_sittings(session)
-    return jsonify({"sittings": [responses.sitting_json(session, s) for s in rows]})
+    listed = [responses.sitting_out(session, s) for s in rows]
+    return respond(responses.SittingList(sittings=listed))
 
 
 @api.post("/sittings/<id:sitting_id>/registrations")
 @roles_required("candidate")
-def register(sitting_id: int) -> tuple[Response, int]:
+def register(sitting_id: int) -> Response:
     session = get_session()
     sitting = sittings.require_sitting(session, sitting_id)
     booked = registration.register(session, current_actor(), sitting)
-    return jsonify(responses.registration_json(booked)), 201
+    return respond(responses.registration_out(booked), 201)
 
 
 def _own_registration(sitting_id: int) -> Registration:
@@ -82,7 +91,7 @@ def check_in(sitting_id: int) -> Response:
     checked_in = registration.check_in(
         get_session(), current_actor(), _own_registration(sitting_id)
     )
-    return jsonify(responses.registration_json(checked_in))
+    return respond(responses.registration_out(checked_in))
 
 
 @api.post("/sittings/<id:sitting_id>/admissions")
@@ -100,20 +109,20 @@ def admit(sitting_id: int) -> Response:
         identity_check=body.identity_check,
         reason=body.reason,
     )
-    return jsonify(responses.registration_json(at_door))
+    return respond(responses.registration_out(at_door))
 
 
 @api.post("/attempts")
 @roles_required("candidate")
 @limiter.limit("20 per minute")
-def start() -> tuple[Response, int]:
+def start() -> Response:
     body = parse_json(StartRequest)
     booked = _own_registration(body.sitting_id)
     end_request_transaction()
     attempt_id = delivery.start_attempt(get_db(), current_actor(), booked.id)
     with get_db().read_sessions() as session:
         attempt = delivery.require_own_attempt(session, current_actor().id, attempt_id)
-        return jsonify(responses.attempt_json(session, attempt, _secret_key())), 201
+        return respond(responses.attempt_out(session, attempt, _secret_key()), 201)
 
 
 def _secret_key() -> str:
@@ -128,7 +137,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @api.get("/attempts/<id:attempt_id>")
 @roles_required("candidate")
 def get_attempt(attempt_id: int) -> Response:
-    return jsonify(responses.attempt_json(get_session(), _own_attempt(attempt_id), _secret_key()))
+    return respond(responses.attempt_out(get_session(), _own_attempt(attempt_id), _secret_key()))
 
 
 @api.post("/items/<id:item_id>/invalidate")
@@ -145,29 +154,29 @@ def invalidate_item(item_id: int) -> Response:
         version_number=body.version,
         keys=list(body.keys or []),
     )
-    return jsonify(responses.changed_json(changed))
+    return respond(responses.changed_outcomes(changed))
 
 
 @api.get("/blueprints/<code>/statistics")
 @roles_required("exam_admin")
 def blueprint_statistics(code: str) -> Response:
     """Exam and item statistics over every scored attempt on the blueprint."""
-    return jsonify(responses.statistics_json(statistics.exam_statistics(get_session(), code[:60])))
+    return respond(responses.statistics_out(statistics.exam_statistics(get_session(), code[:60])))
 
 
 @api.get("/attempts/<id:attempt_id>/result")
 @roles_required("candidate", "exam_admin")
 def attempt_result(attempt_id: int) -> Response:
     """The candidate's own result once released; staff see any."""
-    return jsonify(
-        responses.result_json(results.require_result(get_session(), current_actor(), attempt_id))
+    return respond(
+        responses.result_out(results.require_result(get_session(), current_actor(), attempt_id))
     )
 
 
 @api.get("/attempts/<id:attempt_id>/state")
 @roles_required("candidate")
 def attempt_state(attempt_id: int) -> Response:
-    return jsonify(timing.state(_own_attempt(attempt_id)))
+    return respond(responses.attempt_state(_own_attempt(attempt_id)))
 
 
 @api.put("/attempts/<id:attempt_id>/responses/<id:position>")
@@ -180,7 +189,9 @@ def save_response(attempt_id: int, position: int) -> Response:
 @api.post("/attempts/<id:attempt_id>/submit")
 @roles_required("candidate")
 def submit(attempt_id: int) -> Response:
-    return jsonify(timing.state(delivery.submit(get_session(), current_actor(), attempt_id)))
+    return respond(
+        responses.attempt_state(delivery.submit(get_session(), current_actor(), attempt_id))
+    )
 
 
 @api.post("/attempts/<id:attempt_id>/events")
@@ -198,7 +209,7 @@ def proctor_action(attempt_id: int, action: str) -> Response:
     body = parse_json(ProctorRequest)
     attempt = proctoring.require_attempt_for_proctor(session, actor, attempt_id)
     proctoring.act(session, actor, attempt, action, body.reason, body.minutes)
-    return jsonify(timing.state(attempt))
+    return respond(responses.attempt_state(attempt))
 
 
 API_PROCTOR_ACTIONS = (
@@ -219,7 +230,6 @@ for _action in API_PROCTOR_ACTIONS:
 
 _sid = [{"name": "sitting_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _aid = [{"name": "attempt_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-_obj = {"type": "object"}
 _auth: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
@@ -227,16 +237,24 @@ def _op(
     summary: str,
     op_id: str,
     params: list[Any],
-    ok: str,
-    body: Any = None,
-    errors: tuple[int, ...] = (401, 403, 404, 409, 422),
+    ok: tuple[str, type[BaseModel] | None],
+    body: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
 ) -> dict[str, Any]:
+    """An operation answering ``ok`` (status, body model or ``None`` for no body); the
+    problem statuses every operation of its shape can answer are added from its route, so
+    ``errors`` lists only those particular to it (409 when the attempt or registration is
+    not in a state that allows it)."""
+    status, model = ok
     operation: dict[str, Any] = {
         "summary": summary,
         "operationId": op_id,
         "security": _auth,
         "parameters": params,
-        "responses": {ok: json_response(summary, _obj), **problem_responses(*errors)},
+        "responses": {
+            status: NO_CONTENT if model is None else model_response(summary, model),
+            **problem_responses(*errors),
+        },
     }
     if body is not None:
         operation["requestBody"] = json_body(body)
@@ -251,39 +269,68 @@ OPENAPI_MODELS = (
     ResponseRequest,
     EventRequest,
     ProctorRequest,
+    *responses.OPENAPI_MODELS,
 )
+_registration = ("201", responses.RegistrationOut)
+_state = ("200", responses.AttemptState)
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/sittings": {
-        "post": _op("Schedule a sitting", "createSitting", [], "201", SittingRequest),
+        "post": _op(
+            "Schedule a sitting", "createSitting", [], ("201", responses.SittingOut), SittingRequest
+        ),
         "get": _op(
             "Sittings (open ones for candidates, all for staff)",
             "listSittings",
             [],
-            "200",
-            errors=(401,),
+            ("200", responses.SittingList),
         ),
     },
     "/sittings/{sitting_id}/registrations": {
-        "post": _op("Register for a sitting", "register", _sid, "201")
+        "post": _op("Register for a sitting", "register", _sid, _registration, errors=(409,))
     },
     "/sittings/{sitting_id}/checkin": {
-        "post": _op("Check in at the sitting", "checkIn", _sid, "200")
+        "post": _op(
+            "Check in at the sitting",
+            "checkIn",
+            _sid,
+            ("200", responses.RegistrationOut),
+            errors=(409,),
+        )
     },
     "/sittings/{sitting_id}/admissions": {
-        "post": _op("Admit or turn away a candidate", "admit", _sid, "200", AdmissionRequest)
+        "post": _op(
+            "Admit or turn away a candidate",
+            "admit",
+            _sid,
+            ("200", responses.RegistrationOut),
+            AdmissionRequest,
+            errors=(409,),
+        )
     },
     "/attempts": {
-        "post": _op("Start the exam (idempotent)", "startAttempt", [], "201", StartRequest)
+        "post": _op(
+            "Start the exam (idempotent)",
+            "startAttempt",
+            [],
+            ("201", responses.AttemptOut),
+            StartRequest,
+            errors=(404, 409),  # 404: not registered for that sitting
+        )
     },
     "/attempts/{attempt_id}": {
-        "get": _op("The attempt: questions, saved answers, time left", "getAttempt", _aid, "200")
+        "get": _op(
+            "The attempt: questions, saved answers, time left",
+            "getAttempt",
+            _aid,
+            ("200", responses.AttemptOut),
+        )
     },
     "/items/{item_id}/invalidate": {
         "post": _op(
             "Stop scoring an item version or correct its key, rescoring every attempt",
             "invalidateItem",
             [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "200",
+            ("200", responses.ChangedOutcomes),
             InvalidateRequest,
         )
     },
@@ -292,17 +339,19 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "Exam and item statistics (difficulty, discrimination, distractors, KR-20)",
             "getStatistics",
             [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "200",
-            errors=(401, 403),
+            ("200", responses.StatisticsOut),
         )
     },
     "/attempts/{attempt_id}/result": {
         "get": _op(
-            "The scored result (own once released; staff any)", "getAttemptResult", _aid, "200"
+            "The scored result (own once released; staff any)",
+            "getAttemptResult",
+            _aid,
+            ("200", responses.ResultOut),
         )
     },
     "/attempts/{attempt_id}/state": {
-        "get": _op("Status and time left only", "getAttemptState", _aid, "200")
+        "get": _op("Status and time left only", "getAttemptState", _aid, _state)
     },
     "/attempts/{attempt_id}/responses/{position}": {
         "put": _op(
@@ -312,19 +361,24 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 *_aid,
                 {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}},
             ],
-            "200",
+            ("200", responses.SavedAnswer),
             ResponseRequest,
+            errors=(409,),
         )
     },
     "/attempts/{attempt_id}/submit": {
-        "post": _op("Submit (idempotent)", "submitAttempt", _aid, "200")
+        "post": _op("Submit (idempotent)", "submitAttempt", _aid, _state, errors=(409,))
     },
     "/attempts/{attempt_id}/events": {
-        "post": _op("Report a delivery-page event", "attemptEvent", _aid, "204", EventRequest)
+        "post": _op(
+            "Report a delivery-page event", "attemptEvent", _aid, ("204", None), EventRequest
+        )
     },
     **{
         f"/attempts/{{attempt_id}}/{action}": {
-            "post": _op(f"Proctor: {action}", f"{action}Attempt", _aid, "200", ProctorRequest)
+            "post": _op(
+                f"Proctor: {action}", f"{action}Attempt", _aid, _state, ProctorRequest, (409,)
+            )
         }
         for action in API_PROCTOR_ACTIONS
     },

@@ -3,11 +3,12 @@ cannot drift apart: each parses the same body and calls the same service."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app
 
-from core.api import parse_json
+from core.api import parse_json, respond
 from core.auth import require_principal
 from core.db import get_db
+from exam.responses import SavedAnswer
 from exam.schemas import ResponseRequest
 from exam.services import answers
 
@@ -25,4 +26,4 @@ def autosave(attempt_id: int, position: int) -> Response:
         body.selected,
         body.flagged,
     )
-    return jsonify({"position": position, "saved_at": saved_at.isoformat()})
+    return respond(SavedAnswer(position=position, saved_at=saved_at))

@@ -1,119 +1,226 @@
-"""The exam's JSON response bodies, built from stored objects."""
+"""The exam's JSON response bodies, built from stored objects: each a model that the
+handler sends and the OpenAPI document shows."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from pydantic import Field
 from sqlalchemy.orm import Session
 
-from exam.models import Attempt, AttemptResult, Registration, Sitting
+from core.api import Moment, ResponseModel
+from exam.models import (
+    AccommodationStatus,
+    Attempt,
+    AttemptResult,
+    AttemptStatus,
+    Outcome,
+    Registration,
+    RegistrationStatus,
+    Sitting,
+    SittingMode,
+)
 from exam.services import delivery, sittings, statistics, timing
 from exam.services.rescoring import ChangedOutcome
+from item_bank.models import ItemType
 
 
-def sitting_json(session: Session, sitting: Sitting) -> dict[str, Any]:
-    return {
-        "id": sitting.id,
-        "title": sitting.title,
-        "opens_at": sitting.opens_at.isoformat(),
-        "closes_at": sitting.closes_at.isoformat(),
-        "capacity": sitting.capacity,
-        "places_taken": sittings.count_places_taken(session, sitting.id),
-        "mode": sitting.mode,
-        "location": sitting.location,
-        "cancelled": sitting.cancelled,
-        "revision": sitting.revision,
-    }
+class SittingOut(ResponseModel):
+    id: int
+    title: str
+    opens_at: Moment
+    closes_at: Moment
+    capacity: int
+    places_taken: int
+    mode: SittingMode
+    location: str
+    cancelled: bool
+    revision: int = Field(description="Send it back when editing (409 if it has moved on).")
 
 
-def registration_json(registration: Registration) -> dict[str, Any]:
-    accommodation = registration.accommodation
-    return {
-        "id": registration.id,
-        "sitting_id": registration.sitting_id,
-        "candidate_id": registration.candidate_id,
-        "status": registration.status,
-        "accommodation": {"time_factor": accommodation.time_factor, "status": accommodation.status}
-        if accommodation
-        else None,
-    }
+class SittingList(ResponseModel):
+    sittings: list[SittingOut]
 
 
-def attempt_json(session: Session, attempt: Attempt, secret_key: str) -> dict[str, Any]:
+class AccommodationOut(ResponseModel):
+    time_factor: float
+    status: AccommodationStatus
+
+
+class RegistrationOut(ResponseModel):
+    id: int
+    sitting_id: int
+    candidate_id: int
+    status: RegistrationStatus
+    accommodation: AccommodationOut | None
+
+
+class Receipt(ResponseModel):
+    finished_at: Moment
+    digest: str
+
+
+class AttemptState(ResponseModel):
+    """The part of an attempt the page polls: cheap, and without any content."""
+
+    id: int
+    status: AttemptStatus
+    deadline: Moment
+    seconds_left: int
+    state_version: int
+    receipt: Receipt | None = Field(description="Once the attempt is finished.")
+
+
+class OptionOut(ResponseModel):
+    id: str = Field(description="Opaque: send it back in `selected`.")
+    text: str
+
+
+class QuestionOut(ResponseModel):
+    position: int
+    type: ItemType
+    stem: str
+    choose: int | None
+    options: list[OptionOut]
+    selected: list[str]
+    flagged: bool
+
+
+class AttemptOut(AttemptState):
     """The attempt with its questions (opaque option ids) and saved answers."""
-    body = timing.state(attempt)
+
+    questions: list[QuestionOut]
+    answered: int
+
+
+class SavedAnswer(ResponseModel):
+    position: int
+    saved_at: Moment
+
+
+class SubareaResult(ResponseModel):
+    code: str
+    title: str
+    score: float
+    max: int
+    percent: float
+
+
+class AreaResult(ResponseModel):
+    code: str
+    title: str
+    percent: float
+    min_percent: float
+    met: bool
+    subareas: list[SubareaResult]
+
+
+class ResultOut(ResponseModel):
+    attempt_id: int
+    result: Outcome
+    percent: float
+    pass_percent: float
+    score: float
+    max_score: float
+    graded_at: Moment
+    areas: list[AreaResult]
+
+
+class HistogramBand(ResponseModel):
+    from_percent: int
+    count: int
+
+
+class ItemStatisticsOut(ResponseModel):
+    ref: str
+    version: int
+    competency: str
+    n: int
+    p_value: float
+    point_biserial: float | None
+    exposure: float
+    keys: list[str]
+    distractors: dict[str, dict[str, int]] = Field(
+        description='Per option letter: {"upper": n, "lower": n, "all": n}.'
+    )
+    flags: list[str]
+
+
+class StatisticsOut(ResponseModel):
+    attempts: int
+    pass_rate: float
+    mean: float
+    sd: float
+    kr20: float | None
+    sem: float | None
+    histogram: list[HistogramBand]
+    items: list[ItemStatisticsOut]
+
+
+class ChangedOutcomeOut(ResponseModel):
+    attempt_id: int
+    candidate_id: int
+    before: Outcome | None
+    after: Outcome
+
+
+class ChangedOutcomes(ResponseModel):
+    changed: list[ChangedOutcomeOut]
+
+
+OPENAPI_MODELS = (
+    SittingOut,
+    SittingList,
+    RegistrationOut,
+    AttemptState,
+    AttemptOut,
+    SavedAnswer,
+    ResultOut,
+    StatisticsOut,
+    ChangedOutcomes,
+)
+
+
+def sitting_out(session: Session, sitting: Sitting) -> SittingOut:
+    return SittingOut.of(sitting, places_taken=sittings.count_places_taken(session, sitting.id))
+
+
+def registration_out(registration: Registration) -> RegistrationOut:
+    return RegistrationOut.of(registration)
+
+
+def attempt_state(attempt: Attempt) -> AttemptState:
+    finished_at = attempt.finished_at if attempt.finished else None
+    return AttemptState(
+        id=attempt.id,
+        status=attempt.effective_status,
+        deadline=attempt.deadline_at,
+        seconds_left=timing.seconds_left(attempt),
+        state_version=attempt.state_version,
+        receipt=Receipt(finished_at=finished_at, digest=attempt.receipt_digest)
+        if finished_at
+        else None,
+    )
+
+
+def attempt_out(session: Session, attempt: Attempt, secret_key: str) -> AttemptOut:
     shown = delivery.questions(session, attempt, secret_key)
-    body["questions"] = [
-        {
-            "position": q.position,
-            "type": q.type,
-            "stem": q.stem,
-            "choose": q.choose,
-            "options": [{"id": o.id, "text": o.text} for o in q.options],
-            "selected": q.selected,
-            "flagged": q.flagged,
-        }
-        for q in shown
-    ]
-    body["answered"] = sum(1 for q in shown if q.selected)
-    return body
+    return AttemptOut(
+        **dict(attempt_state(attempt)),
+        questions=[QuestionOut.of(q) for q in shown],
+        answered=sum(1 for q in shown if q.selected),
+    )
 
 
-def result_json(outcome: AttemptResult) -> dict[str, Any]:
-    return {
-        "attempt_id": outcome.attempt_id,
-        "result": outcome.result,
-        "percent": outcome.percent,
-        "pass_percent": outcome.pass_percent,
-        "score": outcome.score,
-        "max_score": outcome.max_score,
-        "graded_at": outcome.graded_at.isoformat(),
-        "areas": [
-            {
-                key: area[key]
-                for key in ("code", "title", "percent", "min_percent", "met", "subareas")
-            }
-            for area in outcome.areas
-        ],
-    }
+def result_out(outcome: AttemptResult) -> ResultOut:
+    return ResultOut.of(outcome, areas=[AreaResult.of(area) for area in outcome.areas])
 
 
-def statistics_json(stats: statistics.ExamStats) -> dict[str, Any]:
-    return {
-        "attempts": stats.attempts,
-        "pass_rate": stats.pass_rate,
-        "mean": stats.mean,
-        "sd": stats.sd,
-        "kr20": stats.kr20,
-        "sem": stats.sem,
-        "histogram": [{"from_percent": low, "count": count} for low, count in stats.histogram],
-        "items": [
-            {
-                "ref": i.ref,
-                "version": i.version,
-                "competency": i.code,
-                "n": i.n,
-                "p_value": i.p_value,
-                "point_biserial": i.point_biserial,
-                "exposure": i.exposure,
-                "keys": i.keys,
-                "distractors": i.distractors,
-                "flags": i.flags,
-            }
-            for i in stats.items
-        ],
-    }
+def statistics_out(stats: statistics.ExamStats) -> StatisticsOut:
+    return StatisticsOut.of(
+        stats,
+        histogram=[HistogramBand(from_percent=low, count=count) for low, count in stats.histogram],
+        items=[ItemStatisticsOut.of(item, competency=item.code) for item in stats.items],
+    )
 
 
-def changed_json(changed: list[ChangedOutcome]) -> dict[str, Any]:
-    return {
-        "changed": [
-            {
-                "attempt_id": c.attempt_id,
-                "candidate_id": c.candidate_id,
-                "before": c.before,
-                "after": c.after,
-            }
-            for c in changed
-        ]
-    }
+def changed_outcomes(changed: list[ChangedOutcome]) -> ChangedOutcomes:
+    return ChangedOutcomes(changed=[ChangedOutcomeOut.of(c) for c in changed])

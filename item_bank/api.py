@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
-from pydantic import BaseModel, ConfigDict, Field
+from flask import request
+from pydantic import BaseModel, Field
 
 from core.api import (
     ApiModel,
     json_body,
-    json_response,
     make_api_blueprint,
+    model_ref,
+    model_response,
     parse_json,
     problem_responses,
+    respond,
 )
 from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
-from item_bank import blueprints, frameworks, services, transfer
-from item_bank.models import (
-    CognitiveLevel,
-    Framework,
-    Item,
-    ItemStatus,
-    ItemType,
-    ItemVersion,
-    ReviewAction,
-)
+from item_bank import blueprints, frameworks, responses, services, transfer
+from item_bank.models import Framework, Item, ItemStatus, ItemVersion, ReviewAction
+from item_bank.responses import ItemOut
 from item_bank.schemas import ItemContent, ItemRecord
 
 api = make_api_blueprint("item_bank_api", __name__)
@@ -39,69 +34,9 @@ class TransitionRequest(ApiModel):
     comment: str = Field(default="", max_length=4000)
 
 
-class ItemVersionSummary(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    number: int
-    status: ItemStatus
-
-
-class ItemOut(BaseModel):
-    """An item as the API sends it: one version's content, its workflow state and history."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: int
-    ref: str
-    version: int
-    status: ItemStatus
-    revision: int
-    type: ItemType
-    stem: str
-    options: list[str]
-    keys: list[str]
-    choose: int | None
-    rationale: str
-    references: list[str]
-    competencies: list[str]
-    cognitive_level: CognitiveLevel
-    enemies: list[str]
-    versions: list[ItemVersionSummary]
-    allowed_actions: list[ReviewAction]
-
-
-class ItemPage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    total: int
-    page: int
-    pages: int
-    items: list[ItemOut]
-
-
-def item_out(item: Item, version: ItemVersion | None = None) -> ItemOut:
-    session = get_session()
-    version = version or item.head
-    return ItemOut.model_validate(
-        {
-            "id": item.id,
-            "ref": item.ref,
-            "version": version.number,
-            "status": version.status,
-            "revision": item.revision,
-            **version.content(),
-            "enemies": services.enemy_refs(session, item.id),
-            "versions": [{"number": v.number, "status": v.status} for v in item.versions],
-            "allowed_actions": [
-                step.action for step in services.allowed_steps(current_actor(), item)
-            ],
-        }
-    )
-
-
-def item_json(item: Item, version: ItemVersion | None = None) -> dict[str, Any]:
-    """The body of every response that carries one item, built through ``ItemOut``."""
-    return item_out(item, version).model_dump(mode="json")
+def item_body(item: Item, version: ItemVersion | None = None) -> ItemOut:
+    """The body of every response that carries one item."""
+    return responses.item_out(get_session(), current_actor(), item, version)
 
 
 def _framework(code: str | None = None) -> Framework:
@@ -110,7 +45,8 @@ def _framework(code: str | None = None) -> Framework:
 
 @api.get("/framework")
 def framework_tree() -> Any:
-    return jsonify(frameworks.framework_tree(get_session(), _framework(request.args.get("code"))))
+    tree = frameworks.framework_tree(get_session(), _framework(request.args.get("code")))
+    return respond(responses.framework_tree(tree))
 
 
 @api.get("/items")
@@ -128,13 +64,7 @@ def list_items() -> Any:
         request.args.get("page", 1, type=int) or 1,
         min(100, max(1, request.args.get("per_page", 25, type=int) or 25)),
     )
-    body = ItemPage(
-        total=page.total,
-        page=page.page,
-        pages=page.pages,
-        items=[item_out(v.item, v) for v in page.rows],
-    )
-    return jsonify(body.model_dump(mode="json"))
+    return respond(responses.item_page(get_session(), current_actor(), page))
 
 
 @api.post("/items")
@@ -142,8 +72,7 @@ def list_items() -> Any:
 def create_item() -> Any:
     content = parse_json(ItemContent)
     item = services.create_item(get_session(), current_actor(), _framework(), content)
-    response = jsonify(item_json(item))
-    response.status_code = 201
+    response = respond(item_body(item), 201)
     response.headers["Location"] = f"/api/v1/items/{item.id}"
     return response
 
@@ -151,7 +80,7 @@ def create_item() -> Any:
 @api.get("/items/<id:item_id>")
 @roles_required(*STAFF)
 def get_item(item_id: int) -> Any:
-    return jsonify(item_json(services.require_item(get_session(), item_id)))
+    return respond(item_body(services.require_item(get_session(), item_id)))
 
 
 @api.put("/items/<id:item_id>")
@@ -160,7 +89,7 @@ def update_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     content = parse_json(ItemContent)
     version = services.update_item(get_session(), current_actor(), item, content)
-    return jsonify(item_json(item, version))
+    return respond(item_body(item, version))
 
 
 @api.post("/items/<id:item_id>/transitions")
@@ -169,7 +98,7 @@ def transition_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     body = parse_json(TransitionRequest)
     services.take_step(get_session(), current_actor(), item, body.action, body.comment)
-    return jsonify(item_json(item))
+    return respond(item_body(item))
 
 
 def _dry_run() -> bool:
@@ -201,36 +130,30 @@ def import_items() -> Any:
         actor_label=f"user:{current_actor().id}",
         dry_run=_dry_run(),
     )
-    return jsonify(summary.as_dict()), (200 if summary.dry_run else 201)
+    return respond(responses.import_summary(summary), 200 if summary.dry_run else 201)
 
 
 @api.get("/blueprints/<code>")
 @roles_required(*STAFF)
 def get_blueprint(code: str) -> Any:
-    blueprint = blueprints.require_blueprint(get_session(), code)
-    return jsonify(
-        {
-            "code": blueprint.code,
-            "version": blueprint.current.number,
-            "spec": blueprint.current.spec,
-            "versions": [
-                {"number": v.number, "created_at": v.created_at.isoformat()}
-                for v in blueprint.versions
-            ],
-        }
-    )
+    return respond(responses.blueprint_out(blueprints.require_blueprint(get_session(), code)))
 
 
 @api.get("/blueprints/<code>/coverage")
 @roles_required(*STAFF)
 def blueprint_coverage(code: str) -> Any:
     blueprint = blueprints.require_blueprint(get_session(), code)
-    return jsonify(blueprints.coverage(get_session(), blueprint.current).as_dict())
+    return respond(responses.coverage_out(blueprints.coverage(get_session(), blueprint.current)))
 
 
-ITEM_SCHEMA = {"$ref": "#/components/schemas/ItemOut"}
-RECORD_SCHEMA = {"$ref": "#/components/schemas/ItemRecord"}
-OPENAPI_MODELS = (ItemContent, ItemRecord, ItemOut, ItemPage, TransitionRequest)
+ITEM = model_response("The item", ItemOut)
+IMPORTED = responses.ImportSummaryOut
+OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
+    ItemContent,
+    ItemRecord,
+    TransitionRequest,
+    *responses.OPENAPI_MODELS,
+)
 _id = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 _code = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
@@ -240,7 +163,9 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "getFramework",
             "parameters": [{"name": "code", "in": "query", "schema": {"type": "string"}}],
             "responses": {
-                "200": json_response("Parts > sections > areas > competencies", {"type": "object"}),
+                "200": model_response(
+                    "Parts > sections > areas > competencies", responses.FrameworkTree
+                ),
                 **problem_responses(404),
             },
         }
@@ -255,7 +180,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 for n in ("q", "competency", "status", "type", "page", "per_page")
             ],
             "responses": {
-                "200": json_response("A page of items", {"$ref": "#/components/schemas/ItemPage"}),
+                "200": model_response("A page of items", responses.ItemPage),
                 **problem_responses(401, 403),
             },
         },
@@ -265,7 +190,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "security": [{"bearer": []}],
             "requestBody": json_body(ItemContent),
             "responses": {
-                "201": json_response("The item", ITEM_SCHEMA),
+                "201": ITEM,
                 **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         },
@@ -277,7 +202,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "security": [{"bearer": []}],
             "parameters": _id,
             "responses": {
-                "200": json_response("The item", ITEM_SCHEMA),
+                "200": ITEM,
                 **problem_responses(401, 403, 404),
             },
         },
@@ -288,7 +213,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "parameters": _id,
             "requestBody": json_body(ItemContent),
             "responses": {
-                "200": json_response("The item", ITEM_SCHEMA),
+                "200": ITEM,
                 **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         },
@@ -301,7 +226,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "parameters": _id,
             "requestBody": json_body(TransitionRequest),
             "responses": {
-                "200": json_response("The item", ITEM_SCHEMA),
+                "200": ITEM,
                 **problem_responses(400, 401, 403, 404, 409, 422),
             },
         }
@@ -327,13 +252,17 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": {"type": "array", "items": RECORD_SCHEMA}}
+                    "application/json": {
+                        "schema": {"type": "array", "items": model_ref(ItemRecord)}
+                    }
                 },
             },
             "responses": {
-                "200": json_response("Dry run: what would be imported", {"type": "object"}),
-                "201": json_response("Imported", {"type": "object"}),
-                **problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
+                "200": model_response(
+                    "Dry run: what would be imported", responses.ImportSummaryOut
+                ),
+                "201": model_response("Imported", responses.ImportSummaryOut),
+                **problem_responses(400, 401, 403, 404, 413, 415, 422),
             },
         }
     },
@@ -344,7 +273,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "security": [{"bearer": []}],
             "parameters": _code,
             "responses": {
-                "200": json_response("The blueprint", {"type": "object"}),
+                "200": model_response("The blueprint", responses.BlueprintOut),
                 **problem_responses(401, 403, 404),
             },
         }
@@ -356,7 +285,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "security": [{"bearer": []}],
             "parameters": _code,
             "responses": {
-                "200": json_response("Coverage per area and sub-area", {"type": "object"}),
+                "200": model_response("Coverage per area and sub-area", responses.CoverageOut),
                 **problem_responses(401, 403, 404),
             },
         }

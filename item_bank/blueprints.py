@@ -207,38 +207,6 @@ class Coverage:
     forms: int
     uncovered_competencies: list[FrameworkNode]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "blueprint": self.blueprint,
-            "version": self.version,
-            "item_count": self.item_count,
-            "distinct_forms": self.forms,
-            "areas": [
-                {
-                    "code": a.code,
-                    "title": a.title,
-                    "needed_per_form": a.needed,
-                    "approved_available": a.available,
-                    "distinct_forms": a.forms,
-                    "advice": a.advice,
-                    "subareas": [
-                        {
-                            "code": s.code,
-                            "title": s.title,
-                            "approved_available": s.available,
-                            "needed_per_form": s.per_form,
-                            "short_by": s.short_by,
-                        }
-                        for s in a.subareas
-                    ],
-                }
-                for a in self.areas
-            ],
-            "competencies_without_approved_items": [
-                {"code": node.code, "text": node.text} for node in self.uncovered_competencies
-            ],
-        }
-
 
 def even_shares(total: int, parts: int) -> list[int]:
     """``total`` split over ``parts`` as evenly as possible, the larger shares first."""

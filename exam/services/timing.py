@@ -11,7 +11,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
@@ -127,20 +126,3 @@ def expire_due(session: Session) -> int:
     )
     session.commit()
     return finished
-
-
-def state(attempt: Attempt) -> dict[str, Any]:
-    """The part of an attempt the page polls: cheap, and without any content."""
-    return {
-        "id": attempt.id,
-        "status": attempt.effective_status,
-        "deadline": attempt.deadline_at.isoformat(),
-        "seconds_left": seconds_left(attempt),
-        "state_version": attempt.state_version,
-        "receipt": {
-            "finished_at": attempt.finished_at.isoformat(),
-            "digest": attempt.receipt_digest,
-        }
-        if attempt.finished and attempt.finished_at
-        else None,
-    }

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import jsonify
 from werkzeug.wrappers import Response
 
-from core.api import parse_json
+from core.api import parse_json, respond
 from core.auth import current_actor, lightweight_auth, roles_required
 from core.db import get_session
 from core.extensions import limiter
-from exam import handlers
+from exam import handlers, responses
 from exam.schemas import EventRequest
-from exam.services import delivery, timing
+from exam.services import delivery
 from exam.views._blueprint import bp, json_errors
 
 
@@ -28,7 +27,7 @@ def autosave(attempt_id: int, position: int) -> Response:
 def attempt_state(attempt_id: int) -> Response:
     json_errors()
     attempt = delivery.require_own_attempt(get_session(), current_actor().id, attempt_id)
-    return jsonify(timing.state(attempt))
+    return respond(responses.attempt_state(attempt))
 
 
 @bp.post("/exams/attempts/<id:attempt_id>/events")

@@ -59,6 +59,15 @@ def test_malformed_authorization_header_is_401(client: FlaskClient) -> None:
     assert response.status_code == 401 and "Bearer" in response.get_json()["detail"]
 
 
+def test_a_public_operation_refuses_a_token_that_is_not_valid_as_documented(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/api/v1/register", headers={"Authorization": "Bearer not-a-token"})
+    assert response.status_code == 401
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "401" in document["paths"]["/register"]["get"]["responses"]
+
+
 def test_password_change_revokes_tokens(app: Flask, client: FlaskClient, make_user) -> None:
     user = make_user()
     token = api_token(client, user.email)

@@ -20,7 +20,7 @@ from tests.browser.conftest import (  # noqa: F401
     sign_in_page,
 )
 from tests.conftest import STRONG_PASSWORD, MovableClock
-from tests.exam.fixtures import schedule_and_admit, start_and_submit
+from tests.exam.fixtures import handed_in, schedule_and_admit
 
 
 def _schedule(app: Flask, admin: User, proctor: User, clock: MovableClock) -> None:
@@ -205,16 +205,9 @@ def test_reading_a_failed_report_and_appealing(
 ) -> None:
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Noor")
-    (registration_id,) = schedule_and_admit(
-        app,
-        admin=admin,
-        proctor=proctor,
-        candidates=[candidate],
-        title="Report sitting",
-        opens_at=clock.now() - timedelta(minutes=5),
-        closes_at=clock.now() + timedelta(hours=2),
+    (attempt_id,) = handed_in(
+        app, clock, admin=admin, proctor=proctor, candidates=[candidate], title="Report sitting"
     )
-    attempt_id = start_and_submit(app, candidate.id, registration_id)
     sign_in_page(page, candidate.email)
     page.goto(f"/exams/attempts/{attempt_id}/result")
     expect(page.get_by_role("heading", name="You did not pass this time")).to_be_visible()
@@ -245,17 +238,9 @@ def test_staff_statistics_rescoring_and_standard_setting_pages(
 ) -> None:
     admin, proctor = make_user("exam_admin", given_name="Elena"), make_user("proctor")
     candidates = [make_user("candidate", given_name=f"C{n}") for n in range(3)]
-    registration_ids = schedule_and_admit(
-        app,
-        admin=admin,
-        proctor=proctor,
-        candidates=candidates,
-        title="Stats sitting",
-        opens_at=clock.now() - timedelta(minutes=5),
-        closes_at=clock.now() + timedelta(hours=2),
+    handed_in(
+        app, clock, admin=admin, proctor=proctor, candidates=candidates, title="Stats sitting"
     )
-    for candidate, registration_id in zip(candidates, registration_ids, strict=True):
-        start_and_submit(app, candidate.id, registration_id)
     sign_in_page(page, admin.email)
     page.goto("/staff/statistics?sort=p_value")
     expect(page.get_by_text("KR-20 reliability")).to_be_visible()

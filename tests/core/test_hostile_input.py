@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from flask import Flask
 
+from core.web import MAX_ID, digits_up_to
 from tests.conftest import sign_in
 
 
@@ -29,6 +33,25 @@ def test_ids_too_large_for_the_database_are_404(app: Flask, make_user) -> None:
     sign_in(client, admin.email)
     assert client.get("/admin/users/99999999999999999999").status_code == 404
     assert client.get("/admin/users/0").status_code == 404
+
+
+def test_ids_out_of_range_are_404_even_where_another_method_shares_the_path(client) -> None:
+    """``PUT /items/{id}`` sits beside ``GET /items/{id}``: an id the database cannot
+    hold is still "not found", not "method not allowed"."""
+    for path in ("/api/v1/items", "/api/v1/applications", "/admin/users"):
+        for bad in ("0", str(MAX_ID + 1), "9" * 20):
+            response = client.put(f"{path}/{bad}", json={})
+            assert response.status_code == 404, (path, bad, response.status_code)
+    assert client.put(f"/api/v1/items/{MAX_ID}", json={}).status_code == 401
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 19, 20, 100, 101, 250, 1000, MAX_ID])
+def test_the_id_pattern_matches_exactly_one_to_the_limit(limit: int) -> None:
+    pattern = re.compile(digits_up_to(limit))
+    numbers = {*range(min(limit + 40, 2500)), limit - 1, limit, limit + 1, limit * 10, 10**12}
+    assert {n for n in numbers if pattern.fullmatch(str(n))} == {
+        n for n in numbers if 1 <= n <= limit
+    }
 
 
 def test_control_characters_in_next_are_ignored(app: Flask, make_user) -> None:

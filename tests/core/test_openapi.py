@@ -7,7 +7,7 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.api import API_PREFIX
+from core.api import API_PREFIX, api_views
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -58,6 +58,7 @@ def test_guarded_operations_declare_security_and_every_operation_its_problems(
             label = f"{method} {path}"
             statuses = set(operation["responses"])
             assert "400" in statuses, label  # a NUL character is refused anywhere
+            assert "401" in statuses, label  # so is a bearer token that is not valid
             if hasattr(view, "required_roles"):  # guarded by core.auth.roles_required
                 assert operation.get("security") == [{"bearer": []}], label
                 assert {"401", "403"} <= statuses, label
@@ -77,5 +78,31 @@ def test_guarded_operations_declare_security_and_every_operation_its_problems(
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
                     assert "application/problem+json" in response["content"], label
+            checked += 1
+    assert checked > 30
+
+
+def test_every_body_outside_certificates_is_documented_by_the_model_that_sends_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A success body is a model's schema (``core.api.model_response``), never a bare
+    object, and one without a body says so."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    checked = 0
+    for (path, method), (view, _) in api_views(app).items():
+        if view.__module__.startswith("certificates."):
+            continue  # the certificates room documents its own bodies
+        for status, response in document["paths"][path][method]["responses"].items():
+            if not status.startswith("2"):
+                continue
+            label = f"{method.upper()} {path} {status}"
+            if status == "204":
+                assert "content" not in response, label
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert list(schema) == ["$ref"], label
+            assert schema["$ref"].removeprefix("#/components/schemas/") in (
+                document["components"]["schemas"]
+            ), label
             checked += 1
     assert checked > 30

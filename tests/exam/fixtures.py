@@ -185,3 +185,23 @@ def start_and_submit(app: Flask, candidate_id: int, registration_id: int) -> int
         with get_db(app).write_sessions() as session:
             delivery.submit(session, session.get(User, candidate_id), attempt_id)
         return attempt_id
+
+
+def handed_in(
+    app: Flask, clock: Any, *, admin: Any, proctor: Any, candidates: list[Any], title: str
+) -> list[int]:
+    """A sitting open now (since five minutes, for two hours) where every candidate has
+    started and handed in an unanswered attempt; the attempts' ids, in order."""
+    registration_ids = schedule_and_admit(
+        app,
+        admin=admin,
+        proctor=proctor,
+        candidates=candidates,
+        title=title,
+        opens_at=clock.now() - timedelta(minutes=5),
+        closes_at=clock.now() + timedelta(hours=2),
+    )
+    return [
+        start_and_submit(app, candidate.id, registration_id)
+        for candidate, registration_id in zip(candidates, registration_ids, strict=True)
+    ]
