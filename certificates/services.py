@@ -6,6 +6,7 @@ import secrets
 import unicodedata
 from typing import Any
 
+from anyascii import anyascii
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
@@ -332,19 +333,27 @@ def get_certificate_by_token(session: Session, token: str) -> Certificate | None
 
 
 def folded(name: str) -> str:
-    """Names compared without case or accents: "Pereira" matches "PERÉIRA"."""
-    decomposed = unicodedata.normalize("NFKD", name.strip())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    """A name as it is compared: without case or accents, every letter in plain ASCII, so
+    "Lindqvist-Øre" matches "LINDQVIST-ORE", "Þórsdóttir" "thorsdottir", "Łukasiewicz"
+    "Lukasiewicz" and "Strauß" "Strauss" (the Turkish dotless i is an i). Typographic
+    apostrophes and dashes read as ' and -, and a run of spaces as one. A letter with no
+    ASCII spelling stays itself (case-folded), so it never drops out of the comparison."""
+    plain = "".join(
+        anyascii(char) or (char if unicodedata.category(char)[0] in "LN" else "")
+        for char in unicodedata.normalize("NFC", name)
+    )
+    return " ".join(plain.casefold().split())
 
 
 def get_certificate_by_holder(
     session: Session, code_text: str, family_name: str
 ) -> Certificate | None:
     """By code and family name; the same ``None`` whether the code exists or not."""
-    if not family_name.strip():
+    wanted = folded(family_name)
+    if not wanted:
         return None
     certificate = get_certificate(session, code_text)
-    if certificate is None or folded(certificate.holder_family_name) != folded(family_name):
+    if certificate is None or folded(certificate.holder_family_name) != wanted:
         return None
     return certificate
 
