@@ -7,12 +7,14 @@ import json
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from certificates import services, verification
 from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
 from certificates.limits import BATCH_MAX, lookup_budget
 from certificates.models import REVOCATION_REASONS, Certificate, CertificateStatus
+from certificates.schemas import Check, VerifiedCertificate, VerifyResult, VerifyResults
+from certificates.services import LookupMiss
 from core import clock
 from core.api import (
     ApiModel,
@@ -66,54 +68,76 @@ class CredentialToCheck(ApiModel):
         return self
 
 
-def _checks(certificate: Certificate, status: CertificateStatus) -> dict[str, dict[str, Any]]:
+def _checks(certificate: Certificate, status: CertificateStatus) -> dict[str, Check]:
     """The page's verdict split into the checks an employer's system may want to see."""
     return {
-        "issuer": {"passed": True, "detail": f"Issued by {ISSUER_NAME}."},
-        "status": {
-            "passed": status not in FLAGGED_DETAILS,
-            "detail": FLAGGED_DETAILS.get(status, NOT_FLAGGED),
-        },
-        "expiry": {
-            "passed": status != CertificateStatus.EXPIRED,
-            "detail": f"Valid until {clock.format_day(certificate.expires_at)}.",
-        },
+        "issuer": Check(passed=True, detail=f"Issued by {ISSUER_NAME}."),
+        "status": Check(
+            passed=status not in FLAGGED_DETAILS, detail=FLAGGED_DETAILS.get(status, NOT_FLAGGED)
+        ),
+        "expiry": Check(
+            passed=status != CertificateStatus.EXPIRED,
+            detail=f"Valid until {clock.format_day(certificate.expires_at)}.",
+        ),
     }
+
+
+def verified(certificate: Certificate) -> VerifiedCertificate:
+    status = services.status(certificate)
+    revoked = status == CertificateStatus.REVOKED and certificate.revoked_at is not None
+    return VerifiedCertificate(
+        code=certificate.code,
+        holder=certificate.holder_name,
+        credential=certificate.credential,
+        level=certificate.level,
+        issued_on=certificate.issued_at.date(),
+        expires_on=certificate.expires_at.date(),
+        status=status,
+        superseded=certificate.superseded_by_id is not None,
+        issuer=ISSUER_NAME,
+        checks=_checks(certificate, status),
+        revoked_on=certificate.revoked_at.date() if revoked and certificate.revoked_at else None,
+        revocation_reason=REVOCATION_REASONS[certificate.revocation_reason] if revoked else None,
+    )
 
 
 def certificate_json(certificate: Certificate) -> dict[str, Any]:
-    status = services.status(certificate)
-    body: dict[str, Any] = {
-        "code": certificate.code,
-        "holder": certificate.holder_name,
-        "credential": certificate.credential,
-        "level": certificate.level,
-        "issued_on": certificate.issued_at.date().isoformat(),
-        "expires_on": certificate.expires_at.date().isoformat(),
-        "status": status,
-        "superseded": certificate.superseded_by_id is not None,
-        "issuer": ISSUER_NAME,
-        "checks": _checks(certificate, status),
-    }
-    if status == CertificateStatus.REVOKED and certificate.revoked_at:
-        body["revoked_on"] = certificate.revoked_at.date().isoformat()
-        body["revocation_reason"] = REVOCATION_REASONS[certificate.revocation_reason]
-    return body
+    """The public answer about a certificate; what only a revoked one has is left out."""
+    return verified(certificate).model_dump(mode="json", exclude_none=True)
 
 
-NO_MATCH = "No matching certificate. Check the code and the spelling of the family name."
+def lookup_miss(miss: LookupMiss) -> Problem:
+    """A typo is a 422 on the code, a miss a 404; ``reason`` tells them apart."""
+    message = services.MISS_MESSAGES[miss]
+    if miss == LookupMiss.TYPO:
+        return Problem(
+            422,
+            "The code has a typo",
+            message,
+            errors=[FieldError("code", message)],
+            slug="certificate-code-typo",
+            extra={"reason": miss},
+        )
+    return Problem(404, "No matching certificate", message, extra={"reason": miss})
 
 
 @api.get("/certificates/<code>")
 @limiter.limit("10 per minute")
 @lookup_budget
 def one(code: str) -> Any:
-    certificate = services.get_certificate_by_holder(
-        get_session(), code[:40], request.args.get("family_name", "")[:100]
-    )
-    if certificate is None:
-        raise Problem(404, "No matching certificate", NO_MATCH)
-    return jsonify(certificate_json(certificate))
+    found = services.look_up(get_session(), code[:40], request.args.get("family_name", "")[:100])
+    if isinstance(found, LookupMiss):
+        raise lookup_miss(found)
+    return jsonify(certificate_json(found))
+
+
+def _pair_result(pair: VerifyPair) -> VerifyResult:
+    found = services.look_up(get_session(), pair.code, pair.family_name)
+    if isinstance(found, LookupMiss):
+        return VerifyResult(
+            code=pair.code, found=False, reason=found, message=services.MISS_MESSAGES[found]
+        )
+    return VerifyResult(code=pair.code, found=True, certificate=verified(found))
 
 
 @api.post("/certificates/verify-batch")
@@ -121,18 +145,8 @@ def one(code: str) -> Any:
 @lookup_budget
 def batch() -> Any:
     body = parse_json(VerifyBatch)
-    session = get_session()
-    results = []
-    for pair in body.certificates:
-        certificate = services.get_certificate_by_holder(session, pair.code, pair.family_name)
-        results.append(
-            {
-                "code": pair.code,
-                "found": certificate is not None,
-                **({"certificate": certificate_json(certificate)} if certificate else {}),
-            }
-        )
-    return jsonify({"results": results})
+    results = VerifyResults(results=[_pair_result(pair) for pair in body.certificates])
+    return jsonify(results.model_dump(mode="json", exclude_none=True))
 
 
 @links.get("/verify/<token>.json")
@@ -178,6 +192,10 @@ def verify_credential() -> Any:
     return jsonify(verification.verdict(checks))
 
 
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 OPENAPI_MODELS = (VerifyPair, VerifyBatch, CredentialToCheck)
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/certificates/{code}": {
@@ -193,9 +211,12 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                     "schema": {"type": "string"},
                 },
             ],
+            "description": "A code whose check character fails is a 422 with `reason` "
+            "`typo`, decided from the code alone; any other miss a 404 with `reason` "
+            "`no_match`, the same whether the code exists or not.",
             "responses": {
-                "200": json_response("The certificate", {"type": "object"}),
-                **problem_responses(404, 429),
+                "200": json_response("The certificate", _ref(VerifiedCertificate)),
+                **problem_responses(404, 422, 429),
             },
         }
     },
@@ -216,7 +237,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "verifyCertificates",
             "requestBody": json_body(VerifyBatch),
             "responses": {
-                "200": json_response("One result per pair", {"type": "object"}),
+                "200": json_response("One result per pair", _ref(VerifyResults)),
                 **problem_responses(400, 415, 422, 429),
             },
         }

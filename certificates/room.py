@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from certificates import api, cli, credential_routes, services, views
+from certificates import api, cli, credential_routes, schemas, services, views
 from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
@@ -27,7 +27,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.api)
     app.register_blueprint(api.links)
     registry = openapi_registry(app)
-    registry.add_models(*api.OPENAPI_MODELS)
+    registry.add_models(*api.OPENAPI_MODELS, *schemas.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
     subscribe(app, "attempt.result_changed", services.on_result_changed)
     register_link(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from enum import StrEnum
 from typing import Any
 
 from anyascii import anyascii
@@ -356,6 +357,33 @@ def get_certificate_by_holder(
     if certificate is None or folded(certificate.holder_family_name) != wanted:
         return None
     return certificate
+
+
+class LookupMiss(StrEnum):
+    """Why a public lookup by code and family name found nothing."""
+
+    TYPO = "typo"  # the code cannot be one: decided from the code alone
+    NO_MATCH = "no_match"  # a well-formed code, and no certificate of it with that name
+
+
+MISS_MESSAGES = {
+    LookupMiss.TYPO: "This code has a typo: check it against the certificate.",
+    LookupMiss.NO_MATCH: (
+        "No matching certificate. Check the code and the spelling of the family name."
+    ),
+}
+
+
+def look_up(session: Session, code_text: str, family_name: str) -> Certificate | LookupMiss:
+    """The public lookup: the certificate, or why there is none. A code whose check
+    character fails (or that has not the shape of one) is a ``TYPO``, said before anything
+    is read, so it tells nothing of which certificates exist; any other miss is the same
+    ``NO_MATCH`` whether the code exists or not. Every lookup, whatever it answers, counts
+    against the caller's budget (limits.py)."""
+    if normalise(code_text) is None:
+        return LookupMiss.TYPO
+    certificate = get_certificate_by_holder(session, code_text, family_name)
+    return LookupMiss.NO_MATCH if certificate is None else certificate
 
 
 def holder_certificates(session: Session, holder_id: int) -> list[Certificate]:

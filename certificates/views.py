@@ -69,15 +69,18 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
 def lookup() -> tuple[str, int]:
     form = LookupForm()
     if request.method == "POST" and form.validate_on_submit():
-        certificate = services.get_certificate_by_holder(
-            get_session(), form.code.data or "", form.family_name.data or ""
-        )
-        if certificate is not None:
-            return _verified_page(certificate)
-        return render_template("certificates/lookup.html", form=form, not_found=True), 404
-    return render_template("certificates/lookup.html", form=form, not_found=False), (
-        422 if request.method == "POST" else 200
-    )
+        found = services.look_up(get_session(), form.code.data or "", form.family_name.data or "")
+        if isinstance(found, Certificate):
+            return _verified_page(found)
+        if found == services.LookupMiss.TYPO:  # said on the code field, decided from it alone
+            form.code.errors = [*form.code.errors, services.MISS_MESSAGES[found]]
+        else:
+            return _lookup_page(form, services.MISS_MESSAGES[found]), 404
+    return _lookup_page(form), 422 if request.method == "POST" else 200
+
+
+def _lookup_page(form: LookupForm, no_match: str = "") -> str:
+    return render_template("certificates/lookup.html", form=form, no_match=no_match)
 
 
 @bp.get("/verify/<token>")

@@ -3,6 +3,7 @@ a typo told apart from one that matches nothing."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import NamedTuple
 from urllib.parse import quote
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from certificates import codes
 from certificates.models import Certificate
 from core.db import get_db
 from tests.certificates.fixtures import all_certificates, passed_attempt
@@ -117,3 +119,89 @@ def test_a_different_name_is_still_no_match(app: Flask, lookups: Lookups) -> Non
     assert _api_lookup(client, certificate.code, "李")[0] == 200
     assert _api_lookup(client, certificate.code, "Li")[0] == 200
     assert _api_lookup(client, certificate.code, "王")[0] == 404
+
+
+TYPO = "This code has a typo: check it against the certificate"
+NO_MATCH = "No matching certificate"
+
+
+def _one_character_changed(code: str) -> str:
+    """The code as someone might misread it: one character of its data changed."""
+    body = code.replace("-", "")[len(codes.PREFIX) :]
+    changed = next(char for char in codes.ALPHABET if char != body[3]) + body[4:]
+    return f"{codes.PREFIX}-{body[:3]}{changed[:1]}-{changed[1:5]}-{changed[5:]}"
+
+
+def test_a_code_with_a_typo_is_told_apart_from_one_that_matches_nothing(
+    app: Flask, world: ExamWorld
+) -> None:
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    family = certificate.holder_family_name
+    typo = _one_character_changed(certificate.code)
+    stranger_typo = _one_character_changed(codes.new_code())
+    unknown = codes.new_code()  # well formed, and nobody's
+    assert codes.normalise(typo) is None and codes.normalise(unknown) == unknown
+    client = app.test_client()
+    token = csrf_from(client.get("/verify").get_data(as_text=True))
+
+    for code in (typo, stranger_typo):  # the same answer whether a certificate is near or not
+        status, page = _page_lookup(client, token, code, family)
+        assert status == 422 and TYPO in page and NO_MATCH not in page, code
+        [code_input] = re.findall(r'<input[^>]*id="code"[^>]*>', page)
+        assert 'aria-invalid="true"' in code_input  # said on the field it is about
+    for code, name in ((unknown, family), (certificate.code, "Nobody")):
+        status, page = _page_lookup(client, token, code, name)
+        assert status == 404 and NO_MATCH in page and TYPO not in page, code
+
+    answers = {code: _api_lookup(client, code, family) for code in (typo, stranger_typo, unknown)}
+    for code in (typo, stranger_typo):
+        status, body = answers[code]
+        assert status == 422 and body["reason"] == "typo" and TYPO in body["detail"]
+        assert body["errors"] == [{"field": "code", "message": body["detail"]}]
+    assert {k: v for k, v in answers[typo][1].items() if k != "instance"} == {
+        k: v for k, v in answers[stranger_typo][1].items() if k != "instance"
+    }
+    status, body = answers[unknown]
+    assert status == 404 and body["reason"] == "no_match" and NO_MATCH in body["detail"]
+
+    pairs = [
+        (certificate.code, family),
+        (typo, family),
+        (unknown, family),
+        (certificate.code, "Nobody"),
+    ]
+    batch = client.post(
+        "/api/v1/certificates/verify-batch",
+        json={"certificates": [{"code": code, "family_name": name} for code, name in pairs]},
+    )
+    results = batch.get_json()["results"]
+    assert [(r["code"], r["found"], r.get("reason")) for r in results] == [
+        (certificate.code, True, None),
+        (typo, False, "typo"),
+        (unknown, False, "no_match"),
+        (certificate.code, False, "no_match"),
+    ]
+    assert results[0]["certificate"]["status"] == "valid" and "message" not in results[0]
+    assert TYPO in results[1]["message"] and NO_MATCH in results[2]["message"]
+    assert "certificate" not in results[1]
+
+
+def test_a_typo_counts_against_the_limits_like_a_miss(app: Flask, world: ExamWorld) -> None:
+    client = app.test_client()
+    token = csrf_from(client.get("/verify").get_data(as_text=True))
+    typo = _one_character_changed(codes.new_code())
+    statuses = [_page_lookup(client, token, typo, "X")[0] for _ in range(5)]
+    statuses += [_page_lookup(client, token, codes.new_code(), "X")[0] for _ in range(5)]
+    statuses.append(_page_lookup(client, token, typo, "X")[0])
+    assert statuses == [422] * 5 + [404] * 5 + [429]
+
+    pairs = [{"code": typo, "family_name": "X"}] * 100
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.9.8.7"  # another address: a fresh budget
+    answers = [
+        other.post("/api/v1/certificates/verify-batch", json={"certificates": pairs}).status_code
+        for _ in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]  # every typo of a batch spends the hour's budget
+    assert other.get(f"/api/v1/certificates/{typo}?family_name=X").status_code == 429
