@@ -12,9 +12,8 @@ from pydantic import BaseModel, Field, model_validator
 from certificates import services, verification
 from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
 from certificates.limits import BATCH_MAX, lookup_budget
-from certificates.models import REVOCATION_REASONS, Certificate, CertificateStatus
+from certificates.models import REVOCATION_REASONS, Certificate, CertificateStatus, LookupMiss
 from certificates.schemas import Check, VerifiedCertificate, VerifyResult, VerifyResults
-from certificates.services import LookupMiss
 from core import clock
 from core.api import (
     ApiModel,

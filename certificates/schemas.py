@@ -4,11 +4,15 @@ The OpenAPI document is built from them, so it says what the code does."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from certificates.models import CertificateStatus
-from certificates.services import LookupMiss
+from certificates.models import CertificateStatus, LookupMiss, RevocationReason
+from core.api import ApiModel
+
+NOTE_MAX = 2000  # a staff decision's note for the record
 
 
 class ResponseModel(BaseModel):
@@ -56,6 +60,36 @@ class VerifyResult(ResponseModel):
 
 class VerifyResults(ResponseModel):
     results: list[VerifyResult]
+
+
+# ---- holders and staff -----------------------------------------------------------------
+
+
+def _said(note: str) -> str:
+    if not note:
+        raise PydanticCustomError("note_required", "Say what happened and on whose decision.")
+    return note
+
+
+# Why staff decide as they do; kept in the audit trail, never shown to the public.
+Note = Annotated[
+    str,
+    Field(max_length=NOTE_MAX, json_schema_extra={"minLength": 1}),
+    AfterValidator(_said),
+]
+
+
+class RevocationRequest(ApiModel):
+    """A revocation's fields, as ``services.decide`` checks them for every face."""
+
+    reason: RevocationReason = Field(description="Shown on the public page; the note is not")
+    note: Note
+
+
+class NoteRequest(ApiModel):
+    """Suspend or reinstate: the note says why."""
+
+    note: Note
 
 
 OPENAPI_MODELS = (VerifiedCertificate, VerifyResults)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from enum import StrEnum
-from typing import Any
 
 from anyascii import anyascii
 from flask import current_app
@@ -23,9 +21,12 @@ from certificates.models import (
     Certificate,
     CertificateStatus,
     Decision,
+    LookupMiss,
     RevocationReason,
 )
+from certificates.schemas import NOTE_MAX, NoteRequest, RevocationRequest
 from core import audit, clock
+from core.api import validated
 from core.auth import Actor
 from core.clock import add_months
 from core.errors import Problem
@@ -141,7 +142,7 @@ def revoke(
     if certificate.revoked_at is not None:
         raise CertificateStateError("This certificate is already revoked.")
     certificate.revoked_at, certificate.revocation_reason = clock.now(), reason
-    certificate.revocation_note = note.strip()[:2000]
+    certificate.revocation_note = note.strip()[:NOTE_MAX]
     _audit(session, actor, certificate, "certificate.revoked", {"reason": reason, "note": note})
 
 
@@ -166,7 +167,7 @@ def suspend(session: Session, actor: Actor, certificate: Certificate, note: str)
         raise CertificateStateError("A revoked certificate cannot be suspended.")
     if certificate.suspended_at is not None:
         raise CertificateStateError("This certificate is already suspended.")
-    certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:2000]
+    certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:NOTE_MAX]
     _audit(session, actor, certificate, "certificate.suspended", {"note": note})
 
 
@@ -182,20 +183,39 @@ DECISION_MESSAGES = {
 
 
 def decide(
-    session: Session, actor: Actor, certificate: Certificate, decision: str, data: dict[str, Any]
-) -> None:
-    """A staff decision from a form, as one unit of work: ``revoke`` (reason, note),
-    ``suspend`` or ``reinstate`` (note)."""
-    note = str(data.get("note") or "")
-    if decision == Decision.REVOKE:
-        revoke(session, actor, certificate, str(data.get("reason") or ""), note)
-    elif decision == Decision.SUSPEND:
-        suspend(session, actor, certificate, note)
-    elif decision == Decision.REINSTATE:
-        reinstate(session, actor, certificate, note)
+    session: Session,
+    actor: Actor,
+    code_text: str,
+    decision: Decision,
+    note: str,
+    reason: str = "",
+) -> Certificate:
+    """A staff decision on a certificate, as one unit of work, the same for the page's
+    forms and the API: ``revoke`` (a reason category and a note), ``suspend`` or
+    ``reinstate`` (a note). The row is locked first, so two decisions on it take turns.
+    A certificate the actor may not see is a 404, as for a code that does not exist; its
+    holder, not being staff, gets a 403; a missing or wrong field a 422 naming it; a
+    decision that does not fit the certificate's status (reinstating a valid one, say) a
+    409. The certificate is returned in its new state."""
+    certificate = require_visible_certificate(session, actor, code_text, for_update=True)
+    if not is_staff(actor):
+        raise Problem(403, "Not allowed", "Only staff decide on certificates.")
+    if decision == Decision.REVOKE:  # the request models hold the fields' rules
+        asked = validated(RevocationRequest, {"reason": reason, "note": note})
+        reason, note = asked.reason, asked.note
     else:
-        raise CertificateStateError(f"Unknown decision {decision!r}.")
+        note = validated(NoteRequest, {"note": note}).note
+    try:
+        if decision == Decision.REVOKE:
+            revoke(session, actor, certificate, reason, note)
+        elif decision == Decision.SUSPEND:
+            suspend(session, actor, certificate, note)
+        else:
+            reinstate(session, actor, certificate, note)
+    except CertificateStateError as error:
+        raise Problem(409, "Not possible now", str(error), slug="conflict") from error
     session.commit()
+    return certificate
 
 
 def _clear_revocation(session: Session, certificate: Certificate) -> None:
@@ -357,13 +377,6 @@ def get_certificate_by_holder(
     if certificate is None or folded(certificate.holder_family_name) != wanted:
         return None
     return certificate
-
-
-class LookupMiss(StrEnum):
-    """Why a public lookup by code and family name found nothing."""
-
-    TYPO = "typo"  # the code cannot be one: decided from the code alone
-    NO_MATCH = "no_match"  # a well-formed code, and no certificate of it with that name
 
 
 MISS_MESSAGES = {
