@@ -6,14 +6,32 @@ import base64
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import BaseModel, Field, model_validator
 
-from certificates import services, verification
+from certificates import documents, services, verification
 from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
 from certificates.limits import BATCH_MAX, lookup_budget
-from certificates.models import REVOCATION_REASONS, Certificate, CertificateStatus, LookupMiss
-from certificates.schemas import Check, VerifiedCertificate, VerifyResult, VerifyResults
+from certificates.models import (
+    REVOCATION_REASONS,
+    Certificate,
+    CertificateStatus,
+    Decision,
+    LookupMiss,
+    RevocationReason,
+)
+from certificates.schemas import (
+    CertificateLinks,
+    CertificatePage,
+    CertificateQuery,
+    Check,
+    HeldCertificate,
+    NoteRequest,
+    RevocationRequest,
+    VerifiedCertificate,
+    VerifyResult,
+    VerifyResults,
+)
 from core import clock
 from core.api import (
     ApiModel,
@@ -22,7 +40,9 @@ from core.api import (
     make_api_blueprint,
     parse_json,
     problem_responses,
+    validated,
 )
+from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
 from core.extensions import limiter
@@ -148,6 +168,82 @@ def batch() -> Any:
     return jsonify(results.model_dump(mode="json", exclude_none=True))
 
 
+# ---- holders and staff ---------------------------------------------------------------
+
+
+def held(certificate: Certificate) -> HeldCertificate:
+    base, code = current_app.config["PUBLIC_BASE_URL"], certificate.code
+    status = services.status(certificate)
+    return HeldCertificate(
+        code=code,
+        title=certificate.title,
+        credential=certificate.credential,
+        level=certificate.level,
+        holder_id=certificate.holder_id,
+        holder=certificate.holder_name,
+        status=status,
+        issued_on=certificate.issued_at.date(),
+        expires_on=certificate.expires_at.date(),
+        revoked_on=certificate.revoked_at.date() if certificate.revoked_at else None,
+        revocation_reason=RevocationReason(certificate.revocation_reason)
+        if certificate.revoked_at
+        else None,
+        suspended_on=certificate.suspended_at.date() if certificate.suspended_at else None,
+        superseded=certificate.superseded_by_id is not None,
+        links=CertificateLinks(
+            page=base + url_for("certificates.detail", code=code),
+            verify=documents.verify_url(current_app, certificate),
+            credential_jwt=base + url_for("credentials.credential_jwt", code=code),
+            credential_json=base + url_for("credentials.credential_json", code=code),
+            pdf=base + url_for("certificates.pdf", code=code),
+        ),
+    )
+
+
+@api.get("/certificates")
+@roles_required()
+def list_certificates() -> Any:
+    """The caller's certificates; staff see anyone's, or one holder's."""
+    query = validated(CertificateQuery, request.args)
+    page = services.list_certificates(
+        get_session(), current_actor(), query.holder, query.page, query.per_page
+    )
+    body = CertificatePage(
+        total=page.total,
+        page=page.page,
+        pages=page.pages,
+        certificates=[held(certificate) for certificate in page.rows],
+    )
+    return jsonify(body.model_dump(mode="json"))
+
+
+def _decided(code: str, decision: Decision, note: str, reason: str = "") -> Any:
+    """Through the same service as the staff page's forms: its rules, lock and audit."""
+    certificate = services.decide(get_session(), current_actor(), code[:40], decision, note, reason)
+    return jsonify(held(certificate).model_dump(mode="json"))
+
+
+# Signed-in callers reach the service, which answers 404 for a certificate they may not
+# see (as for one that does not exist) and 403 to its holder: only staff decide.
+@api.post("/certificates/<code>/revocation")
+@roles_required()
+def revocation(code: str) -> Any:
+    body = parse_json(RevocationRequest)
+    return _decided(code, Decision.REVOKE, body.note, body.reason)
+
+
+@api.post("/certificates/<code>/suspension")
+@roles_required()
+def suspension(code: str) -> Any:
+    return _decided(code, Decision.SUSPEND, parse_json(NoteRequest).note)
+
+
+@api.post("/certificates/<code>/reinstatement")
+@roles_required()
+def reinstatement(code: str) -> Any:
+    return _decided(code, Decision.REINSTATE, parse_json(NoteRequest).note)
+
+
 @links.get("/verify/<token>.json")
 @limiter.exempt  # a signed link cannot be guessed
 def link_json(token: str) -> Any:
@@ -240,5 +336,42 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 **problem_responses(400, 415, 422, 429),
             },
         }
+    },
+    "/certificates": {
+        "get": {
+            "summary": "Your certificates, newest first (staff: anyone's, or one holder's)",
+            "operationId": "listCertificates",
+            "parameters": [
+                {"name": name, "in": "query", "schema": schema}
+                for name, schema in CertificateQuery.model_json_schema()["properties"].items()
+            ],
+            "responses": {
+                "200": json_response("A page of certificates", _ref(CertificatePage)),
+                **problem_responses(401, 403, 422),
+            },
+        }
+    },
+    **{
+        f"/certificates/{{code}}/{step}": {
+            "post": {
+                "summary": summary,
+                "operationId": operation_id,
+                "description": "Staff only, with the rules, row lock and audit of the staff "
+                "page's forms. 409 when the decision does not fit the certificate's status.",
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": json_body(model),
+                "responses": {
+                    "200": json_response("The certificate as it now stands", _ref(HeldCertificate)),
+                    **problem_responses(401, 403, 404, 409, 415, 422),
+                },
+            }
+        }
+        for step, operation_id, summary, model in (
+            ("revocation", "revokeCertificate", "Revoke a certificate", RevocationRequest),
+            ("suspension", "suspendCertificate", "Suspend a certificate", NoteRequest),
+            ("reinstatement", "reinstateCertificate", "Reinstate a certificate", NoteRequest),
+        )
     },
 }

@@ -65,6 +65,21 @@ class VerifyResults(ResponseModel):
 # ---- holders and staff -----------------------------------------------------------------
 
 
+class CertificateQuery(BaseModel):
+    """``GET /certificates``: a page of the caller's certificates (staff: anyone's)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    holder: str = Field(
+        default="",
+        max_length=254,
+        description="Staff only: the holder's user id or email (anyone else may name only "
+        "themselves)",
+    )
+    page: int = Field(default=1, ge=1, le=10_000)
+    per_page: int = Field(default=25, ge=1, le=100)
+
+
 def _said(note: str) -> str:
     if not note:
         raise PydanticCustomError("note_required", "Say what happened and on whose decision.")
@@ -92,4 +107,45 @@ class NoteRequest(ApiModel):
     note: Note
 
 
-OPENAPI_MODELS = (VerifiedCertificate, VerifyResults)
+class CertificateLinks(ResponseModel):
+    page: str = Field(description="The holder's page: QR code, share link, LinkedIn")
+    verify: str = Field(description="The signed public verification link (the QR code's)")
+    credential_jwt: str = Field(description="The signed Open Badges 3.0 credential, VC-JWT")
+    credential_json: str = Field(description="The same credential, decoded")
+    pdf: str
+
+
+class HeldCertificate(ResponseModel):
+    """A certificate as its holder and staff see it (never the staff's notes)."""
+
+    code: str
+    title: str = Field(description="The credential with its level, said once")
+    credential: str
+    level: str
+    holder_id: int
+    holder: str
+    status: CertificateStatus
+    issued_on: date
+    expires_on: date
+    revoked_on: date | None
+    revocation_reason: RevocationReason | None
+    suspended_on: date | None
+    superseded: bool = Field(description="A newer certificate of the same credential exists")
+    links: CertificateLinks
+
+
+class CertificatePage(ResponseModel):
+    total: int
+    page: int
+    pages: int
+    certificates: list[HeldCertificate]
+
+
+OPENAPI_MODELS = (
+    VerifiedCertificate,
+    VerifyResults,
+    RevocationRequest,
+    NoteRequest,
+    HeldCertificate,
+    CertificatePage,
+)

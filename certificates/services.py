@@ -8,11 +8,12 @@ import unicodedata
 from anyascii import anyascii
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from accounts.services import get_user_by_email
 from certificates import credentials, status_lists
 from certificates.codes import new_code, normalise
 from certificates.models import (
@@ -30,7 +31,8 @@ from core.api import validated
 from core.auth import Actor
 from core.clock import add_months
 from core.errors import Problem
-from core.web import memoised
+from core.paging import Page, paginate
+from core.web import MAX_ID, memoised
 from exam.models import Attempt, Outcome
 from item_bank.models import BlueprintVersion
 
@@ -397,6 +399,31 @@ def look_up(session: Session, code_text: str, family_name: str) -> Certificate |
         return LookupMiss.TYPO
     certificate = get_certificate_by_holder(session, code_text, family_name)
     return LookupMiss.NO_MATCH if certificate is None else certificate
+
+
+def list_certificates(
+    session: Session, actor: Actor, holder: str, page: int, per_page: int
+) -> Page[Certificate]:
+    """A page of certificates, newest first: the actor's own; staff see anyone's, of one
+    holder when ``holder`` names them (a user id or an email). Anyone else naming someone
+    other than themselves gets a 403, whether that person exists or not."""
+    query = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    if holder:
+        holder_id = _holder_id(session, holder)
+        if not is_staff(actor) and holder_id != actor.id:
+            raise Problem(403, "Not allowed", "Only staff list other holders' certificates.")
+        query = query.where(false() if holder_id is None else Certificate.holder_id == holder_id)
+    elif not is_staff(actor):
+        query = query.where(Certificate.holder_id == actor.id)
+    return paginate(session, query, page, per_page)
+
+
+def _holder_id(session: Session, holder: str) -> int | None:
+    """The user a user id or an email names, if any."""
+    if holder.isascii() and holder.isdigit():
+        return int(holder) if int(holder) <= MAX_ID else None
+    user = get_user_by_email(session, holder)
+    return user.id if user is not None else None
 
 
 def holder_certificates(session: Session, holder_id: int) -> list[Certificate]:
