@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.orm import Session
 
 from certificates import documents, services, verification
 from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
@@ -47,6 +48,7 @@ from core.db import get_session
 from core.errors import FieldError, Problem
 from core.extensions import limiter
 from core.web import memoised
+from exam.responses import ResultCertificate
 
 api = make_api_blueprint("certificates_api", __name__)
 BADGE_UPLOAD_MAX = 4 * 1024 * 1024  # base64 characters: a badge PNG of about 3 MB
@@ -171,8 +173,13 @@ def batch() -> Any:
 # ---- holders and staff ---------------------------------------------------------------
 
 
+def _public_url(endpoint: str, code: str) -> str:
+    """A certificate's address as the public reaches it (never from the Host header)."""
+    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, code=code)
+
+
 def held(certificate: Certificate) -> HeldCertificate:
-    base, code = current_app.config["PUBLIC_BASE_URL"], certificate.code
+    code = certificate.code
     status = services.status(certificate)
     return HeldCertificate(
         code=code,
@@ -191,11 +198,11 @@ def held(certificate: Certificate) -> HeldCertificate:
         suspended_on=certificate.suspended_at.date() if certificate.suspended_at else None,
         superseded=certificate.superseded_by_id is not None,
         links=CertificateLinks(
-            page=base + url_for("certificates.detail", code=code),
+            page=_public_url("certificates.detail", code),
             verify=documents.verify_url(current_app, certificate),
-            credential_jwt=base + url_for("credentials.credential_jwt", code=code),
-            credential_json=base + url_for("credentials.credential_json", code=code),
-            pdf=base + url_for("certificates.pdf", code=code),
+            credential_jwt=_public_url("credentials.credential_jwt", code),
+            credential_json=_public_url("credentials.credential_json", code),
+            pdf=_public_url("certificates.pdf", code),
         ),
     )
 
@@ -242,6 +249,18 @@ def suspension(code: str) -> Any:
 @roles_required()
 def reinstatement(code: str) -> Any:
     return _decided(code, Decision.REINSTATE, parse_json(NoteRequest).note)
+
+
+def attempt_certificate(session: Session, attempt_id: int) -> ResultCertificate | None:
+    """For the exam room's result: the certificate the attempt produced."""
+    certificate = services.get_certificate_of_attempt(session, attempt_id)
+    if certificate is None:
+        return None
+    return ResultCertificate(
+        code=certificate.code,
+        url=_public_url("certificates.detail", certificate.code),
+        status=services.status(certificate),
+    )
 
 
 @links.get("/verify/<token>.json")

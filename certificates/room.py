@@ -11,6 +11,7 @@ from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
 from core.navigation import NavLink, register_link
+from exam.responses import register_certificate_finder
 
 
 def register(app: Flask) -> None:
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     registry.add_models(*api.OPENAPI_MODELS, *schemas.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
     subscribe(app, "attempt.result_changed", services.on_result_changed)
+    register_certificate_finder(app, api.attempt_certificate)
     register_link(
         app, NavLink("Verify a certificate", "certificates.lookup", (), "Check a certificate.")
     )

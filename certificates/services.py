@@ -56,9 +56,7 @@ def on_result_changed(session: Session, attempt_id: int, before: str | None, aft
     if after == Outcome.PASS:
         issue(session, attempt_id)
     elif before == Outcome.PASS:
-        certificate = session.scalars(
-            select(Certificate).where(Certificate.attempt_id == attempt_id)
-        ).first()
+        certificate = get_certificate_of_attempt(session, attempt_id)
         if certificate is not None and certificate.revoked_at is None:
             revoke(
                 session,
@@ -72,9 +70,7 @@ def on_result_changed(session: Session, attempt_id: int, before: str | None, aft
 def issue(session: Session, attempt_id: int) -> Certificate:
     """Exactly one certificate per passing attempt, whatever races; a new pass supersedes
     the holder's earlier certificates for the same credential."""
-    existing = session.scalars(
-        select(Certificate).where(Certificate.attempt_id == attempt_id)
-    ).first()
+    existing = get_certificate_of_attempt(session, attempt_id)
     if existing is not None:
         if existing.revoked_at is not None and _revoked_by_rescoring(session, existing):
             _clear_revocation(session, existing)
@@ -273,6 +269,11 @@ def _revoked_by_rescoring(session: Session, certificate: Certificate) -> bool:
 
 def is_staff(actor: Actor) -> bool:
     return actor.has_role(*STAFF_ROLES)
+
+
+def get_certificate_of_attempt(session: Session, attempt_id: int) -> Certificate | None:
+    """The certificate an attempt's pass issued (revoked since, perhaps), if any."""
+    return session.scalars(select(Certificate).where(Certificate.attempt_id == attempt_id)).first()
 
 
 def get_visible_certificate(

@@ -159,9 +159,9 @@ def blueprint_statistics(code: str) -> Response:
 @roles_required("candidate", "exam_admin")
 def attempt_result(attempt_id: int) -> Response:
     """The candidate's own result once released; staff see any."""
-    return jsonify(
-        responses.result_json(results.require_result(get_session(), current_actor(), attempt_id))
-    )
+    session = get_session()
+    outcome = results.require_result(session, current_actor(), attempt_id)
+    return jsonify(responses.result_json(session, outcome))
 
 
 @api.get("/attempts/<id:attempt_id>/state")
@@ -230,13 +230,14 @@ def _op(
     ok: str,
     body: Any = None,
     errors: tuple[int, ...] = (401, 403, 404, 409, 422),
+    schema: dict[str, Any] = _obj,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "operationId": op_id,
         "security": _auth,
         "parameters": params,
-        "responses": {ok: json_response(summary, _obj), **problem_responses(*errors)},
+        "responses": {ok: json_response(summary, schema), **problem_responses(*errors)},
     }
     if body is not None:
         operation["requestBody"] = json_body(body)
@@ -244,6 +245,7 @@ def _op(
 
 
 OPENAPI_MODELS = (
+    responses.AttemptResultOut,
     InvalidateRequest,
     SittingRequest,
     AdmissionRequest,
@@ -298,7 +300,11 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/attempts/{attempt_id}/result": {
         "get": _op(
-            "The scored result (own once released; staff any)", "getAttemptResult", _aid, "200"
+            "The scored result (own once released; staff any), with its certificate",
+            "getAttemptResult",
+            _aid,
+            "200",
+            schema={"$ref": "#/components/schemas/AttemptResultOut"},
         )
     },
     "/attempts/{attempt_id}/state": {

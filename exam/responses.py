@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask, current_app
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from exam.models import Attempt, AttemptResult, Registration, Sitting
+from exam.models import Attempt, AttemptResult, Outcome, Registration, Sitting
 from exam.services import delivery, sittings, statistics, timing
 from exam.services.rescoring import ChangedOutcome
 
@@ -59,23 +62,74 @@ def attempt_json(session: Session, attempt: Attempt, secret_key: str) -> dict[st
     return body
 
 
-def result_json(outcome: AttemptResult) -> dict[str, Any]:
-    return {
-        "attempt_id": outcome.attempt_id,
-        "result": outcome.result,
-        "percent": outcome.percent,
-        "pass_percent": outcome.pass_percent,
-        "score": outcome.score,
-        "max_score": outcome.max_score,
-        "graded_at": outcome.graded_at.isoformat(),
-        "areas": [
-            {
-                key: area[key]
-                for key in ("code", "title", "percent", "min_percent", "met", "subareas")
-            }
+class ResultCertificate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    url: str = Field(description="The certificate's page: share link, PDF, signed credential")
+    status: str = Field(description="valid, expired, suspended or revoked")
+
+
+class AreaResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    title: str
+    percent: float
+    min_percent: float
+    met: bool
+    subareas: list[dict[str, Any]]
+
+
+class AttemptResultOut(BaseModel):
+    """A scored attempt, and the certificate it produced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempt_id: int
+    result: Outcome
+    percent: float
+    pass_percent: float
+    score: float
+    max_score: float
+    graded_at: str = Field(json_schema_extra={"format": "date-time"})  # as isoformat() writes
+    areas: list[AreaResult]
+    certificate: ResultCertificate | None = Field(
+        description="The certificate the attempt produced, whatever its status; null if none"
+    )
+
+
+# The exam room never imports certificates: the room that issues them says which one an
+# attempt produced by registering a finder when the app is wired.
+CertificateFinder = Callable[[Session, int], ResultCertificate | None]
+_CERTIFICATE_FINDER = "csm_exam_certificate_finder"
+
+
+def register_certificate_finder(app: Flask, finder: CertificateFinder) -> None:
+    app.extensions[_CERTIFICATE_FINDER] = finder
+
+
+def _certificate_of(session: Session, attempt_id: int) -> ResultCertificate | None:
+    finder: CertificateFinder | None = current_app.extensions.get(_CERTIFICATE_FINDER)
+    return finder(session, attempt_id) if finder is not None else None
+
+
+def result_json(session: Session, outcome: AttemptResult) -> dict[str, Any]:
+    body = AttemptResultOut(
+        attempt_id=outcome.attempt_id,
+        result=Outcome(outcome.result),
+        percent=outcome.percent,
+        pass_percent=outcome.pass_percent,
+        score=outcome.score,
+        max_score=outcome.max_score,
+        graded_at=outcome.graded_at.isoformat(),
+        areas=[
+            AreaResult.model_validate({key: area[key] for key in AreaResult.model_fields})
             for area in outcome.areas
         ],
-    }
+        certificate=_certificate_of(session, outcome.attempt_id),
+    )
+    return body.model_dump(mode="json")
 
 
 def statistics_json(stats: statistics.ExamStats) -> dict[str, Any]:

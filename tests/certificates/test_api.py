@@ -149,3 +149,21 @@ def test_suspend_and_reinstate_round_trip(app: Flask, world: ExamWorld) -> None:
     with get_db(app).read_sessions() as session:
         actions = [event.action for event in events_for(session, "certificate", code)]
     assert actions.count("certificate.suspended") == actions.count("certificate.reinstated") == 1
+
+
+def test_the_attempt_result_names_its_certificate(app: Flask, world: ExamWorld) -> None:
+    attempt = passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
+    assert result["result"] == "pass"
+    assert result["certificate"] == {
+        "code": certificate.code,
+        "url": f"http://localhost/certificates/{certificate.code}",
+        "status": "valid",
+    }
+    page = holder_client(app, world).get(urlsplit(result["certificate"]["url"]).path)
+    assert page.status_code == 200 and certificate.code in page.get_data(as_text=True)
+    revoke = {"reason": "issued_in_error", "note": "Wrong candidate."}
+    _decide(world, "admin", certificate.code, "revocation", revoke, 200)
+    staff_view = world.call("GET", f"/attempts/{attempt['id']}/result", "admin", expect=200)
+    assert staff_view.get_json()["certificate"]["status"] == "revoked"
