@@ -202,6 +202,7 @@ def held(certificate: Certificate) -> HeldCertificate:
             verify=documents.verify_url(current_app, certificate),
             credential_jwt=_public_url("credentials.credential_jwt", code),
             credential_json=_public_url("credentials.credential_json", code),
+            badge_png=_public_url("credentials.baked_badge", code),
             pdf=_public_url("certificates.pdf", code),
         ),
     )

@@ -111,7 +111,8 @@ class CertificateLinks(ResponseModel):
     page: str = Field(description="The holder's page: QR code, share link, LinkedIn")
     verify: str = Field(description="The signed public verification link (the QR code's)")
     credential_jwt: str = Field(description="The signed Open Badges 3.0 credential, VC-JWT")
-    credential_json: str = Field(description="The same credential, decoded")
+    credential_json: str = Field(description="The credential with its embedded proof")
+    badge_png: str = Field(description="The badge image with the credential baked in")
     pdf: str
 
 

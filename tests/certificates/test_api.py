@@ -45,7 +45,14 @@ def test_a_holder_lists_their_own_certificates_and_staff_anyones(
     assert mine["expires_on"] == certificate.expires_at.date().isoformat()
     assert mine["revoked_on"] is mine["suspended_on"] is mine["revocation_reason"] is None
     links = mine["links"]
-    assert set(links) == {"page", "verify", "credential_jwt", "credential_json", "pdf"}
+    assert set(links) == {
+        "page",
+        "verify",
+        "credential_jwt",
+        "credential_json",
+        "badge_png",
+        "pdf",
+    }
     ana = holder_client(app, world)
     for name, url in links.items():  # each link answers, where the holder's page says
         assert url.startswith("http://localhost/"), name
