@@ -40,17 +40,23 @@ class _PrefixedForm(FlaskForm):
         super().__init__(*args, **kwargs)
 
 
+# The decision forms carry what staff type; certificates.services.decide judges it, for
+# the API alike, so the fields hold no rule of their own.
+REQUIRED = {"required": True}
+
+
 class RevokeForm(_PrefixedForm):
     field_prefix = "revoke"
     reason = SelectField(
         "Reason",
         choices=[SelectChoice(value, label) for value, label in REVOCATION_REASONS.items()],
-        validators=[DataRequired()],
+        validate_choice=False,
+        render_kw=REQUIRED,
         description="Shown on the public verification page; the note is not.",
     )
     note = TextAreaField(
         "Note for the record",
-        validators=[DataRequired(), Length(max=2000)],
+        render_kw=REQUIRED,
         description="What happened and on whose decision. Staff only.",
     )
 
@@ -60,4 +66,4 @@ class NoteForm(_PrefixedForm):
 
     field_prefix = "decision"
 
-    note = TextAreaField("Note for the record", validators=[DataRequired(), Length(max=2000)])
+    note = TextAreaField("Note for the record", render_kw=REQUIRED)

@@ -44,6 +44,13 @@ class Decision(StrEnum):
     REINSTATE = "reinstate"
 
 
+class LookupMiss(StrEnum):
+    """Why a public lookup by code and family name found nothing."""
+
+    TYPO = "typo"  # the code cannot be one: decided from the code alone
+    NO_MATCH = "no_match"  # a well-formed code, and no certificate of it with that name
+
+
 class StatusPurpose(StrEnum):
     """The two published status lists."""
 

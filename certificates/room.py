@@ -6,11 +6,12 @@ import os
 
 from flask import Flask
 
-from certificates import api, cli, credential_routes, services, views
+from certificates import api, cli, credential_routes, schemas, services, views
 from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
 from core.navigation import NavLink, register_link
+from exam.responses import register_certificate_finder
 
 
 def register(app: Flask) -> None:
@@ -27,9 +28,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.api)
     app.register_blueprint(api.links)
     registry = openapi_registry(app)
-    registry.add_models(*api.OPENAPI_MODELS)
+    registry.add_models(*api.OPENAPI_MODELS, *schemas.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
     subscribe(app, "attempt.result_changed", services.on_result_changed)
+    register_certificate_finder(app, api.attempt_certificate)
     register_link(
         app, NavLink("Verify a certificate", "certificates.lookup", (), "Check a certificate.")
     )

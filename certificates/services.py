@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from typing import Any
 
+from anyascii import anyascii
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from accounts.services import get_user_by_email
 from certificates import credentials, status_lists
 from certificates.codes import new_code, normalise
 from certificates.models import (
@@ -21,13 +22,17 @@ from certificates.models import (
     Certificate,
     CertificateStatus,
     Decision,
+    LookupMiss,
     RevocationReason,
 )
+from certificates.schemas import NOTE_MAX, NoteRequest, RevocationRequest
 from core import audit, clock
+from core.api import validated
 from core.auth import Actor
 from core.clock import add_months
 from core.errors import Problem
-from core.web import memoised
+from core.paging import Page, paginate
+from core.web import MAX_ID, memoised
 from exam.models import Attempt, Outcome
 from item_bank.models import BlueprintVersion
 
@@ -51,9 +56,7 @@ def on_result_changed(session: Session, attempt_id: int, before: str | None, aft
     if after == Outcome.PASS:
         issue(session, attempt_id)
     elif before == Outcome.PASS:
-        certificate = session.scalars(
-            select(Certificate).where(Certificate.attempt_id == attempt_id)
-        ).first()
+        certificate = get_certificate_of_attempt(session, attempt_id)
         if certificate is not None and certificate.revoked_at is None:
             revoke(
                 session,
@@ -67,9 +70,7 @@ def on_result_changed(session: Session, attempt_id: int, before: str | None, aft
 def issue(session: Session, attempt_id: int) -> Certificate:
     """Exactly one certificate per passing attempt, whatever races; a new pass supersedes
     the holder's earlier certificates for the same credential."""
-    existing = session.scalars(
-        select(Certificate).where(Certificate.attempt_id == attempt_id)
-    ).first()
+    existing = get_certificate_of_attempt(session, attempt_id)
     if existing is not None:
         if existing.revoked_at is not None and _revoked_by_rescoring(session, existing):
             _clear_revocation(session, existing)
@@ -139,7 +140,7 @@ def revoke(
     if certificate.revoked_at is not None:
         raise CertificateStateError("This certificate is already revoked.")
     certificate.revoked_at, certificate.revocation_reason = clock.now(), reason
-    certificate.revocation_note = note.strip()[:2000]
+    certificate.revocation_note = note.strip()[:NOTE_MAX]
     _audit(session, actor, certificate, "certificate.revoked", {"reason": reason, "note": note})
 
 
@@ -164,7 +165,7 @@ def suspend(session: Session, actor: Actor, certificate: Certificate, note: str)
         raise CertificateStateError("A revoked certificate cannot be suspended.")
     if certificate.suspended_at is not None:
         raise CertificateStateError("This certificate is already suspended.")
-    certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:2000]
+    certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:NOTE_MAX]
     _audit(session, actor, certificate, "certificate.suspended", {"note": note})
 
 
@@ -180,20 +181,39 @@ DECISION_MESSAGES = {
 
 
 def decide(
-    session: Session, actor: Actor, certificate: Certificate, decision: str, data: dict[str, Any]
-) -> None:
-    """A staff decision from a form, as one unit of work: ``revoke`` (reason, note),
-    ``suspend`` or ``reinstate`` (note)."""
-    note = str(data.get("note") or "")
-    if decision == Decision.REVOKE:
-        revoke(session, actor, certificate, str(data.get("reason") or ""), note)
-    elif decision == Decision.SUSPEND:
-        suspend(session, actor, certificate, note)
-    elif decision == Decision.REINSTATE:
-        reinstate(session, actor, certificate, note)
+    session: Session,
+    actor: Actor,
+    code_text: str,
+    decision: Decision,
+    note: str,
+    reason: str = "",
+) -> Certificate:
+    """A staff decision on a certificate, as one unit of work, the same for the page's
+    forms and the API: ``revoke`` (a reason category and a note), ``suspend`` or
+    ``reinstate`` (a note). The row is locked first, so two decisions on it take turns.
+    A certificate the actor may not see is a 404, as for a code that does not exist; its
+    holder, not being staff, gets a 403; a missing or wrong field a 422 naming it; a
+    decision that does not fit the certificate's status (reinstating a valid one, say) a
+    409. The certificate is returned in its new state."""
+    certificate = require_visible_certificate(session, actor, code_text, for_update=True)
+    if not is_staff(actor):
+        raise Problem(403, "Not allowed", "Only staff decide on certificates.")
+    if decision == Decision.REVOKE:  # the request models hold the fields' rules
+        asked = validated(RevocationRequest, {"reason": reason, "note": note})
+        reason, note = asked.reason, asked.note
     else:
-        raise CertificateStateError(f"Unknown decision {decision!r}.")
+        note = validated(NoteRequest, {"note": note}).note
+    try:
+        if decision == Decision.REVOKE:
+            revoke(session, actor, certificate, reason, note)
+        elif decision == Decision.SUSPEND:
+            suspend(session, actor, certificate, note)
+        else:
+            reinstate(session, actor, certificate, note)
+    except CertificateStateError as error:
+        raise Problem(409, "Not possible now", str(error), slug="conflict") from error
     session.commit()
+    return certificate
 
 
 def _clear_revocation(session: Session, certificate: Certificate) -> None:
@@ -249,6 +269,11 @@ def _revoked_by_rescoring(session: Session, certificate: Certificate) -> bool:
 
 def is_staff(actor: Actor) -> bool:
     return actor.has_role(*STAFF_ROLES)
+
+
+def get_certificate_of_attempt(session: Session, attempt_id: int) -> Certificate | None:
+    """The certificate an attempt's pass issued (revoked since, perhaps), if any."""
+    return session.scalars(select(Certificate).where(Certificate.attempt_id == attempt_id)).first()
 
 
 def get_visible_certificate(
@@ -332,21 +357,74 @@ def get_certificate_by_token(session: Session, token: str) -> Certificate | None
 
 
 def folded(name: str) -> str:
-    """Names compared without case or accents: "Pereira" matches "PERÉIRA"."""
-    decomposed = unicodedata.normalize("NFKD", name.strip())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    """A name as it is compared: without case or accents, every letter in plain ASCII, so
+    "Lindqvist-Øre" matches "LINDQVIST-ORE", "Þórsdóttir" "thorsdottir", "Łukasiewicz"
+    "Lukasiewicz" and "Strauß" "Strauss" (the Turkish dotless i is an i). Typographic
+    apostrophes and dashes read as ' and -, and a run of spaces as one. A letter with no
+    ASCII spelling stays itself (case-folded), so it never drops out of the comparison."""
+    plain = "".join(
+        anyascii(char) or (char if unicodedata.category(char)[0] in "LN" else "")
+        for char in unicodedata.normalize("NFC", name)
+    )
+    return " ".join(plain.casefold().split())
 
 
 def get_certificate_by_holder(
     session: Session, code_text: str, family_name: str
 ) -> Certificate | None:
     """By code and family name; the same ``None`` whether the code exists or not."""
-    if not family_name.strip():
+    wanted = folded(family_name)
+    if not wanted:
         return None
     certificate = get_certificate(session, code_text)
-    if certificate is None or folded(certificate.holder_family_name) != folded(family_name):
+    if certificate is None or folded(certificate.holder_family_name) != wanted:
         return None
     return certificate
+
+
+MISS_MESSAGES = {
+    LookupMiss.TYPO: "This code has a typo: check it against the certificate.",
+    LookupMiss.NO_MATCH: (
+        "No matching certificate. Check the code and the spelling of the family name."
+    ),
+}
+
+
+def look_up(session: Session, code_text: str, family_name: str) -> Certificate | LookupMiss:
+    """The public lookup: the certificate, or why there is none. A code whose check
+    character fails (or that has not the shape of one) is a ``TYPO``, said before anything
+    is read, so it tells nothing of which certificates exist; any other miss is the same
+    ``NO_MATCH`` whether the code exists or not. Every lookup, whatever it answers, counts
+    against the caller's budget (limits.py)."""
+    if normalise(code_text) is None:
+        return LookupMiss.TYPO
+    certificate = get_certificate_by_holder(session, code_text, family_name)
+    return LookupMiss.NO_MATCH if certificate is None else certificate
+
+
+def list_certificates(
+    session: Session, actor: Actor, holder: str, page: int, per_page: int
+) -> Page[Certificate]:
+    """A page of certificates, newest first: the actor's own; staff see anyone's, of one
+    holder when ``holder`` names them (a user id or an email). Anyone else naming someone
+    other than themselves gets a 403, whether that person exists or not."""
+    query = select(Certificate).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    if holder:
+        holder_id = _holder_id(session, holder)
+        if not is_staff(actor) and holder_id != actor.id:
+            raise Problem(403, "Not allowed", "Only staff list other holders' certificates.")
+        query = query.where(false() if holder_id is None else Certificate.holder_id == holder_id)
+    elif not is_staff(actor):
+        query = query.where(Certificate.holder_id == actor.id)
+    return paginate(session, query, page, per_page)
+
+
+def _holder_id(session: Session, holder: str) -> int | None:
+    """The user a user id or an email names, if any."""
+    if holder.isascii() and holder.isdigit():
+        return int(holder) if int(holder) <= MAX_ID else None
+    user = get_user_by_email(session, holder)
+    return user.id if user is not None else None
 
 
 def holder_certificates(session: Session, holder_id: int) -> list[Certificate]:

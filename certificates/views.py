@@ -20,11 +20,18 @@ from certificates import credentials, documents, services
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
 from certificates.limits import form_lookup_budget
-from certificates.models import REVOCATION_REASONS, STAFF_ROLES, Certificate, Decision
+from certificates.models import (
+    REVOCATION_REASONS,
+    STAFF_ROLES,
+    Certificate,
+    Decision,
+    LookupMiss,
+)
 from core import clock
 from core.audit import events_for
 from core.auth import current_actor, roles_required
 from core.db import get_session
+from core.errors import Problem
 from core.extensions import limiter
 from core.web import memoised
 
@@ -69,15 +76,18 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
 def lookup() -> tuple[str, int]:
     form = LookupForm()
     if request.method == "POST" and form.validate_on_submit():
-        certificate = services.get_certificate_by_holder(
-            get_session(), form.code.data or "", form.family_name.data or ""
-        )
-        if certificate is not None:
-            return _verified_page(certificate)
-        return render_template("certificates/lookup.html", form=form, not_found=True), 404
-    return render_template("certificates/lookup.html", form=form, not_found=False), (
-        422 if request.method == "POST" else 200
-    )
+        found = services.look_up(get_session(), form.code.data or "", form.family_name.data or "")
+        if isinstance(found, Certificate):
+            return _verified_page(found)
+        if found == LookupMiss.TYPO:  # said on the code field, decided from it alone
+            form.code.errors = [*form.code.errors, services.MISS_MESSAGES[found]]
+        else:
+            return _lookup_page(form, services.MISS_MESSAGES[found]), 404
+    return _lookup_page(form), 422 if request.method == "POST" else 200
+
+
+def _lookup_page(form: LookupForm, no_match: str = "") -> str:
+    return render_template("certificates/lookup.html", form=form, no_match=no_match)
 
 
 @bp.get("/verify/<token>")
@@ -99,11 +109,9 @@ def mine() -> str:
     )
 
 
-def visible_certificate(code: str, for_update: bool = False) -> Certificate:
+def visible_certificate(code: str) -> Certificate:
     """The certificate the signed-in user may see, or a 404."""
-    return services.require_visible_certificate(
-        get_session(), current_actor(), code[:40], for_update
-    )
+    return services.require_visible_certificate(get_session(), current_actor(), code[:40])
 
 
 def _is_staff() -> bool:
@@ -115,6 +123,7 @@ def _detail_page(
     revoke_form: RevokeForm | None = None,
     note_form: NoteForm | None = None,
     status: int = 200,
+    conflict: str = "",
 ) -> tuple[str, int]:
     trail = events_for(get_session(), "certificate", certificate.code) if _is_staff() else []
     link = documents.verify_url(current_app, certificate)
@@ -131,6 +140,7 @@ def _detail_page(
         revoke_form=revoke_form or RevokeForm(formdata=None),
         note_form=note_form or NoteForm(formdata=None),
         trail=trail,
+        conflict=conflict,
         actors=names_by_id(get_session(), (event.actor_id for event in trail)),
     ), status
 
@@ -153,19 +163,26 @@ def pdf(code: str) -> Response:
 
 
 def _staff_decision(code: str, decision: Decision) -> ResponseReturnValue:
-    certificate = visible_certificate(code, for_update=True)
+    """The form's fields go to the service, which holds every rule (the API's too)."""
     form = RevokeForm() if decision == Decision.REVOKE else NoteForm()
-    if form.validate_on_submit():
+    conflict = ""
+    if form.validate_on_submit():  # the CSRF token: the fields are the service's to judge
+        reason = form.reason.data if isinstance(form, RevokeForm) else ""
         try:
-            services.decide(get_session(), current_actor(), certificate, decision, form.data)
-        except services.CertificateStateError as error:
-            form.form_errors.append(str(error))
+            certificate = services.decide(
+                get_session(), current_actor(), code[:40], decision, form.note.data or "", reason
+            )
+        except Problem as problem:
+            if problem.status not in (409, 422):
+                raise
+            conflict = problem.detail if problem.status == 409 else ""
+            for error in problem.errors:
+                form[error.field].errors = [*form[error.field].errors, error.message]
         else:
             flash(services.DECISION_MESSAGES[decision], "success")
             return redirect(url_for("certificates.detail", code=certificate.code))
-    if isinstance(form, RevokeForm):
-        return _detail_page(certificate, revoke_form=form, status=422)
-    return _detail_page(certificate, note_form=form, status=422)
+    forms = {"revoke_form": form} if isinstance(form, RevokeForm) else {"note_form": form}
+    return _detail_page(visible_certificate(code), status=422, conflict=conflict, **forms)
 
 
 @bp.post("/certificates/<code>/<any(revoke, suspend, reinstate):decision>")

@@ -168,9 +168,9 @@ def blueprint_statistics(code: str) -> Response:
 @roles_required("candidate", "exam_admin")
 def attempt_result(attempt_id: int) -> Response:
     """The candidate's own result once released; staff see any."""
-    return respond(
-        responses.result_out(results.require_result(get_session(), current_actor(), attempt_id))
-    )
+    session = get_session()
+    outcome = results.require_result(session, current_actor(), attempt_id)
+    return respond(responses.result_out(session, outcome))
 
 
 @api.get("/attempts/<id:attempt_id>/state")
@@ -344,7 +344,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/attempts/{attempt_id}/result": {
         "get": _op(
-            "The scored result (own once released; staff any)",
+            "The scored result (own once released; staff any), with its certificate",
             "getAttemptResult",
             _aid,
             ("200", responses.ResultOut),

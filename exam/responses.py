@@ -3,6 +3,9 @@ handler sends and the OpenAPI document shows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import Flask, current_app
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -113,7 +116,15 @@ class AreaResult(ResponseModel):
     subareas: list[SubareaResult]
 
 
+class ResultCertificate(ResponseModel):
+    code: str
+    url: str = Field(description="The certificate's page: share link, PDF, signed credential")
+    status: str = Field(description="valid, expired, suspended or revoked")
+
+
 class ResultOut(ResponseModel):
+    """A scored attempt, and the certificate it produced."""
+
     attempt_id: int
     result: Outcome
     percent: float
@@ -122,6 +133,9 @@ class ResultOut(ResponseModel):
     max_score: float
     graded_at: Moment
     areas: list[AreaResult]
+    certificate: ResultCertificate | None = Field(
+        description="The certificate the attempt produced, whatever its status; null if none"
+    )
 
 
 class HistogramBand(ResponseModel):
@@ -210,8 +224,27 @@ def attempt_out(session: Session, attempt: Attempt, secret_key: str) -> AttemptO
     )
 
 
-def result_out(outcome: AttemptResult) -> ResultOut:
-    return ResultOut.of(outcome, areas=[AreaResult.of(area) for area in outcome.areas])
+# The exam room never imports certificates: the room that issues them says which one an
+# attempt produced by registering a finder when the app is wired.
+CertificateFinder = Callable[[Session, int], ResultCertificate | None]
+_CERTIFICATE_FINDER = "csm_exam_certificate_finder"
+
+
+def register_certificate_finder(app: Flask, finder: CertificateFinder) -> None:
+    app.extensions[_CERTIFICATE_FINDER] = finder
+
+
+def _certificate_of(session: Session, attempt_id: int) -> ResultCertificate | None:
+    finder: CertificateFinder | None = current_app.extensions.get(_CERTIFICATE_FINDER)
+    return finder(session, attempt_id) if finder is not None else None
+
+
+def result_out(session: Session, outcome: AttemptResult) -> ResultOut:
+    return ResultOut.of(
+        outcome,
+        areas=[AreaResult.of(area) for area in outcome.areas],
+        certificate=_certificate_of(session, outcome.attempt_id),
+    )
 
 
 def statistics_out(stats: statistics.ExamStats) -> StatisticsOut:

@@ -74,6 +74,25 @@ def test_staff_revoke_and_reinstate_take_effect_at_once_and_are_audited(
     assert "certificate.revoked" in history and "Impersonation" in history
 
 
+def test_the_staff_page_answers_by_the_same_rules(app: Flask, world: ExamWorld) -> None:
+    passed_attempt(app, world)
+    [certificate] = all_certificates(app)
+    staff, page = staff_client(app, world), f"/certificates/{certificate.code}"
+    clash = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Nothing to lift."})
+    assert clash.status_code == 422
+    assert "neither revoked nor suspended" in clash.get_data(as_text=True)
+    blank = post_form(
+        staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": " "}
+    )
+    html = blank.get_data(as_text=True)
+    assert blank.status_code == 422 and "Say what happened and on whose decision." in html
+    unknown = post_form(
+        staff, page, f"{page}/revoke", {"revoke-reason": "boredom", "revoke-note": "Why not."}
+    )
+    assert unknown.status_code == 422 and "Input should be" in unknown.get_data(as_text=True)
+    assert [c.revoked_at for c in all_certificates(app)] == [None]
+
+
 def test_only_staff_decide_and_every_form_carries_csrf(app: Flask, world: ExamWorld) -> None:
     passed_attempt(app, world)
     [certificate] = all_certificates(app)

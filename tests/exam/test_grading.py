@@ -56,6 +56,7 @@ def test_an_area_below_its_minimum_fails_even_above_the_cut(app: Flask, world: E
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
     result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
     assert result["result"] == "fail" and result["percent"] == 80.0
+    assert result["certificate"] is None  # a fail produces none
     assert [a["met"] for a in result["areas"]] == [True, True, True, False]
     client = app.test_client()
     sign_in(client, world.people["ana"]["user"].email)
