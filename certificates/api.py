@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.orm import Session
 
 from certificates import documents, services, verification
@@ -26,6 +26,7 @@ from certificates.schemas import (
     CertificatePage,
     CertificateQuery,
     Check,
+    CredentialVerdict,
     HeldCertificate,
     NoteRequest,
     RevocationRequest,
@@ -37,10 +38,11 @@ from core import clock
 from core.api import (
     ApiModel,
     json_body,
-    json_response,
     make_api_blueprint,
+    model_response,
     parse_json,
     problem_responses,
+    respond,
     validated,
 )
 from core.auth import current_actor, roles_required
@@ -304,11 +306,7 @@ def verify_credential() -> Any:
         checks = verification.check_document(current_app, session, body.credential)
     else:
         checks = verification.check_jwt(current_app, session, str(body.credential).strip())
-    return jsonify(verification.verdict(checks))
-
-
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+    return respond(CredentialVerdict.model_validate(verification.verdict(checks)))
 
 
 OPENAPI_MODELS = (VerifyPair, VerifyBatch, CredentialToCheck)
@@ -330,7 +328,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "`typo`, decided from the code alone; any other miss a 404 with `reason` "
             "`no_match`, the same whether the code exists or not.",
             "responses": {
-                "200": json_response("The certificate", _ref(VerifiedCertificate)),
+                "200": model_response("The certificate", VerifiedCertificate),
                 **problem_responses(404, 422, 429),
             },
         }
@@ -341,7 +339,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "verifyCredential",
             "requestBody": json_body(CredentialToCheck),
             "responses": {
-                "200": json_response("Each check with its result", {"type": "object"}),
+                "200": model_response("Each check with its result", CredentialVerdict),
                 **problem_responses(400, 415, 422, 429),
             },
         }
@@ -352,7 +350,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "verifyCertificates",
             "requestBody": json_body(VerifyBatch),
             "responses": {
-                "200": json_response("One result per pair", _ref(VerifyResults)),
+                "200": model_response("One result per pair", VerifyResults),
                 **problem_responses(400, 415, 422, 429),
             },
         }
@@ -366,7 +364,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 for name, schema in CertificateQuery.model_json_schema()["properties"].items()
             ],
             "responses": {
-                "200": json_response("A page of certificates", _ref(CertificatePage)),
+                "200": model_response("A page of certificates", CertificatePage),
                 **problem_responses(401, 403, 422),
             },
         }
@@ -383,7 +381,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 ],
                 "requestBody": json_body(model),
                 "responses": {
-                    "200": json_response("The certificate as it now stands", _ref(HeldCertificate)),
+                    "200": model_response("The certificate as it now stands", HeldCertificate),
                     **problem_responses(401, 403, 404, 409, 415, 422),
                 },
             }

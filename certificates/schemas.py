@@ -10,13 +10,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from certificates.models import CertificateStatus, LookupMiss, RevocationReason
-from core.api import ApiModel
+from core.api import ApiModel, ResponseModel
 
 NOTE_MAX = 2000  # a staff decision's note for the record
-
-
-class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # ---- public verification -------------------------------------------------------------
@@ -25,6 +21,15 @@ class ResponseModel(BaseModel):
 class Check(ResponseModel):
     passed: bool
     detail: str
+
+
+class CredentialVerdict(ResponseModel):
+    """A credential someone showed us, each check on its own."""
+
+    verified: bool
+    checks: dict[str, Check] = Field(
+        description="badge, signature or proof, claims, issuer, expiry, status: those that ran"
+    )
 
 
 class VerifiedCertificate(ResponseModel):
@@ -143,6 +148,7 @@ class CertificatePage(ResponseModel):
 
 
 OPENAPI_MODELS = (
+    CredentialVerdict,
     VerifiedCertificate,
     VerifyResults,
     RevocationRequest,

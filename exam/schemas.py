@@ -51,4 +51,3 @@ class InvalidateRequest(ApiModel):
 class ProctorRequest(ApiModel):
     reason: str = Field(default="", max_length=2000)
     minutes: int | None = Field(default=None, ge=1, le=120)
-
