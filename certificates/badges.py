@@ -1,34 +1,24 @@
-"""The badge image of a certificate, as SVG and PNG, and Open Badges 3.0 baking.
+"""The badge image of a certificate, as SVG and PNG (baking is in ``baking.py``).
 
 One layout feeds both renderers: every line is measured with the DejaVu fonts in
 ``certificates/fonts`` (the PNG draws with them; the SVG names a system stack, whose fonts
 are no wider), so the two pictures match. All text is plain text: the SVG is built with
 ElementTree, which escapes it, after characters XML cannot hold have been dropped.
 
-Baking follows Open Badges 3.0, "Baked Badge / PNG": one ``iTXt`` chunk, keyword
-``openbadgecredential``, no compression, empty language tag and translated keyword, the
-compact JWS as its text. ``read_baked`` reads files from strangers: it caps their size,
-walks the chunks itself and checks every CRC before believing a byte.
 """
 
 from __future__ import annotations
 
 import io
-import re
-import struct
-import unicodedata
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 from xml.etree import ElementTree as ET
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONTS = Path(__file__).resolve().parent / "fonts"
-FONT_FILES = {False: FONTS / "DejaVuSans.ttf", True: FONTS / "DejaVuSans-Bold.ttf"}
+from certificates.badge_text import TextBlock, clean_text, load_font, text_block
+
 FONT_STACK = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
     '"DejaVu Sans", sans-serif'
@@ -54,134 +44,6 @@ _MAX_CHUNK = 2**31 - 1
 
 class BakedBadgeError(ValueError):
     """A file that is not a readable baked badge; the message says why."""
-
-
-# ---------------------------------------------------------------------------- text
-
-
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _clean(text: str) -> str:
-    """Text as it may appear on the badge: NFC, one space between words, and nothing XML
-    cannot hold (control characters, surrogates, non-characters) or that could reorder
-    the line around it (bidi overrides)."""
-    text = unicodedata.normalize("NFC", text)
-    kept = "".join(
-        " " if ch.isspace() else ch
-        for ch in text
-        if ch.isspace()
-        or (unicodedata.category(ch) not in {"Cc", "Cs", "Cn", "Co"} and ch not in _BIDI_CONTROLS)
-    )
-    return re.sub(r" +", " ", kept).strip()
-
-
-@lru_cache(maxsize=64)
-def _font(size: float, bold: bool) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_FILES[bold]), size)
-
-
-def _width(text: str, size: float, bold: bool, spacing: float) -> float:
-    return float(_font(size, bold).getlength(text)) + spacing * max(len(text) - 1, 0)
-
-
-def _pieces(text: str) -> list[tuple[str, str]]:
-    """Where a line may break: between words, and after a hyphen ("Wiśniewska-" "Kowalczyk").
-    Each piece comes with what joins it to the one before on the same line."""
-    pieces: list[tuple[str, str]] = []
-    for word in text.split(" "):
-        for i, piece in enumerate(re.findall(r"[^-]*-+|[^-]+", word)):
-            pieces.append(("" if i else " ", piece))
-    return pieces
-
-
-def _wrap(text: str, size: float, bold: bool, spacing: float, width: float) -> list[str]:
-    """Greedy wrap; a piece wider than the line is broken between characters."""
-    lines: list[str] = []
-    current = ""
-    for glue, word in _pieces(text):
-        candidate = f"{current}{glue}{word}" if current else word
-        if _width(candidate, size, bold, spacing) <= width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        current = ""
-        for ch in word:
-            if current and _width(current + ch, size, bold, spacing) > width:
-                lines.append(current)
-                current = ""
-            current += ch
-    if current:
-        lines.append(current)
-    return lines
-
-
-def _ellipsize(line: str, size: float, bold: bool, spacing: float, width: float) -> str:
-    while line and _width(line + "…", size, bold, spacing) > width:
-        line = line[:-1].rstrip()
-    return line + "…"
-
-
-@dataclass(frozen=True)
-class _Text:
-    """Centred lines of text: baselines in viewBox units."""
-
-    lines: tuple[str, ...]
-    baselines: tuple[float, ...]
-    size: float
-    bold: bool
-    fill: str
-    spacing: float = 0.0
-    cut: bool = False  # the text did not fit and was cut short with an ellipsis
-
-
-def _fit(
-    text: str,
-    *,
-    width: float,
-    sizes: tuple[float, float],
-    max_lines: int,
-    bold: bool = True,
-    spacing_em: float = 0.0,
-) -> tuple[float, list[str], bool]:
-    """The largest size (from sizes[0] down to sizes[1]) at which text wraps into
-    max_lines lines of the width; at the smallest size the last line is cut short."""
-    largest, smallest = sizes
-    size = largest
-    while True:
-        spacing = size * spacing_em
-        lines = _wrap(text, size, bold, spacing, width)
-        if len(lines) <= max_lines:
-            return size, lines, False
-        if size - 1 < smallest:
-            kept = lines[:max_lines]
-            kept[-1] = _ellipsize(kept[-1], size, bold, spacing, width)
-            return size, kept, True
-        size -= 1
-
-
-def _block(
-    text: str,
-    *,
-    centre: float,
-    width: float,
-    sizes: tuple[float, float],
-    max_lines: int,
-    fill: str,
-    bold: bool = True,
-    spacing_em: float = 0.0,
-    leading: float = 1.2,
-) -> _Text:
-    """A block of lines vertically centred (by cap height) on centre."""
-    size, lines, cut = _fit(
-        text, width=width, sizes=sizes, max_lines=max_lines, bold=bold, spacing_em=spacing_em
-    )
-    step = size * leading
-    cap = size * 0.73
-    first = centre - (len(lines) - 1) * step / 2 + cap / 2
-    baselines = tuple(first + i * step for i in range(len(lines)))
-    return _Text(tuple(lines), baselines, size, bold, fill, size * spacing_em, cut)
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -275,7 +137,7 @@ def _flatten(segments: Sequence[Segment], steps: int = 32) -> list[Point]:
 class _Layout:
     label: str  # the <title>
     description: str  # the <desc>
-    texts: tuple[_Text, ...]
+    texts: tuple[TextBlock, ...]
     mark: bool  # the check mark below the ribbon, when no holder is named
 
 
@@ -291,10 +153,10 @@ def _without_level(title: str, level: str) -> str:
 
 
 def _layout(title: str, level: str, issuer: str, holder: str | None) -> _Layout:
-    title, level, issuer = _clean(title), _clean(level), _clean(issuer)
+    title, level, issuer = clean_text(title), clean_text(level), clean_text(issuer)
     if not (title and level and issuer):
         raise ValueError("a badge needs a title, a level and an issuer")
-    name = _clean(holder) if holder is not None else ""
+    name = clean_text(holder) if holder is not None else ""
     title = _without_level(title, level)
 
     full = f"{title}: {level}"
@@ -304,7 +166,7 @@ def _layout(title: str, level: str, issuer: str, holder: str | None) -> _Layout:
     description += f", held by {name}." if name else "."
 
     texts = [
-        _block(
+        text_block(
             issuer.upper(),
             centre=104,
             width=360,
@@ -319,14 +181,16 @@ def _layout(title: str, level: str, issuer: str, holder: str | None) -> _Layout:
     if rest and 2 <= len(first) <= 5 and first.isupper() and first.isalpha():
         # An acronym leads: it becomes the monogram, the rest of the title goes under it.
         texts.append(
-            _block(first, centre=212, width=380, sizes=(112, 60), max_lines=1, fill=BRAND_DARK)
+            text_block(first, centre=212, width=380, sizes=(112, 60), max_lines=1, fill=BRAND_DARK)
         )
         texts.append(
-            _block(rest, centre=313, width=380, sizes=(42, 24), max_lines=2, fill=INK, leading=1.12)
+            text_block(
+                rest, centre=313, width=380, sizes=(42, 24), max_lines=2, fill=INK, leading=1.12
+            )
         )
     else:
         texts.append(
-            _block(
+            text_block(
                 title,
                 centre=262,
                 width=380,
@@ -338,7 +202,7 @@ def _layout(title: str, level: str, issuer: str, holder: str | None) -> _Layout:
         )
     band_left, band_top, band_right, band_bottom = _BAND
     texts.append(
-        _block(
+        text_block(
             level.upper(),
             centre=(band_top + band_bottom) / 2,
             width=band_right - band_left - 110,
@@ -350,9 +214,9 @@ def _layout(title: str, level: str, issuer: str, holder: str | None) -> _Layout:
     )
     if name:
         # Below the ribbon the shield narrows: one line if the name allows, else two.
-        one = _block(name, centre=496, width=270, sizes=(30, 22), max_lines=1, fill=INK)
+        one = text_block(name, centre=496, width=270, sizes=(30, 22), max_lines=1, fill=INK)
         if one.cut:
-            one = _block(
+            one = text_block(
                 name, centre=494, width=222, sizes=(26, 15), max_lines=2, fill=INK, leading=1.15
             )
         texts.append(one)
@@ -495,7 +359,7 @@ def badge_png(
             draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=BRAND)
 
     for block in layout.texts:
-        font = _font(block.size * scale, block.bold)
+        font = load_font(block.size * scale, block.bold)
         spacing = block.spacing * scale
         for line, baseline in zip(block.lines, block.baselines, strict=True):
             y = baseline * scale
@@ -511,112 +375,3 @@ def badge_png(
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-# ---------------------------------------------------------------------------- baking
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    kind: bytes
-    data: bytes
-    raw: bytes  # length, type, data and CRC, as found
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _chunks(png: bytes) -> list[_Chunk]:
-    """The chunks up to IEND, every length and CRC checked; anything after IEND ignored."""
-    if not isinstance(png, bytes | bytearray | memoryview):
-        raise TypeError("a PNG is bytes")
-    png = bytes(png)
-    if len(png) > MAX_BAKED_BYTES:
-        raise BakedBadgeError(
-            f"The file is larger than {MAX_BAKED_BYTES // (1024 * 1024)} MB; "
-            "a badge image is far smaller."
-        )
-    if not png.startswith(PNG_SIGNATURE):
-        raise BakedBadgeError("This file is not a PNG image (its first bytes are not a PNG's).")
-    chunks: list[_Chunk] = []
-    pos = len(PNG_SIGNATURE)
-    while True:
-        if pos + 8 > len(png):
-            raise BakedBadgeError("The PNG is truncated: it ends before its final (IEND) chunk.")
-        length, kind = struct.unpack_from(">I4s", png, pos)
-        if length > _MAX_CHUNK or not kind.isascii() or not kind.isalpha():
-            raise BakedBadgeError(f"The PNG is corrupted: a chunk header at byte {pos} is invalid.")
-        end = pos + 12 + length
-        if end > len(png):
-            raise BakedBadgeError(
-                f"The PNG is truncated: its {kind.decode('ascii')} chunk is cut short."
-            )
-        data = png[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack_from(">I", png, end - 4)
-        if zlib.crc32(kind + data) != crc:
-            raise BakedBadgeError(
-                f"The PNG is corrupted: its {kind.decode('ascii')} chunk fails its CRC check."
-            )
-        if not chunks and kind != b"IHDR":
-            raise BakedBadgeError("The PNG is corrupted: it does not start with an IHDR chunk.")
-        chunks.append(_Chunk(kind, data, png[pos:end]))
-        pos = end
-        if kind == b"IEND":
-            return chunks
-
-
-def _is_ours(chunk: _Chunk) -> bool:
-    return chunk.kind == b"iTXt" and chunk.data.split(b"\0", 1)[0] == KEYWORD.encode("ascii")
-
-
-def bake(png: bytes, compact_jws: str) -> bytes:
-    """The PNG with the credential baked in: one openbadgecredential iTXt chunk (any earlier
-    one replaced), placed straight after IHDR so readers that stop early still find it."""
-    if not compact_jws:
-        raise ValueError("there is no credential to bake")
-    try:
-        text = compact_jws.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("the credential is not encodable as UTF-8") from exc
-    chunks = _chunks(png)
-    # keyword, NUL, compression flag 0, method 0, empty language tag, NUL,
-    # empty translated keyword, NUL, text
-    baked = _chunk(b"iTXt", KEYWORD.encode("ascii") + b"\0\0\0" + b"\0" + b"\0" + text)
-    out = PNG_SIGNATURE + chunks[0].raw + baked
-    out += b"".join(chunk.raw for chunk in chunks[1:] if not _is_ours(chunk))
-    if len(out) > MAX_BAKED_BYTES:
-        raise ValueError("the baked badge would be larger than read_baked accepts")
-    return out
-
-
-def read_baked(png: bytes) -> str:
-    """The compact JWS baked into a badge PNG; BakedBadgeError says why there is none."""
-    ours = [chunk for chunk in _chunks(png) if _is_ours(chunk)]
-    if not ours:
-        raise BakedBadgeError(
-            "The PNG carries no Open Badges credential (no openbadgecredential iTXt chunk)."
-        )
-    if len(ours) > 1:
-        raise BakedBadgeError(
-            f"The PNG carries {len(ours)} openbadgecredential chunks; "
-            "Open Badges allows exactly one."
-        )
-    rest = ours[0].data[len(KEYWORD) + 1 :]
-    if len(rest) < 2:
-        raise BakedBadgeError("The PNG is corrupted: its openbadgecredential chunk is malformed.")
-    compressed, method, rest = rest[0], rest[1], rest[2:]
-    fields = rest.split(b"\0", 2)
-    if len(fields) != 3 or method != 0:
-        raise BakedBadgeError("The PNG is corrupted: its openbadgecredential chunk is malformed.")
-    if compressed:
-        raise BakedBadgeError(
-            "The openbadgecredential chunk is compressed, which Open Badges forbids."
-        )
-    try:
-        text = fields[2].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BakedBadgeError("The openbadgecredential chunk's text is not UTF-8.") from exc
-    if not text:
-        raise BakedBadgeError("The openbadgecredential chunk is empty.")
-    return text

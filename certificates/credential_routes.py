@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from certificates import badges, credentials, signing, status_lists
+from certificates import badges, baking, credentials, signing, status_lists
 from certificates.models import SigningKey, credential_title
 from certificates.views import visible_certificate
 from core.auth import roles_required
@@ -134,7 +134,7 @@ def baked_badge(code: str) -> Response:
         certificate.title, certificate.level, credentials.ISSUER_NAME, certificate.holder_name
     )
     return Response(
-        badges.bake(image, signed.token),
+        baking.bake(image, signed.token),
         mimetype="image/png",
         headers={
             "Content-Disposition": f'attachment; filename="{certificate.code}-badge.png"',

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from certificates import badges, data_integrity, services, signing, status_lists
+from certificates import baking, data_integrity, services, signing, status_lists
 from certificates.credentials import FLAGGED_DETAILS, ISSUER_NAME, NOT_FLAGGED
 from certificates.models import Certificate, CertificateStatus, SigningKey, StatusEntry
 from core import clock
@@ -85,8 +85,8 @@ def check_document(app: Flask, session: Session, document: dict[str, Any]) -> Ch
 
 def check_baked_badge(app: Flask, session: Session, png: bytes) -> Checks:
     try:
-        token = badges.read_baked(png)
-    except badges.BakedBadgeError as exc:
+        token = baking.read_baked(png)
+    except baking.BakedBadgeError as exc:
         return {"badge": Check(False, str(exc))}
     return {"badge": Check(True, "The badge carries a credential.")} | check_jwt(
         app, session, token

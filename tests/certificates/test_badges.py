@@ -12,15 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from certificates.badges import (
-    KEYWORD,
-    MAX_BAKED_BYTES,
-    BakedBadgeError,
-    badge_png,
-    badge_svg,
-    bake,
-    read_baked,
-)
+from certificates.badges import badge_png, badge_svg
+from certificates.baking import KEYWORD, MAX_BAKED_BYTES, BakedBadgeError, bake, read_baked
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 TITLE = "CSM Competency Standard"
