@@ -61,6 +61,9 @@ class ItemOut(BaseModel):
     options: list[str]
     keys: list[str]
     choose: int | None
+    shuffle: bool
+    fixed: list[str]
+    label: str
     rationale: str
     references: list[str]
     competencies: list[str]

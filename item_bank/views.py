@@ -135,6 +135,8 @@ def _preview(form: ItemEditorForm) -> dict[str, Any] | None:
         "stem": data["stem"],
         "options": data["options"],
         "choose": data["choose"],
+        "shuffle": data["shuffle"],
+        "fixed": data["fixed"],
     }
 
 

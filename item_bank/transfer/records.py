@@ -20,13 +20,17 @@ CONTENT_FIELDS = (
     "options",
     "keys",
     "choose",
+    "shuffle",
+    "fixed",
+    "label",
     "rationale",
     "references",
     "competencies",
     "cognitive_level",
 )
 # How CSV spells each field that is not one cell of text.
-SEPARATED_FIELDS = ("keys", "competencies", "enemies")  # "A;C" in one cell
+SEPARATED_FIELDS = ("keys", "fixed", "competencies", "enemies")  # "A;C" in one cell
+BOOLEAN_FIELDS = ("shuffle",)  # "true" or "false"
 LINE_FIELDS = ("references",)  # one entry per line of the cell
 OPTION_COLUMNS = tuple(f"option_{letter.lower()}" for letter in LETTERS)
 # Written on export, optional on import.
@@ -49,9 +53,10 @@ LIST_SEPARATOR = ";"
 def version_content(content: ItemContent) -> dict[str, Any]:
     """The content fields as an ``ItemVersion`` stores them (keys sorted)."""
     values = {name: getattr(content, name) for name in CONTENT_FIELDS}
-    for name in ("options", "references", "competencies"):
+    for name in ("options", "fixed", "references", "competencies"):
         values[name] = list(values[name])
     values["keys"] = sorted(content.keys)
+    values["fixed"] = sorted(set(content.fixed))
     return values
 
 
