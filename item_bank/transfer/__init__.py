@@ -1,4 +1,5 @@
-"""Import and export of items: JSON and CSV both ways, QTI 2.1 choice items in.
+"""Import and export of items: JSON and CSV both ways, QTI 2.1/2.2 choice items and content
+packages in.
 
 An import validates every record first and reports every problem by record and field;
 if any record is invalid nothing is written. ``records`` names an item's fields once
@@ -13,8 +14,14 @@ from item_bank.transfer.json_csv import (
     parse_json_records,
     records_to_csv,
 )
-from item_bank.transfer.qti import parse_qti, qti_item_to_record
-from item_bank.transfer.records import CSV_COLUMNS, ImportRefused, ImportSummary, RecordError
+from item_bank.transfer.qti import Upload, parse_qti, read_item
+from item_bank.transfer.records import (
+    CSV_COLUMNS,
+    ImportRefused,
+    ImportSummary,
+    ItemOutcome,
+    RecordError,
+)
 from item_bank.transfer.validation import MAX_RECORDS, validate_records
 
 __all__ = [
@@ -22,7 +29,9 @@ __all__ = [
     "MAX_RECORDS",
     "ImportRefused",
     "ImportSummary",
+    "ItemOutcome",
     "RecordError",
+    "Upload",
     "csv_row_to_record",
     "export_records",
     "import_items",
@@ -30,7 +39,7 @@ __all__ = [
     "parse_json_records",
     "parse_qti",
     "parse_upload",
-    "qti_item_to_record",
+    "read_item",
     "records_to_csv",
     "validate_records",
 ]
