@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.api import (
@@ -207,6 +207,30 @@ def import_items() -> Any:
     return jsonify(summary.as_dict()), (200 if summary.dry_run else 201)
 
 
+@api.get("/items/export")
+@roles_required(*STAFF)
+def export_items() -> Any:
+    """The bank as JSON, CSV or a QTI 2.1 content package (``format=qti``)."""
+    fmt = request.args.get("format", "json")
+    if fmt not in transfer.FORMATS:
+        raise Problem(
+            422,
+            "Invalid format",
+            f"format is one of {', '.join(transfer.FORMATS)}.",
+            errors=[FieldError("format", f"Use {', '.join(transfer.FORMATS)}.")],
+        )
+    body, _count = transfer.export_bytes(
+        get_session(),
+        _framework(request.args.get("framework")),
+        fmt,
+        request.args.get("status", "")[:20],
+    )
+    response = Response(body, mimetype=transfer.FORMATS[fmt])
+    name = "items.zip" if fmt == "qti" else f"items.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 @api.get("/blueprints/<code>")
 @roles_required(*STAFF)
 def get_blueprint(code: str) -> Any:
@@ -337,6 +361,34 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 "200": json_response("Dry run: what would be imported", {"type": "object"}),
                 "201": json_response("Imported", {"type": "object"}),
                 **problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
+            },
+        }
+    },
+    "/items/export": {
+        "get": {
+            "summary": "Export the bank (newest version of each item)",
+            "operationId": "exportItems",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["json", "csv", "qti"]},
+                    "description": "qti: a QTI 2.1 content package (zip)",
+                },
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {"name": "framework", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The items as exchange records, CSV or a QTI package",
+                    "content": {
+                        "application/json": {"schema": {"type": "array", "items": RECORD_SCHEMA}},
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                **problem_responses(401, 403, 404, 422),
             },
         }
     },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,16 +178,18 @@ def register_item_bank_cli(app: Flask) -> None:
         "--framework", "framework_code", default=frameworks.DEFAULT_FRAMEWORK, show_default=True
     )
     def items_export(path: Path, status: str, framework_code: str) -> None:
-        """Export items to .json or .csv (the format follows the file name)."""
-        with get_db().session_scope(write=False) as session:
-            framework = frameworks.get_framework(session, framework_code)
-            if framework is None:
-                _fail(Problem(404, "No such framework", framework_code))
-            records = transfer.export_records(session, framework, status)
-        if path.suffix == ".csv":
-            path.write_text(transfer.records_to_csv(records), encoding="utf-8")
-        else:
-            path.write_text(
-                json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
-        click.echo(f"Exported {len(records)} items to {path}.")
+        """Export items: .json, .csv, or .zip for a QTI 2.1 content package (the format
+        follows the file name; any other name is refused)."""
+        try:
+            fmt = transfer.format_for(path.name)
+            with get_db().session_scope(write=False) as session:
+                framework = frameworks.require_framework(session, framework_code)
+                total = session.scalar(
+                    select(func.count(Item.id)).where(Item.framework_id == framework.id)
+                )
+                with progress_bar("Exporting", total or 0) as advance:
+                    body, count = transfer.export_bytes(session, framework, fmt, status, advance)
+        except Problem as problem:
+            _fail(problem)
+        path.write_bytes(body)
+        click.echo(f"Exported {count} items to {path}.")

@@ -6,7 +6,7 @@ if any record is invalid nothing is written. ``records`` names an item's fields 
 for every format.
 """
 
-from item_bank.transfer.export import export_records
+from item_bank.transfer.export import FORMATS, export_bytes, export_records, format_for
 from item_bank.transfer.importing import import_items, parse_upload
 from item_bank.transfer.json_csv import (
     csv_row_to_record,
@@ -26,6 +26,7 @@ from item_bank.transfer.validation import MAX_RECORDS, validate_records
 
 __all__ = [
     "CSV_COLUMNS",
+    "FORMATS",
     "MAX_RECORDS",
     "ImportRefused",
     "ImportSummary",
@@ -33,7 +34,9 @@ __all__ = [
     "RecordError",
     "Upload",
     "csv_row_to_record",
+    "export_bytes",
     "export_records",
+    "format_for",
     "import_items",
     "parse_csv_records",
     "parse_json_records",

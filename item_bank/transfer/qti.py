@@ -222,7 +222,10 @@ def _item(root: Any, resource: Resource | None) -> dict[str, Any]:
     if not multiple and options == TRUE_FALSE_OPTIONS:
         item_type = "true_false"
     metadata = read_metadata(resource.metadata if resource else None)
-    label = root.get("label") or root.get("title") or ""
+    # No label: the title names the item, unless it only repeats the identifier.
+    title = root.get("title") or ""
+    ident = root.get("identifier") or ""
+    label = root.get("label") or (title if title not in (ident, PREFIXED.sub("", ident)) else "")
     return {
         "type": item_type,
         "stem": "\n\n".join(part for part in stem_parts if part),
