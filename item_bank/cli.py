@@ -35,9 +35,9 @@ def _fail(problem: Problem) -> NoReturn:
 
 
 @contextmanager
-def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on the terminal (none when the output is not one): yields the
-    function that advances it by a number of items."""
+    function that advances it by a number of items. No total: a bar that only counts."""
     console = Console(stderr=True)
     with Progress(
         TextColumn(label),
@@ -142,7 +142,8 @@ def register_item_bank_cli(app: Flask) -> None:
         """Import items from JSON, CSV or QTI 2.1/2.2 (.xml or a .zip content package): all
         records or none. A package's tests and other resources are reported as skipped."""
         try:
-            upload = transfer.parse_upload(path.name, path.read_bytes())
+            with progress_bar("Reading", None) as advance:
+                upload = transfer.parse_upload(path.name, path.read_bytes(), advance)
             with get_db().session_scope() as session:
                 framework = frameworks.get_framework(session, framework_code)
                 if framework is None:
@@ -187,7 +188,7 @@ def register_item_bank_cli(app: Flask) -> None:
                 total = session.scalar(
                     select(func.count(Item.id)).where(Item.framework_id == framework.id)
                 )
-                with progress_bar("Exporting", total or 0) as advance:
+                with progress_bar("Exporting", total) as advance:
                     body, count = transfer.export_bytes(session, framework, fmt, status, advance)
         except Problem as problem:
             _fail(problem)

@@ -38,7 +38,9 @@ from item_bank.transfer.records import (
 from item_bank.transfer.validation import source_of, validate_records
 
 
-def parse_upload(filename: str, data: bytes) -> Upload:
+def parse_upload(
+    filename: str, data: bytes, progress: Callable[[int], None] | None = None
+) -> Upload:
     """The records of an uploaded file, by its extension: JSON, CSV or QTI (.xml, .zip)."""
     name = filename.lower()
     if name.endswith(".json"):
@@ -46,7 +48,7 @@ def parse_upload(filename: str, data: bytes) -> Upload:
     if name.endswith(".csv"):
         return Upload(parse_csv_records(data))
     if name.endswith((".xml", ".zip")):
-        return parse_qti(data, filename)
+        return parse_qti(data, filename, progress)
     raise Problem(415, "Unsupported file", "Import .json, .csv, or QTI 2.1/2.2 .xml / .zip files.")
 
 

@@ -6,7 +6,8 @@ and an ``entry``. Every taxon found is a candidate competency code; the import k
 the framework knows. The export writes one classification whose purpose is
 ``competency`` with the framework's code as the taxonomy's source, the item's
 competencies in order (the first is primary), the cognitive level as a second taxonomy,
-and the references as ``relation``s of kind ``isbasedon``.
+the references as ``relation``s of kind ``isbasedon``, and the ref where the item's
+identifier could not be the ref itself.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from item_bank.transfer.package import local
 IMSMD = "http://www.imsglobal.org/xsd/imsmd_v1p2"
 LEVEL_SOURCE = "cognitive-level"
 REF_CATALOG = "csm-certify"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 @dataclass
@@ -38,12 +38,10 @@ def _children(element: Any, *names: str) -> list[Any]:
 
 def _string(element: Any) -> str:
     """A LOM string: the text of its langstring (1.2) or string (1.3), or its own text."""
-    texts = [
-        " ".join("".join(child.itertext()).split())
-        for child in element
-        if local(child.tag).lower() in ("langstring", "string")
-    ]
-    return next((t for t in texts if t), " ".join("".join(element.itertext()).split()))
+    for child in element:
+        if local(child.tag).lower() in ("langstring", "string") and (child.text or "").strip():
+            return " ".join(child.text.split())
+    return " ".join((element.text or "").split())
 
 
 def read_metadata(metadata: Any) -> Metadata:
@@ -76,14 +74,16 @@ def read_metadata(metadata: Any) -> Metadata:
 
 
 def _taxon_code(taxon: Any) -> str:
-    ids = [" ".join("".join(i.itertext()).split()) for i in _children(taxon, "id")]
-    entries = [_string(e) for e in _children(taxon, "entry")]
-    return next((value for value in [*ids, *entries] if value), "")
+    """A taxon's code: its id, else its entry."""
+    ids = [" ".join((i.text or "").split()) for i in _children(taxon, "id")]
+    return next((value for value in ids if value), "") or next(
+        (value for value in map(_string, _children(taxon, "entry")) if value), ""
+    )
 
 
 def _langstring(parent: Element, name: str, text: str) -> Element:
     element = SubElement(parent, f"{{{IMSMD}}}{name}")
-    SubElement(element, f"{{{IMSMD}}}langstring", {XML_LANG: "en"}).text = text
+    SubElement(element, f"{{{IMSMD}}}langstring").text = text
     return element
 
 
@@ -100,31 +100,35 @@ def write_metadata(
     competencies: list[tuple[str, str]],
     cognitive_level: str,
     references: list[str],
+    ref_in_metadata: bool = False,
 ) -> Element:
     """The ``<imsmd:lom>`` of one item: its ref, competencies (code, title), level, sources."""
     lom = Element(f"{{{IMSMD}}}lom")
-    general = SubElement(lom, f"{{{IMSMD}}}general")
-    entry = SubElement(general, f"{{{IMSMD}}}catalogentry")
-    SubElement(entry, f"{{{IMSMD}}}catalog").text = REF_CATALOG
-    _langstring(entry, "entry", ref)
+    if ref_in_metadata:  # the identifier could not be the ref itself
+        general = SubElement(lom, f"{{{IMSMD}}}general")
+        entry = SubElement(general, f"{{{IMSMD}}}catalogentry")
+        SubElement(entry, f"{{{IMSMD}}}catalog").text = REF_CATALOG
+        _langstring(entry, "entry", ref)
     for reference in references:
         relation = SubElement(lom, f"{{{IMSMD}}}relation")
         _vocabulary(relation, "kind", "isbasedon")
         resource = SubElement(relation, f"{{{IMSMD}}}resource")
         _langstring(resource, "description", reference)
     _classification(lom, "competency", framework_code, competencies)
-    _classification(
-        lom, "educational objective", LEVEL_SOURCE, [(cognitive_level, cognitive_level)]
-    )
+    _classification(lom, None, LEVEL_SOURCE, [(cognitive_level, "")])
     return lom
 
 
-def _classification(lom: Element, purpose: str, source: str, taxa: list[tuple[str, str]]) -> None:
+def _classification(
+    lom: Element, purpose: str | None, source: str, taxa: list[tuple[str, str]]
+) -> None:
     classification = SubElement(lom, f"{{{IMSMD}}}classification")
-    _vocabulary(classification, "purpose", purpose)
+    if purpose:
+        _vocabulary(classification, "purpose", purpose)
     path = SubElement(classification, f"{{{IMSMD}}}taxonpath")
     _langstring(path, "source", source)
     for code, title in taxa:
         taxon = SubElement(path, f"{{{IMSMD}}}taxon")
         SubElement(taxon, f"{{{IMSMD}}}id").text = code
-        _langstring(taxon, "entry", title or code)
+        if title:
+            _langstring(taxon, "entry", title)

@@ -65,6 +65,7 @@ BLOCKS = frozenset(
 MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 BREAK = "\x00"  # stands for <br/> until whitespace is folded
 ESCAPED = re.compile(r"([\\*_`])")
+ESCAPABLE = re.compile(r"[\\*_`&]")
 ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 LIST_START = re.compile(r"^([-+])( )")
 NUMBER_START = re.compile(r"^(\d+)([.)])( )")
@@ -81,17 +82,24 @@ class UnsupportedContent(ValueError):
 
 
 def _escape(text: str) -> str:
+    if not ESCAPABLE.search(text):
+        return text
     return ENTITY.sub("\\\\&", ESCAPED.sub(r"\\\1", text))
 
 
 def _fold(text: str, markdown: bool = True) -> str:
     """Whitespace folded to single spaces; a <br/> becomes a line break (in Markdown, a
     backslash at the end of the line)."""
+    if BREAK not in text:
+        return " ".join(text.split())
     lines = [" ".join(line.split()) for line in text.split(BREAK)]
     return ("\\\n" if markdown else "\n").join(line for line in lines if line)
 
 
 def _paragraph(text: str) -> str:
+    """A paragraph that would read as a list item is escaped so that it stays a paragraph."""
+    if text[:1] not in "-+0123456789":
+        return text
     text = LIST_START.sub(r"\\\1\2", text)
     return NUMBER_START.sub(r"\1\\\2\3", text)
 
@@ -131,6 +139,9 @@ class _Writer:
 
     def blocks(self, element: Any) -> list[str]:
         """The paragraphs and lists inside ``element``."""
+        if len(element) == 0:  # text alone (most options and paragraphs): no walk
+            text = _fold(self._text(element.text), self.markdown)
+            return [_paragraph(text) if self.markdown else text] if text else []
         out: list[str] = []
         buffer: list[str] = []
 

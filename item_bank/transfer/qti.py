@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import Problem
 from item_bank.schemas import ANY_NUMBER, LETTERS, TRUE_FALSE_OPTIONS
-from item_bank.transfer.lom import read_metadata
+from item_bank.transfer.lom import Metadata, read_metadata
 from item_bank.transfer.markup import UnsupportedContent, inline_markdown, plain_text, to_markdown
 from item_bank.transfer.package import ITEM_TYPES, Package, Resource, local, parse_xml
 
@@ -60,8 +61,18 @@ def _find(elements: list[Any], name: str) -> list[Any]:
     return [e for e in elements if local(e.tag) == name]
 
 
-def _interaction(elements: list[Any]) -> Any:
-    interactions = [e for e in elements if local(e.tag).endswith("Interaction")]
+def _by_name(root: Any) -> dict[str, list[Any]]:
+    """Every element of the document by its local name, in document order."""
+    found: dict[str, list[Any]] = {}
+    for element in root.iter():
+        found.setdefault(local(element.tag), []).append(element)
+    return found
+
+
+def _interaction(elements: dict[str, list[Any]]) -> Any:
+    interactions = [
+        e for name, group in elements.items() if name.endswith("Interaction") for e in group
+    ]
     unsupported = sorted({local(e.tag) for e in interactions} - {"choiceInteraction"})
     if unsupported:
         raise Refused(
@@ -171,7 +182,7 @@ def _rationale(root: Any, choices: list[Any]) -> str:
     return "\n\n".join(part for part in parts if part) or NO_RATIONALE
 
 
-def _item(root: Any, resource: Resource | None) -> dict[str, Any]:
+def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
     """One ``assessmentItem`` as an exchange record; a :class:`Refused` when it cannot be."""
     if local(root.tag) != "assessmentItem":
         raise Refused("record", f"Not a QTI assessmentItem (the root is <{local(root.tag)}>).")
@@ -179,13 +190,13 @@ def _item(root: Any, resource: Resource | None) -> dict[str, Any]:
         raise Refused(
             "record", "Adaptive items (attempts with feedback between) are not supported."
         )
-    elements = list(root.iter())
-    if _find(elements, "templateDeclaration") or _find(elements, "templateProcessing"):
+    elements = _by_name(root)
+    if "templateDeclaration" in elements or "templateProcessing" in elements:
         raise Refused("record", "Item templates (templateProcessing) are not supported.")
     interaction = _interaction(elements)
     response_id = interaction.get("responseIdentifier", "RESPONSE")
     declaration = next(
-        (e for e in _find(elements, "responseDeclaration") if e.get("identifier") == response_id),
+        (e for e in elements.get("responseDeclaration", []) if e.get("identifier") == response_id),
         None,
     )
     if declaration is None:
@@ -207,7 +218,7 @@ def _item(root: Any, resource: Resource | None) -> dict[str, Any]:
     unknown = [value for value in correct if value not in letters]
     if unknown:
         raise Refused("keys", f"The correct response {', '.join(unknown)} is not a choice.")
-    body = next((e for e in elements if local(e.tag) == "itemBody"), root)
+    body = next(iter(elements.get("itemBody", [])), root)
     try:
         stem_parts = [to_markdown(body, skip=interaction)]
         stem_parts += [to_markdown(e) for e in interaction if local(e.tag) == "prompt"]
@@ -221,7 +232,6 @@ def _item(root: Any, resource: Resource | None) -> dict[str, Any]:
     item_type = "multiple_response" if multiple else "single_choice"
     if not multiple and options == TRUE_FALSE_OPTIONS:
         item_type = "true_false"
-    metadata = read_metadata(resource.metadata if resource else None)
     # No label: the title names the item, unless it only repeats the identifier.
     title = root.get("title") or ""
     ident = root.get("identifier") or ""
@@ -259,7 +269,7 @@ def read_item(data: bytes, source: str, resource: Resource | None = None) -> dic
     metadata = read_metadata(resource.metadata if resource else None)
     base["ref"] = _ref(root.get("identifier") or fallback, metadata.ref)
     try:
-        return {**base, **_item(root, resource)}
+        return {**base, **_item(root, metadata)}
     except Refused as refused:
         return {**base, "_error": refused.message, "_field": refused.field}
 
@@ -269,8 +279,11 @@ def _dependency_note(resource: Resource, hrefs: dict[str, str]) -> str | None:
     return f"not imported yet: {', '.join(files)}" if files else None
 
 
-def parse_qti(data: bytes, name: str = "upload.xml") -> Upload:
-    """A single QTI item file, or a content package (zip) of them."""
+def parse_qti(
+    data: bytes, name: str = "upload.xml", progress: Callable[[int], None] | None = None
+) -> Upload:
+    """A single QTI item file, or a content package (zip) of them; ``progress`` is told of
+    every item read (a package's resources can be thousands)."""
     if data[:2] != b"PK":
         return Upload([read_item(data, name)])
     package = Package(data, name)
@@ -300,6 +313,8 @@ def parse_qti(data: bytes, name: str = "upload.xml") -> Upload:
         if note and "_error" not in record:
             record["_notes"] = [*record.get("_notes", []), note]
         upload.records.append(record)
+        if progress:
+            progress(1)
     return upload
 
 

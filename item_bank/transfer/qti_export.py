@@ -168,6 +168,7 @@ def manifest_xml(records: list[dict[str, Any]], framework: str, titles: dict[str
                 competencies=[(code, titles.get(code, code)) for code in record["competencies"]],
                 cognitive_level=record["cognitive_level"],
                 references=record["references"],
+                ref_in_metadata=ident != record["ref"],
             )
         )
         SubElement(resource, f"{{{CP}}}file", {"href": href})

@@ -330,3 +330,10 @@ def test_reimport_is_unchanged_or_a_new_version_with_before_and_after(
         assert [v.status for v in item.versions] == ["superseded", "draft"]
     assert event.before["options"][2] == "Within the week" and event.before["version"] == 1
     assert event.after["options"][2] == "Within three days" and event.after["version"] == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_dtd_is_refused_in_any_encoding(encoding: str) -> None:
+    evil = '<?xml version="1.0" encoding="{}"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><assessmentItem>&b;</assessmentItem>'
+    record = transfer.read_item(evil.format(encoding).encode(encoding), "evil.xml")
+    assert record["_error"].startswith("declares a DTD or entities")
