@@ -19,7 +19,8 @@ from markdown_it import MarkdownIt
 from item_bank.rendering import ENABLED_RULES
 from item_bank.transfer.package import local
 
-# Shown to staff only, or not content at all: never part of a stem or an option.
+# Shown to staff only, or not content at all: never part of a stem or an option (a
+# rubricBlock is, when its view includes the candidate).
 HIDDEN = frozenset(
     {
         "feedbackInline",
@@ -115,7 +116,12 @@ class _Writer:
         return _escape(text or "") if self.markdown else (text or "")
 
     def _hidden(self, element: Any) -> bool:
-        return element is self.skip or (self.markdown and local(element.tag) in HIDDEN)
+        if element is self.skip:
+            return True
+        name = local(element.tag)
+        if name == "rubricBlock":  # instructions for the candidate are part of the stem
+            return self.markdown and "candidate" not in (element.get("view") or "").split()
+        return self.markdown and name in HIDDEN
 
     def inline(self, element: Any) -> str:
         name = local(element.tag)

@@ -159,6 +159,21 @@ def _mapped_keys(declaration: Any, ids: list[str], keys: list[str]) -> list[str]
     return positive
 
 
+def _single_key(declaration: Any, ids: list[str]) -> list[str]:
+    """A single-choice map_response item without a correctResponse: its one choice that
+    scores above nothing is the key."""
+    mapping = next((e for e in declaration if local(e.tag) == "mapping"), None)
+    entries = [] if mapping is None else [e for e in mapping if local(e.tag) == "mapEntry"]
+    best = [e.get("mapKey", "") for e in entries if float(e.get("mappedValue") or 0) > 0]
+    if len(best) != 1 or best[0] not in ids:
+        raise Refused(
+            "responseDeclaration",
+            "map_response with no correctResponse and not exactly one choice that scores: "
+            "the bank needs one key.",
+        )
+    return best
+
+
 def _choose(interaction: Any, keys: list[str], options: int) -> int:
     most = int(interaction.get("maxChoices") or 1)
     if most == ANY_NUMBER or most >= options:
@@ -172,10 +187,18 @@ def _choose(interaction: Any, keys: list[str], options: int) -> int:
     )
 
 
+def _staff_text(element: Any) -> bool:
+    """Feedback, or a rubric for anyone but the candidate (a scorer's, an author's)."""
+    name = local(element.tag)
+    if name == "rubricBlock":
+        return "candidate" not in (element.get("view") or "").split()
+    return name in ("modalFeedback", "feedbackBlock")
+
+
 def _rationale(root: Any, choices: list[Any]) -> str:
-    parts = [
-        plain_text(e) for e in root.iter() if local(e.tag) in ("modalFeedback", "feedbackBlock")
-    ]
+    """Everything staff only may read, as the rationale: feedback, per-option feedback as
+    ``A: ...``, and rubrics for scorers or authors."""
+    parts = [plain_text(e) for e in root.iter() if _staff_text(e)]
     for letter, choice in zip(LETTERS, choices, strict=False):
         for inline in _find(list(choice.iter()), "feedbackInline"):
             parts.append(f"{letter}: {plain_text(inline)}")
@@ -215,6 +238,8 @@ def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
     if scoring == "map_response" and cardinality == "multiple":
         correct = _mapped_keys(declaration, ids, correct)
         notes.append("map_response read as the blueprint's partial-credit rule")
+    elif scoring == "map_response" and not correct:
+        correct = _single_key(declaration, ids)
     unknown = [value for value in correct if value not in letters]
     if unknown:
         raise Refused("keys", f"The correct response {', '.join(unknown)} is not a choice.")

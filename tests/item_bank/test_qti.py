@@ -337,3 +337,25 @@ def test_a_dtd_is_refused_in_any_encoding(encoding: str) -> None:
     evil = '<?xml version="1.0" encoding="{}"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><assessmentItem>&b;</assessmentItem>'
     record = transfer.read_item(evil.format(encoding).encode(encoding), "evil.xml")
     assert record["_error"].startswith("declares a DTD or entities")
+
+
+def test_candidate_instructions_stay_in_the_stem_and_scorer_notes_do_not() -> None:
+    xml = b"""<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="rubric"
+        title="R" adaptive="false" timeDependent="false">
+      <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">
+        <mapping defaultValue="0"><mapEntry mapKey="b" mappedValue="1"/></mapping>
+      </responseDeclaration>
+      <itemBody>
+        <rubricBlock view="candidate"><p>Read the whole scenario first.</p></rubricBlock>
+        <rubricBlock view="scorer"><p>Accept only B.</p></rubricBlock>
+        <p>Which comes first?</p>
+        <choiceInteraction responseIdentifier="RESPONSE" shuffle="true" maxChoices="1">
+          <simpleChoice identifier="a">Goals</simpleChoice><simpleChoice identifier="b">Rapport</simpleChoice>
+        </choiceInteraction>
+      </itemBody>
+      <responseProcessing template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/map_response"/>
+    </assessmentItem>"""
+    record = transfer.read_item(xml, "rubric.xml")
+    assert record["stem"] == "Read the whole scenario first.\n\nWhich comes first?"
+    assert record["keys"] == ["B"] and "Accept only B" not in record["stem"]
+    assert record["rationale"] == "Accept only B."
