@@ -87,7 +87,7 @@ class ItemEditorForm(FlaskForm):
     )
     fixed = SelectMultipleField(
         "Options fixed in place",
-        choices={letter: letter for letter in LETTERS},
+        choices={letter: f"Fix {letter}" for letter in LETTERS},
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
         description="These keep their place while the others are shuffled "
