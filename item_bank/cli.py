@@ -31,6 +31,8 @@ def _fail(problem: Problem) -> NoReturn:
     summary = getattr(problem, "summary", None)
     for error in getattr(summary, "errors", [])[:500]:
         click.echo(f"  {error.where()} {error.field}: {error.message}", err=True)
+    for entry in getattr(summary, "skipped", []):
+        click.echo(f"skipped: {entry}", err=True)
     raise SystemExit(1) from problem
 
 
