@@ -1,10 +1,16 @@
 """Item import speed: synthetic banks of 10,000 and 100,000 items into a fresh SQLite file.
 
-Run from the repository root: ``.venv/bin/python bench/item_import.py [--sizes 10000 100000]``.
+Run from the repository root:
+``.venv/bin/python bench/item_import.py [--sizes 10000 100000] [--qti-size 2000]``.
 For each size it times validation alone (a dry run) and the full all-or-nothing import,
 and, as the reference measured in the same run, plain ``sqlite3.executemany`` writing
 the same records as JSON into one table of the same database kind: the floor that any
 import through the app's rules and schema is compared with.
+
+A second table times a QTI 2.1 content package of ``--qti-size`` items (2,000 by default)
+both ways: its import (unzip, parse, map, the same all-or-nothing write) and its export,
+beside the JSON file of the same items imported and exported in the same run (each the
+quickest of three runs).
 """
 
 from __future__ import annotations
@@ -144,6 +150,94 @@ def measure(size: int) -> Measure:
         return Measure(size, validate_s, import_s, _reference(directory, records))
 
 
+@dataclass(frozen=True)
+class FormatMeasure:
+    name: str
+    size: int
+    import_s: float
+    export_s: float
+    file_bytes: int
+
+
+def _bank(directory: Path) -> tuple[Any, list[str]]:
+    directory.mkdir()
+    app = _fresh_app(directory)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        frameworks.load_framework_file(session, frameworks.FRAMEWORKS_DIR / "csa-first-level.json")
+        framework = frameworks.get_framework(session)
+        leaves = sorted(
+            c
+            for c, n in frameworks.nodes_by_code(session, framework.id).items()
+            if n.kind == "competency"
+        )
+    return app, leaves
+
+
+def _import_file(app: Any, name: str, data: bytes) -> float:
+    with app.app_context(), get_db(app).write_sessions() as session:
+        framework = frameworks.get_framework(session)
+        started = time.perf_counter()
+        upload = transfer.parse_upload(name, data)
+        summary = transfer.import_items(
+            session,
+            framework,
+            upload.records,
+            status="approved",
+            actor_id=None,
+            actor_label="bench",
+        )
+        elapsed = time.perf_counter() - started
+        assert summary.created == len(upload.records) and not summary.errors, summary.errors[:3]
+    return elapsed
+
+
+def _export_file(app: Any, fmt: str) -> tuple[bytes, float]:
+    with app.app_context(), get_db(app).read_sessions() as session:
+        started = time.perf_counter()
+        body, _count = transfer.export_bytes(session, frameworks.get_framework(session), fmt)
+        return body, time.perf_counter() - started
+
+
+def measure_formats(size: int, repeats: int = 3) -> list[FormatMeasure]:
+    """JSON and QTI, each imported into a fresh bank and exported from it; the quickest of
+    ``repeats`` runs of each (the machine may be busy with something else meanwhile)."""
+    json_import = json_export = qti_import = qti_export = float("inf")
+    with tempfile.TemporaryDirectory(prefix="csm-bench-qti-") as tmp:
+        for run in range(repeats):
+            first, leaves = _bank(Path(tmp) / f"json-{run}")
+            records = synthetic_records(size, leaves)
+            data = json.dumps(records).encode()
+            json_import = min(json_import, _import_file(first, "items.json", data))
+            _json, seconds = _export_file(first, "json")
+            json_export = min(json_export, seconds)
+            package, seconds = _export_file(first, "qti")
+            qti_export = min(qti_export, seconds)
+            second, _leaves = _bank(Path(tmp) / f"qti-{run}")
+            qti_import = min(qti_import, _import_file(second, "items.zip", package))
+            for app in (first, second):
+                get_db(app).dispose()
+    return [
+        FormatMeasure("JSON (reference)", size, json_import, json_export, len(data)),
+        FormatMeasure("QTI 2.1 package", size, qti_import, qti_export, len(package)),
+    ]
+
+
+def format_table(measures: list[FormatMeasure]) -> str:
+    reference = measures[0]
+    lines = [
+        "| format | items | import items/s | export items/s | file | import / JSON import "
+        "| export / JSON export |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in measures:
+        lines.append(
+            f"| {m.name} | {m.size:,} | {m.size / m.import_s:,.0f} | {m.size / m.export_s:,.0f} "
+            f"| {m.file_bytes / 1e6:.1f} MB | {reference.import_s / m.import_s:.2f} "
+            f"| {reference.export_s / m.export_s:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def table(measures: list[Measure]) -> str:
     lines = [
         "| items | import items/s | import s | validation only items/s "
@@ -169,10 +263,12 @@ def table(measures: list[Measure]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--qti-size", type=int, default=2_000)
     args = parser.parse_args()
     measures = [measure(size) for size in args.sizes]
+    formats = measure_formats(args.qti_size)
     text = (
-        f"{table(measures)}\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · SQLite file "
+        f"{table(measures)}\n\n{format_table(formats)}\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · SQLite file "
         f"(WAL) · Python {sys.version.split()[0]} · commit {git_revision()}\n"
     )
     print(text, end="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request
 from pydantic import BaseModel, Field
 
 from core.api import (
@@ -131,6 +131,30 @@ def import_items() -> Any:
         dry_run=_dry_run(),
     )
     return respond(responses.import_summary(summary), 200 if summary.dry_run else 201)
+
+
+@api.get("/items/export")
+@roles_required(*STAFF)
+def export_items() -> Any:
+    """The bank as JSON, CSV or a QTI 2.1 content package (``format=qti``)."""
+    fmt = request.args.get("format", "json")
+    if fmt not in transfer.FORMATS:
+        raise Problem(
+            422,
+            "Invalid format",
+            f"format is one of {', '.join(transfer.FORMATS)}.",
+            errors=[FieldError("format", f"Use {', '.join(transfer.FORMATS)}.")],
+        )
+    body, _count = transfer.export_bytes(
+        get_session(),
+        _framework(request.args.get("framework")),
+        fmt,
+        request.args.get("status", "")[:20],
+    )
+    response = Response(body, mimetype=transfer.FORMATS[fmt])
+    name = "items.zip" if fmt == "qti" else f"items.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @api.get("/blueprints/<code>")
@@ -263,6 +287,36 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 ),
                 "201": model_response("Imported", responses.ImportSummaryOut),
                 **problem_responses(400, 401, 403, 404, 413, 415, 422),
+            },
+        }
+    },
+    "/items/export": {
+        "get": {
+            "summary": "Export the bank (newest version of each item)",
+            "operationId": "exportItems",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["json", "csv", "qti"]},
+                    "description": "qti: a QTI 2.1 content package (zip)",
+                },
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {"name": "framework", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The items as exchange records, CSV or a QTI package",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "items": model_ref(ItemRecord)}
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                **problem_responses(401, 403, 404, 422),
             },
         }
     },

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import click
 from flask import Flask
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +20,8 @@ from item_bank import blueprints, frameworks, transfer
 from item_bank.models import Item
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+# An import of more items than this prints its per-item report only on a dry run.
+REPORT_LINES = 200
 
 
 def _fail(problem: Problem) -> NoReturn:
@@ -25,11 +30,28 @@ def _fail(problem: Problem) -> NoReturn:
         click.echo(f"  {error.field}: {error.message}", err=True)
     summary = getattr(problem, "summary", None)
     for error in getattr(summary, "errors", [])[:500]:
-        click.echo(
-            f"  record {error.record} ({error.ref or 'no ref'}) {error.field}: {error.message}",
-            err=True,
-        )
+        click.echo(f"  {error.where()} {error.field}: {error.message}", err=True)
+    for entry in getattr(summary, "skipped", []):
+        click.echo(f"skipped: {entry}", err=True)
     raise SystemExit(1) from problem
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on the terminal (none when the output is not one): yields the
+    function that advances it by a number of items. No total: a bar that only counts."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done: progress.advance(task, done)
 
 
 def load_demo_item_bank(session: Session) -> None:
@@ -119,26 +141,33 @@ def register_item_bank_cli(app: Flask) -> None:
     def items_import(
         path: Path, dry_run: bool, status: str, framework_code: str, competency: str | None
     ) -> None:
-        """Import items from JSON, CSV or QTI 2.1 (.xml or .zip): all records or none."""
+        """Import items from JSON, CSV or QTI 2.1/2.2 (.xml or a .zip content package): all
+        records or none. A package's tests and other resources are reported as skipped."""
         try:
-            records = transfer.parse_upload(path.name, path.read_bytes(), competency)
+            with progress_bar("Reading", None) as advance:
+                upload = transfer.parse_upload(path.name, path.read_bytes(), advance)
             with get_db().session_scope() as session:
                 framework = frameworks.get_framework(session, framework_code)
                 if framework is None:
                     raise Problem(404, "No such framework", f"Load {framework_code} first.")
-                with click.progressbar(length=len(records), label="Importing", file=None) as bar:
+                with progress_bar("Importing", len(upload.records)) as advance:
                     summary = transfer.import_items(
                         session,
                         framework,
-                        records,
+                        upload.records,
                         status=status,
                         actor_id=None,
                         actor_label="cli:items-import",
                         dry_run=dry_run,
-                        progress=bar.update,
+                        progress=advance,
+                        default_competency=competency,
+                        skipped=upload.skipped,
                     )
         except Problem as problem:
             _fail(problem)
+        if dry_run or len(summary.items) <= REPORT_LINES or summary.skipped:
+            for line in summary.report()[: REPORT_LINES * 10]:
+                click.echo(line)
         verb = "Would create" if dry_run else "Created"
         click.echo(
             f"{verb} {summary.created} items; {summary.new_versions} new versions; "
@@ -152,16 +181,18 @@ def register_item_bank_cli(app: Flask) -> None:
         "--framework", "framework_code", default=frameworks.DEFAULT_FRAMEWORK, show_default=True
     )
     def items_export(path: Path, status: str, framework_code: str) -> None:
-        """Export items to .json or .csv (the format follows the file name)."""
-        with get_db().session_scope(write=False) as session:
-            framework = frameworks.get_framework(session, framework_code)
-            if framework is None:
-                _fail(Problem(404, "No such framework", framework_code))
-            records = transfer.export_records(session, framework, status)
-        if path.suffix == ".csv":
-            path.write_text(transfer.records_to_csv(records), encoding="utf-8")
-        else:
-            path.write_text(
-                json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
-        click.echo(f"Exported {len(records)} items to {path}.")
+        """Export items: .json, .csv, or .zip for a QTI 2.1 content package (the format
+        follows the file name; any other name is refused)."""
+        try:
+            fmt = transfer.format_for(path.name)
+            with get_db().session_scope(write=False) as session:
+                framework = frameworks.require_framework(session, framework_code)
+                total = session.scalar(
+                    select(func.count(Item.id)).where(Item.framework_id == framework.id)
+                )
+                with progress_bar("Exporting", total) as advance:
+                    body, count = transfer.export_bytes(session, framework, fmt, status, advance)
+        except Problem as problem:
+            _fail(problem)
+        path.write_bytes(body)
+        click.echo(f"Exported {count} items to {path}.")

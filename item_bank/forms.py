@@ -82,8 +82,25 @@ class ItemEditorForm(FlaskForm):
     )
     choose = IntegerField(
         "Choose how many",
-        validators=[Optional(), NumberRange(min=2, max=5)],
-        description="Multiple response only: equals the number of keys.",
+        validators=[Optional(), NumberRange(min=0, max=5)],
+        description="Multiple response only: equals the number of keys, or 0 for any number.",
+    )
+    fixed = SelectMultipleField(
+        "Options fixed in place",
+        choices={letter: f"Fix {letter}" for letter in LETTERS},
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        description="These keep their place while the others are shuffled "
+        "(a \u201cNone of the above\u201d, the ends of a scale).",
+    )
+    keep_order = BooleanField(
+        "Keep every option in the order written (no shuffling)",
+        description="For ordered scales; true/false items always keep their order.",
+    )
+    label = StringField(
+        "Label",
+        validators=[Length(max=256)],
+        description="Optional name for staff (the source's item title). Never shown to candidates.",
     )
     rationale = TextAreaField(
         "Rationale",
@@ -121,6 +138,9 @@ class ItemEditorForm(FlaskForm):
             "options": options,
             "keys": list(self.keys.data or []),
             "choose": self.choose.data,
+            "shuffle": not self.keep_order.data,
+            "fixed": list(self.fixed.data or []),
+            "label": (self.label.data or "").strip(),
             "rationale": self.rationale.data or "",
             "references": [
                 line.strip() for line in (self.references.data or "").splitlines() if line.strip()
@@ -142,6 +162,9 @@ class ItemEditorForm(FlaskForm):
             getattr(self, name).data = option
         self.keys.data = list(content["keys"])
         self.choose.data = content["choose"]
+        self.keep_order.data = not content.get("shuffle", True)
+        self.fixed.data = list(content.get("fixed", []))
+        self.label.data = content.get("label", "")
         self.rationale.data = content["rationale"]
         self.references.data = "\n".join(content["references"])
         self.primary_competency.data = content["competencies"][0]

@@ -158,7 +158,14 @@ class ItemVersion(Base):
     stem: Mapped[str] = mapped_column(Text)
     options: Mapped[list[str]] = mapped_column(JSON)
     keys: Mapped[list[str]] = mapped_column(JSON)
+    # Multiple response: how many to pick; 0 is "any number" (QTI's maxChoices="0").
     choose: Mapped[int | None] = mapped_column(Integer)
+    # Whether the options are shuffled per candidate, and the letters that keep their
+    # place when they are (QTI's choiceInteraction@shuffle and simpleChoice@fixed).
+    shuffle: Mapped[bool] = mapped_column(Boolean, default=True)
+    fixed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A name for staff (QTI's assessmentItem@label); never shown to candidates.
+    label: Mapped[str] = mapped_column(String(256), default="")
     rationale: Mapped[str] = mapped_column(Text)
     references: Mapped[list[str]] = mapped_column(JSON)
     cognitive_level: Mapped[str] = mapped_column(String(20))
@@ -208,6 +215,9 @@ class ItemVersion(Base):
             "options": list(self.options),
             "keys": list(self.keys),
             "choose": self.choose,
+            "shuffle": self.shuffle,
+            "fixed": list(self.fixed),
+            "label": self.label,
             "rationale": self.rationale,
             "references": list(self.references),
             "competencies": self.competency_codes,

@@ -46,6 +46,9 @@ class ItemOut(ResponseModel):
     options: list[str]
     keys: list[str]
     choose: int | None
+    shuffle: bool
+    fixed: list[str]
+    label: str
     rationale: str
     references: list[str]
     competencies: list[str]

@@ -16,6 +16,8 @@ from item_bank.models import CognitiveLevel, ItemType, code_under
 
 LETTERS = string.ascii_uppercase[:6]
 TRUE_FALSE_OPTIONS = ["True", "False"]
+# ``choose`` of a multiple response item the candidate answers with as many as they like.
+ANY_NUMBER = 0
 
 Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,60}$")]
@@ -40,7 +42,19 @@ class ItemContent(BaseModel):
     stem: str = Field(min_length=1, max_length=4000)
     options: list[OptionText] = Field(min_length=2, max_length=6)
     keys: list[Letter] = Field(min_length=1, max_length=5)
-    choose: int | None = Field(default=None, ge=2, le=5)
+    choose: int | None = Field(
+        default=None,
+        ge=0,
+        le=5,
+        description="Multiple response: how many to pick, equal to the keys; 0 for any number.",
+    )
+    shuffle: bool = Field(default=True, description="Shuffle the options for each candidate.")
+    fixed: list[Letter] = Field(
+        default_factory=list,
+        max_length=6,
+        description="Options that keep their place when the others are shuffled.",
+    )
+    label: str = Field(default="", max_length=256, description="A name for staff only.")
     rationale: str = Field(min_length=1, max_length=4000)
     references: list[Reference] = Field(default_factory=list, max_length=10)
     competencies: list[Code] = Field(min_length=1, max_length=5)
@@ -85,6 +99,11 @@ def content_errors(item: ItemContent) -> list[FieldError]:
         errors.extend(_multiple_response_errors(item))
     elif item.choose is not None:
         errors.append(FieldError("choose", "Only a multiple response item has 'choose'."))
+    stray = [letter for letter in item.fixed if letter not in letters]
+    if stray:
+        errors.append(FieldError("fixed", f"Fixed option {', '.join(stray)} is not an option."))
+    if len(set(item.fixed)) != len(item.fixed):
+        errors.append(FieldError("fixed", "A fixed option is listed twice."))
     if len(set(item.competencies)) != len(item.competencies):
         errors.append(FieldError("competencies", "A competency is listed twice."))
     return errors
@@ -97,8 +116,10 @@ def _multiple_response_errors(item: ItemContent) -> list[FieldError]:
     if len(item.keys) >= len(item.options):
         errors.append(FieldError("keys", "Not every option can be a key."))
     if item.choose is None:
-        errors.append(FieldError("choose", "Say how many options the candidate must choose."))
-    elif item.choose != len(item.keys):
+        errors.append(
+            FieldError("choose", "Say how many options the candidate must choose (0: any number).")
+        )
+    elif item.choose not in (ANY_NUMBER, len(item.keys)):
         errors.append(
             FieldError(
                 "choose", f"'Choose {item.choose}' does not match the {len(item.keys)} keys."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -135,6 +134,8 @@ def _preview(form: ItemEditorForm) -> dict[str, Any] | None:
         "stem": data["stem"],
         "options": data["options"],
         "choose": data["choose"],
+        "shuffle": data["shuffle"],
+        "fixed": data["fixed"],
     }
 
 
@@ -266,16 +267,14 @@ def review_queue() -> str:
 @bp.get("/item-bank/export.<fmt>")
 @roles_required(*STAFF)
 def export(fmt: str) -> Response:
-    if fmt not in ("json", "csv"):
+    """The bank as items.json, items.csv or items.zip (a QTI 2.1 content package)."""
+    if fmt not in ("json", "csv", "zip"):
         abort(404)
-    records = transfer.export_records(
-        get_session(), _default_framework(), request.args.get("status", "")[:20]
+    kind = transfer.format_for(f"items.{fmt}")
+    body, _count = transfer.export_bytes(
+        get_session(), _default_framework(), kind, request.args.get("status", "")[:20]
     )
-    if fmt == "json":
-        body, mimetype = json.dumps(records, ensure_ascii=False, indent=2), "application/json"
-    else:
-        body, mimetype = transfer.records_to_csv(records), "text/csv"
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, mimetype=transfer.FORMATS[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="items.{fmt}"'
     return response
 

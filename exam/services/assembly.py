@@ -4,7 +4,8 @@ The rules, in order of strength: exactly the blueprint's count per area, spread
 over its sub-areas as evenly as the bank allows (at least one from each); never
 two enemy items; items this candidate has not seen before, else the least recently
 seen; items under the exposure cap before items over it; then the less exposed;
-then chance. Options are shuffled per candidate (true/false keeps its order).
+then chance. Options are shuffled per candidate, except those the author fixed in place
+(an item may also keep every option in order; true/false always does).
 Everything random comes from one seed, so a form can be rebuilt exactly.
 """
 
@@ -32,6 +33,8 @@ class PoolItem:
     type: str = "single_choice"
     exposure: int = 0  # forms that have used the item
     last_seen: datetime | None = None  # when this candidate last saw it
+    shuffle: bool = True  # False: every option stays where the author put it
+    fixed: tuple[str, ...] = ()  # letters that keep their place while the others move
 
 
 @dataclass(frozen=True)
@@ -183,10 +186,15 @@ def _draw_area(
 
 
 def shuffle_options(item: PoolItem, rng: random.Random) -> tuple[str, ...]:
+    """The order the candidate sees: the free options shuffled among their own places,
+    fixed ones (a "None of the above", an ordered scale) where the author put them."""
     letters = list(LETTERS[: item.option_count])
-    if item.type != "true_false":
-        rng.shuffle(letters)
-    return tuple(letters)
+    if item.type == "true_false" or not item.shuffle:
+        return tuple(letters)
+    free = [letter for letter in letters if letter not in item.fixed]
+    rng.shuffle(free)
+    moving = iter(free)
+    return tuple(letter if letter in item.fixed else next(moving) for letter in letters)
 
 
 def assemble(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -29,6 +30,8 @@ def _pool_query(framework_id: int) -> Any:
             func.json_array_length(ItemVersion.options),
             ItemVersion.type,
             func.coalesce(ItemExposure.forms, 0),
+            ItemVersion.shuffle,
+            ItemVersion.fixed,
         )
         .join(Item, Item.id == ItemVersion.item_id)
         .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
@@ -38,7 +41,7 @@ def _pool_query(framework_id: int) -> Any:
 
 SAMPLE_SQL = """
     SELECT iv.item_id, iv.id, iv.primary_code, json_array_length(iv.options), iv.type,
-           COALESCE(e.forms, 0)
+           COALESCE(e.forms, 0), iv.shuffle, iv.fixed
     FROM item_version iv
     JOIN item i ON i.id = iv.item_id
     LEFT JOIN item_exposure e ON e.item_id = iv.item_id
@@ -121,8 +124,10 @@ def load_pool(
             kind,
             exposure,
             clock.as_utc(last_seen[item_id]) if item_id in last_seen else None,
+            bool(shuffle),
+            tuple(_letters(fixed)),
         )
-        for item_id, version_id, code, count, kind, exposure in unique.values()
+        for item_id, version_id, code, count, kind, exposure, shuffle, fixed in unique.values()
     ]
     ids = set(unique)
     enemies: dict[int, set[int]] = {}
@@ -133,6 +138,13 @@ def load_pool(
         enemies.setdefault(low, set()).add(high)
         enemies.setdefault(high, set()).add(low)
     return pool, enemies
+
+
+def _letters(value: Any) -> list[str]:
+    """A JSON list of letters, as the ORM reads it or as plain SQL returns it (text)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [letter for letter in value or [] if isinstance(letter, str)]
 
 
 def _leaves_by_subarea(session: Session, framework_id: int) -> dict[str, list[str]]:

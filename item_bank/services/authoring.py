@@ -47,6 +47,9 @@ def apply_content(version: ItemVersion, content: ItemContent, nodes: list[Framew
     version.options = list(content.options)
     version.keys = sorted(content.keys)
     version.choose = content.choose
+    version.shuffle = content.shuffle
+    version.fixed = sorted(set(content.fixed))
+    version.label = content.label
     version.rationale = content.rationale
     version.references = list(content.references)
     version.cognitive_level = content.cognitive_level

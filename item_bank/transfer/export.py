@@ -1,14 +1,22 @@
-"""Export: each item's newest version as an exchange record."""
+"""Export: each item's newest version as an exchange record, written as JSON, CSV or a
+QTI 2.1 content package."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import Problem
 from item_bank import services
+from item_bank.frameworks import nodes_by_code
 from item_bank.models import Framework, Item, ItemEnemy
+from item_bank.transfer.json_csv import records_to_csv
+from item_bank.transfer.qti_export import write_package
 
 
 def export_records(
@@ -36,3 +44,47 @@ def export_records(
         for version in versions
     ]
     return sorted(records, key=lambda record: record["ref"])
+
+
+# What each export format is called, by the name a file ends with and as the API's format.
+FORMATS = {"json": "application/json", "csv": "text/csv", "qti": "application/zip"}
+EXTENSIONS = {".json": "json", ".csv": "csv", ".zip": "qti"}
+
+
+def format_for(filename: str) -> str:
+    """The export format a file name asks for; a name that asks for none is refused."""
+    suffix = PurePosixPath(filename.lower()).suffix
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    if suffix == ".xml":
+        raise Problem(
+            400,
+            "Unknown export format",
+            f"{filename}: a QTI export is a content package of many items; name it .zip.",
+        )
+    raise Problem(
+        400,
+        "Unknown export format",
+        f"{filename}: export to .json, .csv or .zip (a QTI 2.1 content package).",
+    )
+
+
+def export_bytes(
+    session: Session,
+    framework: Framework,
+    fmt: str,
+    status: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[bytes, int]:
+    """The bank (each item's newest version) in ``fmt``, and how many items it holds."""
+    if fmt not in FORMATS:
+        raise Problem(400, "Unknown export format", f"Export as {', '.join(FORMATS)}.")
+    records = export_records(session, framework, status)
+    if fmt == "json":
+        body = (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode()
+    elif fmt == "csv":
+        body = records_to_csv(records).encode()
+    else:
+        titles = {code: node.label for code, node in nodes_by_code(session, framework.id).items()}
+        body = write_package(records, framework.code, titles, progress)
+    return body, len(records)

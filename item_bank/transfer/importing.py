@@ -4,8 +4,8 @@ in bulk; changed ones become new versions."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,29 +16,40 @@ from core import audit, clock
 from core.errors import Problem
 from item_bank import services
 from item_bank.frameworks import nodes_by_code
-from item_bank.models import Framework, Item, ItemEnemy, ItemVersion, ItemVersionCompetency
+from item_bank.models import (
+    Framework,
+    Item,
+    ItemEnemy,
+    ItemStatus,
+    ItemVersion,
+    ItemVersionCompetency,
+)
 from item_bank.schemas import ItemContent, ItemRecord
 from item_bank.transfer.json_csv import parse_csv_records, parse_json_records
-from item_bank.transfer.qti import parse_qti
+from item_bank.transfer.qti import Upload, parse_qti
 from item_bank.transfer.records import (
     ImportRefused,
     ImportSummary,
+    ItemOutcome,
     RecordError,
     item_content,
     version_content,
 )
-from item_bank.transfer.validation import validate_records
+from item_bank.transfer.validation import source_of, validate_records
 
 
-def parse_upload(filename: str, data: bytes, default_competency: str | None = None) -> list[Any]:
+def parse_upload(
+    filename: str, data: bytes, progress: Callable[[int], None] | None = None
+) -> Upload:
+    """The records of an uploaded file, by its extension: JSON, CSV or QTI (.xml, .zip)."""
     name = filename.lower()
     if name.endswith(".json"):
-        return parse_json_records(data)
+        return Upload(parse_json_records(data))
     if name.endswith(".csv"):
-        return parse_csv_records(data)
+        return Upload(parse_csv_records(data))
     if name.endswith((".xml", ".zip")):
-        return parse_qti(data, default_competency)
-    raise Problem(415, "Unsupported file", "Import .json, .csv, or QTI 2.1 .xml / .zip files.")
+        return parse_qti(data, filename, progress)
+    raise Problem(415, "Unsupported file", "Import .json, .csv, or QTI 2.1/2.2 .xml / .zip files.")
 
 
 @dataclass
@@ -46,33 +57,61 @@ class ImportPlan:
     fresh: list[ItemRecord] = field(default_factory=list)
     changed: list[ItemRecord] = field(default_factory=list)
     unchanged: int = 0
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    keep_enemies: set[str] = field(default_factory=set)  # refs whose file says nothing of them
+
+
+def _meta(raw_records: list[Any], number: int, key: str) -> Any:
+    raw = raw_records[number - 1]
+    return raw.get(key) if isinstance(raw, dict) else None
 
 
 def _plan(
-    session: Session, numbered: list[tuple[int, ItemRecord]], existing: dict[str, Item]
+    session: Session,
+    numbered: list[tuple[int, ItemRecord]],
+    existing: dict[str, Item],
+    raw_records: list[Any],
 ) -> tuple[ImportPlan, list[RecordError]]:
     plan, errors = ImportPlan(), []
     for number, record in numbered:
         item = existing.get(record.ref)
+        outcome = "new"
+        keep_enemies = bool(_meta(raw_records, number, "_keep_enemies"))
+        if keep_enemies:
+            plan.keep_enemies.add(record.ref)
         if item is None:
             plan.fresh.append(record)
-            continue
-        content = item_content(record)
-        same_enemies = set(services.enemy_refs(session, item.id)) == set(record.enemies)
-        if _same_content(item.head, content) and same_enemies:
-            plan.unchanged += 1
-        elif item.head.status == "in_review":
-            errors.append(
-                RecordError(
-                    number,
+        else:
+            content = item_content(record)
+            same_enemies = keep_enemies or set(services.enemy_refs(session, item.id)) == set(
+                record.enemies
+            )
+            if _same_content(item.head, content) and same_enemies:
+                plan.unchanged += 1
+                outcome = "unchanged"
+            elif item.head.status == "in_review":
+                outcome = ""
+                errors.append(
+                    RecordError(
+                        number,
+                        record.ref,
+                        "ref",
+                        "This item is being reviewed; "
+                        "it cannot be replaced by an import until the review ends.",
+                    )
+                )
+            else:
+                plan.changed.append(record)
+                outcome = f"new version {item.head.number + 1} (was {item.head.number})"
+        if outcome:
+            plan.outcomes.append(
+                ItemOutcome(
                     record.ref,
-                    "ref",
-                    "This item is being reviewed; "
-                    "it cannot be replaced by an import until the review ends.",
+                    outcome,
+                    source_of(raw_records, number),
+                    tuple(_meta(raw_records, number, "_notes") or ()),
                 )
             )
-        else:
-            plan.changed.append(record)
     return plan, errors
 
 
@@ -86,19 +125,23 @@ def import_items(
     actor_label: str,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    default_competency: str | None = None,
+    skipped: Sequence[str] = (),
 ) -> ImportSummary:
     """Validate everything, then write everything in one transaction, or nothing.
 
-    A dry run goes through every check the real import makes and reports the same counts.
+    A dry run goes through every check the real import makes and reports the same counts
+    and the same report. ``skipped`` are the package's resources that are not items.
     """
-    numbered, errors = validate_records(session, framework, raw_records)
+    numbered, errors = validate_records(session, framework, raw_records, default_competency)
     refs = [record.ref for _, record in numbered]
     existing = (
         {item.ref: item for item in session.scalars(select(Item).where(Item.ref.in_(refs)))}
         if refs
         else {}
     )
-    plan, conflicts = _plan(session, numbered, existing)
+    plan, conflicts = _plan(session, numbered, existing, raw_records)
+    conflicts = [replace(c, source=source_of(raw_records, c.record)) for c in conflicts]
     summary = ImportSummary(
         total=len(raw_records),
         errors=sorted(errors + conflicts, key=lambda e: e.record),
@@ -106,6 +149,8 @@ def import_items(
         created=len(plan.fresh),
         new_versions=len(plan.changed),
         unchanged=plan.unchanged,
+        items=plan.outcomes,
+        skipped=list(skipped),
     )
     if summary.errors:
         raise ImportRefused(summary)
@@ -113,7 +158,7 @@ def import_items(
         return summary
     nodes = {code: node.id for code, node in nodes_by_code(session, framework.id).items()}
     ids = _bulk_create(session, framework, plan.fresh, nodes, status, actor_id, progress)
-    _update_existing(session, framework, plan.changed, existing, actor_id, status)
+    _update_existing(session, framework, plan, existing, actor_id, status)
     enemy_refs = {enemy for record in plan.fresh for enemy in record.enemies}
     bank_ids = dict(
         session.execute(select(Item.ref, Item.id).where(Item.ref.in_(enemy_refs))).all()
@@ -251,37 +296,48 @@ def _bulk_enemies(session: Session, records: list[ItemRecord], ids: dict[str, in
 def _update_existing(
     session: Session,
     framework: Framework,
-    records: list[ItemRecord],
+    plan: ImportPlan,
     existing: dict[str, Item],
     actor_id: int | None,
     status: str,
 ) -> None:
-    """Changed records become a new version (or rewrite the draft), audited per item."""
-    for record in records:
+    """Each changed record becomes a new version, audited with what it was and is.
+
+    Never an overwrite: a draft the import replaces is kept, superseded, as the version
+    it was; an existing item's enemies stay when the file says nothing of them (QTI).
+    """
+    for record in plan.changed:
         item = existing[record.ref]
         head = item.head
+        before = {"version": head.number, "status": head.status, **head.content()}
         content = item_content(record)
         nodes = services.resolve_competencies(session, framework, content.competencies)
+        version = services.new_version(item, head.number + 1, content, nodes, actor_id)
+        session.add(version)
         if head.status == "draft":
-            services.apply_content(head, content, nodes)
-            version = head
-        else:
-            version = services.new_version(item, head.number + 1, content, nodes, actor_id)
-            session.add(version)
+            head.status = ItemStatus.SUPERSEDED
         if status == "approved":
             services.supersede_live(item, version)
             version.approved_at = clock.now()
         version.status = status
         item.revision += 1
         session.flush()
-        services.set_enemies(session, item, services.enemy_items(session, record.enemies, item.ref))
+        if record.ref not in plan.keep_enemies:
+            enemies = services.enemy_items(session, record.enemies, item.ref)
+            services.set_enemies(session, item, enemies)
         audit.record(
             session,
             actor_id=actor_id,
             action="item.version_created",
             object_type="item",
             object_id=item.id,
-            after={"version": version.number, "status": status, "source": "import"},
+            before=before,
+            after={
+                "version": version.number,
+                "status": status,
+                "source": "import",
+                **version.content(),
+            },
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from core.errors import Problem
 from item_bank.transfer.records import (
+    BOOLEAN_FIELDS,
     CONTENT_FIELDS,
     CSV_COLUMNS,
     EXPORT_FIELDS,
@@ -57,6 +58,18 @@ def _field_from_row(name: str, row: dict[str, str]) -> Any:
         return [line for line in cell.splitlines() if line.strip()]
     if name in NUMBER_FIELDS:
         return _number(cell)
+    if name in BOOLEAN_FIELDS:
+        return _boolean(cell)
+    return cell
+
+
+def _boolean(cell: str) -> bool | str:
+    """``true`` or ``false`` (empty: true, the default); anything else is left for validation."""
+    word = cell.strip().lower()
+    if word in ("", "true", "yes", "1"):
+        return True
+    if word in ("false", "no", "0"):
+        return False
     return cell
 
 
@@ -120,6 +133,8 @@ def _cells_of(name: str, value: Any) -> dict[str, Any]:
         return {name: LIST_SEPARATOR.join(value)}
     if name in LINE_FIELDS:
         return {name: "\n".join(value)}
+    if name in BOOLEAN_FIELDS:
+        return {name: "true" if value else "false"}
     return {name: value}
 
 

@@ -20,13 +20,17 @@ CONTENT_FIELDS = (
     "options",
     "keys",
     "choose",
+    "shuffle",
+    "fixed",
+    "label",
     "rationale",
     "references",
     "competencies",
     "cognitive_level",
 )
 # How CSV spells each field that is not one cell of text.
-SEPARATED_FIELDS = ("keys", "competencies", "enemies")  # "A;C" in one cell
+SEPARATED_FIELDS = ("keys", "fixed", "competencies", "enemies")  # "A;C" in one cell
+BOOLEAN_FIELDS = ("shuffle",)  # "true" or "false"
 LINE_FIELDS = ("references",)  # one entry per line of the cell
 OPTION_COLUMNS = tuple(f"option_{letter.lower()}" for letter in LETTERS)
 # Written on export, optional on import.
@@ -49,9 +53,10 @@ LIST_SEPARATOR = ";"
 def version_content(content: ItemContent) -> dict[str, Any]:
     """The content fields as an ``ItemVersion`` stores them (keys sorted)."""
     values = {name: getattr(content, name) for name in CONTENT_FIELDS}
-    for name in ("options", "references", "competencies"):
+    for name in ("options", "fixed", "references", "competencies"):
         values[name] = list(values[name])
     values["keys"] = sorted(content.keys)
+    values["fixed"] = sorted(set(content.fixed))
     return values
 
 
@@ -66,13 +71,44 @@ class RecordError:
     ref: str | None
     field: str
     message: str
+    source: str | None = None  # the file inside a package the record came from
+
+    def where(self) -> str:
+        """Where the problem is: a package's file and item, or a record and its ref."""
+        if self.source:
+            return f"{self.source} (item {self.ref or 'without identifier'})"
+        return f"record {self.record} ({self.ref or 'no ref'})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "record": self.record,
             "ref": self.ref,
+            "source": self.source,
             "field": self.field,
             "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What the import does (or a dry run would do) with one record."""
+
+    ref: str
+    outcome: str  # "new", "new version 3", "unchanged"
+    source: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        where = f"{self.source}  " if self.source else ""
+        notes = f"  ({'; '.join(self.notes)})" if self.notes else ""
+        return f"{where}{self.ref}: {self.outcome}{notes}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "outcome": self.outcome,
+            "source": self.source,
+            "notes": list(self.notes),
         }
 
 
@@ -84,6 +120,14 @@ class ImportSummary:
     unchanged: int = 0
     errors: list[RecordError] = field(default_factory=list)
     dry_run: bool = False
+    items: list[ItemOutcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "assessmentTest tests/test.xml"
+
+    def report(self) -> list[str]:
+        """The whole report, a line per item and per skipped resource."""
+        return [item.line() for item in self.items] + [
+            f"skipped: {entry}" for entry in self.skipped
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +137,8 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "dry_run": self.dry_run,
             "errors": [error.as_dict() for error in self.errors],
+            "items": [item.as_dict() for item in self.items],
+            "skipped": list(self.skipped),
         }
 
 

@@ -4,6 +4,7 @@ is written."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,9 +21,16 @@ MAX_RECORDS = 200_000
 
 
 def validate_records(
-    session: Session, framework: Framework, raw_records: list[Any]
+    session: Session,
+    framework: Framework,
+    raw_records: list[Any],
+    default_competency: str | None = None,
 ) -> tuple[list[tuple[int, ItemRecord]], list[RecordError]]:
-    """Every problem of every record, by record and field; valid records with their numbers."""
+    """Every problem of every record, by record and field; valid records with their numbers.
+
+    A QTI record's competencies are the codes its metadata names that are competencies
+    of ``framework``, else ``default_competency`` (``--competency``), else it is refused.
+    """
     if len(raw_records) > MAX_RECORDS:
         raise Problem(413, "Too many records", f"Import at most {MAX_RECORDS} records at once.")
     leaves = {
@@ -35,7 +43,9 @@ def validate_records(
     records: list[ItemRecord] = []
     positions: list[int] = []
     for number, raw in enumerate(raw_records, start=1):
-        record = _validate_one(number, raw, leaves, errors)
+        record = _validate_one(
+            number, _settled(raw, leaves, framework.code, default_competency), leaves, errors
+        )
         if record is not None:
             records.append(record)
             positions.append(number)
@@ -57,8 +67,35 @@ def validate_records(
                 errors.append(
                     RecordError(number, record.ref, "enemies", f"No item with ref {enemy}.")
                 )
+    errors = [replace(error, source=source_of(raw_records, error.record)) for error in errors]
     errors.sort(key=lambda error: error.record)
     return list(zip(positions, records, strict=True)), errors
+
+
+def source_of(raw_records: list[Any], number: int) -> str | None:
+    """The file a record came from inside a package (None for JSON and CSV)."""
+    raw = raw_records[number - 1] if 0 < number <= len(raw_records) else None
+    source = raw.get("_source") if isinstance(raw, dict) else None
+    return source if isinstance(source, str) else None
+
+
+def _settled(raw: Any, leaves: set[str], framework: str, default: str | None) -> Any:
+    """A QTI record with its competencies decided: from its metadata, else the default."""
+    if not isinstance(raw, dict) or "_taxa" not in raw or "_error" in raw:
+        return raw
+    named = [code for code in raw["_taxa"] if code in leaves]
+    if named:
+        return {**raw, "competencies": named[:5]}
+    if default:
+        return {**raw, "competencies": [default]}
+    found = f" (it names {', '.join(raw['_taxa'][:5])})" if raw["_taxa"] else ""
+    return {
+        **raw,
+        "_field": "competencies",
+        "_error": "No competency: the item's metadata (a LOM classification taxonPath in "
+        f"the manifest) names none of {framework}'s competencies{found}, and no "
+        "--competency was given. Add one of the two and import again.",
+    }
 
 
 def _validate_one(
@@ -69,10 +106,12 @@ def _validate_one(
         return None
     ref = raw.get("ref") if isinstance(raw.get("ref"), str) else None
     if "_error" in raw:
-        errors.append(RecordError(number, ref, "record", raw["_error"]))
+        errors.append(RecordError(number, ref, str(raw.get("_field", "record")), raw["_error"]))
         return None
     try:
-        record = ItemRecord.model_validate(raw)
+        record = ItemRecord.model_validate(
+            {key: value for key, value in raw.items() if not key.startswith("_")}
+        )
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "record"

@@ -144,3 +144,32 @@ def test_different_seeds_give_different_forms_and_option_orders() -> None:
     forms = {tuple(assemble([AREA], pool, seed=s).item_ids) for s in range(20)}
     orders = {assemble([AREA], pool, seed=s).items[0].option_order for s in range(20)}
     assert len(forms) > 10 and len(orders) > 5
+
+
+@given(st.integers(0, 2**32), st.integers(3, 6), st.sets(st.sampled_from("ABCDEF"), max_size=3))
+@settings(max_examples=200, deadline=None)
+def test_fixed_options_keep_their_place_and_only_the_others_move(
+    seed: int, count: int, fixed: set[str]
+) -> None:
+    import random
+
+    from exam.services.assembly import shuffle_options
+
+    letters = "ABCDEF"[:count]
+    fixed = {letter for letter in fixed if letter in letters}
+    item = PoolItem(1, 1, "X.01", count, fixed=tuple(sorted(fixed)))
+    order = shuffle_options(item, random.Random(seed))
+    assert sorted(order) == list(letters)
+    assert all(order[letters.index(letter)] == letter for letter in fixed)
+    in_order = PoolItem(1, 1, "X.01", count, shuffle=False)
+    assert shuffle_options(in_order, random.Random(seed)) == tuple(letters)
+
+
+def test_a_none_of_the_above_stays_last_on_every_form() -> None:
+    import random
+
+    from exam.services.assembly import shuffle_options
+
+    item = PoolItem(1, 1, "X.01", 5, fixed=("E",))
+    orders = {shuffle_options(item, random.Random(seed)) for seed in range(50)}
+    assert len(orders) > 5 and all(order[-1] == "E" for order in orders)

@@ -90,7 +90,7 @@ def test_qti_with_the_interaction_inside_a_div(app: Flask, first_level) -> None:
       <itemBody><div><p>What is it?</p><choiceInteraction responseIdentifier="RESPONSE" maxChoices="1">
         <simpleChoice identifier="a">Alpha</simpleChoice><simpleChoice identifier="b">Beta</simpleChoice>
         <simpleChoice identifier="c">Gamma</simpleChoice></choiceInteraction></div></itemBody></assessmentItem>"""
-    parsed = transfer.parse_upload("nested.xml", xml)[0]
+    parsed = transfer.parse_upload("nested.xml", xml).records[0]
     assert parsed["stem"] == "What is it?" and parsed["keys"] == ["B"]
 
 

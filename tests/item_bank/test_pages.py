@@ -50,6 +50,35 @@ def test_writer_previews_then_saves_a_draft_from_the_editor(app: Flask, staff) -
     assert "Submit for review" in page and "CO.KN.TERM.03" in page and "Second reference" in page
 
 
+def test_the_editor_shows_and_saves_fixed_options_and_the_order_rule(app: Flask, staff) -> None:
+    client = _signed_in(app, staff["writer"]["user"])
+    page = client.get("/item-bank/items/new").get_data(as_text=True)
+    assert "Options fixed in place" in page and "Keep every option in the order written" in page
+    form = {**EDITOR_FORM, "option_d": "None of the above", "fixed": ["D"], "label": "Churn 1"}
+    saved = post_form(client, "/item-bank/items/new", "/item-bank/items/new", form)
+    assert saved.status_code == 302
+    item = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "D fixed in place" in item and "Churn 1" in item
+    item_id = int(saved.headers["Location"].rstrip("/").split("/")[-1])
+    edit = client.get(f"/item-bank/items/{item_id}/edit").get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*name="fixed"[^>]*value="D"|name="fixed"[^>]*value="D"[^>]*checked',
+        edit,
+    )
+    in_order = {**form, "fixed": [], "keep_order": "y"}
+    revision = re.search(r'name="revision" type="hidden" value="(\d+)"', edit) or re.search(
+        r'name="revision" value="(\d+)"', edit
+    )
+    assert revision
+    post_form(
+        client,
+        f"/item-bank/items/{item_id}/edit",
+        f"/item-bank/items/{item_id}/edit",
+        {**in_order, "revision": revision.group(1)},
+    )
+    assert "kept as written" in client.get(f"/item-bank/items/{item_id}").get_data(as_text=True)
+
+
 def test_editor_errors_are_shown_beside_their_fields(app: Flask, staff) -> None:
     client = _signed_in(app, staff["writer"]["user"])
     response = post_form(

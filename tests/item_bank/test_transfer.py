@@ -185,17 +185,17 @@ def test_qti_choice_items_import(app: Flask, first_level: None) -> None:
         archive.writestr("imsmanifest.xml", "<manifest/>")
         archive.writestr("items/one.xml", QTI_SINGLE)
         archive.writestr("items/two.xml", QTI_MULTIPLE)
-    records = transfer.parse_upload(
-        "package.zip", package.getvalue(), default_competency="CO.KN.TERM.01"
-    )
-    _import(app, records)
+    upload = transfer.parse_upload("package.zip", package.getvalue())
+    _import(app, upload.records, default_competency="CO.KN.TERM.01")
     exported = {r["ref"]: r for r in _export(app)}
     single, multiple = exported["qti-churn-1"], exported["qti-multi"]
-    assert single["stem"] == "Ten of 200 customers cancel in a quarter. What is the logo churn?"
-    assert (single["options"], single["keys"], single["competencies"]) == (
+    assert single["stem"] == "Ten of 200 customers cancel in a quarter. What is the **logo** churn?"
+    # The label is a name for staff, never competency codes.
+    assert (single["options"], single["keys"], single["competencies"], single["label"]) == (
         ["2%", "10%", "5%", "20%"],
         ["C"],
-        ["CO.KN.TERM.03"],
+        ["CO.KN.TERM.01"],
+        "CO.KN.TERM.03",
     )
     assert single["rationale"] == "10 / 200 = 5%."
     assert (multiple["type"], multiple["keys"], multiple["choose"]) == (
@@ -208,13 +208,13 @@ def test_qti_choice_items_import(app: Flask, first_level: None) -> None:
 
 def test_qti_that_is_not_a_choice_item_is_a_named_error(app: Flask, first_level: None) -> None:
     bad = b'<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="t"><itemBody><textEntryInteraction/></itemBody></assessmentItem>'
-    records = transfer.parse_upload("x.xml", bad, default_competency="CO.KN.TERM.01")
+    records = transfer.parse_upload("x.xml", bad).records
     with pytest.raises(transfer.ImportRefused) as refused:
-        _import(app, records)
-    assert "choiceInteraction" in refused.value.summary.errors[0].message
+        _import(app, records, default_competency="CO.KN.TERM.01")
+    assert "textEntryInteraction is not supported" in refused.value.summary.errors[0].message
     evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><assessmentItem>&e;</assessmentItem>'
     with pytest.raises(transfer.ImportRefused):
-        _import(app, transfer.parse_upload("evil.xml", evil))
+        _import(app, transfer.parse_upload("evil.xml", evil).records)
 
 
 def test_cli_import_dry_run_then_approved_then_export(

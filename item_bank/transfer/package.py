@@ -1,0 +1,228 @@
+"""Reading a content package safely: the zip, its ``imsmanifest.xml`` and its resources.
+
+Nothing is unpacked to disk. A member's path must stay inside the package; each member
+and the whole package are read under size caps (a header's sizes are not trusted: the
+reads stop at the cap); every XML document is parsed with DTDs, entities and external
+references refused. Each refusal is a one-line :class:`~core.errors.Problem` naming the
+file, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import ParseError, XMLParser
+
+from defusedxml import DefusedXmlException, ElementTree
+
+from core.errors import Problem
+
+MAX_MEMBER_BYTES = 8 * 1024 * 1024  # one file, unpacked
+MAX_PACKAGE_BYTES = 256 * 1024 * 1024  # every file together, unpacked
+MAX_RATIO = 100  # unpacked size over packed size, per file (a zip bomb packs far tighter)
+MAX_MEMBERS = 100_000
+# Members this small may pack tighter than the ratio (a run of spaces) without harm.
+RATIO_FLOOR_BYTES = 64 * 1024
+
+UTF16_BOMS = (b"\xfe\xff", b"\xff\xfe")
+# The resource types that carry one QTI item, as tools name them in the manifest.
+ITEM_TYPES = frozenset(
+    {
+        "imsqti_item_xmlv2p1",
+        "imsqti_item_xmlv2p2",
+        "imsqti_apipitem_xmlv2p1",
+        "imsqti_apipitem_xmlv2p2",
+    }
+)
+# What a skipped resource is called in the report.
+KINDS = {
+    "imsqti_test_xmlv2p1": "assessmentTest",
+    "imsqti_test_xmlv2p2": "assessmentTest",
+    "imsqti_apiptest_xmlv2p1": "assessmentTest",
+    "imsqti_apiptest_xmlv2p2": "assessmentTest",
+    "imsqti_section_xmlv2p1": "assessmentSection",
+    "imsqti_section_xmlv2p2": "assessmentSection",
+    "imsqti_stimulus_xmlv2p2": "assessmentStimulus",
+    "imsqti_apipstimulus_xmlv2p2": "assessmentStimulus",
+}
+
+
+_LOCAL_NAMES: dict[Any, str] = {}
+
+
+def local(tag: Any) -> str:
+    """An element's name without its namespace (QTI 2.1, 2.2 and APIP alike); a comment or
+    processing instruction (whose tag is not a string) has none."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
+        if len(_LOCAL_NAMES) < 4096:  # tag names are few; a hostile file cannot grow this
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+def parse_xml(data: bytes, name: str) -> Any:
+    """One XML document, with DTDs, entities and external references refused.
+
+    Without a DTD no entity can be declared, so nothing external is ever read. A document
+    in an ASCII-compatible encoding (UTF-8, Latin-1...) that holds no ``<!DOCTYPE`` is read
+    by the C parser (ten times quicker on a package of thousands); any other (UTF-16, say)
+    goes through defusedxml, which refuses DTDs and entities itself.
+    """
+    ascii_compatible = b"\x00" not in data[:4096] and not data.startswith(UTF16_BOMS)
+    if ascii_compatible and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
+        raise Problem(
+            400, "Unsafe XML", f"{name}: declares a DTD or entities; remove them and import again."
+        )
+    try:
+        if ascii_compatible:
+            parser = XMLParser()  # noqa: S314  (no DTD, so no entity: checked above)
+            parser.feed(data)
+            return parser.close()
+        return ElementTree.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except DefusedXmlException as exc:
+        raise Problem(
+            400, "Unsafe XML", f"{name}: declares a DTD or entities; remove them and import again."
+        ) from exc
+    except ParseError as exc:
+        raise Problem(400, "Malformed XML", f"{name}: not well-formed XML ({exc}).") from exc
+
+
+@dataclass
+class Resource:
+    """A manifest resource: its type, main file, other files and the resources it uses."""
+
+    identifier: str
+    type: str
+    href: str
+    files: list[str] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)  # identifierrefs
+    metadata: Any = None  # the resource's <metadata> element, or None
+
+    @property
+    def kind(self) -> str:
+        return KINDS.get(self.type, self.type or "resource")
+
+
+def _safe_name(name: str, where: str) -> str:
+    """A member path inside the package, or a refusal naming it."""
+    normal = posixpath.normpath(name.replace("\\", "/"))
+    if (
+        name.startswith(("/", "\\"))
+        or (len(name) > 1 and name[1] == ":")
+        or normal == ".."
+        or normal.startswith("../")
+    ):
+        raise Problem(400, "Unsafe package", f"{name}: {where} points outside the package.")
+    return normal
+
+
+class Package:
+    """A zip content package, read member by member under the caps."""
+
+    def __init__(self, data: bytes, name: str = "package.zip") -> None:
+        self.name = name
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise Problem(400, "Unreadable package", f"{name}: the zip file is damaged.") from exc
+        infos = [info for info in self._zip.infolist() if not info.is_dir()]
+        if len(infos) > MAX_MEMBERS:
+            raise Problem(413, "Too large", f"{name}: more than {MAX_MEMBERS} files.")
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        declared = 0
+        for info in infos:
+            member = _safe_name(info.filename, "the file's path")
+            declared += info.file_size
+            self._check_size(member, info.file_size, info.compress_size)
+            self._infos[member] = info
+        if declared > MAX_PACKAGE_BYTES:
+            raise Problem(
+                413, "Too large", f"{name}: unpacks to more than {_mb(MAX_PACKAGE_BYTES)}."
+            )
+        self._read_total = 0
+
+    @staticmethod
+    def _check_size(member: str, size: int, packed: int) -> None:
+        if size > MAX_MEMBER_BYTES:
+            raise Problem(413, "Too large", f"{member}: larger than {_mb(MAX_MEMBER_BYTES)}.")
+        if size > RATIO_FLOOR_BYTES and size > MAX_RATIO * max(packed, 1):
+            raise Problem(
+                413,
+                "Zip bomb",
+                f"{member}: packed {MAX_RATIO} times tighter than any real file; refused.",
+            )
+
+    def names(self) -> list[str]:
+        return sorted(self._infos)
+
+    def __contains__(self, member: str) -> bool:
+        return member in self._infos
+
+    def read(self, member: str) -> bytes:
+        """A member's bytes; the read stops at the caps whatever the header says."""
+        info = self._infos.get(member)
+        if info is None:
+            raise Problem(
+                400, "Missing file", f"{member}: named in the manifest but not in the package."
+            )
+        try:
+            with self._zip.open(info) as stream:
+                data = stream.read(MAX_MEMBER_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:  # corrupt data, bad CRC
+            raise Problem(400, "Unreadable package", f"{member}: damaged in the zip file.") from exc
+        self._check_size(member, len(data), info.compress_size)
+        self._read_total += len(data)
+        if self._read_total > MAX_PACKAGE_BYTES:
+            raise Problem(
+                413,
+                "Too large",
+                f"{member}: the package unpacks to more than {_mb(MAX_PACKAGE_BYTES)}.",
+            )
+        return data
+
+    def manifest(self) -> list[Resource] | None:
+        """The manifest's resources in document order, or None when there is no manifest."""
+        if "imsmanifest.xml" not in self._infos:
+            return None
+        root = parse_xml(self.read("imsmanifest.xml"), "imsmanifest.xml")
+        if local(root.tag) != "manifest":
+            raise Problem(400, "Not a manifest", "imsmanifest.xml: its root is not <manifest>.")
+        return list(_resources(root))
+
+
+def _resources(root: Any) -> Iterator[Resource]:
+    """The manifest's resources (the children of <resources>; a LOM <relation> in a
+    resource's metadata has a <resource> of its own, which is no package resource)."""
+    listed = (child for group in root if local(group.tag) == "resources" for child in group)
+    for element in listed:
+        if local(element.tag) != "resource":
+            continue
+        base = element.get("{http://www.w3.org/XML/1998/namespace}base") or ""
+        href = element.get("href") or ""
+        resource = Resource(
+            identifier=element.get("identifier") or "",
+            type=(element.get("type") or "").strip(),
+            href=_safe_name(posixpath.join(base, href), "the manifest's href") if href else "",
+        )
+        for child in element:
+            name = local(child.tag)
+            if name == "file" and child.get("href"):
+                path = _safe_name(posixpath.join(base, child.get("href")), "the manifest's href")
+                if path != resource.href:
+                    resource.files.append(path)
+            elif name == "dependency" and child.get("identifierref"):
+                resource.dependencies.append(child.get("identifierref"))
+            elif name == "metadata":
+                resource.metadata = child
+        yield resource
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"

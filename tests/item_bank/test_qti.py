@@ -1,0 +1,362 @@
+"""QTI in: packages as tools write them, refusals that say where, safe parsing, feedback
+kept from candidates, labels, competencies from metadata, option order, scoring, re-import."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from core.audit import AuditEvent
+from core.db import get_db
+from core.errors import Problem
+from item_bank import frameworks, transfer
+from item_bank.models import Item
+from item_bank.transfer import package as package_module
+
+QTI_DIR = Path(__file__).parent / "qti"
+PACKAGE_DIR = QTI_DIR / "tao-package"
+REFUSED_DIR = QTI_DIR / "refused"
+DEFAULT = "CO.KN.TERM.01"
+
+
+def zip_folder(folder: Path, extra: dict[str, bytes] | None = None) -> bytes:
+    """A content package of ``folder`` (paths relative to it), plus ``extra`` members."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _count(app: Flask) -> int:
+    with get_db(app).read_sessions() as session:
+        return session.scalar(select(func.count()).select_from(Item)) or 0
+
+
+def _import(app: Flask, upload: transfer.Upload, **kwargs) -> transfer.ImportSummary:
+    with app.app_context(), get_db(app).write_sessions() as session:
+        return transfer.import_items(
+            session,
+            frameworks.get_framework(session),
+            upload.records,
+            skipped=upload.skipped,
+            actor_id=None,
+            actor_label="test",
+            **kwargs,
+        )
+
+
+def _exported(app: Flask) -> dict[str, dict]:
+    with app.app_context(), get_db(app).read_sessions() as session:
+        records = transfer.export_records(session, frameworks.get_framework(session))
+    return {r["ref"]: r for r in records}
+
+
+def _package() -> transfer.Upload:
+    return transfer.parse_upload("tao-export.zip", zip_folder(PACKAGE_DIR))
+
+
+def test_a_package_as_tao_writes_it_imports_its_items_and_reports_the_rest(
+    app: Flask, first_level: None
+) -> None:
+    summary = _import(app, _package(), default_competency=DEFAULT)
+    assert (summary.created, summary.errors) == (5, [])
+    report = summary.report()
+    assert "skipped: assessmentTest tests/test1/test.xml" in report
+    assert any(
+        line.startswith("items/churn/qti.xml  i-churn: new")
+        and "not imported yet: items/churn/style/custom.css" in line
+        for line in report
+    )
+    items = _exported(app)
+    assert set(items) == {"i-churn", "i-truefalse", "i-fixed", "i-scale", "i-anynumber"}
+    churn = items["i-churn"]
+    assert churn["stem"] == "Ten of 200 customers cancel in a quarter. What is the **logo** churn?"
+    assert (churn["options"], churn["keys"], churn["shuffle"]) == (
+        ["2%", "10%", "5%", "20%"],
+        ["C"],
+        True,
+    )
+
+
+def test_label_is_kept_and_competencies_come_from_the_manifest_metadata(
+    app: Flask, first_level: None
+) -> None:
+    _import(app, _package(), default_competency=DEFAULT)
+    items = _exported(app)
+    # TAO's label="Item 1" is a name, not a competency; the LOM classification gives it.
+    assert (items["i-churn"]["label"], items["i-churn"]["competencies"]) == (
+        "Item 1",
+        ["CO.KN.TERM.03"],
+    )
+    # LOM 1.3 spelling (taxonPath, string): the taxa that are the framework's codes count.
+    assert items["i-truefalse"]["competencies"] == ["CU.SK.COMM.01"]
+    assert items["i-scale"]["competencies"] == [DEFAULT]  # no metadata: --competency
+    assert items["i-scale"]["label"] == "Escalation order"  # no label: the title
+
+
+def test_an_item_without_a_competency_is_refused_saying_where_to_put_one(
+    app: Flask, first_level: None
+) -> None:
+    with pytest.raises(transfer.ImportRefused) as refused:
+        _import(app, _package())
+    errors = {e.source: e for e in refused.value.summary.errors}
+    assert set(errors) == {"items/fixed/qti.xml", "items/scale/qti.xml", "items/anynumber/qti.xml"}
+    error = errors["items/fixed/qti.xml"]
+    assert (error.ref, error.field) == ("i-fixed", "competencies")
+    assert "LOM classification taxonPath" in error.message and "--competency" in error.message
+    assert error.where() == "items/fixed/qti.xml (item i-fixed)"
+    assert _count(app) == 0
+
+
+def test_feedback_becomes_staff_only_rationale_never_option_or_stem_text(
+    app: Flask, first_level: None
+) -> None:
+    _import(app, _package(), default_competency=DEFAULT)
+    items = _exported(app)
+    true_false = items["i-truefalse"]
+    assert (true_false["type"], true_false["options"], true_false["keys"]) == (
+        "true_false",
+        ["True", "False"],
+        ["A"],
+    )
+    assert "Rapport comes first" not in true_false["stem"]
+    assert true_false["rationale"] == (
+        "A: Rapport comes first: goals are agreed with people who trust you.\n\n"
+        "B: Think again about trust before goals."
+    )
+    assert items["i-churn"]["rationale"] == "Logo churn counts customers: 10 of 200 is 5 per cent."
+    assert (
+        items["i-anynumber"]["rationale"] == "ARR and MRR recur.\n\nFees and day rates are one-off."
+    )
+
+
+def test_shuffle_and_fixed_options_are_read(app: Flask, first_level: None) -> None:
+    _import(app, _package(), default_competency=DEFAULT)
+    items = _exported(app)
+    assert (items["i-fixed"]["shuffle"], items["i-fixed"]["fixed"]) == (True, ["D"])
+    assert items["i-fixed"]["options"][3] == "None of the above"
+    assert (items["i-scale"]["shuffle"], items["i-scale"]["fixed"]) == (False, [])
+    assert items["i-scale"]["stem"].endswith("customer's *first* escalation?")
+
+
+def test_map_response_in_the_partial_credit_rule_and_any_number_are_kept(
+    app: Flask, first_level: None
+) -> None:
+    summary = _import(app, _package(), default_competency=DEFAULT)
+    anynumber = _exported(app)["i-anynumber"]
+    assert (anynumber["type"], anynumber["keys"], anynumber["choose"]) == (
+        "multiple_response",
+        ["A", "C"],
+        0,
+    )
+    outcome = next(item for item in summary.items if item.ref == "i-anynumber")
+    assert "map_response read as the blueprint's partial-credit rule" in outcome.notes
+
+
+@pytest.mark.parametrize(
+    ("fixture", "interaction"),
+    [
+        ("text-entry", "textEntryInteraction"),
+        ("extended-text", "extendedTextInteraction"),
+        ("order", "orderInteraction"),
+        ("match", "matchInteraction"),
+        ("associate", "associateInteraction"),
+        ("gap-match", "gapMatchInteraction"),
+        ("inline-choice", "inlineChoiceInteraction"),
+        ("hottext", "hottextInteraction"),
+        ("slider", "sliderInteraction"),
+        ("upload", "uploadInteraction"),
+        ("hotspot", "hotspotInteraction"),
+    ],
+)
+def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
+    app: Flask, first_level: None, fixture: str, interaction: str
+) -> None:
+    data = zip_folder(
+        PACKAGE_DIR, {f"items/{fixture}.xml": (REFUSED_DIR / f"{fixture}.xml").read_bytes()}
+    )
+    manifest = (PACKAGE_DIR / "imsmanifest.xml").read_text()
+    manifest = manifest.replace(
+        "  </resources>",
+        f'    <resource identifier="x" type="imsqti_item_xmlv2p1" href="items/{fixture}.xml"/>\n'
+        "  </resources>",
+    )
+    data = _replace_member(data, "imsmanifest.xml", manifest.encode())
+    with pytest.raises(transfer.ImportRefused) as refused:
+        _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    [error] = refused.value.summary.errors
+    assert (error.source, error.ref, error.field) == (
+        f"items/{fixture}.xml",
+        f"refused-{fixture}",
+        "interaction",
+    )
+    assert f"{interaction} is not supported" in error.message
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("fixture", "field", "words"),
+    [
+        ("media.xml", "stem", "<img images/sign.png> is not imported yet"),
+        ("map-response-other-rule.xml", "responseDeclaration", "partial-credit rule"),
+    ],
+)
+def test_media_and_other_scoring_rules_are_refused_clearly(
+    app: Flask, first_level: None, fixture: str, field: str, words: str
+) -> None:
+    upload = transfer.parse_upload(fixture, (REFUSED_DIR / fixture).read_bytes())
+    with pytest.raises(transfer.ImportRefused) as refused:
+        _import(app, upload, default_competency=DEFAULT)
+    [error] = refused.value.summary.errors
+    assert (error.source, error.field) == (fixture, field) and words in error.message
+
+
+def _replace_member(data: bytes, name: str, content: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, content if info.filename == name else source.read(info))
+    return out.getvalue()
+
+
+def _one_line_problem(data: bytes) -> str:
+    with pytest.raises(Problem) as problem:
+        transfer.parse_upload("bad.zip", data)
+    assert "\n" not in problem.value.detail
+    return problem.value.detail
+
+
+def test_unsafe_packages_are_refused_in_one_line_naming_the_file(
+    app: Flask, first_level: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traversal = zip_folder(PACKAGE_DIR, {"../../etc/cron.d/evil.xml": b"<x/>"})
+    assert _one_line_problem(traversal).startswith("../../etc/cron.d/evil.xml: ")
+    manifest = (
+        (PACKAGE_DIR / "imsmanifest.xml")
+        .read_text()
+        .replace('href="items/scale/qti.xml"', 'href="../outside.xml"', 1)
+    )
+    escaping = _replace_member(zip_folder(PACKAGE_DIR), "imsmanifest.xml", manifest.encode())
+    assert "../outside.xml: the manifest's href points outside" in _one_line_problem(escaping)
+    bomb = zip_folder(PACKAGE_DIR, {"items/bomb.xml": b" " * (4 * 1024 * 1024)})
+    assert _one_line_problem(bomb).startswith("items/bomb.xml: packed 100 times tighter")
+    monkeypatch.setattr(package_module, "MAX_MEMBER_BYTES", 1000)
+    assert "imsmanifest.xml: larger than" in _one_line_problem(zip_folder(PACKAGE_DIR))
+    monkeypatch.undo()
+    monkeypatch.setattr(package_module, "MAX_PACKAGE_BYTES", 4000)
+    assert "bad.zip: unpacks to more than" in _one_line_problem(zip_folder(PACKAGE_DIR))
+    monkeypatch.undo()
+    dtd = (
+        (PACKAGE_DIR / "imsmanifest.xml")
+        .read_bytes()
+        .replace(
+            b"<manifest ",
+            b'<!DOCTYPE manifest [<!ENTITY x SYSTEM "http://example.org/x">]>\n<manifest ',
+            1,
+        )
+    )
+    with_dtd = _replace_member(zip_folder(PACKAGE_DIR), "imsmanifest.xml", dtd)
+    assert _one_line_problem(with_dtd).startswith("imsmanifest.xml: declares a DTD")
+    assert _one_line_problem(b"PK\x03\x04 not really a zip") == "bad.zip: the zip file is damaged."
+    assert _count(app) == 0
+
+
+def test_an_item_with_entities_or_bad_xml_is_refused_naming_it(
+    app: Flask, first_level: None
+) -> None:
+    evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><assessmentItem>&e;</assessmentItem>'
+    data = zip_folder(PACKAGE_DIR)
+    data = _replace_member(data, "items/churn/qti.xml", evil)
+    data = _replace_member(data, "items/scale/qti.xml", b"<assessmentItem><oops></assessmentItem>")
+    with pytest.raises(transfer.ImportRefused) as refused:
+        _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    errors = {e.source: e for e in refused.value.summary.errors}
+    assert "declares a DTD or entities" in errors["items/churn/qti.xml"].message
+    assert errors["items/churn/qti.xml"].ref == "i-churn"
+    assert "not well-formed" in errors["items/scale/qti.xml"].message
+    assert _count(app) == 0
+
+
+def test_cli_dry_run_shows_the_whole_report_and_errors_name_file_and_item(
+    app: Flask, first_level: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "tao-export.zip"
+    path.write_bytes(zip_folder(PACKAGE_DIR))
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["items", "import", str(path), "--dry-run"])
+    assert refused.exit_code == 1
+    assert "items/fixed/qti.xml (item i-fixed) competencies: No competency" in refused.output
+    assert "skipped: assessmentTest tests/test1/test.xml" in refused.output
+    dry = runner.invoke(args=["items", "import", str(path), "--dry-run", "--competency", DEFAULT])
+    assert dry.exit_code == 0, dry.output
+    assert "skipped: assessmentTest tests/test1/test.xml" in dry.output
+    assert "items/scale/qti.xml  i-scale: new" in dry.output
+    assert "Would create 5 items" in dry.output and _count(app) == 0
+
+
+def test_reimport_is_unchanged_or_a_new_version_with_before_and_after(
+    app: Flask, first_level: None
+) -> None:
+    _import(app, _package(), default_competency=DEFAULT)
+    again = _import(app, _package(), default_competency=DEFAULT)
+    assert (again.created, again.new_versions, again.unchanged) == (0, 0, 5)
+    assert {item.outcome for item in again.items} == {"unchanged"}
+    changed_xml = (
+        (PACKAGE_DIR / "items/scale/qti.xml")
+        .read_bytes()
+        .replace(b"Within the week", b"Within three days")
+    )
+    data = _replace_member(zip_folder(PACKAGE_DIR), "items/scale/qti.xml", changed_xml)
+    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    assert (summary.created, summary.new_versions, summary.unchanged) == (0, 1, 4)
+    outcome = next(item for item in summary.items if item.ref == "i-scale")
+    assert outcome.outcome == "new version 2 (was 1)"
+    scale = _exported(app)["i-scale"]
+    assert (scale["version"], scale["options"][2]) == (2, "Within three days")
+    with get_db(app).read_sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "item.version_created")
+        ).one()
+        item = session.scalars(select(Item).where(Item.ref == "i-scale")).one()
+        assert [v.status for v in item.versions] == ["superseded", "draft"]
+    assert event.before["options"][2] == "Within the week" and event.before["version"] == 1
+    assert event.after["options"][2] == "Within three days" and event.after["version"] == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_dtd_is_refused_in_any_encoding(encoding: str) -> None:
+    evil = '<?xml version="1.0" encoding="{}"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><assessmentItem>&b;</assessmentItem>'
+    record = transfer.read_item(evil.format(encoding).encode(encoding), "evil.xml")
+    assert record["_error"].startswith("declares a DTD or entities")
+
+
+def test_candidate_instructions_stay_in_the_stem_and_scorer_notes_do_not() -> None:
+    xml = b"""<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="rubric"
+        title="R" adaptive="false" timeDependent="false">
+      <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">
+        <mapping defaultValue="0"><mapEntry mapKey="b" mappedValue="1"/></mapping>
+      </responseDeclaration>
+      <itemBody>
+        <rubricBlock view="candidate"><p>Read the whole scenario first.</p></rubricBlock>
+        <rubricBlock view="scorer"><p>Accept only B.</p></rubricBlock>
+        <p>Which comes first?</p>
+        <choiceInteraction responseIdentifier="RESPONSE" shuffle="true" maxChoices="1">
+          <simpleChoice identifier="a">Goals</simpleChoice><simpleChoice identifier="b">Rapport</simpleChoice>
+        </choiceInteraction>
+      </itemBody>
+      <responseProcessing template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/map_response"/>
+    </assessmentItem>"""
+    record = transfer.read_item(xml, "rubric.xml")
+    assert record["stem"] == "Read the whole scenario first.\n\nWhich comes first?"
+    assert record["keys"] == ["B"] and "Accept only B" not in record["stem"]
+    assert record["rationale"] == "Accept only B."
