@@ -5,7 +5,6 @@ believed."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,11 +187,3 @@ def _why_flagged(session: Session, index: int) -> str:
     if entry is not None and entry.retired_at is not None and status not in FLAGGED_DETAILS:
         return SUPERSEDED
     return FLAGGED_DETAILS.get(status, FLAGGED_DETAILS[CertificateStatus.REVOKED])
-
-
-def parse_document(text: str) -> dict[str, Any] | None:
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return None
-    return document if isinstance(document, dict) else None
