@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 PG_DIR := $(shell echo $${TMPDIR:-/tmp})/csm-certify-pg-$(shell id -u)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The suite runs in parallel (pytest-xdist), one worker a CPU up to six; each worker has a
+# database of its own. `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 6 ] && n=6; echo $$n)
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS)
 
 .PHONY: help run test lint test-sqlite test-later test-postgres bench system-deps migration clean
 
@@ -55,14 +59,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 test-sqlite: $(VENV)/.installed-test system-deps node-deps
-	$(BIN)/pytest
+	$(PYTEST)
 
 # The suite without the browser tests, on a machine clock three years ahead: a test that
 # depends on today's date (rather than the test clock) fails here long before the calendar
 # catches up with it. Monotonic clocks stay real, so timed waits still end. The API fuzz is
 # left out to keep this run under two minutes: it drives the routes the other tests cover.
 test-later: $(VENV)/.installed-test system-deps
-	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +3y $(BIN)/pytest -p no:cacheprovider \
+	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +3y $(PYTEST) -p no:cacheprovider \
 		-m "not browser" --ignore=tests/core/test_api_contract.py
 
 test-postgres: $(VENV)/.installed-test system-deps node-deps
@@ -70,7 +74,7 @@ test-postgres: $(VENV)/.installed-test system-deps node-deps
 	url=$$(scripts/postgres-cluster.sh start $(PG_DIR)); \
 	trap 'scripts/postgres-cluster.sh stop $(PG_DIR)' EXIT; \
 	echo "PostgreSQL test cluster at $$url"; \
-	TEST_POSTGRES=1 TEST_DATABASE_URL=$$url $(BIN)/pytest
+	TEST_POSTGRES=1 TEST_DATABASE_URL=$$url $(PYTEST)
 
 test: lint test-sqlite test-later test-postgres
 

@@ -30,7 +30,7 @@ start)
     port=$(free_port)
     # Durability is not wanted for a throwaway cluster; speed is.
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
         start >/dev/null
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres csm_test
     echo "$port" >"$dir/port"
