@@ -75,8 +75,10 @@ def _browser_exam_keys(text: str) -> list[str]:
 def _safe_filename(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     cleaned = "".join(c for c in base if c.isprintable() and c not in '"<>|:*?')[:140]
-    stem = cleaned.removesuffix(".seb") or "exam"
-    return stem + ".seb"
+    if cleaned.lower().endswith(".seb"):
+        return cleaned
+    stem = cleaned.rsplit(".", 1)[0] if "." in cleaned else cleaned
+    return stem if stem.lower().endswith(".seb") else (stem or "exam") + ".seb"
 
 
 def _new_key(data: SebInput) -> tuple[str, bytes | None]:

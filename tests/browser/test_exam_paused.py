@@ -3,8 +3,6 @@ an answer chosen at that moment on the device, and shows and saves it all on res
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -14,7 +12,7 @@ from core.db import get_db
 from exam.models import Attempt, Response
 from exam.services import proctoring
 from tests.browser.conftest import PageProblems, screenshot, sign_in_page
-from tests.exam.fixtures import schedule_and_admit
+from tests.exam.fixtures import open_now
 
 
 def _proctor_does(app: Flask, proctor: User, action: str) -> None:
@@ -31,14 +29,8 @@ def test_an_open_question_hides_while_paused_and_returns_on_resume(
 ) -> None:
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Ines")
-    schedule_and_admit(
-        app,
-        admin=admin,
-        proctor=proctor,
-        candidates=[candidate],
-        title="Paused sitting",
-        opens_at=clock.now() - timedelta(minutes=5),
-        closes_at=clock.now() + timedelta(hours=4),
+    open_now(
+        app, clock, admin=admin, proctor=proctor, candidates=[candidate], title="Paused sitting"
     )
     sign_in_page(page, candidate.email)
     page.goto("/exams")
