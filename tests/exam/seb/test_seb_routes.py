@@ -233,7 +233,7 @@ def test_staff_set_and_change_the_requirement_with_an_audit_row(
     with get_db(app).read_sessions() as session:
         rows = session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.action == "sitting.seb_changed", AuditEvent.object_id == sitting)
+            .where(AuditEvent.action == "sitting.seb_changed", AuditEvent.object_id == str(sitting))
             .order_by(AuditEvent.id)
         ).all()
     assert [(r.before["required"], r.after["required"]) for r in rows] == [
