@@ -7,6 +7,7 @@ import re
 
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from core.db import get_db
@@ -23,11 +24,11 @@ def _browser(app: Flask, world: ExamWorld, who: str) -> FlaskClient:
 
 
 def _stems(app: Flask, attempt_id: int) -> list[str]:
-    """The first words of every question on the form, as stored."""
+    """The first words of every question on the form, as a page would show them."""
     ids = [slot.item_id for slot in form_slots(app, attempt_id)]
     with get_db(app).read_sessions() as session:
         stems = session.scalars(select(ItemVersion.stem).where(ItemVersion.item_id.in_(ids)))
-        return [stem[:40] for stem in stems]
+        return [str(escape(stem[:40])) for stem in stems]
 
 
 def _pause(world: ExamWorld, attempt_id: int) -> None:
