@@ -15,6 +15,7 @@ from core.auth import current_actor, current_principal, roles_required
 from core.db import get_db, get_session
 from core.errors import Problem
 from core.forms import attach_problem
+from core.web import valid_id
 from exam import api
 from exam.models import Sitting
 from exam.services import seb, sittings
@@ -123,8 +124,10 @@ def _requirement(candidate_id: int) -> seb.Requirement | None:
         if endpoint == "exam_api.start" and request.method == "POST":
             body = request.get_json(silent=True)
             sitting_id = body.get("sitting_id") if isinstance(body, dict) else None
-            if isinstance(sitting_id, int) and not isinstance(sitting_id, bool):
-                return seb.requirement_for_sitting(session, sitting_id)
+            # Anything but a storable id is left to the route's own validation (a 422).
+            number = sitting_id if isinstance(sitting_id, int) else None
+            if not isinstance(sitting_id, bool) and (storable := valid_id(number)) is not None:
+                return seb.requirement_for_sitting(session, storable)
     return None
 
 
