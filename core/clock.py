@@ -93,4 +93,3 @@ def _day_and_date(moment: datetime) -> str:
 
 def _clock_time(moment: datetime, seconds: bool = False) -> str:
     return moment.strftime("%H:%M:%S" if seconds else "%H:%M")
-

@@ -319,10 +319,11 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/attempts/{attempt_id}": {
         "get": _op(
-            "The attempt: questions, saved answers, time left",
+            "The attempt: questions, saved answers, time left (409 while paused)",
             "getAttempt",
             _aid,
             ("200", responses.AttemptOut),
+            errors=(409,),
         )
     },
     "/items/{item_id}/invalidate": {

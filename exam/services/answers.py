@@ -16,6 +16,7 @@ from core.errors import FieldError, Problem
 from exam.models import AttemptStatus
 from exam.services.delivery import require_own_attempt
 from exam.services.option_ids import letters_for
+from exam.services.problems import attempt_paused
 from exam.services.timing import expire_overdue
 
 SAVE_SQL = """
@@ -96,12 +97,9 @@ def _why_not_saved(
         return Problem(401, "Signed out", "Your session has ended; sign in again to continue.")
     attempt = expire_overdue(session, require_own_attempt(session, principal.user_id, attempt_id))
     if attempt.status == AttemptStatus.PAUSED:
-        return Problem(
-            409,
-            "Paused",
-            "The proctor has paused your exam; your answer was not saved. "
-            "It will be saved when the exam resumes.",
-            slug="attempt-paused",
+        return attempt_paused(
+            "The proctor has paused your exam and your time is stopped; no answer is "
+            "saved until the proctor resumes it. Answers saved before the pause are kept."
         )
     if attempt.finished:
         return Problem(

@@ -37,7 +37,7 @@ from exam.services.accommodations import approved_time_factor
 from exam.services.assembly import LETTERS, Form, assemble
 from exam.services.option_ids import option_id
 from exam.services.pool import forms_so_far, load_pool
-from exam.services.problems import no_registration
+from exam.services.problems import attempt_paused, no_registration
 from exam.services.rules import area_rules
 from exam.services.timing import expire_overdue, finish_attempt, responses
 from item_bank.blueprints import current_version
@@ -219,6 +219,28 @@ def require_own_attempt(session: Session, candidate_id: int, attempt_id: int) ->
     return attempt
 
 
+def withheld(attempt: Attempt) -> Problem | None:
+    """Why the attempt's questions are not shown now, or ``None`` when they may be.
+
+    Questions are shown only while the candidate's clock runs (and, read-only, once it is
+    over): never while the proctor has paused the attempt, nor in any state before it runs.
+    """
+    if attempt.status == AttemptStatus.IN_PROGRESS or attempt.finished:
+        return None
+    if attempt.status == AttemptStatus.PAUSED:
+        return attempt_paused(
+            "The proctor has paused your exam and your time is stopped; the questions "
+            "are shown again when the proctor resumes it."
+        )
+    return Problem(
+        409,
+        "Not running",
+        f"This attempt is {attempt.status}; its questions are shown only while it runs.",
+        slug="attempt-not-running",
+        extra={"attempt_status": str(attempt.status)},
+    )
+
+
 @dataclass(frozen=True)
 class ShownOption:
     id: str
@@ -237,7 +259,11 @@ class ShownQuestion:
 
 
 def questions(session: Session, attempt: Attempt, secret_key: str) -> list[ShownQuestion]:
-    """The form in the candidate's order, with opaque option ids and saved answers."""
+    """The form in the candidate's order, with opaque option ids and saved answers;
+    a 409 naming the state while the attempt is paused (see :func:`withheld`)."""
+    problem = withheld(attempt)
+    if problem is not None:
+        raise problem
     rows = session.execute(
         select(AttemptItem, ItemVersion)
         .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)

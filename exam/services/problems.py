@@ -26,3 +26,8 @@ def required_text(text: str, field: str, limit: int, hint: str) -> str:
     if not text or len(text) > limit:
         raise Problem(422, "Reason needed", hint, errors=[FieldError(field, "Required.")])
     return text
+
+
+def attempt_paused(detail: str) -> Problem:
+    """A 409 that names the attempt's state, so a page or client can tell a pause apart."""
+    return Problem(409, "Paused", detail, slug="attempt-paused", extra={"attempt_status": "paused"})

@@ -127,24 +127,44 @@ def own_attempt(attempt_id: int) -> Attempt:
     return delivery.require_own_attempt(get_session(), current_actor().id, attempt_id)
 
 
-def _exam_page_context(attempt: Attempt) -> dict[str, Any]:
-    shown = delivery.questions(get_session(), attempt, current_app.config["SECRET_KEY"])
+def _bar_context(attempt: Attempt) -> dict[str, Any]:
+    """What the exam bar shows: no question's content."""
     return {
         "attempt": attempt,
-        "questions": shown,
-        "answered": sum(1 for q in shown if q.selected),
-        "flagged": sum(1 for q in shown if q.flagged),
+        "total": len(attempt.items),
         "seconds_left": timing.seconds_left(attempt),
         "sitting": get_session().get(Sitting, attempt.sitting_id),
     }
 
 
+def _exam_page_context(attempt: Attempt) -> dict[str, Any]:
+    shown = delivery.questions(get_session(), attempt, current_app.config["SECRET_KEY"])
+    return {
+        **_bar_context(attempt),
+        "questions": shown,
+        "answered": sum(1 for q in shown if q.selected),
+        "flagged": sum(1 for q in shown if q.flagged),
+    }
+
+
+def _withheld_page(attempt: Attempt) -> tuple[str, int] | None:
+    """The page a paused attempt shows instead of its questions (the time stopped)."""
+    problem = delivery.withheld(attempt)
+    if problem is None:
+        return None
+    answered = delivery.answered_count(get_session(), attempt.id)
+    context = _bar_context(attempt)
+    return render_template("exam/paused.html", answered=answered, **context), problem.status
+
+
 @bp.get("/exams/attempts/<id:attempt_id>/q/<id:position>")
 @roles_required("candidate")
-def question(attempt_id: int, position: int) -> Response | str:
+def question(attempt_id: int, position: int) -> Response | str | tuple[str, int]:
     attempt = own_attempt(attempt_id)
     if attempt.over:
         return redirect(url_for("exam.receipt", attempt_id=attempt.id))
+    if (paused := _withheld_page(attempt)) is not None:
+        return paused
     context = _exam_page_context(attempt)
     if position > len(context["questions"]):
         abort(404)
@@ -195,10 +215,12 @@ def answer(attempt_id: int, position: int) -> Response:
 
 @bp.get("/exams/attempts/<id:attempt_id>/review")
 @roles_required("candidate")
-def review(attempt_id: int) -> Response | str:
+def review(attempt_id: int) -> Response | str | tuple[str, int]:
     attempt = own_attempt(attempt_id)
     if attempt.over:
         return redirect(url_for("exam.receipt", attempt_id=attempt.id))
+    if (paused := _withheld_page(attempt)) is not None:
+        return paused
     return render_template("exam/review.html", form=EmptyForm(), **_exam_page_context(attempt))
 
 

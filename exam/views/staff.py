@@ -3,6 +3,8 @@ setting."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -32,6 +34,7 @@ from exam.services import (
     statistics,
 )
 from exam.views._blueprint import back_with, bp, require_valid
+from exam.views.seb import panel as seb_panel
 
 
 def _sitting_form(form: SittingForm | None = None) -> SittingForm:
@@ -54,12 +57,24 @@ def _sitting_input(form: SittingForm) -> sittings.SittingInput:
     )
 
 
-def _sitting_page(form: SittingForm, sitting: Sitting | None, status: int) -> tuple[str, int]:
+def _sitting_page(
+    form: SittingForm, sitting: Sitting | None, status: int, seb_form: Any = None
+) -> tuple[str, int]:
     cancel_form = CancelForm() if sitting else None
     html = render_template(
-        "exam/sitting_form.html", form=form, sitting=sitting, cancel_form=cancel_form
+        "exam/sitting_form.html",
+        form=form,
+        sitting=sitting,
+        cancel_form=cancel_form,
+        seb=seb_panel(sitting, seb_form) if sitting else None,
     )
     return html, status
+
+
+def edit_page(sitting: Sitting, status: int = 200, seb_form: Any = None) -> tuple[str, int]:
+    """The sitting's page as stored, with the SEB form as posted when it was refused."""
+    form = _sitting_form(SittingForm(data=sittings.edit_form_data(get_session(), sitting)))
+    return _sitting_page(form, sitting, status, seb_form)
 
 
 @bp.get("/staff/sittings")
@@ -94,8 +109,7 @@ def edit_sitting(sitting_id: int) -> Response | tuple[str, int]:
     session = get_session()
     sitting = sittings.require_sitting(session, sitting_id)
     if request.method == "GET":
-        form = _sitting_form(SittingForm(data=sittings.edit_form_data(session, sitting)))
-        return _sitting_page(form, sitting, 200)
+        return edit_page(sitting)
     form = _sitting_form()
     if not form.validate_on_submit():
         return _sitting_page(form, sitting, 422)

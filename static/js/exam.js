@@ -19,6 +19,10 @@
   const warning = bar.querySelector("[data-timer-warning]");
   const pausedBanner = bar.querySelector("[data-paused]");
   const form = document.querySelector("[data-question-form]");
+  // The question (or the review list) is hidden while the proctor has paused the exam;
+  // a page loaded while paused has none and reloads itself when the exam resumes.
+  const content = document.querySelector("[data-exam-content]");
+  const withheld = document.querySelector("[data-exam-withheld]");
 
   let status = bar.dataset.status;
   let stateVersion = Number(bar.dataset.stateVersion);
@@ -119,8 +123,14 @@
           }
           const problem = await response.json().catch(() => ({}));
           if (response.status === 409) {
-            // Paused or ended: keep the answer; it is sent again when the exam resumes.
-            setSaveState(problem.detail || "Not saved.", "error");
+            // Paused or ended: keep the answer on this device; it is sent again on resume.
+            if (String(problem.type || "").endsWith("/attempt-paused")) {
+              status = "paused";
+              showPaused(true);
+              setSaveState("Paused: your answer is kept on this device and saved when the exam resumes.", "pending");
+            } else {
+              setSaveState(problem.detail || "Not saved.", "error");
+            }
             await pollState();
             return;
           }
@@ -229,6 +239,21 @@
     });
   }
 
+  function showPaused(paused) {
+    const wasHidden = pausedBanner.hidden;
+    pausedBanner.hidden = !paused;
+    setInputsDisabled(paused);
+    if (content) {
+      const focusInside = content.contains(document.activeElement);
+      content.hidden = paused;
+      if (paused && focusInside) {
+        pausedBanner.setAttribute("tabindex", "-1");
+        pausedBanner.focus();
+      }
+    }
+    if (!paused && !wasHidden && withheld) window.location.reload();
+  }
+
   async function pollState() {
     try {
       const response = await fetch(bar.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" });
@@ -247,8 +272,7 @@
         pausedLeftMs = null;
         deadlineMs = performance.now() + state.seconds_left * 1000;
       }
-      pausedBanner.hidden = status !== "paused";
-      setInputsDisabled(status === "paused");
+      showPaused(status === "paused");
       if (state.state_version !== stateVersion) {
         stateVersion = state.state_version;
         if (wasPaused && status === "in_progress") warning.textContent = "The exam has resumed.";
@@ -263,7 +287,7 @@
     }
   }
 
-  if (status === "paused") setInputsDisabled(true);
+  if (status === "paused") showPaused(true);
   render();
   setInterval(render, 1000);
   setInterval(pollState, 4000);

@@ -101,8 +101,9 @@ def test_every_body_is_documented_by_the_model_that_sends_it(
             if schema.get("type") == "array":
                 schema = schema["items"]
             assert list(schema) == ["$ref"], label
-            assert schema["$ref"].removeprefix("#/components/schemas/") in (
-                document["components"]["schemas"]
+            assert (
+                schema["$ref"].removeprefix("#/components/schemas/")
+                in (document["components"]["schemas"])
             ), label
             checked += 1
     assert checked > 30

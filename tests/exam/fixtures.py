@@ -176,6 +176,29 @@ def schedule_and_admit(
         return ids
 
 
+def open_now(
+    app: Flask,
+    clock: Any,
+    *,
+    admin: Any,
+    proctor: Any,
+    candidates: list[Any],
+    title: str,
+    hours: int = 4,
+) -> list[int]:
+    """A sitting open since five minutes, for ``hours`` more, every candidate admitted;
+    the registrations' ids, in order."""
+    return schedule_and_admit(
+        app,
+        admin=admin,
+        proctor=proctor,
+        candidates=candidates,
+        title=title,
+        opens_at=clock.now() - timedelta(minutes=5),
+        closes_at=clock.now() + timedelta(hours=hours),
+    )
+
+
 def start_and_submit(app: Flask, candidate_id: int, registration_id: int) -> int:
     """Start the attempt and hand it in unanswered; its id."""
     with app.app_context():
@@ -192,14 +215,8 @@ def handed_in(
 ) -> list[int]:
     """A sitting open now (since five minutes, for two hours) where every candidate has
     started and handed in an unanswered attempt; the attempts' ids, in order."""
-    registration_ids = schedule_and_admit(
-        app,
-        admin=admin,
-        proctor=proctor,
-        candidates=candidates,
-        title=title,
-        opens_at=clock.now() - timedelta(minutes=5),
-        closes_at=clock.now() + timedelta(hours=2),
+    registration_ids = open_now(
+        app, clock, admin=admin, proctor=proctor, candidates=candidates, title=title, hours=2
     )
     return [
         start_and_submit(app, candidate.id, registration_id)
