@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from accreditation.models import STATE_LABELS, Action, Application, Party
+from accreditation.models import STAFF_ROLES, STATE_LABELS, Action, Application, Party
 from accreditation.schemas import TransitionInput
 from accreditation.services import check_version
 from accreditation.workflow import appeals, decisions, review
@@ -108,7 +108,8 @@ def _permitted(
             422, "Unknown step", f"Use one of: {', '.join(STEPS)}.",
             errors=[FieldError("action", "Unknown step.")],
         ) from None  # fmt: skip
-    if actor is not None and step.who not in (Party.PROVIDER, Party.SYSTEM):
+    staff_step = step.who not in (Party.PROVIDER, Party.SYSTEM)
+    if actor is not None and staff_step and actor.has_role(*STAFF_ROLES):
         require_not_party(
             actor.id,
             organisation_members(session, application),

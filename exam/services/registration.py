@@ -201,6 +201,7 @@ def cancel_registration(
 def check_in(session: Session, candidate: Actor, registration: Registration) -> Registration:
     if registration.candidate_id != candidate.id:
         raise no_registration()
+    refuse_bank_reader(candidate)  # a role given since booking
     sitting, now = registration.sitting, clock.now()
     if registration.status == RegistrationStatus.CHECKED_IN:
         return registration

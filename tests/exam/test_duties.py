@@ -23,7 +23,6 @@ from exam.models import (
     Registration,
     ScoringDecision,
 )
-from item_bank.models import Item
 from tests.conftest import api_token, bearer, post_form, sign_in
 from tests.exam.fixtures import ExamWorld, form_slots, grant_roles, sit
 
@@ -219,6 +218,23 @@ def test_whoever_reads_the_bank_cannot_register_to_sit_it(
     assert _count(app, Registration) == 0
 
 
+def test_whoever_is_given_a_bank_role_after_booking_cannot_check_in_or_start(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule()
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    grant_roles(app, world.people["ana"]["user"], "item_writer")
+    world.call("POST", f"/sittings/{sitting}/checkin", "ana", expect=403)
+    world.admitted("ben", sitting)
+    grant_roles(app, world.people["ben"]["user"], "item_reviewer")
+    refused = world.call("POST", "/attempts", "ben", {"sitting_id": sitting}, 403).get_json()
+    assert refused["type"] == OWN_MATTER
+    with get_db(app).read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Attempt)) == 0
+        statuses = session.scalars(select(Registration.status).order_by(Registration.id))
+        assert list(statuses) == ["registered", "admitted"]
+
+
 BANK_READS = (
     "/api/v1/items",
     "/api/v1/items/export",
@@ -227,10 +243,11 @@ BANK_READS = (
 )
 
 
-def _bank_answers(app: Flask, world: ExamWorld, item_id: int) -> list[int]:
-    api = [world.client.get(path, headers=world.headers("ana")) for path in BANK_READS]
-    api.append(world.client.get(f"/api/v1/items/{item_id}", headers=world.headers("ana")))
-    pages = _browser(app, world, "ana")
+def _bank_answers(app: Flask, world: ExamWorld, who: str, item_id: int) -> list[int]:
+    headers = world.headers(who)
+    api = [world.client.get(path, headers=headers) for path in BANK_READS]
+    api.append(world.client.get(f"/api/v1/items/{item_id}", headers=headers))
+    pages = _browser(app, world, who)
     html = [
         pages.get(path)
         for path in (f"/item-bank/items/{item_id}", "/item-bank/export.json", "/staff/statistics")
@@ -243,20 +260,20 @@ def test_the_bank_is_closed_to_a_candidate_while_their_exam_is_open(
 ) -> None:
     sitting = world.schedule()
     world.admitted("ana", sitting)
-    grant_roles(app, world.people["ana"]["user"], "item_reviewer", "exam_admin")
-    with get_db(app).read_sessions() as session:
-        item_id = session.scalar(select(func.min(Item.id)))
-    assert set(_bank_answers(app, world, item_id)) == {403}  # admitted, not yet started
     attempt = world.start("ana", sitting)
+    world.admitted("ben", sitting)
+    for who in ("ana", "ben"):  # roles given after booking, as staff might by mistake
+        grant_roles(app, world.people[who]["user"], "item_reviewer", "exam_admin")
     item_id = form_slots(app, attempt["id"])[0].item_id
-    assert set(_bank_answers(app, world, item_id)) == {403}
+    assert set(_bank_answers(app, world, "ben", item_id)) == {403}  # admitted, not started
+    assert set(_bank_answers(app, world, "ana", item_id)) == {403}
     refused = world.client.get(f"/api/v1/items/{item_id}", headers=world.headers("ana"))
     assert refused.mimetype == "application/problem+json" and "keys" not in refused.get_json()
     assert "is in progress" in refused.get_json()["detail"]
     world.call("POST", f"/attempts/{attempt['id']}/pause", "proctor", {"reason": "Fire"}, 200)
-    assert set(_bank_answers(app, world, item_id)) == {403}
+    assert set(_bank_answers(app, world, "ana", item_id)) == {403}
     page = _browser(app, world, "ana").get(f"/item-bank/items/{item_id}").text
     assert "The item bank is closed to you for now" in page and "is paused" in page
     world.call("POST", f"/attempts/{attempt['id']}/resume", "proctor", {}, 200)
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
-    assert set(_bank_answers(app, world, item_id)) == {200}
+    assert set(_bank_answers(app, world, "ana", item_id)) == {200}
