@@ -30,6 +30,7 @@ from core import audit, clock
 from core.api import validated
 from core.auth import Actor
 from core.clock import add_months
+from core.duties import require_not_party
 from core.errors import Problem
 from core.paging import Page, paginate
 from core.web import MAX_ID, memoised
@@ -198,6 +199,9 @@ def decide(
     certificate = require_visible_certificate(session, actor, code_text, for_update=True)
     if not is_staff(actor):
         raise Problem(403, "Not allowed", "Only staff decide on certificates.")
+    require_not_party(
+        actor.id, [certificate.holder_id], action=f"{decision} it", because="it is your own"
+    )
     if decision == Decision.REVOKE:  # the request models hold the fields' rules
         asked = validated(RevocationRequest, {"reason": reason, "note": note})
         reason, note = asked.reason, asked.note

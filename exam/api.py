@@ -18,6 +18,7 @@ from core.api import (
 )
 from core.auth import current_actor, lightweight_auth, roles_required
 from core.db import end_request_transaction, get_db, get_session
+from core.duties import reads_bank
 from core.extensions import limiter
 from exam import handlers, responses
 from exam.models import Attempt, ProctorAction, Registration
@@ -159,6 +160,7 @@ def invalidate_item(item_id: int) -> Response:
 
 @api.get("/blueprints/<code>/statistics")
 @roles_required("exam_admin")
+@reads_bank
 def blueprint_statistics(code: str) -> Response:
     """Exam and item statistics over every scored attempt on the blueprint."""
     return respond(responses.statistics_out(statistics.exam_statistics(get_session(), code[:60])))

@@ -6,8 +6,10 @@ from flask import Flask
 
 from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
+from core.duties import register_bank_lock
 from core.navigation import NavLink, register_link
 from exam import api, cli, views
+from exam.services.duties import open_exam_reason
 
 
 def register(app: Flask) -> None:
@@ -17,6 +19,7 @@ def register(app: Flask) -> None:
     registry.add_models(*api.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
     cli.register_exam_cli(app)
+    register_bank_lock(app, open_exam_reason)
     register_demo_loader(app, DemoLoader("exam", 30, cli.load_demo_sitting))
     register_link(
         app, NavLink("My exams", "exam.my_exams", ("candidate",), "Book, check in, take your exam.")

@@ -19,6 +19,7 @@ from core.api import (
 )
 from core.auth import current_actor, roles_required
 from core.db import get_session
+from core.duties import reads_bank
 from core.errors import FieldError, Problem
 from item_bank import blueprints, frameworks, responses, services, transfer
 from item_bank.models import Framework, Item, ItemStatus, ItemVersion, ReviewAction
@@ -32,6 +33,12 @@ STAFF = services.STAFF_ROLES
 class TransitionRequest(ApiModel):
     action: ReviewAction
     comment: str = Field(default="", max_length=4000)
+    revision: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Approve and return: the item's content_revision you reviewed (required; "
+        "409 naming the fields that changed when the content has moved on since).",
+    )
 
 
 def item_body(item: Item, version: ItemVersion | None = None) -> ItemOut:
@@ -51,6 +58,7 @@ def framework_tree() -> Any:
 
 @api.get("/items")
 @roles_required(*STAFF)
+@reads_bank
 def list_items() -> Any:
     filters = services.ItemFilters(
         text=request.args.get("q", "")[:200],
@@ -69,6 +77,7 @@ def list_items() -> Any:
 
 @api.post("/items")
 @roles_required("item_writer")
+@reads_bank
 def create_item() -> Any:
     content = parse_json(ItemContent)
     item = services.create_item(get_session(), current_actor(), _framework(), content)
@@ -79,12 +88,14 @@ def create_item() -> Any:
 
 @api.get("/items/<id:item_id>")
 @roles_required(*STAFF)
+@reads_bank
 def get_item(item_id: int) -> Any:
     return respond(item_body(services.require_item(get_session(), item_id)))
 
 
 @api.put("/items/<id:item_id>")
 @roles_required("item_writer")
+@reads_bank
 def update_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     content = parse_json(ItemContent)
@@ -94,10 +105,13 @@ def update_item(item_id: int) -> Any:
 
 @api.post("/items/<id:item_id>/transitions")
 @roles_required(*STAFF)
+@reads_bank
 def transition_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     body = parse_json(TransitionRequest)
-    services.take_step(get_session(), current_actor(), item, body.action, body.comment)
+    services.take_step(
+        get_session(), current_actor(), item, body.action, body.comment, body.revision
+    )
     return respond(item_body(item))
 
 
@@ -115,6 +129,7 @@ def _dry_run() -> bool:
 
 @api.post("/items/import")
 @roles_required("item_writer", "exam_admin")
+@reads_bank
 def import_items() -> Any:
     requested = request.args.get("status", ItemStatus.DRAFT)
     status = services.check_import_status(current_actor(), requested)
@@ -135,6 +150,7 @@ def import_items() -> Any:
 
 @api.get("/items/export")
 @roles_required(*STAFF)
+@reads_bank
 def export_items() -> Any:
     """The bank as JSON, CSV or a QTI 2.1 content package (``format=qti``)."""
     fmt = request.args.get("format", "json")
@@ -159,12 +175,14 @@ def export_items() -> Any:
 
 @api.get("/blueprints/<code>")
 @roles_required(*STAFF)
+@reads_bank
 def get_blueprint(code: str) -> Any:
     return respond(responses.blueprint_out(blueprints.require_blueprint(get_session(), code)))
 
 
 @api.get("/blueprints/<code>/coverage")
 @roles_required(*STAFF)
+@reads_bank
 def blueprint_coverage(code: str) -> Any:
     blueprint = blueprints.require_blueprint(get_session(), code)
     return respond(responses.coverage_out(blueprints.coverage(get_session(), blueprint.current)))

@@ -188,6 +188,8 @@ class ItemEditorForm(FlaskForm):
 class StepForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField("Comment", validators=[Length(max=4000)])
+    # The content revision the page showed: an approval or a return binds to it.
+    revision = HiddenField(validators=[Length(max=200)])
 
 
 def finite(_form: Any, field: Any) -> None:

@@ -40,7 +40,10 @@ class ItemOut(ResponseModel):
     ref: str
     version: int
     status: ItemStatus
-    revision: int
+    revision: int = Field(description="Send it back with an edit (PUT).")
+    content_revision: str = Field(
+        description="The content's fingerprint: send it as revision to approve or return."
+    )
     type: ItemType
     stem: str
     options: list[str]
@@ -76,6 +79,7 @@ def item_out(
             "version": version.number,
             "status": version.status,
             "revision": item.revision,
+            "content_revision": services.content_revision(version),
             **version.content(),
             "enemies": services.enemy_refs(session, item.id),
             "versions": [{"number": v.number, "status": v.status} for v in item.versions],

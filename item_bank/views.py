@@ -9,10 +9,12 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from accounts.services import names_by_id
+from core import duties
 from core.api import field_errors
 from core.audit import events_for
 from core.auth import current_actor, roles_required
 from core.db import get_session
+from core.duties import reads_bank
 from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from item_bank import blueprints, frameworks, services, transfer
@@ -86,6 +88,7 @@ def _nodes_indented(framework: Framework) -> dict[str, str]:
 
 @bp.get("/item-bank/items")
 @roles_required(*STAFF)
+@reads_bank
 def item_list() -> str:
     framework = _default_framework()
     form = ItemFilterForm(request.args)
@@ -154,6 +157,7 @@ def _render_editor(
 
 @bp.route("/item-bank/items/new", methods=["GET", "POST"])
 @roles_required("item_writer")
+@reads_bank
 def item_new() -> Response | tuple[str, int]:
     form = _editor(_default_framework())
     if request.method == "GET":
@@ -164,6 +168,7 @@ def item_new() -> Response | tuple[str, int]:
 
 @bp.route("/item-bank/items/<id:item_id>/edit", methods=["GET", "POST"])
 @roles_required("item_writer")
+@reads_bank
 def item_edit(item_id: int) -> Response | tuple[str, int]:
     item = services.require_item(get_session(), item_id)
     form = _editor(_default_framework())
@@ -202,8 +207,13 @@ def _save_editor(form: ItemEditorForm, item: Item | None) -> Response | tuple[st
 
 @bp.get("/item-bank/items/<id:item_id>")
 @roles_required(*STAFF)
-def item_detail(item_id: int) -> str:
-    item = services.require_item(get_session(), item_id)
+@reads_bank
+def item_detail(item_id: int) -> tuple[str, int]:
+    return _detail_page(services.require_item(get_session(), item_id))
+
+
+def _detail_page(item: Item, status: int = 200, stale: Problem | None = None) -> tuple[str, int]:
+    """The item with its workflow; ``stale`` says what changed under a reviewer's decision."""
     session = get_session()
     trail = events_for(session, "item", item.id)
     comments = services.comments_for(session, item.id)
@@ -223,24 +233,33 @@ def item_detail(item_id: int) -> str:
         trail=trail,
         people=people,
         steps=services.allowed_steps(current_actor(), item),
-        step_form=StepForm(),
-    )
+        step_form=StepForm(formdata=None, revision=services.content_revision(item.head)),
+        stale=stale,
+    ), status
 
 
 @bp.post("/item-bank/items/<id:item_id>/transitions")
 @roles_required(*STAFF)
-def item_transition(item_id: int) -> Response:
+@reads_bank
+def item_transition(item_id: int) -> Response | tuple[str, int]:
     item = services.require_item(get_session(), item_id)
     form = StepForm()
     if not form.validate_on_submit():
         abort(400)
     try:
         version = services.take_step(
-            get_session(), current_actor(), item, form.action.data or "", form.comment.data or ""
+            get_session(),
+            current_actor(),
+            item,
+            form.action.data or "",
+            form.comment.data or "",
+            form.revision.data or None,
         )
     except Problem as problem:
-        if problem.status >= 500:
+        if problem.status >= 500 or problem.slug == duties.SLUG:
             raise
+        if problem.slug == "stale-review":
+            return _detail_page(item, 409, stale=problem)
         flash(problem.detail, "error")
         return redirect(url_for("item_bank.item_detail", item_id=item_id), 303)
     flash(
@@ -258,6 +277,7 @@ def item_transition(item_id: int) -> Response:
 
 @bp.get("/item-bank/review")
 @roles_required("item_reviewer")
+@reads_bank
 def review_queue() -> str:
     return render_template(
         "item_bank/review.html", queue=services.review_queue(get_session(), current_actor())
@@ -266,6 +286,7 @@ def review_queue() -> str:
 
 @bp.get("/item-bank/export.<fmt>")
 @roles_required(*STAFF)
+@reads_bank
 def export(fmt: str) -> Response:
     """The bank as items.json, items.csv or items.zip (a QTI 2.1 content package)."""
     if fmt not in ("json", "csv", "zip"):
@@ -284,6 +305,7 @@ def export(fmt: str) -> Response:
 
 @bp.get("/item-bank/coverage")
 @roles_required(*STAFF)
+@reads_bank
 def coverage_page() -> str:
     blueprint = blueprints.require_blueprint(
         get_session(), request.args.get("blueprint", blueprints.DEFAULT_BLUEPRINT)[:60]
@@ -294,6 +316,7 @@ def coverage_page() -> str:
 
 @bp.route("/item-bank/blueprints/<code>", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@reads_bank
 def blueprint_page(code: str) -> Response | tuple[str, int]:
     blueprint = blueprints.require_blueprint(get_session(), code[:60])
     can_edit = blueprints.may_revise(current_actor())

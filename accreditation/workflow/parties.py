@@ -14,10 +14,24 @@ from accreditation.models import (
     Application,
     ConflictDeclaration,
     Party,
+    ProviderMember,
 )
 from accreditation.services import is_member
 from core.audit import AuditEvent
 from core.auth import Actor
+
+
+def organisation_members(session: Session, application: Application) -> list[int]:
+    """The applying organisation's people (accepted members): parties to the application,
+    so none of them screens, assesses or decides it."""
+    return list(
+        session.scalars(
+            select(ProviderMember.user_id).where(
+                ProviderMember.organisation_id == application.organisation_id,
+                ProviderMember.accepted_at.is_not(None),
+            )
+        )
+    )
 
 
 def declared_conflict(session: Session, actor: Actor, application: Application) -> bool:

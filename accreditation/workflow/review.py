@@ -19,6 +19,7 @@ from accreditation.schemas import TransitionInput
 from accreditation.services import missing_parts
 from accreditation.workflow.clock import pause_clock, resume_clock
 from accreditation.workflow.messages import add_message
+from accreditation.workflow.parties import organisation_members
 from core import clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
@@ -89,6 +90,13 @@ def assign(
             "Not yourself",
             "A lead who screens cannot also assess the file.",
             errors=[FieldError("assessor_id", "Choose someone else.")],
+        )
+    if assessor.id in organisation_members(session, application):
+        raise Problem(
+            422,
+            "A party to the application",
+            "The assessor is a member of the applying organisation; choose someone else.",
+            errors=[FieldError("assessor_id", "A member of the applying organisation.")],
         )
     application.assessor_id, application.assessor_cleared_at = assessor.id, None
 

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from accreditation.models import STATE_LABELS, Action, Application, Party
+from accreditation.models import STAFF_ROLES, STATE_LABELS, Action, Application, Party
 from accreditation.schemas import TransitionInput
 from accreditation.services import check_version
 from accreditation.workflow import appeals, decisions, review
 from accreditation.workflow.messages import notify
-from accreditation.workflow.parties import parts_played
+from accreditation.workflow.parties import organisation_members, parts_played
 from accreditation.workflow.steps import STEPS, SYSTEM_ACTOR, Effect, Step
 from core import audit, clock
 from core.auth import Actor
+from core.duties import require_not_party
 from core.errors import FieldError, Problem
 
 MAX_AUDITED_COMMENT = 500
@@ -107,6 +108,14 @@ def _permitted(
             422, "Unknown step", f"Use one of: {', '.join(STEPS)}.",
             errors=[FieldError("action", "Unknown step.")],
         ) from None  # fmt: skip
+    staff_step = step.who not in (Party.PROVIDER, Party.SYSTEM)
+    if actor is not None and staff_step and actor.has_role(*STAFF_ROLES):
+        require_not_party(
+            actor.id,
+            organisation_members(session, application),
+            action=f"take the step '{step.label}' on this application",
+            because="you are a member of the applying organisation",
+        )
     allowed = allowed_steps(session, actor, application) if actor else []
     if step.who == Party.SYSTEM and actor is None and application.state in step.sources:
         allowed = [step]

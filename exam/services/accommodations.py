@@ -10,6 +10,7 @@ from core.auth import Actor
 from core.config import MAX_TIME_FACTOR
 from core.errors import Problem
 from exam.models import Accommodation, AccommodationStatus, Registration, RegistrationStatus
+from exam.services.duties import refuse_own_registration
 from exam.services.problems import invalid, no_registration
 
 BEFORE_ADMISSION = frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.CHECKED_IN})
@@ -52,6 +53,7 @@ def request_accommodation(
 def decide_accommodation(
     session: Session, actor: Actor, accommodation: Accommodation, approve: bool, note: str
 ) -> Accommodation:
+    refuse_own_registration(actor, accommodation.registration, "decide your own request")
     if accommodation.status != AccommodationStatus.REQUESTED:
         raise Problem(409, "Already decided", f"This request is {accommodation.status}.")
     if accommodation.registration.status not in BEFORE_ADMISSION:

@@ -12,6 +12,7 @@ from core import audit, clock
 from core.auth import Actor
 from core.errors import Problem
 from exam.models import ACTIVE_REGISTRATION, Registration, RegistrationStatus, Sitting
+from exam.services.duties import refuse_own_registration
 from exam.services.problems import invalid
 from exam.services.sittings import all_sittings
 
@@ -40,6 +41,7 @@ def admit(
     session: Session, actor: Actor, registration: Registration, identity_check: str
 ) -> Registration:
     require_proctor(actor, registration.sitting)
+    refuse_own_registration(actor, registration, "admit yourself")
     if registration.status == RegistrationStatus.ADMITTED:
         return registration
     if registration.status != RegistrationStatus.CHECKED_IN:
@@ -66,6 +68,7 @@ def turn_away(
     session: Session, actor: Actor, registration: Registration, reason: str
 ) -> Registration:
     require_proctor(actor, registration.sitting)
+    refuse_own_registration(actor, registration, "turn yourself away")
     if reason not in TURN_AWAY_REASONS:
         raise invalid("reason", f"Reason is one of: {', '.join(TURN_AWAY_REASONS)}.")
     if registration.status not in ACTIVE_REGISTRATION:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.auth import Actor
+from core.duties import require_not_party
 from core.errors import FieldError, Problem
 from exam.models import Appeal, AppealRemedy, AppealStatus, Attempt
 from exam.services.grading import get_result, grade
@@ -54,6 +55,9 @@ def decide_appeal(
     remedy: str = AppealRemedy.NONE,
 ) -> Appeal:
     """Uphold (voiding the attempt or rescoring it) or deny; audited, shown to the candidate."""
+    require_not_party(
+        actor.id, [appeal.candidate_id], action="decide this appeal", because="it is your own"
+    )
     if appeal.status != AppealStatus.SUBMITTED:
         raise Problem(409, "Already decided", f"This appeal was {appeal.status}.")
     if upheld and remedy not in UPHELD_REMEDIES:

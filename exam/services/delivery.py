@@ -35,6 +35,7 @@ from exam.models import (
 )
 from exam.services.accommodations import approved_time_factor
 from exam.services.assembly import LETTERS, Form, assemble
+from exam.services.duties import refuse_bank_reader
 from exam.services.option_ids import option_id
 from exam.services.pool import forms_so_far, load_pool
 from exam.services.problems import attempt_paused, no_registration
@@ -129,6 +130,7 @@ def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
         existing = attempt_for_registration(session, registration_id)
         if existing is not None and registration.candidate_id == candidate_id:
             return existing.id
+        refuse_bank_reader(candidate)  # a role given since booking
         _check_startable(registration, candidate_id)
         drawn = _draw(session, registration)
     with db.write_sessions() as session:

@@ -27,6 +27,7 @@ from exam.models import (
     Sitting,
 )
 from exam.services.admission import require_proctor
+from exam.services.duties import refuse_own_attempt
 from exam.services.problems import required_text
 from exam.services.timing import expire_overdue, finish_attempt, seconds_left
 
@@ -48,6 +49,7 @@ def require_attempt_for_proctor(session: Session, actor: Actor, attempt_id: int)
     sitting = session.get(Sitting, attempt.sitting_id)
     assert sitting is not None  # attempt.sitting_id is a foreign key
     require_proctor(actor, sitting)
+    refuse_own_attempt(actor, attempt, "pause, resume, extend, terminate or note this attempt")
     return attempt
 
 

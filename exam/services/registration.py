@@ -20,6 +20,7 @@ from exam.models import (
     RegistrationStatus,
     Sitting,
 )
+from exam.services.duties import refuse_bank_reader
 from exam.services.problems import no_registration
 from exam.services.sittings import count_places_taken
 from item_bank.blueprints import current_version
@@ -97,7 +98,9 @@ def _history_problems(session: Session, candidate_id: int, sitting: Sitting) -> 
 
 
 def register(session: Session, candidate: Actor, sitting: Sitting) -> Registration:
-    """Register the candidate, or refuse with every reason in words (409); audited."""
+    """Register the candidate, or refuse with every reason in words (409); audited. Whoever
+    can read the bank the exam is drawn from is refused outright (403)."""
+    refuse_bank_reader(candidate)
     # Lock the sitting row (PostgreSQL) so two bookings cannot both take the last place.
     session.execute(select(Sitting.id).where(Sitting.id == sitting.id).with_for_update())
     problems = eligibility_problems(session, candidate.id, sitting)
@@ -198,6 +201,7 @@ def cancel_registration(
 def check_in(session: Session, candidate: Actor, registration: Registration) -> Registration:
     if registration.candidate_id != candidate.id:
         raise no_registration()
+    refuse_bank_reader(candidate)  # a role given since booking
     sitting, now = registration.sitting, clock.now()
     if registration.status == RegistrationStatus.CHECKED_IN:
         return registration

@@ -18,6 +18,7 @@ from exam.models import (
     ScoringAction,
     ScoringDecision,
 )
+from exam.services.duties import refuse_own_scoring
 from exam.services.grading import grade_many
 from exam.services.problems import required_text
 from item_bank.models import Item, ItemVersion
@@ -105,6 +106,7 @@ def decide_scoring(
             errors=[FieldError("action", "Unknown action.")],
         )
     version = _version(session, item_id, version_number)
+    refuse_own_scoring(session, actor, version.id)
     new_keys = sorted(set(keys or []))
     if action == ScoringAction.CORRECT_KEY:
         allowed = LETTERS[: len(version.options)]

@@ -7,13 +7,17 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, url_for
 from werkzeug.wrappers import Response
 
+from core import duties
 from core.errors import Problem
 
 bp = Blueprint("exam", __name__)
 
 
 def back_with(problem: Problem, endpoint: str = "exam.my_exams", **values: Any) -> Response:
-    """Back to the page the form was on, with the problem said at the top."""
+    """Back to the page the form was on, with the problem said at the top; a refusal on
+    separation of duties is a page of its own (403), as a missing role is."""
+    if problem.slug == duties.SLUG:
+        raise problem
     flash(problem.detail, "error")
     return redirect(url_for(endpoint, **values), 303)
 

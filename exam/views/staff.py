@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from core import clock
 from core.auth import current_actor, roles_required
 from core.db import get_session
+from core.duties import reads_bank
 from core.errors import Problem
 from core.forms import attach_problem
 from core.web import valid_id
@@ -235,6 +236,7 @@ def _requested_statistics() -> tuple[str, int | None, statistics.ExamStats]:
 
 @bp.get("/staff/statistics")
 @roles_required("exam_admin")
+@reads_bank
 def statistics_page() -> str:
     code, sitting, stats = _requested_statistics()
     sort = statistics.sort_name(request.args.get("sort"))
@@ -251,6 +253,7 @@ def statistics_page() -> str:
 
 @bp.get("/staff/statistics.csv")
 @roles_required("exam_admin")
+@reads_bank
 def statistics_csv() -> Response:
     _code, _sitting, stats = _requested_statistics()
     response = Response(statistics.items_csv(stats), mimetype="text/csv")
@@ -260,6 +263,7 @@ def statistics_csv() -> Response:
 
 @bp.route("/staff/angoff", methods=["GET", "POST"])
 @roles_required(*standard_setting.RATERS)
+@reads_bank
 def angoff_list() -> Response | str:
     session = get_session()
     if request.method == "POST":
@@ -279,6 +283,7 @@ def angoff_list() -> Response | str:
 
 @bp.route("/staff/angoff/<id:study_id>", methods=["GET", "POST"])
 @roles_required(*standard_setting.RATERS)
+@reads_bank
 def angoff_study(study_id: int) -> Response | str:
     session, actor = get_session(), current_actor()
     study = standard_setting.require_study(session, study_id)

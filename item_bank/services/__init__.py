@@ -29,6 +29,11 @@ from item_bank.services.reading import (
     review_queue,
     search_items,
 )
+from item_bank.services.review_revision import (
+    changed_fields,
+    content_revision,
+    require_reviewed_revision,
+)
 from item_bank.services.workflow import (
     IMPORT_STATUSES,
     STAFF_ROLES,
@@ -49,9 +54,11 @@ __all__ = [
     "Step",
     "allowed_steps",
     "apply_content",
+    "changed_fields",
     "check_content",
     "check_import_status",
     "comments_for",
+    "content_revision",
     "create_item",
     "enemy_items",
     "enemy_refs",
@@ -59,6 +66,7 @@ __all__ = [
     "head_versions_query",
     "new_version",
     "require_item",
+    "require_reviewed_revision",
     "resolve_competencies",
     "review_queue",
     "search_items",

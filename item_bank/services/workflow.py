@@ -10,6 +10,7 @@ from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
 from item_bank.models import Item, ItemComment, ItemStatus, ItemVersion, ReviewAction
+from item_bank.services.review_revision import require_reviewed_revision
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ STEPS: dict[str, Step] = {
 _RETIRED_WITH_ITEM = (ItemStatus.APPROVED, ItemStatus.DRAFT, ItemStatus.IN_REVIEW)
 STAFF_ROLES = ("item_writer", "item_reviewer", "exam_admin")
 IMPORT_STATUSES = (ItemStatus.DRAFT, ItemStatus.IN_REVIEW, ItemStatus.APPROVED)
+# A reviewer's decisions name the content revision they read (see review_revision).
+BOUND_TO_CONTENT = (ReviewAction.APPROVE, ReviewAction.RETURN)
 
 
 def allowed_steps(actor: Actor, item: Item) -> list[Step]:
@@ -92,12 +95,20 @@ def _blocked(actor: Actor, step: Step, version: ItemVersion) -> str | None:
 
 
 def take_step(
-    session: Session, actor: Actor, item: Item, action: str, comment: str = ""
+    session: Session,
+    actor: Actor,
+    item: Item,
+    action: str,
+    comment: str = "",
+    revision: str | None = None,
 ) -> ItemVersion:
-    """Move the item's newest version along the workflow; audited, with the comment kept."""
+    """Move the item's newest version along the workflow; audited, with the comment kept.
+    Approving or returning needs the content ``revision`` the reviewer read (409 if stale)."""
     step = _known_step(action)
     head = item.head
     _check_allowed(actor, item, step)
+    if step.action in BOUND_TO_CONTENT:
+        require_reviewed_revision(item, head, revision)
     comment = _checked_comment(step, comment)
     before = head.status
     _move(actor, item, head, step.target)

@@ -254,3 +254,24 @@ def test_staff_statistics_rescoring_and_standard_setting_pages(
     page.locator("input[type=number]").first.fill("65")
     screenshot(page, "staff-angoff")
     assert page_problems.messages == []
+
+
+def test_a_proctor_booked_on_their_own_sitting_cannot_admit_themself(
+    page: Page, app: Flask, make_user, sample_bank, clock: MovableClock
+) -> None:
+    admin = make_user("exam_admin")
+    pat = make_user("candidate", "proctor", given_name="Pat", family_name="Both")
+    _schedule(app, admin, pat, clock)
+    sign_in_page(page, pat.email)
+    page.goto("/sittings")
+    page.get_by_role("button", name="Register for First Level, browser sitting").click()
+    page.get_by_role("button", name="Check in").click()
+    page.get_by_role("link", name="Proctoring").first.click()
+    page.get_by_role("link", name="First Level, browser sitting").click()
+    page.get_by_label("Identity checked with").fill("My own passport")
+    page.get_by_role("button", name="Admit Pat Both").click()
+    expect(page.get_by_role("heading", name="Not on your own matter")).to_be_visible()
+    expect(page.get_by_text("You cannot admit yourself: you are the candidate.")).to_be_visible()
+    screenshot(page, "refused-own-matter")
+    page.goto("/exams")
+    expect(page.get_by_text("the proctor will admit you")).to_be_visible()

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PageProblems, screenshot
 from tests.conftest import STRONG_PASSWORD
+from tests.item_bank.fixtures import act, create, edit
 
 HOSTILE_STEM = '<script>window.__pwned = true</script><img src=x onerror="window.__pwned = true"> **Which** is right? 🙂 مرحبا &amp;'
 
@@ -71,4 +72,35 @@ def test_reviewer_queue_coverage_and_framework(
     page.goto("/framework")
     expect(page.get_by_text("CU.SK.COMM.01", exact=True)).to_be_visible()
     screenshot(page, "framework")
+    assert page_problems.messages == []
+
+
+def test_an_approval_of_an_item_changed_under_review_is_refused_with_what_changed(
+    page: Page, app: Flask, staff, page_problems: PageProblems
+) -> None:
+    api, writer = app.test_client(), staff["writer"]["headers"]
+    item = create(api, writer, ref="STALE-1")
+    act(api, writer, item["id"], "submit")
+    _sign_in(page, staff["reviewer"]["user"].email)
+    page.goto(f"/item-bank/items/{item['id']}")
+    expect(page.get_by_role("button", name="Approve")).to_be_visible()
+    screenshot(page, "item-review")
+    # While the page stands open, the writer withdraws, changes stem and key, resubmits.
+    act(api, writer, item["id"], "withdraw")
+    assert edit(api, writer, item["id"], stem="Which gap is it now?", keys=["A"]).status_code == 200
+    act(api, writer, item["id"], "submit")
+
+    page.get_by_role("button", name="Approve").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The item changed while you were reviewing it")
+    expect(alert.get_by_role("listitem")).to_have_text(["stem", "key"])
+    expect(page.get_by_role("region", name="As the candidate sees it")).to_contain_text(
+        "Which gap is it now?"
+    )
+    screenshot(page, "item-review-stale")
+    assert api.get(f"/api/v1/items/{item['id']}", headers=writer).get_json()["status"] == (
+        "in_review"
+    )
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("STALE-1 version 1 is now approved.")).to_be_visible()
     assert page_problems.messages == []

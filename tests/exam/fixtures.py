@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from accounts.models import User
+from accounts.services import set_roles
 from core.db import get_db
 from exam.models import AttemptItem
 from exam.services import admission, delivery, registration, sittings
@@ -222,3 +223,11 @@ def handed_in(
         start_and_submit(app, candidate.id, registration_id)
         for candidate, registration_id in zip(candidates, registration_ids, strict=True)
     ]
+
+
+def grant_roles(app: Flask, user: Any, *roles: str) -> None:
+    """An administrator gives ``user`` these roles besides the ones they hold."""
+    with app.app_context(), get_db(app).write_sessions() as session:
+        person = session.get(User, user.id)
+        assert person is not None
+        set_roles(session, person, person, {*person.roles, *roles})

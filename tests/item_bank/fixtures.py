@@ -106,11 +106,12 @@ def edit(client: FlaskClient, headers: dict[str, str], item_id: int, **overrides
 def act(
     client: FlaskClient, headers: dict[str, str], item_id: int, action: str, comment: str = ""
 ) -> Any:
-    return client.post(
-        f"/api/v1/items/{item_id}/transitions",
-        json={"action": action, "comment": comment},
-        headers=headers,
-    )
+    """Take a step as a reviewer would: approving or returning the content just read."""
+    body = {"action": action, "comment": comment}
+    if action in ("approve", "return"):
+        current = client.get(f"/api/v1/items/{item_id}", headers=headers).get_json()
+        body["revision"] = current.get("content_revision")
+    return client.post(f"/api/v1/items/{item_id}/transitions", json=body, headers=headers)
 
 
 def write_json(path: Path, records: list[Any]) -> Path:

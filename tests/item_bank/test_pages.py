@@ -122,9 +122,11 @@ def test_review_queue_leaves_out_the_reviewers_own_items(app: Flask, staff) -> N
     assert "THEIRS-1" in queue and "MINE-1" not in queue and "1 item waiting" in queue
     page = client.get(f"/item-bank/items/{theirs['id']}").get_data(as_text=True)
     token = csrf_from(page)
+    revision = re.search(r'name="revision"[^>]*value="([^"]+)"', page)
+    assert revision
     response = client.post(
         f"/item-bank/items/{theirs['id']}/transitions",
-        data={"csrf_token": token, "action": "approve"},
+        data={"csrf_token": token, "action": "approve", "revision": revision.group(1)},
     )
     assert response.status_code == 302
     assert "0 items waiting" in client.get("/item-bank/review").get_data(as_text=True)
