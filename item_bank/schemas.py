@@ -32,7 +32,9 @@ Letter = Literal["A", "B", "C", "D", "E", "F"]
 ExchangeStatus = Literal["draft", "in_review", "approved", "retired"]
 
 
-StimulusTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+StimulusTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 StimulusBody = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
 ]
@@ -198,6 +200,10 @@ class BlueprintSpec(BaseModel):
     exposure_cap_percent: float = Field(default=30, gt=0, le=100)
     partial_credit: bool = False
     hold_results_for_review: bool = False
+    shuffle_within_sets: bool = Field(
+        default=False,
+        description="Shuffle the items of a stimulus's set among themselves (else authored order).",
+    )
 
 
 def blueprint_errors(spec: BlueprintSpec) -> list[FieldError]:

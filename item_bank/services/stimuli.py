@@ -86,7 +86,9 @@ def _new_ref(session: Session) -> str:
             return ref
 
 
-def _add_version(stimulus: Stimulus, title: str, body: str, actor_id: int | None) -> StimulusVersion:
+def _add_version(
+    stimulus: Stimulus, title: str, body: str, actor_id: int | None
+) -> StimulusVersion:
     number = stimulus.versions[-1].number + 1 if stimulus.versions else 1
     version = StimulusVersion(
         number=number, title=title, body=body, created_by=actor_id, created_at=clock.now()
@@ -218,7 +220,7 @@ def resolve_link(
     return version
 
 
-def _next_position(session: Session, stimulus_id: int, item_id: int | None) -> int:
+def next_position(session: Session, stimulus_id: int, item_id: int | None) -> int:
     query = (
         select(func.max(ItemVersion.stimulus_position))
         .join(StimulusVersion, StimulusVersion.id == ItemVersion.stimulus_version_id)
@@ -246,11 +248,11 @@ def attach(
         return
     target = resolve_link(session, framework, link, actor_id)
     position = link.position
-    if position is None and previous is not None and previous.stimulus_version is not None:
-        if previous.stimulus_version.stimulus_id == target.stimulus_id:
-            position = previous.stimulus_position
+    before = previous.stimulus_version if previous is not None else None
+    if position is None and before is not None and before.stimulus_id == target.stimulus_id:
+        position = previous.stimulus_position if previous is not None else None
     if position is None:
-        position = _next_position(session, target.stimulus_id, version.item_id)
+        position = next_position(session, target.stimulus_id, version.item_id)
     version.stimulus_version = target
     version.stimulus_version_id = target.id
     version.stimulus_position = position
@@ -268,4 +270,3 @@ def same_link(version: ItemVersion, link: StimulusLink | None) -> bool:
     if link.title is None or link.body is None:
         return True
     return (shown.title, shown.body) == (link.title, link.body)
-
