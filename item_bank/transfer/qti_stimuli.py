@@ -172,8 +172,9 @@ class StimulusReader:
         if isinstance(found, str):
             record["_error"], record["_field"] = found, "stimulus"
             return
-        self.places[path] = self.places.get(path, 0) + 1
-        record["stimulus"] = {**found, "position": self.places[path]}
+        # Places count per stimulus: one stimulus may come in files of several texts.
+        self.places[found["ref"]] = self.places.get(found["ref"], 0) + 1
+        record["stimulus"] = {**found, "position": self.places[found["ref"]]}
 
 
 def _resolved(source: str, href: str) -> str:
