@@ -215,6 +215,7 @@ class StimulusForm(FlaskForm):
         validators=[DataRequired(), Length(max=20000)],
         description="The case study or exhibit. Markdown: **bold**, *italic*, lists; "
         "a blank line starts a paragraph. HTML is shown as text.",
+        render_kw={"rows": 16},
     )
     revision = HiddenField()
 

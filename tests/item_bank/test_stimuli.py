@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import get_db
-from item_bank.models import Item, Stimulus
+from item_bank.models import Item, ItemVersion, Stimulus
 from tests.conftest import post_form, sign_in
 from tests.item_bank.fixtures import act, create, edit
 
@@ -133,3 +133,20 @@ def test_staff_write_a_scenario_and_attach_an_item_in_the_pages(app: Flask, staf
     candidate = app.test_client()
     sign_in(candidate, staff["candidate"]["user"].email)
     assert candidate.get(f"/item-bank/stimuli/{stimulus_id}").status_code == 403
+
+
+def test_demo_data_holds_one_scenario_of_three_approved_items(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert "one scenario among them" in result.output
+    with get_db(app).read_sessions() as session:
+        stimulus = session.scalars(select(Stimulus)).one()
+        members = session.scalars(
+            select(Item.ref)
+            .join(ItemVersion, ItemVersion.item_id == Item.id)
+            .where(ItemVersion.stimulus_version_id == stimulus.current.id)
+            .where(ItemVersion.status == "approved")
+            .order_by(ItemVersion.stimulus_position)
+        ).all()
+    assert stimulus.ref == "SC-NORTHGATE-RENEWAL"
+    assert members == ["SC.RENEWAL.01-1", "SC.RENEWAL.02-1", "SC.RENEWAL.03-1"]
