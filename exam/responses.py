@@ -77,6 +77,15 @@ class OptionOut(ResponseModel):
     text: str
 
 
+class StimulusShownOut(ResponseModel):
+    """The shared passage beside a question: its text, and the run of questions on it."""
+
+    title: str
+    body: str
+    first: int
+    last: int
+
+
 class QuestionOut(ResponseModel):
     position: int
     type: ItemType
@@ -85,6 +94,7 @@ class QuestionOut(ResponseModel):
     options: list[OptionOut]
     selected: list[str]
     flagged: bool
+    stimulus: StimulusShownOut | None = None
 
 
 class AttemptOut(AttemptState):

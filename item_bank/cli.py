@@ -20,6 +20,7 @@ from item_bank import blueprints, frameworks, transfer
 from item_bank.models import Item
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+SCENARIO_DIR = SAMPLE_DIR / "scenarios"  # items written on a shared passage
 # An import of more items than this prints its per-item report only on a dry run.
 REPORT_LINES = 200
 
@@ -74,13 +75,13 @@ def load_demo_item_bank(session: Session) -> None:
     assert framework is not None
     records = [
         record
-        for path in sorted(SAMPLE_DIR.glob("*.json"))
+        for path in [*sorted(SAMPLE_DIR.glob("*.json")), *sorted(SCENARIO_DIR.glob("*.json"))]
         for record in transfer.parse_json_records(path.read_bytes())
     ]
     result = transfer.import_items(
         session, framework, records, status="approved", actor_id=None, actor_label="cli:demo-data"
     )
-    click.echo(f"Sample item bank: {result.created} approved items.")
+    click.echo(f"Sample item bank: {result.created} approved items, one scenario among them.")
 
 
 def register_item_bank_cli(app: Flask) -> None:

@@ -122,6 +122,16 @@ class ItemEditorForm(FlaskForm):
         validators=[Length(max=2000)],
         description="Refs of items never to appear on the same form, separated by commas.",
     )
+    stimulus = SelectField(
+        "Scenario (shared stimulus)",
+        description="A case study or exhibit that this item shares with others; optional.",
+        validate_choice=False,  # the service names a stimulus that is not in the bank
+    )
+    stimulus_position = IntegerField(
+        "Place in the scenario's set",
+        validators=[Optional(), NumberRange(min=1, max=50)],
+        description="1 for the scenario's first question. Empty: keep its place, or go last.",
+    )
     revision = HiddenField()
 
     OPTION_FIELDS = ("option_a", "option_b", "option_c", "option_d", "option_e", "option_f")
@@ -151,6 +161,9 @@ class ItemEditorForm(FlaskForm):
             ],
             "cognitive_level": self.cognitive_level.data,
             "enemies": _codes(self.enemies.data or ""),
+            "stimulus": {"ref": self.stimulus.data, "position": self.stimulus_position.data}
+            if self.stimulus.data
+            else None,
             "revision": _revision(self.revision.data),
         }
 
@@ -171,6 +184,9 @@ class ItemEditorForm(FlaskForm):
         self.other_competencies.data = ", ".join(content["competencies"][1:])
         self.cognitive_level.data = content["cognitive_level"]
         self.enemies.data = ", ".join(enemies)
+        link = content.get("stimulus") or {}
+        self.stimulus.data = link.get("ref") or ""
+        self.stimulus_position.data = link.get("position")
         self.revision.data = str(revision) if revision else ""
 
     def field_for(self, name: str) -> str:
@@ -182,7 +198,34 @@ class ItemEditorForm(FlaskForm):
             return "option_a"
         if head == "competencies":
             return "primary_competency"
+        if head == "stimulus":
+            return "stimulus_position" if rest == "position" else "stimulus"
         return head if hasattr(self, head) else "stem"
+
+
+class StimulusForm(FlaskForm):
+    ref = StringField(
+        "Reference",
+        validators=[Optional(), Length(max=64)],
+        description="Optional; a stable reference such as S-RENEWAL-01. Generated when empty.",
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(
+        "Passage",
+        validators=[DataRequired(), Length(max=20000)],
+        description="The case study or exhibit. Markdown: **bold**, *italic*, lists; "
+        "a blank line starts a paragraph. HTML is shown as text.",
+        render_kw={"rows": 16},
+    )
+    revision = HiddenField()
+
+    def content_data(self) -> dict[str, Any]:
+        return {
+            "ref": (self.ref.data or "").strip() or None,
+            "title": self.title.data or "",
+            "body": self.body.data or "",
+            "revision": _revision(self.revision.data),
+        }
 
 
 class StepForm(FlaskForm):
@@ -236,6 +279,9 @@ class BlueprintForm(FlaskForm):
     )
     partial_credit = BooleanField("Partial credit for multiple response items")
     hold_results_for_review = BooleanField("Hold results until staff release them")
+    shuffle_within_sets = BooleanField(
+        "Shuffle the items of a scenario among themselves (else in their written order)"
+    )
     areas = FieldList(FormField(AreaRuleForm), min_entries=1)
     note = TextAreaField("Why this change", validators=[DataRequired(), Length(max=2000)])
 

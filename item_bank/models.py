@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, allowed_values, partial_index
+from item_bank.stimulus_models import Stimulus as Stimulus
+from item_bank.stimulus_models import StimulusVersion as StimulusVersion
 
 
 class ItemStatus(enum.StrEnum):
@@ -180,8 +182,15 @@ class ItemVersion(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The shared passage this version is written on (item_bank.stimulus_models), and its
+    # place in the set of items on that passage.
+    stimulus_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stimulus_version.id"), index=True
+    )
+    stimulus_position: Mapped[int | None] = mapped_column(Integer)
 
     item: Mapped[Item] = relationship(back_populates="versions")
+    stimulus_version: Mapped[StimulusVersion | None] = relationship(lazy="selectin")
     competency_links: Mapped[list[ItemVersionCompetency]] = relationship(
         back_populates="version",
         order_by="ItemVersionCompetency.position",
@@ -222,6 +231,19 @@ class ItemVersion(Base):
             "references": list(self.references),
             "competencies": self.competency_codes,
             "cognitive_level": self.cognitive_level,
+            "stimulus": self.stimulus_link(),
+        }
+
+    def stimulus_link(self) -> dict[str, Any] | None:
+        """The shared passage as the exchange record carries it: ref, place, exact text."""
+        shown = self.stimulus_version
+        if shown is None:
+            return None
+        return {
+            "ref": shown.ref,
+            "position": self.stimulus_position,
+            "title": shown.title,
+            "body": shown.body,
         }
 
 

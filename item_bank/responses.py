@@ -23,6 +23,7 @@ from item_bank.models import (
     ReviewAction,
 )
 from item_bank.schemas import BlueprintSpec
+from item_bank.stimulus_responses import StimulusLinkOut
 from item_bank.transfer import ImportSummary
 
 # ---- items -------------------------------------------------------------------------
@@ -57,6 +58,9 @@ class ItemOut(ResponseModel):
     competencies: list[str]
     cognitive_level: CognitiveLevel
     enemies: list[str]
+    stimulus: StimulusLinkOut | None = Field(
+        default=None, description="The shared passage the item is on, if any."
+    )
     versions: list[ItemVersionSummary]
     allowed_actions: list[ReviewAction]
 

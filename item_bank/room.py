@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+import item_bank.stimulus_views  # noqa: F401  (its routes join views.bp)
 from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
-from item_bank import api, cli, views
+from item_bank import api, cli, stimulus_api, stimulus_responses, views
 from item_bank.rendering import render_inline, render_markdown
+from item_bank.schemas import StimulusContent
 from item_bank.services import STAFF_ROLES
 
 
@@ -20,6 +22,8 @@ def register(app: Flask) -> None:
     registry = openapi_registry(app)
     registry.add_models(*api.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
+    registry.add_models(StimulusContent, *stimulus_responses.OPENAPI_MODELS)
+    registry.add_paths(stimulus_api.OPENAPI_PATHS)
     cli.register_item_bank_cli(app)
     register_demo_loader(app, DemoLoader("item_bank", 20, cli.load_demo_item_bank))
     register_link(

@@ -32,6 +32,42 @@ Letter = Literal["A", "B", "C", "D", "E", "F"]
 ExchangeStatus = Literal["draft", "in_review", "approved", "retired"]
 
 
+StimulusTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+StimulusBody = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
+]
+
+
+class StimulusContent(BaseModel):
+    """A shared passage as its author writes it; the body of POST/PUT /api/v1/stimuli."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ref: Ref | None = None
+    title: StimulusTitle
+    body: StimulusBody = Field(description="The same Markdown subset as an item's stem.")
+    revision: int | None = Field(
+        default=None, description="PUT: the stimulus's revision you edited (409 if it moved on)."
+    )
+
+
+class StimulusLink(BaseModel):
+    """The passage an item is written on, and the item's place in that passage's set.
+
+    With ``title`` and ``body`` (as an export writes it) the import finds the version with
+    that text, or makes it; without them the stimulus's current version is meant.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ref: Ref
+    position: int | None = Field(default=None, ge=1, le=50)
+    title: StimulusTitle | None = None
+    body: StimulusBody | None = None
+
+
 class ItemContent(BaseModel):
     """What an author writes; the body of POST/PUT /api/v1/items."""
 
@@ -60,6 +96,9 @@ class ItemContent(BaseModel):
     competencies: list[Code] = Field(min_length=1, max_length=5)
     cognitive_level: CognitiveLevel
     enemies: list[Ref] = Field(default_factory=list, max_length=50)
+    stimulus: StimulusLink | None = Field(
+        default=None, description="The shared passage (case study, exhibit) the item is on."
+    )
     revision: int | None = Field(
         default=None, description="PUT: the item's revision you edited (409 if it has moved on)."
     )
@@ -161,6 +200,10 @@ class BlueprintSpec(BaseModel):
     exposure_cap_percent: float = Field(default=30, gt=0, le=100)
     partial_credit: bool = False
     hold_results_for_review: bool = False
+    shuffle_within_sets: bool = Field(
+        default=False,
+        description="Shuffle the items of a stimulus's set among themselves (else authored order).",
+    )
 
 
 def blueprint_errors(spec: BlueprintSpec) -> list[FieldError]:

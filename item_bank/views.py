@@ -28,6 +28,7 @@ from item_bank.models import (
     ReviewAction,
 )
 from item_bank.schemas import LETTERS, ItemContent
+from item_bank.services import stimuli
 
 bp = Blueprint("item_bank", __name__)
 STAFF = services.STAFF_ROLES
@@ -108,6 +109,13 @@ def item_list() -> str:
 def _editor(framework: Framework, form: ItemEditorForm | None = None) -> ItemEditorForm:
     form = form or ItemEditorForm()
     form.primary_competency.choices = _competencies_by_area(framework)
+    form.stimulus.choices = {
+        "": "None",
+        **{
+            row.stimulus.ref: f"{row.stimulus.ref} {row.stimulus.current.title[:80]}"
+            for row in stimuli.list_stimuli(get_session(), framework.id)
+        },
+    }
     return form
 
 
@@ -139,7 +147,13 @@ def _preview(form: ItemEditorForm) -> dict[str, Any] | None:
         "choose": data["choose"],
         "shuffle": data["shuffle"],
         "fixed": data["fixed"],
+        "stimulus": _previewed_stimulus(data["stimulus"]),
     }
+
+
+def _previewed_stimulus(link: dict[str, Any] | None) -> Any:
+    found = stimuli.get_stimulus(get_session(), link["ref"]) if link else None
+    return found.current if found else None
 
 
 def _render_editor(

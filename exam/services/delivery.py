@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -40,6 +40,7 @@ from exam.services.option_ids import option_id
 from exam.services.pool import forms_so_far, load_pool
 from exam.services.problems import attempt_paused, no_registration
 from exam.services.rules import area_rules
+from exam.services.shown_stimuli import ShownStimulus, shown_stimulus, with_runs
 from exam.services.timing import expire_overdue, finish_attempt, responses
 from item_bank.blueprints import current_version
 from item_bank.models import ItemVersion
@@ -112,6 +113,7 @@ def _draw(session: Session, registration: Registration) -> Draw:
         enemies=enemies,
         forms_so_far=forms_so_far(session, sitting.blueprint_id),
         exposure_cap_percent=spec.get("exposure_cap_percent", 100),
+        shuffle_within_sets=spec.get("shuffle_within_sets", False),
     )
     return Draw(form, seed, version.id, version.number, spec["time_limit_minutes"] * 60)
 
@@ -258,6 +260,7 @@ class ShownQuestion:
     options: list[ShownOption]
     selected: list[str]
     flagged: bool
+    stimulus: ShownStimulus | None = None
 
 
 def questions(session: Session, attempt: Attempt, secret_key: str) -> list[ShownQuestion]:
@@ -296,9 +299,11 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
                     if letter in ids
                 ],
                 flagged=bool(response and response.flagged),
+                stimulus=shown_stimulus(version),
             )
         )
-    return shown
+    runs = with_runs([(question.position, question.stimulus) for question in shown])
+    return [replace(question, stimulus=run) for question, run in zip(shown, runs, strict=True)]
 
 
 # ---- submitting and the page's events ----------------------------------------------

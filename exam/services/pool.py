@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from core import clock
 from exam.models import Attempt, AttemptItem, ItemExposure
 from exam.services.assembly import AreaRule, PoolItem
-from item_bank.models import BlueprintVersion, FrameworkNode, Item, ItemEnemy, ItemVersion
+from item_bank.models import (
+    BlueprintVersion,
+    FrameworkNode,
+    Item,
+    ItemEnemy,
+    ItemVersion,
+    StimulusVersion,
+)
 
 # Banks up to this size are read whole, so every rule holds exactly; larger banks are
 # sampled per competency at a random point of ``draw_key`` (an index seek each), which
@@ -32,19 +39,23 @@ def _pool_query(framework_id: int) -> Any:
             func.coalesce(ItemExposure.forms, 0),
             ItemVersion.shuffle,
             ItemVersion.fixed,
+            StimulusVersion.stimulus_id,
+            ItemVersion.stimulus_position,
         )
         .join(Item, Item.id == ItemVersion.item_id)
         .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
+        .outerjoin(StimulusVersion, StimulusVersion.id == ItemVersion.stimulus_version_id)
         .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
     )
 
 
 SAMPLE_SQL = """
     SELECT iv.item_id, iv.id, iv.primary_code, json_array_length(iv.options), iv.type,
-           COALESCE(e.forms, 0), iv.shuffle, iv.fixed
+           COALESCE(e.forms, 0), iv.shuffle, iv.fixed, sv.stimulus_id, iv.stimulus_position
     FROM item_version iv
     JOIN item i ON i.id = iv.item_id
     LEFT JOIN item_exposure e ON e.item_id = iv.item_id
+    LEFT JOIN stimulus_version sv ON sv.id = iv.stimulus_version_id
     WHERE iv.status = 'approved' AND iv.primary_code = :code AND i.framework_id = :framework
       AND iv.draw_key {op} :start
     ORDER BY iv.draw_key
@@ -114,6 +125,7 @@ def load_pool(
     else:
         leaves = _leaves_by_subarea(session, framework_id)
         rows = _sampled_rows(session, framework_id, areas, leaves, rng or random.Random())  # noqa: S311
+        rows += _missing_set_members(session, framework_id, rows)
     unique = {row[0]: row for row in rows}
     pool = [
         PoolItem(
@@ -126,8 +138,21 @@ def load_pool(
             clock.as_utc(last_seen[item_id]) if item_id in last_seen else None,
             bool(shuffle),
             tuple(_letters(fixed)),
+            set_id,
+            set_position or 0,
         )
-        for item_id, version_id, code, count, kind, exposure, shuffle, fixed in unique.values()
+        for (
+            item_id,
+            version_id,
+            code,
+            count,
+            kind,
+            exposure,
+            shuffle,
+            fixed,
+            set_id,
+            set_position,
+        ) in unique.values()
     ]
     ids = set(unique)
     enemies: dict[int, set[int]] = {}
@@ -138,6 +163,15 @@ def load_pool(
         enemies.setdefault(low, set()).add(high)
         enemies.setdefault(high, set()).add(low)
     return pool, enemies
+
+
+def _missing_set_members(session: Session, framework_id: int, rows: list[Any]) -> list[Any]:
+    """A sample holds sets whole: the members of every sampled set that the sample missed."""
+    sets = {row[8] for row in rows if row[8] is not None}
+    if not sets:
+        return []
+    query = _pool_query(framework_id).where(StimulusVersion.stimulus_id.in_(sets))
+    return list(session.execute(query).all())
 
 
 def _letters(value: Any) -> list[str]:

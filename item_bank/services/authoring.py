@@ -23,6 +23,7 @@ from item_bank.models import (
     ItemVersionCompetency,
 )
 from item_bank.schemas import ItemContent
+from item_bank.services import stimuli
 from item_bank.services.checks import ItemInvalid, check_content, enemy_items
 
 
@@ -81,6 +82,7 @@ def create_item(session: Session, actor: Actor, framework: Framework, content: I
     session.add(item)
     version = new_version(item, 1, content, nodes, actor.id)
     session.add(version)
+    stimuli.attach(session, framework, version, content.stimulus, actor.id)
     session.flush()
     set_enemies(session, item, enemies)
     audit.record(
@@ -116,12 +118,14 @@ def update_item(session: Session, actor: Actor, item: Item, content: ItemContent
     before = {"version": head.number, "status": head.status, **_brief(head)}
     if head.status == ItemStatus.DRAFT:
         apply_content(head, content, nodes)
+        stimuli.attach(session, framework, head, content.stimulus, actor.id, previous=head)
         if actor.id not in head.contributor_ids:
             head.contributor_ids = [*head.contributor_ids, actor.id]
         version, action = head, "item.draft_edited"
     else:
         version = new_version(item, head.number + 1, content, nodes, actor.id)
         session.add(version)
+        stimuli.attach(session, framework, version, content.stimulus, actor.id, previous=head)
         action = "item.version_created"
     item.revision += 1
     try:
@@ -159,6 +163,7 @@ def _brief(version: ItemVersion) -> dict[str, Any]:
         "stem": version.stem[:120],
         "keys": list(version.keys),
         "competencies": version.competency_codes,
+        "stimulus": version.stimulus_version.ref if version.stimulus_version else None,
     }
 
 

@@ -24,7 +24,9 @@ from item_bank.models import (
     ItemVersion,
     ItemVersionCompetency,
 )
-from item_bank.schemas import ItemContent, ItemRecord
+from item_bank.schemas import ItemRecord
+from item_bank.services import stimuli
+from item_bank.transfer import stimulus_records
 from item_bank.transfer.json_csv import parse_csv_records, parse_json_records
 from item_bank.transfer.qti import Upload, parse_qti
 from item_bank.transfer.records import (
@@ -86,7 +88,9 @@ def _plan(
             same_enemies = keep_enemies or set(services.enemy_refs(session, item.id)) == set(
                 record.enemies
             )
-            if _same_content(item.head, content) and same_enemies:
+            if stimulus_records.same_content(item.head, version_content(content), content) and (
+                same_enemies
+            ):
                 plan.unchanged += 1
                 outcome = "unchanged"
             elif item.head.status == "in_review":
@@ -141,6 +145,7 @@ def import_items(
         else {}
     )
     plan, conflicts = _plan(session, numbered, existing, raw_records)
+    conflicts += stimulus_records.link_errors(session, framework, numbered)
     conflicts = [replace(c, source=source_of(raw_records, c.record)) for c in conflicts]
     summary = ImportSummary(
         total=len(raw_records),
@@ -157,7 +162,8 @@ def import_items(
     if dry_run:
         return summary
     nodes = {code: node.id for code, node in nodes_by_code(session, framework.id).items()}
-    ids = _bulk_create(session, framework, plan.fresh, nodes, status, actor_id, progress)
+    placed = stimulus_records.bulk_links(session, framework, plan.fresh, actor_id)
+    ids = _bulk_create(session, framework, plan.fresh, nodes, status, actor_id, progress, placed)
     _update_existing(session, framework, plan, existing, actor_id, status)
     enemy_refs = {enemy for record in plan.fresh for enemy in record.enemies}
     bank_ids = dict(
@@ -243,6 +249,7 @@ def _bulk_create(
     status: str,
     actor_id: int | None,
     progress: Callable[[int], None] | None,
+    on_stimuli: dict[str, tuple[int, int]],
 ) -> dict[str, int]:
     now = clock.now()
     ids: dict[str, int] = {}
@@ -263,6 +270,9 @@ def _bulk_create(
         session.execute(insert(_table(Item)), item_rows)
         ids.update(session.execute(select(Item.ref, Item.id).where(Item.ref.in_(refs))).all())
         version_rows = [_version_row(r, ids[r.ref], status, actor_id, now) for r in chunk]
+        for row, record in zip(version_rows, chunk, strict=True):
+            placed = on_stimuli.get(record.ref)
+            row["stimulus_version_id"], row["stimulus_position"] = placed or (None, None)
         session.execute(insert(_table(ItemVersion)), version_rows)
         chunk_ids = [ids[ref] for ref in refs]
         version_ids = dict(
@@ -314,6 +324,7 @@ def _update_existing(
         nodes = services.resolve_competencies(session, framework, content.competencies)
         version = services.new_version(item, head.number + 1, content, nodes, actor_id)
         session.add(version)
+        stimuli.attach(session, framework, version, content.stimulus, actor_id, previous=head)
         if head.status == "draft":
             head.status = ItemStatus.SUPERSEDED
         if status == "approved":
@@ -339,7 +350,3 @@ def _update_existing(
                 **version.content(),
             },
         )
-
-
-def _same_content(version: ItemVersion, content: ItemContent) -> bool:
-    return version.content() == version_content(content)

@@ -73,8 +73,31 @@ def _boolean(cell: str) -> bool | str:
     return cell
 
 
+def _stimulus_from_row(row: dict[str, str]) -> dict[str, Any] | None:
+    ref = (row.get("stimulus") or "").strip()
+    if not ref:
+        return None
+    return {
+        "ref": ref,
+        "position": _number(row.get("stimulus_position") or ""),
+        "title": row.get("stimulus_title") or None,
+        "body": row.get("stimulus_body") or None,
+    }
+
+
+def _stimulus_cells(link: dict[str, Any] | None) -> dict[str, Any]:
+    link = link or {}
+    return {
+        "stimulus": link.get("ref") or "",
+        "stimulus_position": link.get("position") or "",
+        "stimulus_title": link.get("title") or "",
+        "stimulus_body": link.get("body") or "",
+    }
+
+
 def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
     record = {name: _field_from_row(name, row) for name in RECORD_FIELDS}
+    record["stimulus"] = _stimulus_from_row(row)
     for name in EXPORT_FIELDS:  # present only when the file gives them
         cell = (row.get(name) or "").strip()
         if cell:
@@ -146,5 +169,6 @@ def records_to_csv(records: list[dict[str, Any]]) -> str:
         row: dict[str, Any] = {}
         for name in (*RECORD_FIELDS, *EXPORT_FIELDS):
             row.update(_cells_of(name, record.get(name)))
+        row.update(_stimulus_cells(record.get("stimulus")))
         writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue()

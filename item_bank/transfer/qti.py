@@ -27,6 +27,7 @@ from item_bank.schemas import ANY_NUMBER, LETTERS, TRUE_FALSE_OPTIONS
 from item_bank.transfer.lom import Metadata, read_metadata
 from item_bank.transfer.markup import UnsupportedContent, inline_markdown, plain_text, to_markdown
 from item_bank.transfer.package import ITEM_TYPES, Package, Resource, local, parse_xml
+from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
 RP_TEMPLATES = ("match_correct", "map_response")
@@ -293,14 +294,16 @@ def read_item(data: bytes, source: str, resource: Resource | None = None) -> dic
         return {**base, "_error": problem.detail.removeprefix(f"{source}: "), "_field": "record"}
     metadata = read_metadata(resource.metadata if resource else None)
     base["ref"] = _ref(root.get("identifier") or fallback, metadata.ref)
+    references = take_references(root)
     try:
-        return {**base, **_item(root, metadata)}
+        return {**base, **_item(root, metadata), "_stimulus_refs": references}
     except Refused as refused:
         return {**base, "_error": refused.message, "_field": refused.field}
 
 
-def _dependency_note(resource: Resource, hrefs: dict[str, str]) -> str | None:
+def _dependency_note(resource: Resource, hrefs: dict[str, str], read: set[str]) -> str | None:
     files = [*resource.files, *(hrefs.get(d, d) for d in resource.dependencies)]
+    files = [name for name in files if name not in read]
     return f"not imported yet: {', '.join(files)}" if files else None
 
 
@@ -310,11 +313,14 @@ def parse_qti(
     """A single QTI item file, or a content package (zip) of them; ``progress`` is told of
     every item read (a package's resources can be thousands)."""
     if data[:2] != b"PK":
-        return Upload([read_item(data, name)])
+        record = read_item(data, name)
+        StimulusReader.of(None).resolve(record, record.pop("_stimulus_refs", []))
+        return Upload([record])
     package = Package(data, name)
+    reader = StimulusReader.of(package)
     resources = package.manifest()
     if not resources:  # no manifest, or one that lists nothing: every XML file is read
-        return _without_manifest(package)
+        return _without_stimuli(_without_manifest(package, reader), reader)
     hrefs = {r.identifier: r.href for r in resources}
     used = {d for r in resources if r.type in ITEM_TYPES for d in r.dependencies}
     upload = Upload([])
@@ -334,16 +340,23 @@ def parse_qti(
             )
             continue
         record = read_item(package.read(resource.href), resource.href, resource)
-        note = _dependency_note(resource, hrefs)
+        reader.resolve(record, record.pop("_stimulus_refs", []))
+        note = _dependency_note(resource, hrefs, reader.files)
         if note and "_error" not in record:
             record["_notes"] = [*record.get("_notes", []), note]
         upload.records.append(record)
         if progress:
             progress(1)
+    return _without_stimuli(upload, reader)
+
+
+def _without_stimuli(upload: Upload, reader: StimulusReader) -> Upload:
+    """The stimulus files read for items are no skipped resources."""
+    upload.skipped = [e for e in upload.skipped if e.split(" ", 1)[-1] not in reader.files]
     return upload
 
 
-def _without_manifest(package: Package) -> Upload:
+def _without_manifest(package: Package, reader: StimulusReader) -> Upload:
     upload = Upload([])
     for member in package.names():
         if not member.lower().endswith(".xml") or member == "imsmanifest.xml":
@@ -356,5 +369,7 @@ def _without_manifest(package: Package) -> Upload:
                 root_name = "file"
             upload.skipped.append(f"{root_name} {member}")
             continue
-        upload.records.append(read_item(data, member))
+        record = read_item(data, member)
+        reader.resolve(record, record.pop("_stimulus_refs", []))
+        upload.records.append(record)
     return upload

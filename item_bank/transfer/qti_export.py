@@ -20,6 +20,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
 from item_bank.schemas import ANY_NUMBER, LETTERS
+from item_bank.transfer import qti_stimuli
 from item_bank.transfer.lom import IMSMD, write_metadata
 from item_bank.transfer.markup import markdown_blocks, markdown_inline
 
@@ -102,6 +103,8 @@ def item_element(record: dict[str, Any]) -> Element:
         {"identifier": "FEEDBACK", "cardinality": "single", "baseType": "identifier"},
     )
     body = SubElement(root, _q("itemBody"))
+    if record.get("_stimulus_file"):
+        body.append(qti_stimuli.include_element(record))
     body.extend(markdown_blocks(record["stem"], QTI))
     choose = record.get("choose")
     interaction = SubElement(
@@ -172,6 +175,8 @@ def manifest_xml(records: list[dict[str, Any]], framework: str, titles: dict[str
             )
         )
         SubElement(resource, f"{{{CP}}}file", {"href": href})
+        qti_stimuli.add_dependency(resource, record)
+    qti_stimuli.add_resources(resources, records)
     return _document(manifest)
 
 
@@ -186,9 +191,12 @@ def write_package(
     progress: Callable[[int], None] | None = None,
 ) -> bytes:
     """The content package (zip) of ``records``: the manifest, then one file per item."""
+    records = qti_stimuli.prepared(records)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("imsmanifest.xml", manifest_xml(records, framework, titles))
+        for path, data in qti_stimuli.stimulus_files(records).items():
+            archive.writestr(path, data)
         for number, record in enumerate(records, start=1):
             archive.writestr(item_path(record["ref"]), item_xml(record))
             if progress and (number % PROGRESS_STEP == 0 or number == len(records)):

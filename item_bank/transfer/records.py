@@ -33,6 +33,8 @@ SEPARATED_FIELDS = ("keys", "fixed", "competencies", "enemies")  # "A;C" in one 
 BOOLEAN_FIELDS = ("shuffle",)  # "true" or "false"
 LINE_FIELDS = ("references",)  # one entry per line of the cell
 OPTION_COLUMNS = tuple(f"option_{letter.lower()}" for letter in LETTERS)
+# The stimulus (JSON: {"ref", "position", "title", "body"}) spread over cells of its own.
+STIMULUS_COLUMNS = ("stimulus", "stimulus_position", "stimulus_title", "stimulus_body")
 # Written on export, optional on import.
 EXPORT_FIELDS = ("status", "version")
 REQUIRED_COLUMNS = ("ref", "type", "stem", "keys")
@@ -43,6 +45,7 @@ CSV_COLUMNS = [
     *OPTION_COLUMNS,
     *(name for name in CONTENT_FIELDS if name not in ("type", "stem", "options")),
     "enemies",
+    *STIMULUS_COLUMNS,
     *EXPORT_FIELDS,
 ]
 # Fields of the record that are not item content.

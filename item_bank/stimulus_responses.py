@@ -1,0 +1,60 @@
+"""The stimulus API's JSON bodies, and the stimulus an item's body carries."""
+
+from __future__ import annotations
+
+from core.api import Moment, ResponseModel
+from item_bank.stimulus_models import Stimulus
+
+
+class StimulusLinkOut(ResponseModel):
+    """The shared passage an item version is on: the exact version's text, and the item's
+    place in the passage's set."""
+
+    ref: str
+    position: int | None
+    title: str
+    body: str
+
+
+class StimulusVersionOut(ResponseModel):
+    number: int
+    title: str
+    body: str
+    created_at: Moment
+
+
+class StimulusOut(ResponseModel):
+    """A stimulus: its current text, every version, and its set's items (refs, in order)."""
+
+    id: int
+    ref: str
+    revision: int
+    version: int
+    title: str
+    body: str
+    versions: list[StimulusVersionOut]
+    items: list[str]
+
+
+class StimulusList(ResponseModel):
+    stimuli: list[StimulusOut]
+
+
+def stimulus_out(stimulus: Stimulus, items: list[str]) -> StimulusOut:
+    current = stimulus.current
+    return StimulusOut(
+        id=stimulus.id,
+        ref=stimulus.ref,
+        revision=stimulus.revision,
+        version=current.number,
+        title=current.title,
+        body=current.body,
+        versions=[
+            StimulusVersionOut(number=v.number, title=v.title, body=v.body, created_at=v.created_at)
+            for v in stimulus.versions
+        ],
+        items=items,
+    )
+
+
+OPENAPI_MODELS: tuple[type[ResponseModel], ...] = (StimulusOut, StimulusList)

@@ -1,0 +1,63 @@
+"""The stimulus of an imported record: checked with the rest of the file before anything is
+written, then found or made (with the version whose text the record carries)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from item_bank.models import Framework, ItemVersion
+from item_bank.schemas import ItemContent, ItemRecord
+from item_bank.services import stimuli
+from item_bank.transfer.records import RecordError
+
+
+def link_errors(
+    session: Session, framework: Framework, numbered: list[tuple[int, ItemRecord]]
+) -> list[RecordError]:
+    """Links the import could not follow: a stimulus named without its text that the bank
+    does not hold, half a text, another framework's stimulus."""
+    errors = []
+    for number, record in numbered:
+        link = record.stimulus
+        if link is None:
+            continue
+        found = stimuli.get_stimulus(session, link.ref)
+        message = None
+        if (link.title is None) != (link.body is None):
+            message = "Give the stimulus's title and body together."
+        elif found is not None and found.framework_id != framework.id:
+            message = f"Stimulus {link.ref} is another framework's."
+        elif link.title is None and found is None:
+            message = f"No stimulus {link.ref} in the bank; give its title and body."
+        if message:
+            errors.append(RecordError(number, record.ref, "stimulus", message))
+    return errors
+
+
+def bulk_links(
+    session: Session, framework: Framework, records: list[ItemRecord], actor_id: int | None
+) -> dict[str, tuple[int, int]]:
+    """For each record on a stimulus: the stimulus version's id and the item's place (the
+    record's, else after what the set already holds, in file order)."""
+    links: dict[str, tuple[int, int]] = {}
+    next_place: dict[int, int] = {}
+    for record in records:
+        link = record.stimulus
+        if link is None:
+            continue
+        version = stimuli.resolve_link(session, framework, link, actor_id)
+        if version.stimulus_id not in next_place:
+            next_place[version.stimulus_id] = stimuli.next_position(
+                session, version.stimulus_id, None
+            )
+        position = link.position or next_place[version.stimulus_id]
+        next_place[version.stimulus_id] = max(next_place[version.stimulus_id], position + 1)
+        links[record.ref] = (version.id, position)
+    return links
+
+
+def same_content(version: ItemVersion, content: dict[str, object], record: ItemContent) -> bool:
+    """Whether the record leaves ``version`` as it is, its stimulus included."""
+    mine = version.content()
+    mine.pop("stimulus")
+    return mine == content and stimuli.same_link(version, record.stimulus)
