@@ -9,6 +9,7 @@ from flask import Response
 from core.api import json_body, model_response, parse_json, problem_responses, respond
 from core.auth import current_actor, roles_required
 from core.db import get_session
+from core.duties import reads_bank
 from item_bank import frameworks
 from item_bank.api import api
 from item_bank.schemas import StimulusContent
@@ -25,6 +26,7 @@ def _body(stimulus: Stimulus) -> StimulusOut:
 
 @api.get("/stimuli")
 @roles_required(*STAFF_ROLES)
+@reads_bank
 def list_stimuli() -> Response:
     framework = frameworks.require_framework(get_session(), frameworks.DEFAULT_FRAMEWORK)
     rows = service.list_stimuli(get_session(), framework.id)
@@ -33,6 +35,7 @@ def list_stimuli() -> Response:
 
 @api.post("/stimuli")
 @roles_required(*service.EDITOR_ROLES)
+@reads_bank
 def create_stimulus() -> Response:
     content = parse_json(StimulusContent)
     framework = frameworks.require_framework(get_session(), frameworks.DEFAULT_FRAMEWORK)
@@ -44,12 +47,14 @@ def create_stimulus() -> Response:
 
 @api.get("/stimuli/<id:stimulus_id>")
 @roles_required(*STAFF_ROLES)
+@reads_bank
 def get_stimulus(stimulus_id: int) -> Response:
     return respond(_body(service.require_stimulus(get_session(), stimulus_id)))
 
 
 @api.put("/stimuli/<id:stimulus_id>")
 @roles_required(*service.EDITOR_ROLES)
+@reads_bank
 def update_stimulus(stimulus_id: int) -> Response:
     stimulus = service.require_stimulus(get_session(), stimulus_id)
     content = parse_json(StimulusContent)

@@ -12,6 +12,7 @@ from core.api import field_errors
 from core.audit import events_for
 from core.auth import current_actor, roles_required
 from core.db import get_session
+from core.duties import reads_bank
 from core.errors import Problem
 from core.forms import attach_problem
 from item_bank import frameworks
@@ -29,6 +30,7 @@ def _framework_id() -> int:
 
 @bp.get("/item-bank/stimuli")
 @roles_required(*STAFF_ROLES)
+@reads_bank
 def stimulus_list() -> str:
     rows = service.list_stimuli(get_session(), _framework_id())
     return render_template("item_bank/stimuli.html", rows=rows)
@@ -36,6 +38,7 @@ def stimulus_list() -> str:
 
 @bp.get("/item-bank/stimuli/<id:stimulus_id>")
 @roles_required(*STAFF_ROLES)
+@reads_bank
 def stimulus_detail(stimulus_id: int) -> str:
     session = get_session()
     stimulus = service.require_stimulus(session, stimulus_id)
@@ -57,6 +60,7 @@ def _render_editor(
 
 @bp.route("/item-bank/stimuli/new", methods=["GET", "POST"])
 @roles_required(*service.EDITOR_ROLES)
+@reads_bank
 def stimulus_new() -> Response | tuple[str, int]:
     form = StimulusForm()
     if request.method == "GET":
@@ -66,6 +70,7 @@ def stimulus_new() -> Response | tuple[str, int]:
 
 @bp.route("/item-bank/stimuli/<id:stimulus_id>/edit", methods=["GET", "POST"])
 @roles_required(*service.EDITOR_ROLES)
+@reads_bank
 def stimulus_edit(stimulus_id: int) -> Response | tuple[str, int]:
     stimulus = service.require_stimulus(get_session(), stimulus_id)
     form = StimulusForm()

@@ -240,6 +240,7 @@ BANK_READS = (
     "/api/v1/items/export",
     "/api/v1/blueprints/first-level/coverage",
     "/api/v1/blueprints/first-level/statistics",
+    "/api/v1/stimuli",
 )
 
 
@@ -250,7 +251,12 @@ def _bank_answers(app: Flask, world: ExamWorld, who: str, item_id: int) -> list[
     pages = _browser(app, world, who)
     html = [
         pages.get(path)
-        for path in (f"/item-bank/items/{item_id}", "/item-bank/export.json", "/staff/statistics")
+        for path in (
+            f"/item-bank/items/{item_id}",
+            "/item-bank/export.json",
+            "/item-bank/stimuli",
+            "/staff/statistics",
+        )
     ]
     return [response.status_code for response in api + html]
 
