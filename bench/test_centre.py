@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import harness
 from exam_common import Instance, percentile, prepare_instance
 from harness import BENCH_DIR, DEFAULT_WORKERS, git_revision, gunicorn, request, stop_on_sigterm
 
@@ -214,6 +215,9 @@ def table(project: RoomRun, reference: RoomRun, args: argparse.Namespace, policy
 
 def main() -> int:
     stop_on_sigterm()
+    harness.START_TIMEOUT_S = (
+        180.0  # loading the app at the production hash cost, on a busy machine
+    )
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="csm-bench-centre-") as tmp_name:
         tmp = Path(tmp_name)

@@ -9,7 +9,6 @@ than one worker (or more than one server) needs a shared storage in
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -41,4 +40,3 @@ def warn_if_limits_unshared(server: Any) -> None:
     message = unshared_limits_warning(int(server.cfg.workers), storage_uri())
     if message:
         server.log.warning(message)
-        logging.getLogger("csm_certify").warning(message)
