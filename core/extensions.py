@@ -50,7 +50,10 @@ def per_email_and_address() -> str:
     Hundreds of candidates behind one address each get their own budget; guessing one
     account's password is slowed by the sign-in throttle as well.
     """
-    body = request.get_json(silent=True) if request.is_json else None
+    try:
+        body = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:  # a hostile body: the view answers it with a 400
+        body = None
     email = body.get("email") if isinstance(body, dict) else None
     email_part = email.strip().casefold()[:254] if isinstance(email, str) else ""
     return f"address:{get_remote_address()}:email:{email_part}"
