@@ -154,10 +154,16 @@ def test_a_limit_in_redis_holds_exactly_across_two_workers(
         (tmp_path / "access.log").write_text("")
         with ThreadPoolExecutor(5) as pool:
             answers = list(pool.map(lambda _: _get(port, LIMITED)[0], range(25)))
+            # One sync worker may drain the whole burst: ask on until the other has
+            # answered too; with a shared count it can only refuse.
+            for _ in range(100):
+                if len(_answering_workers(tmp_path)) == 2:
+                    break
+                answers += list(pool.map(lambda _: _get(port, LIMITED)[0], range(5)))
         served_by = _answering_workers(tmp_path)
     assert len(served_by) == 2, "both workers must have answered"
     statuses = Counter(answers)
-    assert statuses[429] == 15 and len(answers) - statuses[429] == 10, statuses
+    assert len(answers) - statuses[429] == 10, statuses
     assert "RATELIMIT_STORAGE_URI" not in (tmp_path / "gunicorn.log").read_text()
 
 
