@@ -48,6 +48,7 @@ system-deps:
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -88,6 +89,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/certificate_verify.py
 	$(BIN)/python bench/accreditation_queue.py
+	$(BIN)/python bench/test_centre.py
 
 # The independent Node verifier of issued credentials (tests/verifiers/node/README.md);
 # reinstalled whenever its package-lock.json changes.

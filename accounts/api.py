@@ -22,7 +22,7 @@ from core.api import (
 )
 from core.auth import issue_api_token, login_required
 from core.db import get_session
-from core.extensions import limiter
+from core.extensions import limiter, per_email_and_address
 
 api = make_api_blueprint("accounts_api", __name__)
 
@@ -33,7 +33,7 @@ class TokenRequest(ApiModel):
 
 
 @api.post("/tokens")
-@limiter.limit("30 per minute")
+@limiter.limit("30 per minute", key_func=per_email_and_address)
 def create_token() -> Any:
     body = parse_json(TokenRequest)
     user = services.authenticate(

@@ -6,7 +6,7 @@ from flask import Flask, session
 
 from accounts import api, cli, services, views
 from core.api import openapi_registry
-from core.auth import register_token_user_loader
+from core.auth import register_token_user_loader, sign_in_cutoff
 from core.db import get_session
 from core.demo import DemoLoader, register_demo_loader
 from core.extensions import login_manager
@@ -18,7 +18,9 @@ def _load_session_user(session_id: str) -> object | None:
     sign_in_id = session.get("sign_in")
     if not (user_id.isdigit() and version.isdigit() and isinstance(sign_in_id, str)):
         return None
-    return services.user_for_session(get_session(), int(user_id), int(version), sign_in_id)
+    return services.user_for_session(
+        get_session(), int(user_id), int(version), sign_in_id, sign_in_cutoff()
+    )
 
 
 def register(app: Flask) -> None:

@@ -51,6 +51,14 @@ def _form_page(template: str, status: int = 200, **context: object) -> tuple[str
     return render_template(template, **context), status
 
 
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _policy() -> services.ThrottlePolicy:
+    return services.ThrottlePolicy.from_config(current_app.config)
+
+
 @bp.get("/")
 def home() -> str:
     if not current_user.is_authenticated:
@@ -95,8 +103,8 @@ def sign_in() -> Response | tuple[str, int]:
             get_session(),
             email=form.email.data or "",
             password=form.password.data or "",
-            address=request.remote_addr or "unknown",
-            policy=services.ThrottlePolicy.from_config(current_app.config),
+            address=_address(),
+            policy=_policy(),
         )
     except Problem as problem:
         form.form_errors.append(problem.detail)
@@ -131,7 +139,7 @@ def account() -> str:
 
 @bp.post("/account/password")
 @login_required
-def change_password() -> Response | tuple[str, int]:
+def change_password() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = PasswordChangeForm()
     if not form.validate_on_submit():
         return _form_page("accounts/account.html", 422, form=form, sign_out_form=EmptyForm())
@@ -141,12 +149,13 @@ def change_password() -> Response | tuple[str, int]:
             current_user,
             current=form.current_password.data or "",
             new=form.new_password.data or "",
+            address=_address(),
+            policy=_policy(),
         )
     except Problem as problem:
         attach_problem(form, problem)
-        return _form_page(
-            "accounts/account.html", problem.status, form=form, sign_out_form=EmptyForm()
-        )
+        page = render_template("accounts/account.html", form=form, sign_out_form=EmptyForm())
+        return page, problem.status, problem.headers
     _start_session(user)
     flash("Your password is changed. Every other session has been signed out.", "success")
     return redirect(url_for("accounts.account"))

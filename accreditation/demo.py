@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from fpdf import FPDF
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,20 @@ from accreditation.models import (
     Recommendation,
 )
 from accreditation.schemas import ApplicationContent, OrganisationInput, TransitionInput
+from core import clock
 from item_bank.frameworks import get_framework
 
-DEMO_PDF = b"%PDF-1.4\n% Demo evidence: programme handbook\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+def plain_pdf(*lines: str) -> bytes:
+    """A one-page PDF of plain text, as real evidence would be (the upload check opens it)."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(clock.now())
+    pdf.set_creator("CSM Certify demo")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for text in lines:
+        pdf.cell(text=text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
 
 
 def load_demo_accreditation(session: Session) -> None:
@@ -70,7 +82,8 @@ def load_demo_accreditation(session: Session) -> None:
         }
     )
     application = services.create_draft(session, provider, content)
-    services.store_document(current_app, session, provider, application, "handbook.pdf", DEMO_PDF)
+    handbook = plain_pdf("Demo evidence: programme handbook")
+    services.store_document(current_app, session, provider, application, "handbook.pdf", handbook)
     steps: list[tuple[User, dict[str, Any]]] = [
         (provider, {"action": Action.SUBMIT}),
         (lead, {"action": Action.SCREEN}),

@@ -267,7 +267,7 @@ def main() -> int:
         tmp = Path(tmp_name)
         instance = prepare_instance(tmp, secrets.token_urlsafe(48), args.candidates)
 
-        # Set-up server: starts are limited to 20/min per address, so limits are off here.
+        # Set-up server: limits off, so the set-up costs no limiter bookkeeping.
         print("starting attempts through the API ...", file=sys.stderr, flush=True)
         with gunicorn(
             instance.env(ratelimit=False), log_path=tmp / "setup.log", workers=args.workers

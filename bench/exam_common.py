@@ -182,7 +182,7 @@ class StartedAttempt:
 
 def start_attempts(port: int, instance: Instance) -> list[StartedAttempt]:
     """POST /api/v1/attempts for every candidate, then GET /api/v1/attempts/{id} for the
-    option ids (the server needs RATELIMIT_ENABLED=0: starts are limited to 20/min/address)."""
+    option ids (one start per candidate: within the per-account start limit)."""
     started = []
     for candidate in instance.candidates:
         status, body = request(

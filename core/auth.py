@@ -163,8 +163,10 @@ class Principal:
 
     user_id: int
     session_version: int
-    # The browser's sign-in (cookie sessions only; API tokens have none).
+    # The browser's sign-in (cookie sessions only; API tokens have none) and the moment
+    # it must have begun after to be still alive (see :func:`sign_in_cutoff`).
     sign_in_id: str | None = None
+    signed_in_after: datetime | None = None
 
 
 def token_principal(token: str) -> Principal:
@@ -203,6 +205,13 @@ def _is_lightweight() -> bool:
     return bool(getattr(view, "lightweight_auth", False))
 
 
+def sign_in_cutoff() -> datetime:
+    """A browser sign-in that began at or before this moment has ended, however busy it
+    has been since: ``SESSION_ABSOLUTE_HOURS`` after it began. (The cookie's own lifetime
+    slides on every response, so by itself it would never end a session in use.)"""
+    return clock.now() - timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+
+
 def current_principal() -> Principal | None:
     """The API caller from its token, or the browser's user from the session cookie."""
     if "principal" in g:
@@ -212,7 +221,9 @@ def current_principal() -> Principal | None:
     user_id, _, version = str(claimed).partition(".")
     sign_in_id = session.get("sign_in")
     valid = user_id.isdigit() and version.isdigit() and isinstance(sign_in_id, str)
-    principal = Principal(int(user_id), int(version), sign_in_id) if valid else None
+    principal = (
+        Principal(int(user_id), int(version), sign_in_id, sign_in_cutoff()) if valid else None
+    )
     g.principal = principal
     return principal
 

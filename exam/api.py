@@ -19,7 +19,7 @@ from core.api import (
 from core.auth import current_actor, lightweight_auth, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.duties import reads_bank
-from core.extensions import limiter
+from core.extensions import limiter, per_account, per_attempt
 from exam import handlers, responses
 from exam.models import Attempt, ProctorAction, Registration
 from exam.schemas import (
@@ -115,7 +115,7 @@ def admit(sitting_id: int) -> Response:
 
 @api.post("/attempts")
 @roles_required("candidate")
-@limiter.limit("20 per minute")
+@limiter.limit("20 per minute", key_func=per_account)
 def start() -> Response:
     body = parse_json(StartRequest)
     booked = _own_registration(body.sitting_id)
@@ -198,7 +198,7 @@ def submit(attempt_id: int) -> Response:
 
 @api.post("/attempts/<id:attempt_id>/events")
 @roles_required("candidate")
-@limiter.limit("120 per minute")
+@limiter.limit("120 per minute", key_func=per_attempt)
 def event(attempt_id: int) -> tuple[str, int]:
     body = parse_json(EventRequest)
     delivery.record_client_event(get_session(), current_actor(), attempt_id, body.kind, body.detail)

@@ -1,8 +1,8 @@
 """The rules of accounts: sign-up, sign-in with throttling, passwords, sessions, roles.
 
 One module per topic: checking what people type (``validation``), finding and creating
-users (``users``), signing in with throttling and sessions (``sign_in``), a user's own
-account (``own_account``) and staff administration (``admin``).
+users (``users``), signing in and sessions (``sign_in``), slowing password guessing
+(``throttle``), a user's own account (``own_account``) and staff administration (``admin``).
 
 Each function takes a session and plain values and commits its own unit of work,
 so the HTML views, the JSON API and the CLI share exactly the same behaviour.
@@ -13,14 +13,12 @@ from accounts.services.own_account import change_password, sign_out_everywhere
 from accounts.services.sign_in import (
     AccountDeactivated,
     InvalidCredentials,
-    SignInThrottled,
-    ThrottlePolicy,
     authenticate,
-    check_throttle,
     end_sign_in,
     open_sign_in,
     user_for_session,
 )
+from accounts.services.throttle import SignInThrottled, ThrottlePolicy
 from accounts.services.users import (
     create_user,
     get_user,
@@ -51,7 +49,6 @@ __all__ = [
     "change_password",
     "check_password",
     "check_roles",
-    "check_throttle",
     "clean_name",
     "create_user",
     "email_key",

@@ -5,15 +5,28 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from accounts.passwords import hash_password, verify_password
+from accounts.passwords import hash_password
+from accounts.services.sign_in import check_own_password
+from accounts.services.throttle import ThrottlePolicy
 from accounts.services.validation import AccountError, check_password
 from core import audit
 from core.errors import FieldError
 
 
-def change_password(session: Session, user: User, *, current: str, new: str) -> User:
-    """Set a new password; every other session and API token of the user ends."""
-    if not verify_password(user.password_hash, current):
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    address: str,
+    policy: ThrottlePolicy,
+) -> User:
+    """Set a new password; every other session and API token of the user ends.
+
+    A wrong current password counts as a failed sign-in from ``address``.
+    """
+    if not check_own_password(session, user, current, address=address, policy=policy):
         raise AccountError([FieldError("current_password", "This is not your current password.")])
     if current == new:
         raise AccountError(

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from accounts.models import SignInFailure, SignInSession, User
+from accounts.models import SignInSession, User
 from accounts.passwords import (
     burn_verification_time,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from accounts.services.throttle import ThrottlePolicy, begin_try, forgive
 from accounts.services.users import get_user_by_email
-from accounts.services.validation import EMAIL_MAX, email_key
+from accounts.services.validation import EMAIL_MAX
 from core import clock
 from core.errors import Problem
 
@@ -36,109 +34,60 @@ class AccountDeactivated(Problem):
         )
 
 
-class SignInThrottled(Problem):
-    def __init__(self, retry_after: int) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(
-            429,
-            "Too many failed sign-ins",
-            f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}.",
-            headers={"Retry-After": str(retry_after)},
-            slug="sign-in-throttled",
-        )
-
-
-@dataclass(frozen=True)
-class ThrottlePolicy:
-    max_per_account: int
-    max_per_address: int
-    window: timedelta
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> ThrottlePolicy:
-        return cls(
-            max_per_account=config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"],
-            max_per_address=config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"],
-            window=timedelta(seconds=config["SIGN_IN_FAILURE_WINDOW_SECONDS"]),
-        )
-
-
-def _retry_after(
-    session: Session, column: Any, value: str, limit: int, policy: ThrottlePolicy
-) -> int:
-    since = clock.now() - policy.window
-    recent = (
-        select(SignInFailure.occurred_at)
-        .where(column == value, SignInFailure.occurred_at > since)
-        .order_by(SignInFailure.occurred_at.desc())
-        .limit(limit)
-    )
-    times = list(session.scalars(recent))
-    if len(times) < limit:
-        return 0
-    # Blocked until the oldest of the last `limit` failures leaves the window.
-    unblocked_at = times[-1] + policy.window
-    return max(1, math.ceil((unblocked_at - clock.now()).total_seconds()))
-
-
-def check_throttle(session: Session, email: str, address: str, policy: ThrottlePolicy) -> None:
-    wait = max(
-        _retry_after(
-            session, SignInFailure.email_key, email_key(email), policy.max_per_account, policy
-        ),
-        _retry_after(
-            session, SignInFailure.remote_address, address, policy.max_per_address, policy
-        ),
-    )
-    if wait:
-        raise SignInThrottled(wait)
-
-
-def _record_failure(session: Session, email: str, address: str, policy: ThrottlePolicy) -> None:
-    now = clock.now()
-    session.add(SignInFailure(email_key=email_key(email), remote_address=address, occurred_at=now))
-    # Keep the table small: failures older than the window count for nothing.
-    session.execute(delete(SignInFailure).where(SignInFailure.occurred_at < now - policy.window))
-    session.commit()
-
-
 def authenticate(
     session: Session, *, email: str, password: str, address: str, policy: ThrottlePolicy
 ) -> User:
     """The user whose credentials these are, or a refusal that reveals nothing more.
 
     An unknown email and a wrong password get the same answer in about the same
-    time. While an account or an address is throttled even the right password is
-    refused, so guessing cannot go on.
+    time. While an account is throttled for this address even the right password is
+    refused, so guessing cannot go on (see ``accounts.services.throttle``).
     """
-    check_throttle(session, email, address, policy)
+    attempt = begin_try(session, email, address, policy)
     user = get_user_by_email(session, email) if len(email) <= EMAIL_MAX else None
     # End the read before the deliberately slow hash: a write session would otherwise
     # hold SQLite's write lock while Argon2 runs.
     session.commit()
     if user is None:
         burn_verification_time(password)
-        _record_failure(session, email[:EMAIL_MAX], address, policy)
         raise InvalidCredentials()
     if not verify_password(user.password_hash, password):
-        _record_failure(session, email, address, policy)
         raise InvalidCredentials()
+    forgive(session, attempt)
     if not user.active:
+        session.commit()
         raise AccountDeactivated()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_sign_in_at = clock.now()
-    session.execute(delete(SignInFailure).where(SignInFailure.email_key == email_key(email)))
     session.commit()
     return user
 
 
+def check_own_password(
+    session: Session, user: User, password: str, *, address: str, policy: ThrottlePolicy
+) -> bool:
+    """Whether ``password`` is the signed-in user's own, counted like a sign-in: a stolen
+    session cannot guess the password faster than the sign-in form allows."""
+    attempt = begin_try(session, user.email, address, policy)
+    if not verify_password(user.password_hash, password):
+        return False
+    forgive(session, attempt)
+    session.commit()
+    return True
+
+
 def user_for_session(
-    session: Session, user_id: int, session_version: int, sign_in_id: str | None = None
+    session: Session,
+    user_id: int,
+    session_version: int,
+    sign_in_id: str | None = None,
+    signed_in_after: datetime | None = None,
 ) -> User | None:
     """The user a session cookie or API token names, if that session is still alive.
 
-    A browser session also names its sign-in, which must not have been signed out.
+    A browser session also names its sign-in, which must not have been signed out and,
+    given ``signed_in_after``, must have begun after it (the absolute session lifetime).
     """
     # One round trip: the user and its roles, only if the session is still alive.
     query = (
@@ -150,6 +99,8 @@ def user_for_session(
         query = query.join(SignInSession, SignInSession.user_id == User.id).where(
             SignInSession.id == sign_in_id, SignInSession.ended_at.is_(None)
         )
+        if signed_in_after is not None:
+            query = query.where(SignInSession.created_at > signed_in_after)
     return session.scalars(query).unique().one_or_none()
 
 

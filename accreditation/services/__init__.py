@@ -22,7 +22,6 @@ from accreditation.services.documents import (
     documents,
     documents_count,
     documents_dir,
-    looks_like_pdf,
     store_document,
 )
 from accreditation.services.drafts import (
@@ -65,7 +64,6 @@ __all__ = [
     "invite_member",
     "is_member",
     "leaf_codes",
-    "looks_like_pdf",
     "members",
     "missing_parts",
     "organisation_fields",

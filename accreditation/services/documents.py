@@ -1,4 +1,4 @@
-"""Evidence documents: PDFs checked by content, kept outside ``static/``."""
+"""Evidence documents: PDFs checked by their structure, kept outside ``static/``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accreditation.models import DOCUMENT_STATES, Application, EvidenceDocument
+from accreditation.services.pdf_check import check_pdf
 from core import audit, clock
 from core.auth import Actor
 from core.errors import Problem
@@ -32,11 +33,6 @@ def documents_count(session: Session, application_id: int) -> int:
     )
 
 
-def looks_like_pdf(data: bytes) -> bool:
-    """By content, not name: a PDF header near the start and an end-of-file marker."""
-    return b"%PDF-" in data[:1024] and b"%%EOF" in data[-2048:]
-
-
 def store_document(
     app: Flask,
     session: Session,
@@ -54,8 +50,7 @@ def store_document(
         )
     if len(data) > MAX_DOCUMENT_BYTES:
         raise Problem(413, "Too large", "A document may be at most 10 MB.")
-    if not looks_like_pdf(data):
-        raise Problem(415, "Not a PDF", "Evidence must be PDF documents.")
+    check_pdf(data)
     storage_name = secrets.token_hex(16) + ".pdf"
     folder = documents_dir(app)
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ attempt's owner, its state and its deadline (no read first: the hot path of an e
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from exam.services.delivery import require_own_attempt
 from exam.services.option_ids import letters_for
 from exam.services.problems import attempt_paused
 from exam.services.timing import expire_overdue
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SAVE_SQL = """
     INSERT INTO response (attempt_id, position, selected, flagged, saved_at)
@@ -40,6 +42,7 @@ SAVE_SQL = """
 def _save_sql(dialect: str, browser: bool) -> str:
     sign_in = (
         "JOIN sign_in_session s ON s.id = :sign_in AND s.user_id = u.id AND s.ended_at IS NULL"
+        " AND s.created_at > :signed_in_after"
         if browser
         else ""
     )
@@ -79,6 +82,7 @@ def save_response(
     browser = principal.sign_in_id is not None
     if browser:
         params["sign_in"] = principal.sign_in_id
+        params["signed_in_after"] = principal.signed_in_after or EPOCH
     if db.single_statement(_save_sql(db.engine.dialect.name, browser), params) == 1:
         return now
     with db.read_sessions() as session:
@@ -91,7 +95,11 @@ def _why_not_saved(
     from accounts.services import user_for_session
 
     alive = user_for_session(
-        session, principal.user_id, principal.session_version, principal.sign_in_id
+        session,
+        principal.user_id,
+        principal.session_version,
+        principal.sign_in_id,
+        principal.signed_in_after,
     )
     if alive is None:
         return Problem(401, "Signed out", "Your session has ended; sign in again to continue.")

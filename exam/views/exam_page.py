@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 from core.api import parse_json, respond
 from core.auth import current_actor, lightweight_auth, roles_required
 from core.db import get_session
-from core.extensions import limiter
+from core.extensions import limiter, per_attempt
 from exam import handlers, responses
 from exam.schemas import EventRequest
 from exam.services import delivery
@@ -32,7 +32,7 @@ def attempt_state(attempt_id: int) -> Response:
 
 @bp.post("/exams/attempts/<id:attempt_id>/events")
 @roles_required("candidate")
-@limiter.limit("120 per minute")
+@limiter.limit("120 per minute", key_func=per_attempt)
 def attempt_event(attempt_id: int) -> tuple[str, int]:
     json_errors()
     body = parse_json(EventRequest)

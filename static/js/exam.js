@@ -134,7 +134,19 @@
             await pollState();
             return;
           }
-          if (response.status === 401 || response.status === 400) {
+          if (response.status === 401) {
+            // The sign-in has ended (signed out, or its absolute lifetime is over): answers
+            // saved before stay saved; the rest wait in localStorage and are sent from this
+            // page once the candidate has signed in again.
+            setSaveState("Not saved: your session has ended. Sign in again to continue; answers saved before are kept, and this one is kept on this device until you do. ", "error");
+            const link = document.createElement("a");
+            link.href = "/sign-in?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+            link.textContent = "Sign in again";
+            link.dataset.signInAgain = "";
+            saveState.appendChild(link);
+            return;
+          }
+          if (response.status === 400) {
             setSaveState("Not saved: your session has ended or the page is out of date. Reload the page (your answers are kept on this device).", "error");
             return;
           }

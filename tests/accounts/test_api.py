@@ -152,16 +152,3 @@ def test_wrong_password_is_401_problem(client: FlaskClient, make_user) -> None:
     )
     assert response.status_code == 401
     assert response.get_json()["title"] == "Sign-in failed"
-
-
-def test_token_endpoint_shares_the_sign_in_throttle(
-    app: Flask, client: FlaskClient, make_user
-) -> None:
-    user = make_user()
-    for _ in range(app.config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]):
-        client.post("/api/v1/tokens", json={"email": user.email, "password": "wrong-password-1"})
-    response = client.post(
-        "/api/v1/tokens", json={"email": user.email, "password": STRONG_PASSWORD}
-    )
-    assert response.status_code == 429
-    assert int(response.headers["Retry-After"]) > 0

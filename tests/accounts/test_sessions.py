@@ -96,3 +96,30 @@ def test_signing_out_ends_this_browser_even_for_a_copied_cookie(app: Flask, make
     thief.set_cookie("csm_session", copied)
     assert thief.get("/account").status_code == 302
     assert phone.get("/account").status_code == 200  # the other browser stays signed in
+
+
+def test_a_session_in_use_ends_at_its_absolute_lifetime(app: Flask, make_user, clock) -> None:
+    """The cookie slides on every response; the sign-in itself still ends
+    SESSION_ABSOLUTE_HOURS after it began."""
+    user = make_user()
+    client = _signed_in(app, user.email)
+    hours = app.config["SESSION_ABSOLUTE_HOURS"]
+    for _ in range(hours * 2 - 1):
+        clock.advance(minutes=30)
+        assert client.get("/account").status_code == 200
+    clock.advance(minutes=29)
+    assert client.get("/account").status_code == 200
+    clock.advance(minutes=1)
+    ended = client.get("/account")
+    assert ended.status_code == 302 and "/sign-in" in ended.headers["Location"]
+    assert _signed_in(app, user.email).get("/account").status_code == 200
+
+
+def test_the_absolute_lifetime_is_configurable(make_app, make_user, clock) -> None:
+    app = make_app(SESSION_ABSOLUTE_HOURS=2)
+    user = make_user()
+    client = _signed_in(app, user.email)
+    clock.advance(hours=1, minutes=59)
+    assert client.get("/account").status_code == 200
+    clock.advance(minutes=1)
+    assert client.get("/account").status_code == 302

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from accounts.models import User
 from accounts.services import set_roles
+from accreditation.demo import plain_pdf
 from accreditation.models import ProviderMember
 from accreditation.services import (
     answer_invitation,
@@ -22,7 +23,7 @@ from core.db import get_db
 from item_bank.frameworks import get_framework
 from tests.conftest import api_token, bearer, sign_in
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = plain_pdf("Programme handbook")
 
 
 class AccreditationWorld:

@@ -14,6 +14,7 @@ from accreditation.models import Application
 from core.db import get_db
 from core.mail import OutboxMessage
 from tests.accreditation.fixtures import (
+    PDF,
     AccreditationWorld,
     complete_content,
     draft_with_document,
@@ -258,7 +259,7 @@ def test_uploads_are_checked_by_content_and_size(
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"\n%%EOF"
     assert upload(big, "big.pdf") == 413
     assert world.call("GET", f"/applications/{draft['id']}", "pia").get_json()["documents"] == []
-    assert upload(b"%PDF-1.7\nhello\n%%EOF\n", "../../etc/passwd") == 201
+    assert upload(PDF, "../../etc/passwd") == 201
     [stored] = world.call("GET", f"/applications/{draft['id']}", "pia").get_json()["documents"]
     assert stored["filename"] == "passwd.pdf"
     files = list((Path(app.instance_path) / "documents").iterdir())
