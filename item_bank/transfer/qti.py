@@ -27,6 +27,7 @@ from item_bank.schemas import ANY_NUMBER, LETTERS, TRUE_FALSE_OPTIONS
 from item_bank.transfer.lom import Metadata, read_metadata
 from item_bank.transfer.markup import UnsupportedContent, inline_markdown, plain_text, to_markdown
 from item_bank.transfer.package import ITEM_TYPES, Package, Resource, local, parse_xml
+from item_bank.transfer.qti_media import FILES_KEY, MediaProblem, MediaReader, take_media
 
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
 RP_TEMPLATES = ("match_correct", "map_response")
@@ -205,7 +206,7 @@ def _rationale(root: Any, choices: list[Any]) -> str:
     return "\n\n".join(part for part in parts if part) or NO_RATIONALE
 
 
-def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
+def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     """One ``assessmentItem`` as an exchange record; a :class:`Refused` when it cannot be."""
     if local(root.tag) != "assessmentItem":
         raise Refused("record", f"Not a QTI assessmentItem (the root is <{local(root.tag)}>).")
@@ -245,6 +246,10 @@ def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
         raise Refused("keys", f"The correct response {', '.join(unknown)} is not a choice.")
     body = next(iter(elements.get("itemBody", [])), root)
     try:
+        media, files = take_media(body, interaction, reader)
+    except MediaProblem as problem:
+        raise Refused("media", problem.message) from problem
+    try:
         stem_parts = [to_markdown(body, skip=interaction)]
         stem_parts += [to_markdown(e) for e in interaction if local(e.tag) == "prompt"]
         options = [inline_markdown(choice) for choice in choices]
@@ -278,10 +283,13 @@ def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
         "_taxa": metadata.taxa,
         "_notes": notes,
         "_keep_enemies": True,
+        **({"media": media, FILES_KEY: files} if media else {}),
     }
 
 
-def read_item(data: bytes, source: str, resource: Resource | None = None) -> dict[str, Any]:
+def read_item(
+    data: bytes, source: str, resource: Resource | None = None, package: Package | None = None
+) -> dict[str, Any]:
     """One item file as a record, or a record that only says why it was refused."""
     fallback = (
         resource.identifier if resource else posixpath.splitext(posixpath.basename(source))[0]
@@ -294,13 +302,17 @@ def read_item(data: bytes, source: str, resource: Resource | None = None) -> dic
     metadata = read_metadata(resource.metadata if resource else None)
     base["ref"] = _ref(root.get("identifier") or fallback, metadata.ref)
     try:
-        return {**base, **_item(root, metadata)}
+        return {**base, **_item(root, metadata, MediaReader(package, source))}
     except Refused as refused:
         return {**base, "_error": refused.message, "_field": refused.field}
 
 
-def _dependency_note(resource: Resource, hrefs: dict[str, str]) -> str | None:
-    files = [*resource.files, *(hrefs.get(d, d) for d in resource.dependencies)]
+def _dependency_note(
+    resource: Resource, hrefs: dict[str, str], record: dict[str, Any]
+) -> str | None:
+    taken = {file.name for file in record.get(FILES_KEY, {}).values()}
+    listed = [*resource.files, *(hrefs.get(d, d) for d in resource.dependencies)]
+    files = [name for name in listed if name not in taken]
     return f"not imported yet: {', '.join(files)}" if files else None
 
 
@@ -333,8 +345,8 @@ def parse_qti(
                 }
             )
             continue
-        record = read_item(package.read(resource.href), resource.href, resource)
-        note = _dependency_note(resource, hrefs)
+        record = read_item(package.read(resource.href), resource.href, resource, package)
+        note = _dependency_note(resource, hrefs, record)
         if note and "_error" not in record:
             record["_notes"] = [*record.get("_notes", []), note]
         upload.records.append(record)
@@ -356,5 +368,5 @@ def _without_manifest(package: Package) -> Upload:
                 root_name = "file"
             upload.skipped.append(f"{root_name} {member}")
             continue
-        upload.records.append(read_item(data, member))
+        upload.records.append(read_item(data, member, package=package))
     return upload

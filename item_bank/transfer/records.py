@@ -57,6 +57,8 @@ def version_content(content: ItemContent) -> dict[str, Any]:
         values[name] = list(values[name])
     values["keys"] = sorted(content.keys)
     values["fixed"] = sorted(set(content.fixed))
+    if content.media:  # as ``ItemVersion.content()`` gives it: only when there are media
+        values["media"] = [medium.model_dump() for medium in content.media]
     return values
 
 

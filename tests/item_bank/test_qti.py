@@ -206,7 +206,7 @@ def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
 @pytest.mark.parametrize(
     ("fixture", "field", "words"),
     [
-        ("media.xml", "stem", "<img images/sign.png> is not imported yet"),
+        ("media.xml", "media", "images/sign.png: not in the upload; import a content package"),
         ("map-response-other-rule.xml", "responseDeclaration", "partial-credit rule"),
     ],
 )
