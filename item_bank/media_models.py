@@ -49,6 +49,23 @@ class ItemVersionMedia(Base):
 
     file: Mapped[MediaFile] = relationship(lazy="joined")
 
+    # What a page needs to show it, read from the file.
+    @property
+    def kind(self) -> str:
+        return self.file.kind
+
+    @property
+    def content_type(self) -> str:
+        return self.file.content_type
+
+    @property
+    def width(self) -> int | None:
+        return self.file.width
+
+    @property
+    def height(self) -> int | None:
+        return self.file.height
+
     def entry(self) -> dict[str, str]:
         """As the exchange record and ``ItemContent.media`` spell it."""
         return {"sha256": self.sha256, "alt": self.alt, "transcript": self.transcript}

@@ -22,7 +22,7 @@ from item_bank.models import (
     ItemVersion,
     ReviewAction,
 )
-from item_bank.schemas import BlueprintSpec
+from item_bank.schemas import BlueprintSpec, MediaRef
 from item_bank.transfer import ImportSummary
 
 # ---- items -------------------------------------------------------------------------
@@ -54,6 +54,7 @@ class ItemOut(ResponseModel):
     competencies: list[str]
     cognitive_level: CognitiveLevel
     enemies: list[str]
+    media: list[MediaRef]
     versions: list[ItemVersionSummary]
     allowed_actions: list[ReviewAction]
 
@@ -77,6 +78,7 @@ def item_out(
             "status": version.status,
             "revision": item.revision,
             **version.content(),
+            "media": [medium.entry() for medium in version.media],
             "enemies": services.enemy_refs(session, item.id),
             "versions": [{"number": v.number, "status": v.status} for v in item.versions],
             "allowed_actions": [step.action for step in services.allowed_steps(actor, item)],

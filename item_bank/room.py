@@ -7,7 +7,7 @@ from flask import Flask
 from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
-from item_bank import api, cli, views
+from item_bank import api, cli, media_api, views
 from item_bank.rendering import render_inline, render_markdown
 from item_bank.services import STAFF_ROLES
 
@@ -18,8 +18,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_inline"] = render_inline
     registry = openapi_registry(app)
-    registry.add_models(*api.OPENAPI_MODELS)
-    registry.add_paths(api.OPENAPI_PATHS)
+    registry.add_models(*api.OPENAPI_MODELS, *media_api.OPENAPI_MODELS)
+    registry.add_paths({**api.OPENAPI_PATHS, **media_api.OPENAPI_PATHS})
     cli.register_item_bank_cli(app)
     register_demo_loader(app, DemoLoader("item_bank", 20, cli.load_demo_item_bank))
     register_link(

@@ -17,6 +17,8 @@ from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from item_bank import blueprints, frameworks, services, transfer
 from item_bank.forms import BlueprintForm, ItemEditorForm, ItemFilterForm, StepForm
+from item_bank.media_models import MediaFile
+from item_bank.media_views import media_response
 from item_bank.models import (
     CognitiveLevel,
     Framework,
@@ -322,3 +324,13 @@ def blueprint_page(code: str) -> Response | tuple[str, int]:
         ), problem.status
     flash(f"Blueprint {blueprint.code} is now at version {version.number}.", "success")
     return redirect(url_for("item_bank.blueprint_page", code=blueprint.code))
+
+
+@bp.get("/item-bank/media/<sha256>")
+@roles_required(*STAFF)
+def media_file(sha256: str) -> Response:
+    """A stored file, for staff previewing and reviewing items."""
+    stored = get_session().get(MediaFile, sha256[:64])
+    if stored is None:
+        abort(404)
+    return media_response(stored)

@@ -35,6 +35,7 @@ from exam.models import (
 )
 from exam.services.accommodations import approved_time_factor
 from exam.services.assembly import LETTERS, Form, assemble
+from exam.services.media_access import ShownMedia, shown_media
 from exam.services.option_ids import option_id
 from exam.services.pool import forms_so_far, load_pool
 from exam.services.problems import no_registration
@@ -234,6 +235,7 @@ class ShownQuestion:
     options: list[ShownOption]
     selected: list[str]
     flagged: bool
+    media: tuple[ShownMedia, ...] = ()
 
 
 def questions(session: Session, attempt: Attempt, secret_key: str) -> list[ShownQuestion]:
@@ -268,6 +270,7 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
                     if letter in ids
                 ],
                 flagged=bool(response and response.flagged),
+                media=shown_media(version),
             )
         )
     return shown

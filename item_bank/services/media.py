@@ -23,7 +23,8 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import audit, clock
+from core.auth import Actor
 from core.errors import FieldError, Problem
 from item_bank.media_models import MediaFile, MediaKind
 from item_bank.services.svg import SvgRefused, check_svg
@@ -205,9 +206,17 @@ def store_media(
     return media
 
 
-def upload_media(session: Session, data: bytes, name: str) -> MediaFile:
+def upload_media(session: Session, actor: Actor, data: bytes, name: str) -> MediaFile:
     """An upload by staff: stored and committed, ready for an item version to use."""
     media = store_media(session, data, name)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="media.uploaded",
+        object_type="media",
+        object_id=media.sha256,
+        after={"content_type": media.content_type, "size": media.size, "name": media.filename},
+    )
     session.commit()
     return media
 

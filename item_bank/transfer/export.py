@@ -28,7 +28,7 @@ def media_types(session: Session, records: list[dict[str, Any]]) -> dict[str, st
     rows = session.execute(
         select(MediaFile.sha256, MediaFile.content_type).where(MediaFile.sha256.in_(hashes))
     )
-    return dict(rows.tuples().all())
+    return {sha: content_type for sha, content_type in rows}
 
 
 def export_records(

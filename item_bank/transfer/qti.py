@@ -308,10 +308,10 @@ def read_item(
 
 
 def _dependency_note(
-    resource: Resource, hrefs: dict[str, str], record: dict[str, Any]
+    resource: Resource, hrefs: dict[str, list[str]], record: dict[str, Any]
 ) -> str | None:
     taken = {file.name for file in record.get(FILES_KEY, {}).values()}
-    listed = [*resource.files, *(hrefs.get(d, d) for d in resource.dependencies)]
+    listed = [*resource.files, *(name for d in resource.dependencies for name in hrefs.get(d, [d]))]
     files = [name for name in listed if name not in taken]
     return f"not imported yet: {', '.join(files)}" if files else None
 
@@ -327,7 +327,8 @@ def parse_qti(
     resources = package.manifest()
     if not resources:  # no manifest, or one that lists nothing: every XML file is read
         return _without_manifest(package)
-    hrefs = {r.identifier: r.href for r in resources}
+    # What each resource stands for: its main file, else the files it lists.
+    hrefs = {r.identifier: [r.href] if r.href else r.files for r in resources}
     used = {d for r in resources if r.type in ITEM_TYPES for d in r.dependencies}
     upload = Upload([])
     for resource in resources:
