@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from item_bank.media_forms import MediaFields
 from item_bank.models import CognitiveLevel, ItemStatus, ItemType
 from item_bank.schemas import LETTERS
 
@@ -56,7 +57,7 @@ def _revision(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-class ItemEditorForm(FlaskForm):
+class ItemEditorForm(MediaFields, FlaskForm):
     ref = StringField(
         "Reference",
         validators=[Optional(), Length(max=64)],
@@ -151,6 +152,7 @@ class ItemEditorForm(FlaskForm):
             ],
             "cognitive_level": self.cognitive_level.data,
             "enemies": _codes(self.enemies.data or ""),
+            "media": self.media_data(),
             "revision": _revision(self.revision.data),
         }
 
@@ -171,6 +173,7 @@ class ItemEditorForm(FlaskForm):
         self.other_competencies.data = ", ".join(content["competencies"][1:])
         self.cognitive_level.data = content["cognitive_level"]
         self.enemies.data = ", ".join(enemies)
+        self.fill_media(content.get("media", []))
         self.revision.data = str(revision) if revision else ""
 
     def field_for(self, name: str) -> str:
@@ -182,6 +185,8 @@ class ItemEditorForm(FlaskForm):
             return "option_a"
         if head == "competencies":
             return "primary_competency"
+        if head == "file":  # the new file was refused
+            return "media_upload"
         return head if hasattr(self, head) else "stem"
 
 
