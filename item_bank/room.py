@@ -7,7 +7,7 @@ from flask import Flask
 from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
-from item_bank import api, cli, media_api, views
+from item_bank import api, cli, media_api, media_demo, views
 from item_bank.rendering import render_inline, render_markdown
 from item_bank.services import STAFF_ROLES
 
@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     registry.add_paths({**api.OPENAPI_PATHS, **media_api.OPENAPI_PATHS})
     cli.register_item_bank_cli(app)
     register_demo_loader(app, DemoLoader("item_bank", 20, cli.load_demo_item_bank))
+    register_demo_loader(app, DemoLoader("item_media", 21, media_demo.load_demo_media_item))
     register_link(
         app, NavLink("Standard", "item_bank.framework_page", (), "The competencies examined.")
     )

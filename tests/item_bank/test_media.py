@@ -280,3 +280,21 @@ def test_staff_see_media_in_the_preview_and_others_do_not(app: Flask, staff) -> 
     other = app.test_client()
     sign_in(other, staff["candidate"]["user"].email)
     assert other.get(f"/item-bank/media/{sha}").status_code == 403
+
+
+def test_demo_data_holds_one_approved_item_with_a_chart(app: Flask) -> None:
+    from item_bank.media_demo import ALT, REF
+
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    with get_db(app).read_sessions() as session:
+        item = session.scalars(select(Item).where(Item.ref == REF)).one()
+        [medium] = item.head.media
+        assert (item.head.status, medium.alt, medium.file.content_type) == (
+            "approved",
+            ALT,
+            "image/png",
+        )
+    assert len(_stored_files(app)) == 1
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    assert _counts(app)[1:] == (1, 1)
