@@ -32,6 +32,7 @@ CONTENT_FIELDS = (
 SEPARATED_FIELDS = ("keys", "fixed", "competencies", "enemies")  # "A;C" in one cell
 BOOLEAN_FIELDS = ("shuffle",)  # "true" or "false"
 LINE_FIELDS = ("references",)  # one entry per line of the cell
+JSON_FIELDS = ("media",)  # a JSON array in one cell (empty: none)
 OPTION_COLUMNS = tuple(f"option_{letter.lower()}" for letter in LETTERS)
 # Written on export, optional on import.
 EXPORT_FIELDS = ("status", "version")
@@ -43,6 +44,7 @@ CSV_COLUMNS = [
     *OPTION_COLUMNS,
     *(name for name in CONTENT_FIELDS if name not in ("type", "stem", "options")),
     "enemies",
+    *JSON_FIELDS,
     *EXPORT_FIELDS,
 ]
 # Fields of the record that are not item content.

@@ -298,3 +298,17 @@ def test_demo_data_holds_one_approved_item_with_a_chart(app: Flask) -> None:
     assert len(_stored_files(app)) == 1
     assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     assert _counts(app)[1:] == (1, 1)
+
+
+def test_csv_carries_the_media_both_ways(app: Flask, first_level) -> None:
+    _import(app, transfer.parse_upload("p.zip", audio_package()), default_competency=DEFAULT)
+    [before] = _exported(app).values()
+    with app.app_context(), get_db(app).read_sessions() as session:
+        from item_bank import frameworks
+
+        body, _count = transfer.export_bytes(session, frameworks.get_framework(session), "csv")
+    assert CHART_ALT in body.decode()
+    again = _import(app, transfer.parse_upload("bank.csv", body))
+    assert (again.unchanged, again.errors) == (1, [])
+    [record_again] = transfer.parse_upload("bank.csv", body).records
+    assert record_again["media"] == before["media"]
