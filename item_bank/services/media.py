@@ -17,6 +17,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
@@ -170,7 +171,7 @@ def media_path(sha256: str) -> Path:
     return media_dir() / sha256[:2] / sha256
 
 
-def _write_once(sha256: str, data: bytes) -> None:
+def write_once(sha256: str, data: bytes) -> None:
     """Written to a temporary name and renamed: a reader never sees half a file."""
     target = media_path(sha256)
     if target.exists():
@@ -182,25 +183,30 @@ def _write_once(sha256: str, data: bytes) -> None:
     os.replace(temporary, target)
 
 
+def media_row(name: str, data: bytes, checked: Checked) -> dict[str, Any]:
+    """The ``media_file`` row of a checked file."""
+    return {
+        "sha256": checked.sha256,
+        "kind": checked.kind,
+        "content_type": checked.content_type,
+        "size": len(data),
+        "width": checked.width,
+        "height": checked.height,
+        "filename": posixpath.basename(name.replace("\\", "/"))[:200],
+        "created_at": clock.now(),
+    }
+
+
 def store_media(
     session: Session, data: bytes, name: str, checked: Checked | None = None
 ) -> MediaFile:
     """The file, checked and stored once by its hash (the caller commits)."""
     checked = checked or check_file(data, name)
     existing = session.get(MediaFile, checked.sha256)
-    _write_once(checked.sha256, data)
+    write_once(checked.sha256, data)
     if existing is not None:
         return existing
-    media = MediaFile(
-        sha256=checked.sha256,
-        kind=checked.kind,
-        content_type=checked.content_type,
-        size=len(data),
-        width=checked.width,
-        height=checked.height,
-        filename=posixpath.basename(name.replace("\\", "/"))[:200],
-        created_at=clock.now(),
-    )
+    media = MediaFile(**media_row(name, data, checked))
     session.add(media)
     session.flush()
     return media

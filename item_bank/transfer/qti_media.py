@@ -20,11 +20,20 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core.errors import Problem
-from item_bank.media_models import MediaKind
-from item_bank.services.media import Checked, check_file, media_path, store_media, suffix_for
+from item_bank.media_models import MediaFile, MediaKind
+from item_bank.services.media import (
+    Checked,
+    check_file,
+    known_media,
+    media_path,
+    media_row,
+    suffix_for,
+    write_once,
+)
 from item_bank.transfer.markup import plain_text
 from item_bank.transfer.package import Package, local
 
@@ -145,14 +154,25 @@ def import_kinds(raw_records: Iterable[Any]) -> dict[str, str]:
 
 
 def store_import_media(session: Session, raw_records: Iterable[Any]) -> int:
-    """Every file the import carries, stored once; how many distinct files."""
-    stored: set[str] = set()
-    for raw in raw_records:
-        for sha, file in files_of(raw).items():
-            if sha not in stored:
-                store_media(session, file.data, file.name, file.checked)
-                stored.add(sha)
-    return len(stored)
+    """Every file the import carries, stored once (one query for those already stored, one
+    insert for the rest); how many distinct files."""
+    files = {sha: file for raw in raw_records for sha, file in files_of(raw).items()}
+    hashes = list(files)
+    known = {
+        sha
+        for start in range(0, len(hashes), 2000)
+        for sha in known_media(session, hashes[start : start + 2000])
+    }
+    for sha, file in files.items():
+        write_once(sha, file.data)
+    fresh = [
+        media_row(file.name, file.data, file.checked)
+        for sha, file in files.items()
+        if sha not in known
+    ]
+    if fresh:
+        session.execute(insert(MediaFile), fresh)
+    return len(files)
 
 
 # ---- export -----------------------------------------------------------------------
