@@ -18,6 +18,7 @@ from accreditation.schemas import (
 )
 from core.api import (
     ApiModel,
+    file_body,
     json_body,
     make_api_blueprint,
     model_response,
@@ -216,24 +217,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "summary": "Attach an evidence PDF (multipart field 'file', at most 10 MB)",
             "operationId": "uploadDocument",
             "parameters": _ID,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["file"],
-                            "properties": {
-                                "file": {
-                                    "type": "string",
-                                    "format": "binary",
-                                    "description": "A PDF",
-                                }
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": file_body("A PDF"),
             "responses": {
                 "201": model_response("The document", responses.StoredDocument),
                 **problem_responses(401, 403, 404, 409, 413, 415, 422),

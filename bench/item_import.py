@@ -1,21 +1,25 @@
 """Item import speed: synthetic banks of 10,000 and 100,000 items into a fresh SQLite file.
 
 Run from the repository root:
-``.venv/bin/python bench/item_import.py [--sizes 10000 100000] [--qti-size 2000]``.
+``.venv/bin/python bench/item_import.py [--sizes 10000 100000] [--qti-size 10000]
+[--qti-images 2000]``.
 For each size it times validation alone (a dry run) and the full all-or-nothing import,
 and, as the reference measured in the same run, plain ``sqlite3.executemany`` writing
 the same records as JSON into one table of the same database kind: the floor that any
 import through the app's rules and schema is compared with.
 
-A second table times a QTI 2.1 content package of ``--qti-size`` items (2,000 by default)
-both ways: its import (unzip, parse, map, the same all-or-nothing write) and its export,
-beside the JSON file of the same items imported and exported in the same run (each the
-quickest of three runs).
+A second table times a QTI 2.1 content package of ``--qti-size`` items (10,000 by default),
+``--qti-images`` of which (2,000) show an image of their own, both ways: its import (unzip,
+parse, map, check every image by decoding it, store it by hash, the same all-or-nothing
+write) and its export (every image written into the package), beside the JSON file of the
+same items imported and exported in the same run (each the quickest of three runs; the
+JSON records name images already stored, so JSON moves no image bytes).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import sqlite3
@@ -29,10 +33,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import BENCH_DIR, git_revision
+from PIL import Image, ImageDraw
 
 from core.db import get_db
 from core.migrate import upgrade_to_head
 from item_bank import frameworks, transfer
+from item_bank.services.media import store_media
 from wsgi import create_app
 
 RESULTS = BENCH_DIR / "results" / "item_import.md"
@@ -173,6 +179,29 @@ def _bank(directory: Path) -> tuple[Any, list[str]]:
     return app, leaves
 
 
+def synthetic_image(n: int) -> bytes:
+    """A small chart, different for every ``n`` (so each is stored once, on its own)."""
+    rng = random.Random(n)
+    image = Image.new("RGB", (160, 90), "white")
+    draw = ImageDraw.Draw(image)
+    for bar in range(4):
+        height = rng.randint(10, 80)
+        draw.rectangle((10 + bar * 38, 88 - height, 40 + bar * 38, 88), fill=(n % 256, 80, 160))
+    draw.text((4, 2), str(n), fill=(0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def with_images(app: Any, records: list[dict[str, Any]], images: int) -> None:
+    """The first ``images`` records each show an image, stored in ``app``'s bank first."""
+    with app.app_context(), get_db(app).write_sessions() as session:
+        for n, record in enumerate(records[:images]):
+            stored = store_media(session, synthetic_image(n), f"chart-{n}.png")
+            record["media"] = [{"sha256": stored.sha256, "alt": f"Bar chart {n} of four bars."}]
+        session.commit()
+
+
 def _import_file(app: Any, name: str, data: bytes) -> float:
     with app.app_context(), get_db(app).write_sessions() as session:
         framework = frameworks.get_framework(session)
@@ -198,7 +227,7 @@ def _export_file(app: Any, fmt: str) -> tuple[bytes, float]:
         return body, time.perf_counter() - started
 
 
-def measure_formats(size: int, repeats: int = 3) -> list[FormatMeasure]:
+def measure_formats(size: int, images: int, repeats: int = 3) -> list[FormatMeasure]:
     """JSON and QTI, each imported into a fresh bank and exported from it; the quickest of
     ``repeats`` runs of each (the machine may be busy with something else meanwhile)."""
     json_import = json_export = qti_import = qti_export = float("inf")
@@ -206,6 +235,7 @@ def measure_formats(size: int, repeats: int = 3) -> list[FormatMeasure]:
         for run in range(repeats):
             first, leaves = _bank(Path(tmp) / f"json-{run}")
             records = synthetic_records(size, leaves)
+            with_images(first, records, images)
             data = json.dumps(records).encode()
             json_import = min(json_import, _import_file(first, "items.json", data))
             _json, seconds = _export_file(first, "json")
@@ -216,9 +246,10 @@ def measure_formats(size: int, repeats: int = 3) -> list[FormatMeasure]:
             qti_import = min(qti_import, _import_file(second, "items.zip", package))
             for app in (first, second):
                 get_db(app).dispose()
+    pictured = f", {images:,} with images"
     return [
-        FormatMeasure("JSON (reference)", size, json_import, json_export, len(data)),
-        FormatMeasure("QTI 2.1 package", size, qti_import, qti_export, len(package)),
+        FormatMeasure(f"JSON (reference){pictured}", size, json_import, json_export, len(data)),
+        FormatMeasure(f"QTI 2.1 package{pictured}", size, qti_import, qti_export, len(package)),
     ]
 
 
@@ -263,10 +294,11 @@ def table(measures: list[Measure]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--qti-size", type=int, default=2_000)
+    parser.add_argument("--qti-size", type=int, default=10_000)
+    parser.add_argument("--qti-images", type=int, default=2_000)
     args = parser.parse_args()
     measures = [measure(size) for size in args.sizes]
-    formats = measure_formats(args.qti_size)
+    formats = measure_formats(args.qti_size, min(args.qti_images, args.qti_size))
     text = (
         f"{table(measures)}\n\n{format_table(formats)}\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · SQLite file "
         f"(WAL) · Python {sys.version.split()[0]} · commit {git_revision()}\n"

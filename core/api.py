@@ -167,6 +167,16 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": model_ref(model)}}}
 
 
+def file_body(description: str) -> dict[str, Any]:
+    """A request body of one uploaded file, multipart/form-data field ``file``."""
+    schema = {
+        "type": "object",
+        "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary", "description": description}},
+    }
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
 def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 

@@ -22,11 +22,13 @@ from core.db import get_session
 from core.duties import reads_bank
 from core.errors import FieldError, Problem
 from item_bank import blueprints, frameworks, responses, services, transfer
+from item_bank.media_api import register_media_api
 from item_bank.models import Framework, Item, ItemStatus, ItemVersion, ReviewAction
 from item_bank.responses import ItemOut
 from item_bank.schemas import ItemContent, ItemRecord
 
 api = make_api_blueprint("item_bank_api", __name__)
+register_media_api(api)
 STAFF = services.STAFF_ROLES
 
 

@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from item_bank.media_forms import MediaFields
 from item_bank.models import CognitiveLevel, ItemStatus, ItemType
 from item_bank.schemas import LETTERS
 
@@ -56,7 +57,7 @@ def _revision(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-class ItemEditorForm(FlaskForm):
+class ItemEditorForm(MediaFields, FlaskForm):
     ref = StringField(
         "Reference",
         validators=[Optional(), Length(max=64)],
@@ -164,6 +165,7 @@ class ItemEditorForm(FlaskForm):
             "stimulus": {"ref": self.stimulus.data, "position": self.stimulus_position.data}
             if self.stimulus.data
             else None,
+            "media": self.media_data(),
             "revision": _revision(self.revision.data),
         }
 
@@ -187,6 +189,7 @@ class ItemEditorForm(FlaskForm):
         link = content.get("stimulus") or {}
         self.stimulus.data = link.get("ref") or ""
         self.stimulus_position.data = link.get("position")
+        self.fill_media(content.get("media", []))
         self.revision.data = str(revision) if revision else ""
 
     def field_for(self, name: str) -> str:
@@ -200,6 +203,8 @@ class ItemEditorForm(FlaskForm):
             return "primary_competency"
         if head == "stimulus":
             return "stimulus_position" if rest == "position" else "stimulus"
+        if head == "file":  # the new file was refused
+            return "media_upload"
         return head if hasattr(self, head) else "stem"
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, allowed_values, partial_index
+from item_bank.media_models import ItemVersionMedia
 from item_bank.stimulus_models import Stimulus as Stimulus
 from item_bank.stimulus_models import StimulusVersion as StimulusVersion
 
@@ -197,6 +198,9 @@ class ItemVersion(Base):
         cascade="all, delete-orphan",
         lazy="selectin",
     )
+    media: Mapped[list[ItemVersionMedia]] = relationship(
+        order_by="ItemVersionMedia.position", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     __table_args__ = (
         UniqueConstraint("item_id", "number"),
@@ -218,6 +222,7 @@ class ItemVersion(Base):
         return [link.node.code for link in self.competency_links]
 
     def content(self) -> dict[str, Any]:
+        media = {"media": [m.entry() for m in self.media]} if self.media else {}
         return {
             "type": self.type,
             "stem": self.stem,
@@ -232,6 +237,7 @@ class ItemVersion(Base):
             "competencies": self.competency_codes,
             "cognitive_level": self.cognitive_level,
             "stimulus": self.stimulus_link(),
+            **media,
         }
 
     def stimulus_link(self) -> dict[str, Any] | None:

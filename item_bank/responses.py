@@ -22,7 +22,7 @@ from item_bank.models import (
     ItemVersion,
     ReviewAction,
 )
-from item_bank.schemas import BlueprintSpec
+from item_bank.schemas import BlueprintSpec, MediaRef
 from item_bank.stimulus_responses import StimulusLinkOut
 from item_bank.transfer import ImportSummary
 
@@ -61,6 +61,7 @@ class ItemOut(ResponseModel):
     stimulus: StimulusLinkOut | None = Field(
         default=None, description="The shared passage the item is on, if any."
     )
+    media: list[MediaRef]
     versions: list[ItemVersionSummary]
     allowed_actions: list[ReviewAction]
 
@@ -85,6 +86,7 @@ def item_out(
             "revision": item.revision,
             "content_revision": services.content_revision(version),
             **version.content(),
+            "media": [medium.entry() for medium in version.media],
             "enemies": services.enemy_refs(session, item.id),
             "versions": [{"number": v.number, "status": v.status} for v in item.versions],
             "allowed_actions": [step.action for step in services.allowed_steps(actor, item)],

@@ -8,7 +8,7 @@ import item_bank.stimulus_views  # noqa: F401  (its routes join views.bp)
 from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
-from item_bank import api, cli, stimulus_api, stimulus_responses, views
+from item_bank import api, cli, media_api, media_demo, stimulus_api, stimulus_responses, views
 from item_bank.rendering import render_inline, render_markdown
 from item_bank.schemas import StimulusContent
 from item_bank.services import STAFF_ROLES
@@ -20,12 +20,13 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_inline"] = render_inline
     registry = openapi_registry(app)
-    registry.add_models(*api.OPENAPI_MODELS)
-    registry.add_paths(api.OPENAPI_PATHS)
+    registry.add_models(*api.OPENAPI_MODELS, *media_api.OPENAPI_MODELS)
+    registry.add_paths({**api.OPENAPI_PATHS, **media_api.OPENAPI_PATHS})
     registry.add_models(StimulusContent, *stimulus_responses.OPENAPI_MODELS)
     registry.add_paths(stimulus_api.OPENAPI_PATHS)
     cli.register_item_bank_cli(app)
     register_demo_loader(app, DemoLoader("item_bank", 20, cli.load_demo_item_bank))
+    register_demo_loader(app, DemoLoader("item_media", 21, media_demo.load_demo_media_item))
     register_link(
         app, NavLink("Standard", "item_bank.framework_page", (), "The competencies examined.")
     )

@@ -32,6 +32,22 @@ Letter = Literal["A", "B", "C", "D", "E", "F"]
 ExchangeStatus = Literal["draft", "in_review", "approved", "retired"]
 
 
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class MediaRef(BaseModel):
+    """A medium the item shows after its stem: a stored file and the words that stand for
+    it. An image needs its alt text; audio its transcript or a description."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sha256: Sha256 = Field(description="The stored file (POST /api/v1/media gives it).")
+    alt: str = Field(default="", max_length=1000, description="An image's alt text.")
+    transcript: str = Field(
+        default="", max_length=20000, description="Audio's transcript or description."
+    )
+
+
 StimulusTitle = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
@@ -99,6 +115,7 @@ class ItemContent(BaseModel):
     stimulus: StimulusLink | None = Field(
         default=None, description="The shared passage (case study, exhibit) the item is on."
     )
+    media: list[MediaRef] = Field(default_factory=list, max_length=10)
     revision: int | None = Field(
         default=None, description="PUT: the item's revision you edited (409 if it has moved on)."
     )

@@ -19,6 +19,8 @@ from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from item_bank import blueprints, frameworks, services, transfer
 from item_bank.forms import BlueprintForm, ItemEditorForm, ItemFilterForm, StepForm
+from item_bank.media_models import MediaFile
+from item_bank.media_views import media_response
 from item_bank.models import (
     CognitiveLevel,
     Framework,
@@ -28,6 +30,7 @@ from item_bank.models import (
     ReviewAction,
 )
 from item_bank.schemas import LETTERS, ItemContent
+from item_bank.services import media as media_service
 from item_bank.services import stimuli
 
 bp = Blueprint("item_bank", __name__)
@@ -136,11 +139,40 @@ def _show_errors(form: ItemEditorForm, problem: Problem) -> None:
     attach_problem(form, mapped)
 
 
+def _editor_media(form: ItemEditorForm) -> dict[str, MediaFile]:
+    """The stored file of each of the editor's media entries."""
+    hashes = [entry.form.sha256.data or "" for entry in form.media]
+    return media_service.known_media(get_session(), hashes)
+
+
+def _shown_media(form: ItemEditorForm, files: dict[str, MediaFile]) -> list[dict[str, Any]]:
+    return [
+        {
+            **medium,
+            "kind": files[medium["sha256"]].kind,
+            "width": files[medium["sha256"]].width,
+            "height": files[medium["sha256"]].height,
+        }
+        for medium in form.media_data()
+        if medium["sha256"] in files
+    ]
+
+
+def _take_upload(form: ItemEditorForm) -> None:
+    """A file sent with the editor is stored (once, by its hash) and becomes an entry."""
+    upload = form.take_upload()
+    if upload is not None:
+        name, data = upload
+        stored = media_service.upload_media(get_session(), current_actor(), data, name)
+        form.add_uploaded(stored.sha256)
+
+
 def _preview(form: ItemEditorForm) -> dict[str, Any] | None:
     data = form.content_data()
     if not data["stem"].strip():
         return None
     return {
+        "media": _shown_media(form, _editor_media(form)),
         "type": data["type"],
         "stem": data["stem"],
         "options": data["options"],
@@ -165,6 +197,7 @@ def _render_editor(
         item=item,
         letters=LETTERS,
         preview=_preview(form) if preview else None,
+        media_files=_editor_media(form),
     )
     return html, status
 
@@ -201,6 +234,11 @@ def _save_editor(form: ItemEditorForm, item: Item | None) -> Response | tuple[st
     """Preview or save the posted editor: a new item, or the given item's draft."""
     if not form.validate_on_submit():
         return _render_editor(form, item, 422)
+    try:
+        _take_upload(form)
+    except Problem as problem:
+        _show_errors(form, problem)
+        return _render_editor(form, item, problem.status)
     if "preview" in request.form:
         return _render_editor(form, item, preview=True)
     session = get_session()
@@ -359,3 +397,14 @@ def blueprint_page(code: str) -> Response | tuple[str, int]:
         ), problem.status
     flash(f"Blueprint {blueprint.code} is now at version {version.number}.", "success")
     return redirect(url_for("item_bank.blueprint_page", code=blueprint.code))
+
+
+@bp.get("/item-bank/media/<sha256>")
+@roles_required(*STAFF)
+@reads_bank
+def media_file(sha256: str) -> Response:
+    """A stored file, for staff previewing and reviewing items."""
+    stored = get_session().get(MediaFile, sha256[:64])
+    if stored is None:
+        abort(404)
+    return media_response(stored)

@@ -36,6 +36,7 @@ from exam.models import (
 from exam.services.accommodations import approved_time_factor
 from exam.services.assembly import LETTERS, Form, assemble
 from exam.services.duties import refuse_bank_reader
+from exam.services.media_access import ShownMedia, shown_media
 from exam.services.option_ids import option_id
 from exam.services.pool import forms_so_far, load_pool
 from exam.services.problems import attempt_paused, no_registration
@@ -261,6 +262,7 @@ class ShownQuestion:
     selected: list[str]
     flagged: bool
     stimulus: ShownStimulus | None = None
+    media: tuple[ShownMedia, ...] = ()
 
 
 def questions(session: Session, attempt: Attempt, secret_key: str) -> list[ShownQuestion]:
@@ -300,6 +302,7 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
                 ],
                 flagged=bool(response and response.flagged),
                 stimulus=shown_stimulus(version),
+                media=shown_media(version),
             )
         )
     runs = with_runs([(question.position, question.stimulus) for question in shown])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exam.views import candidate, exam_page, proctor, seb, staff  # noqa: F401  (they add routes)
+from exam.views import candidate, exam_page, media, proctor, seb, staff  # noqa: F401  (they add routes)
 from exam.views._blueprint import bp
 
 __all__ = ["bp"]

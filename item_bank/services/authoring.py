@@ -25,6 +25,7 @@ from item_bank.models import (
 from item_bank.schemas import ItemContent
 from item_bank.services import stimuli
 from item_bank.services.checks import ItemInvalid, check_content, enemy_items
+from item_bank.services.media_rules import version_media
 
 
 def new_version(
@@ -58,6 +59,7 @@ def apply_content(version: ItemVersion, content: ItemContent, nodes: list[Framew
     version.competency_links = [
         ItemVersionCompetency(node=node, position=position) for position, node in enumerate(nodes)
     ]
+    version.media = version_media(version, content)
 
 
 def _generated_ref(primary_code: str) -> str:

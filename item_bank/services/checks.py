@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from core.errors import FieldError, Problem
 from item_bank.models import Framework, FrameworkNode, Item, NodeKind
 from item_bank.schemas import ItemContent, content_errors
+from item_bank.services.media_rules import media_errors
 
 
 class ItemInvalid(Problem):
@@ -59,7 +60,7 @@ def enemy_items(session: Session, refs: list[str], own_ref: str | None) -> list[
 def check_content(
     session: Session, framework: Framework, content: ItemContent
 ) -> list[FrameworkNode]:
-    errors = content_errors(content)
+    errors = content_errors(content) + media_errors(session, content.media)
     if errors:
         raise ItemInvalid(errors)
     return resolve_competencies(session, framework, content.competencies)

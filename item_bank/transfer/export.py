@@ -14,9 +14,21 @@ from sqlalchemy.orm import Session
 from core.errors import Problem
 from item_bank import services
 from item_bank.frameworks import nodes_by_code
+from item_bank.media_models import MediaFile
 from item_bank.models import Framework, Item, ItemEnemy
 from item_bank.transfer.json_csv import records_to_csv
 from item_bank.transfer.qti_export import write_package
+
+
+def media_types(session: Session, records: list[dict[str, Any]]) -> dict[str, str]:
+    """The content type of every medium the records show."""
+    hashes = {m["sha256"] for record in records for m in record.get("media", [])}
+    if not hashes:
+        return {}
+    rows = session.execute(
+        select(MediaFile.sha256, MediaFile.content_type).where(MediaFile.sha256.in_(hashes))
+    )
+    return {sha: content_type for sha, content_type in rows}
 
 
 def export_records(
@@ -86,5 +98,6 @@ def export_bytes(
         body = records_to_csv(records).encode()
     else:
         titles = {code: node.label for code, node in nodes_by_code(session, framework.id).items()}
-        body = write_package(records, framework.code, titles, progress)
+        types = media_types(session, records)
+        body = write_package(records, framework.code, titles, progress, types)
     return body, len(records)

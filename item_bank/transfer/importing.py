@@ -13,9 +13,11 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.db import Base
 from core.errors import Problem
 from item_bank import services
 from item_bank.frameworks import nodes_by_code
+from item_bank.media_models import ItemVersionMedia
 from item_bank.models import (
     Framework,
     Item,
@@ -29,6 +31,7 @@ from item_bank.services import stimuli
 from item_bank.transfer import stimulus_records
 from item_bank.transfer.json_csv import parse_csv_records, parse_json_records
 from item_bank.transfer.qti import Upload, parse_qti
+from item_bank.transfer.qti_media import store_import_media
 from item_bank.transfer.records import (
     ImportRefused,
     ImportSummary,
@@ -162,6 +165,7 @@ def import_items(
     if dry_run:
         return summary
     nodes = {code: node.id for code, node in nodes_by_code(session, framework.id).items()}
+    store_import_media(session, raw_records)
     placed = stimulus_records.bulk_links(session, framework, plan.fresh, actor_id)
     ids = _bulk_create(session, framework, plan.fresh, nodes, status, actor_id, progress, placed)
     _update_existing(session, framework, plan, existing, actor_id, status)
@@ -213,7 +217,7 @@ def _chunks(rows: list[Any], size: int = 2000) -> Iterable[list[Any]]:
         yield rows[start : start + size]
 
 
-def _table(model: type[Item] | type[ItemVersion] | type[ItemVersionCompetency]) -> Table:
+def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
@@ -224,6 +228,7 @@ def _version_row(
 ) -> dict[str, Any]:
     content = version_content(record)
     codes = content.pop("competencies")
+    content.pop("media", None)  # rows of their own
     return {
         "item_id": item_id,
         "number": 1,
@@ -288,6 +293,13 @@ def _bulk_create(
             for position, code in enumerate(r.competencies)
         ]
         session.execute(insert(_table(ItemVersionCompetency)), links)
+        media = [
+            {"version_id": version_ids[ids[r.ref]], "position": position, **medium.model_dump()}
+            for r in chunk
+            for position, medium in enumerate(r.media)
+        ]
+        if media:
+            session.execute(insert(_table(ItemVersionMedia)), media)
         if progress:
             progress(len(chunk))
     return ids

@@ -13,6 +13,7 @@ from item_bank.transfer.records import (
     CONTENT_FIELDS,
     CSV_COLUMNS,
     EXPORT_FIELDS,
+    JSON_FIELDS,
     LINE_FIELDS,
     LIST_SEPARATOR,
     OPTION_COLUMNS,
@@ -21,7 +22,7 @@ from item_bank.transfer.records import (
 )
 
 # The record's fields in CSV order; options spread over one column each.
-RECORD_FIELDS = ("ref", *CONTENT_FIELDS, "enemies")
+RECORD_FIELDS = ("ref", *CONTENT_FIELDS, "enemies", *JSON_FIELDS)
 NUMBER_FIELDS = ("choose", "version")
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -60,7 +61,19 @@ def _field_from_row(name: str, row: dict[str, str]) -> Any:
         return _number(cell)
     if name in BOOLEAN_FIELDS:
         return _boolean(cell)
+    if name in JSON_FIELDS:
+        return _json_cell(cell)
     return cell
+
+
+def _json_cell(cell: str) -> Any:
+    """A JSON cell's value; anything that is not JSON is left for validation to refuse."""
+    if not cell.strip():
+        return []
+    try:
+        return json.loads(cell)
+    except ValueError:
+        return cell
 
 
 def _boolean(cell: str) -> bool | str:
@@ -98,6 +111,8 @@ def _stimulus_cells(link: dict[str, Any] | None) -> dict[str, Any]:
 def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
     record = {name: _field_from_row(name, row) for name in RECORD_FIELDS}
     record["stimulus"] = _stimulus_from_row(row)
+    if record["media"] == []:  # as an item without media is exported: no field at all
+        del record["media"]
     for name in EXPORT_FIELDS:  # present only when the file gives them
         cell = (row.get(name) or "").strip()
         if cell:
@@ -158,6 +173,8 @@ def _cells_of(name: str, value: Any) -> dict[str, Any]:
         return {name: "\n".join(value)}
     if name in BOOLEAN_FIELDS:
         return {name: "true" if value else "false"}
+    if name in JSON_FIELDS:
+        return {name: json.dumps(value, ensure_ascii=False) if value else ""}
     return {name: value}
 
 

@@ -22,6 +22,8 @@ from defusedxml import DefusedXmlException, ElementTree
 from core.errors import Problem
 
 MAX_MEMBER_BYTES = 8 * 1024 * 1024  # one file, unpacked
+# The manifest carries every item's metadata: a package of 10,000 items needs more room.
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_PACKAGE_BYTES = 256 * 1024 * 1024  # every file together, unpacked
 MAX_RATIO = 100  # unpacked size over packed size, per file (a zip bomb packs far tighter)
 MAX_MEMBERS = 100_000
@@ -150,8 +152,9 @@ class Package:
 
     @staticmethod
     def _check_size(member: str, size: int, packed: int) -> None:
-        if size > MAX_MEMBER_BYTES:
-            raise Problem(413, "Too large", f"{member}: larger than {_mb(MAX_MEMBER_BYTES)}.")
+        limit = _limit(member)
+        if size > limit:
+            raise Problem(413, "Too large", f"{member}: larger than {_mb(limit)}.")
         if size > RATIO_FLOOR_BYTES and size > MAX_RATIO * max(packed, 1):
             raise Problem(
                 413,
@@ -174,7 +177,7 @@ class Package:
             )
         try:
             with self._zip.open(info) as stream:
-                data = stream.read(MAX_MEMBER_BYTES + 1)
+                data = stream.read(_limit(member) + 1)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:  # corrupt data, bad CRC
             raise Problem(400, "Unreadable package", f"{member}: damaged in the zip file.") from exc
         self._check_size(member, len(data), info.compress_size)
@@ -222,6 +225,10 @@ def _resources(root: Any) -> Iterator[Resource]:
             elif name == "metadata":
                 resource.metadata = child
         yield resource
+
+
+def _limit(member: str) -> int:
+    return MAX_MANIFEST_BYTES if member == "imsmanifest.xml" else MAX_MEMBER_BYTES
 
 
 def _mb(size: int) -> str:

@@ -27,6 +27,7 @@ from item_bank.schemas import ANY_NUMBER, LETTERS, TRUE_FALSE_OPTIONS
 from item_bank.transfer.lom import Metadata, read_metadata
 from item_bank.transfer.markup import UnsupportedContent, inline_markdown, plain_text, to_markdown
 from item_bank.transfer.package import ITEM_TYPES, Package, Resource, local, parse_xml
+from item_bank.transfer.qti_media import FILES_KEY, MediaProblem, MediaReader, take_media
 from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
@@ -206,7 +207,7 @@ def _rationale(root: Any, choices: list[Any]) -> str:
     return "\n\n".join(part for part in parts if part) or NO_RATIONALE
 
 
-def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
+def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     """One ``assessmentItem`` as an exchange record; a :class:`Refused` when it cannot be."""
     if local(root.tag) != "assessmentItem":
         raise Refused("record", f"Not a QTI assessmentItem (the root is <{local(root.tag)}>).")
@@ -246,13 +247,17 @@ def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
         raise Refused("keys", f"The correct response {', '.join(unknown)} is not a choice.")
     body = next(iter(elements.get("itemBody", [])), root)
     try:
+        media, files = take_media(body, interaction, reader)
+    except MediaProblem as problem:
+        raise Refused("media", problem.message) from problem
+    try:
         stem_parts = [to_markdown(body, skip=interaction)]
         stem_parts += [to_markdown(e) for e in interaction if local(e.tag) == "prompt"]
         options = [inline_markdown(choice) for choice in choices]
         rationale = _rationale(root, choices)
     except UnsupportedContent as exc:
         raise Refused(
-            "stem", f"{exc} is not imported yet (media and shared stimuli come later)."
+            "stem", f"{exc} is not imported (the bank takes text, lists, images and audio)."
         ) from exc
     multiple = cardinality == "multiple"
     item_type = "multiple_response" if multiple else "single_choice"
@@ -279,10 +284,13 @@ def _item(root: Any, metadata: Metadata) -> dict[str, Any]:
         "_taxa": metadata.taxa,
         "_notes": notes,
         "_keep_enemies": True,
+        **({"media": media, FILES_KEY: files} if media else {}),
     }
 
 
-def read_item(data: bytes, source: str, resource: Resource | None = None) -> dict[str, Any]:
+def read_item(
+    data: bytes, source: str, resource: Resource | None = None, package: Package | None = None
+) -> dict[str, Any]:
     """One item file as a record, or a record that only says why it was refused."""
     fallback = (
         resource.identifier if resource else posixpath.splitext(posixpath.basename(source))[0]
@@ -296,14 +304,22 @@ def read_item(data: bytes, source: str, resource: Resource | None = None) -> dic
     base["ref"] = _ref(root.get("identifier") or fallback, metadata.ref)
     references = take_references(root)
     try:
-        return {**base, **_item(root, metadata), "_stimulus_refs": references}
+        return {
+            **base,
+            **_item(root, metadata, MediaReader(package, source)),
+            "_stimulus_refs": references,
+        }
     except Refused as refused:
         return {**base, "_error": refused.message, "_field": refused.field}
 
 
-def _dependency_note(resource: Resource, hrefs: dict[str, str], read: set[str]) -> str | None:
-    files = [*resource.files, *(hrefs.get(d, d) for d in resource.dependencies)]
-    files = [name for name in files if name not in read]
+def _dependency_note(
+    resource: Resource, hrefs: dict[str, list[str]], record: dict[str, Any], read: set[str]
+) -> str | None:
+    """The files a resource lists that no part of the import took: its media or stimuli."""
+    taken = {file.name for file in record.get(FILES_KEY, {}).values()} | read
+    listed = [*resource.files, *(name for d in resource.dependencies for name in hrefs.get(d, [d]))]
+    files = [name for name in listed if name not in taken]
     return f"not imported yet: {', '.join(files)}" if files else None
 
 
@@ -321,7 +337,8 @@ def parse_qti(
     resources = package.manifest()
     if not resources:  # no manifest, or one that lists nothing: every XML file is read
         return _without_stimuli(_without_manifest(package, reader), reader)
-    hrefs = {r.identifier: r.href for r in resources}
+    # What each resource stands for: its main file, else the files it lists.
+    hrefs = {r.identifier: [r.href] if r.href else r.files for r in resources}
     used = {d for r in resources if r.type in ITEM_TYPES for d in r.dependencies}
     upload = Upload([])
     for resource in resources:
@@ -339,9 +356,9 @@ def parse_qti(
                 }
             )
             continue
-        record = read_item(package.read(resource.href), resource.href, resource)
+        record = read_item(package.read(resource.href), resource.href, resource, package)
         reader.resolve(record, record.pop("_stimulus_refs", []))
-        note = _dependency_note(resource, hrefs, reader.files)
+        note = _dependency_note(resource, hrefs, record, reader.files)
         if note and "_error" not in record:
             record["_notes"] = [*record.get("_notes", []), note]
         upload.records.append(record)
@@ -369,7 +386,7 @@ def _without_manifest(package: Package, reader: StimulusReader) -> Upload:
                 root_name = "file"
             upload.skipped.append(f"{root_name} {member}")
             continue
-        record = read_item(data, member)
+        record = read_item(data, member, package=package)
         reader.resolve(record, record.pop("_stimulus_refs", []))
         upload.records.append(record)
     return upload

@@ -23,6 +23,7 @@ from item_bank.schemas import ANY_NUMBER, LETTERS
 from item_bank.transfer import qti_stimuli
 from item_bank.transfer.lom import IMSMD, write_metadata
 from item_bank.transfer.markup import markdown_blocks, markdown_inline
+from item_bank.transfer.qti_media import media_bytes, media_href, write_media
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -65,7 +66,7 @@ def _rationale(parent: Element, text: str) -> None:
             SubElement(p, _q("br")).tail = line
 
 
-def item_element(record: dict[str, Any]) -> Element:
+def item_element(record: dict[str, Any], types: dict[str, str] | None = None) -> Element:
     """One exchange record as a QTI 2.1 ``assessmentItem``."""
     ident = identifier(record["ref"])
     attributes = {
@@ -106,6 +107,7 @@ def item_element(record: dict[str, Any]) -> Element:
     if record.get("_stimulus_file"):
         body.append(qti_stimuli.include_element(record))
     body.extend(markdown_blocks(record["stem"], QTI))
+    write_media(body, QTI, record.get("media", []), types or {})
     choose = record.get("choose")
     interaction = SubElement(
         body,
@@ -140,11 +142,16 @@ def _document(element: Element) -> bytes:
     return bytes(tostring(element, encoding="utf-8", xml_declaration=True))
 
 
-def item_xml(record: dict[str, Any]) -> bytes:
-    return _document(item_element(record))
+def item_xml(record: dict[str, Any], types: dict[str, str] | None = None) -> bytes:
+    return _document(item_element(record, types))
 
 
-def manifest_xml(records: list[dict[str, Any]], framework: str, titles: dict[str, str]) -> bytes:
+def manifest_xml(
+    records: list[dict[str, Any]],
+    framework: str,
+    titles: dict[str, str],
+    types: dict[str, str] | None = None,
+) -> bytes:
     """The ``imsmanifest.xml`` listing every item, each with its LOM metadata."""
     manifest = Element(
         f"{{{CP}}}manifest",
@@ -175,6 +182,9 @@ def manifest_xml(records: list[dict[str, Any]], framework: str, titles: dict[str
             )
         )
         SubElement(resource, f"{{{CP}}}file", {"href": href})
+        for medium in record.get("media", []):
+            sha = medium["sha256"]
+            SubElement(resource, f"{{{CP}}}file", {"href": media_href(sha, (types or {})[sha])})
         qti_stimuli.add_dependency(resource, record)
     qti_stimuli.add_resources(resources, records)
     return _document(manifest)
@@ -189,16 +199,22 @@ def write_package(
     framework: str,
     titles: dict[str, str],
     progress: Callable[[int], None] | None = None,
+    types: dict[str, str] | None = None,
 ) -> bytes:
-    """The content package (zip) of ``records``: the manifest, then one file per item."""
+    """The content package (zip) of ``records``: the manifest, one file per item, each
+    shared passage once, then each medium once (``types``: the content type of every medium
+    the records show)."""
     records = qti_stimuli.prepared(records)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("imsmanifest.xml", manifest_xml(records, framework, titles))
+        archive.writestr("imsmanifest.xml", manifest_xml(records, framework, titles, types))
         for path, data in qti_stimuli.stimulus_files(records).items():
             archive.writestr(path, data)
         for number, record in enumerate(records, start=1):
-            archive.writestr(item_path(record["ref"]), item_xml(record))
+            archive.writestr(item_path(record["ref"]), item_xml(record, types))
             if progress and (number % PROGRESS_STEP == 0 or number == len(records)):
                 progress(number % PROGRESS_STEP or PROGRESS_STEP)
+        for sha, content_type in sorted((types or {}).items()):
+            # Images and audio are compressed already: stored, not deflated again.
+            archive.writestr(media_href(sha, content_type), media_bytes(sha), zipfile.ZIP_STORED)
     return out.getvalue()

@@ -32,6 +32,7 @@ CONTENT_FIELDS = (
 SEPARATED_FIELDS = ("keys", "fixed", "competencies", "enemies")  # "A;C" in one cell
 BOOLEAN_FIELDS = ("shuffle",)  # "true" or "false"
 LINE_FIELDS = ("references",)  # one entry per line of the cell
+JSON_FIELDS = ("media",)  # a JSON array in one cell (empty: none)
 OPTION_COLUMNS = tuple(f"option_{letter.lower()}" for letter in LETTERS)
 # The stimulus (JSON: {"ref", "position", "title", "body"}) spread over cells of its own.
 STIMULUS_COLUMNS = ("stimulus", "stimulus_position", "stimulus_title", "stimulus_body")
@@ -46,6 +47,7 @@ CSV_COLUMNS = [
     *(name for name in CONTENT_FIELDS if name not in ("type", "stem", "options")),
     "enemies",
     *STIMULUS_COLUMNS,
+    *JSON_FIELDS,
     *EXPORT_FIELDS,
 ]
 # Fields of the record that are not item content.
@@ -60,6 +62,8 @@ def version_content(content: ItemContent) -> dict[str, Any]:
         values[name] = list(values[name])
     values["keys"] = sorted(content.keys)
     values["fixed"] = sorted(set(content.fixed))
+    if content.media:  # as ``ItemVersion.content()`` gives it: only when there are media
+        values["media"] = [medium.model_dump() for medium in content.media]
     return values
 
 

@@ -15,6 +15,8 @@ from core.errors import Problem
 from item_bank.frameworks import nodes_by_code
 from item_bank.models import Framework, Item
 from item_bank.schemas import ItemRecord, content_errors
+from item_bank.services.media_rules import media_errors
+from item_bank.transfer.qti_media import import_kinds
 from item_bank.transfer.records import RecordError
 
 MAX_RECORDS = 200_000
@@ -49,6 +51,10 @@ def validate_records(
         if record is not None:
             records.append(record)
             positions.append(number)
+    kinds = import_kinds(raw_records)
+    for number, record in zip(positions, records, strict=True):
+        for error in media_errors(session, record.media, kinds):
+            errors.append(RecordError(number, record.ref, error.field, error.message))
     counts = Counter(record.ref for record in records)
     known = bank_refs | set(counts)
     for number, record in zip(positions, records, strict=True):

@@ -1,7 +1,7 @@
 """shared stimuli: passages in versions, and the item versions written on them
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -14,7 +14,7 @@ from core.db import UTCDateTime
 
 
 revision: str = '0020'
-down_revision: str | None = '0018'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -206,7 +206,7 @@ def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
 @pytest.mark.parametrize(
     ("fixture", "field", "words"),
     [
-        ("media.xml", "stem", "<img images/sign.png> is not imported yet"),
+        ("media.xml", "media", "images/sign.png: not in the upload; import a content package"),
         ("map-response-other-rule.xml", "responseDeclaration", "partial-credit rule"),
     ],
 )
@@ -250,8 +250,11 @@ def test_unsafe_packages_are_refused_in_one_line_naming_the_file(
     assert "../outside.xml: the manifest's href points outside" in _one_line_problem(escaping)
     bomb = zip_folder(PACKAGE_DIR, {"items/bomb.xml": b" " * (4 * 1024 * 1024)})
     assert _one_line_problem(bomb).startswith("items/bomb.xml: packed 100 times tighter")
-    monkeypatch.setattr(package_module, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(package_module, "MAX_MANIFEST_BYTES", 1000)
     assert "imsmanifest.xml: larger than" in _one_line_problem(zip_folder(PACKAGE_DIR))
+    monkeypatch.undo()
+    monkeypatch.setattr(package_module, "MAX_MEMBER_BYTES", 1000)
+    assert "/qti.xml: larger than" in _one_line_problem(zip_folder(PACKAGE_DIR))
     monkeypatch.undo()
     monkeypatch.setattr(package_module, "MAX_PACKAGE_BYTES", 4000)
     assert "bad.zip: unpacks to more than" in _one_line_problem(zip_folder(PACKAGE_DIR))
