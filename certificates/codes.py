@@ -30,6 +30,12 @@ def new_code() -> str:
     return f"{PREFIX}-{body[0:4]}-{body[4:8]}-{body[8:12]}"
 
 
+def file_stem(code: str) -> str:
+    """The code as a file's name: the check symbols ``*`` and ``$`` are not allowed in names
+    on every system (a browser would change them on its own), so they become ``_``."""
+    return code.replace("*", "_").replace("$", "_")
+
+
 def normalise(text: str) -> str | None:
     """The canonical code for what someone typed, or ``None`` if it cannot be one."""
     cleaned = "".join(text.upper().split()).replace("-", "")

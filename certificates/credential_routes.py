@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from certificates import badges, baking, credentials, signing, status_lists
+from certificates.codes import file_stem
 from certificates.models import SigningKey, credential_title
 from certificates.views import visible_certificate
 from core.auth import roles_required
@@ -94,7 +95,7 @@ def credential_jwt(code: str) -> Response:
         signed.token,
         mimetype=VC_JWT,
         headers={
-            "Content-Disposition": f'attachment; filename="{code}.jwt"',
+            "Content-Disposition": f'attachment; filename="{file_stem(code)}.jwt"',
             "Cache-Control": "private, no-store",
         },
     )
@@ -106,7 +107,7 @@ def credential_json(code: str) -> Response:
     """The credential with its embedded proof, for wallets and linked-data verifiers."""
     code, signed = _signed_for_holder_or_staff(code)
     response = _json(signed.document, JSON_LD, "private, no-store")
-    response.headers["Content-Disposition"] = f'attachment; filename="{code}.json"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_stem(code)}.json"'
     return response
 
 
@@ -133,11 +134,12 @@ def baked_badge(code: str) -> Response:
     image = badges.badge_png(
         certificate.title, certificate.level, credentials.ISSUER_NAME, certificate.holder_name
     )
+    name = file_stem(certificate.code)
     return Response(
         baking.bake(image, signed.token),
         mimetype="image/png",
         headers={
-            "Content-Disposition": f'attachment; filename="{certificate.code}-badge.png"',
+            "Content-Disposition": f'attachment; filename="{name}-badge.png"',
             "Cache-Control": "private, no-store",
         },
     )

@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from accounts.services import names_by_id
 from certificates import credentials, documents, services
+from certificates.codes import file_stem
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
 from certificates.limits import form_lookup_budget
@@ -158,7 +159,7 @@ def pdf(code: str) -> Response:
     return Response(
         documents.certificate_pdf(current_app, certificate),
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{certificate.code}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{file_stem(certificate.code)}.pdf"'},
     )
 
 

@@ -7,6 +7,7 @@ import re
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from certificates.codes import file_stem
 from certificates.models import Certificate
 from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
 from tests.certificates.fixtures import all_certificates, passed_attempt
@@ -68,7 +69,7 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     copied = ana.evaluate("navigator.clipboard.readText()")
     with ana.expect_download() as download:
         ana.get_by_role("link", name=re.compile("Badge image with the credential inside")).click()
-    assert download.value.suggested_filename == f"{certificate.code}-badge.png"
+    assert download.value.suggested_filename == f"{file_stem(certificate.code)}-badge.png"
     screenshot(ana, "certificate-holder")
     # What the QR code holds is the link an employer's phone opens.
     qr_link = ana.locator(".share-link a").get_attribute("href") or ""

@@ -7,7 +7,6 @@ import re
 
 from flask import Flask
 from flask.testing import FlaskClient
-from markupsafe import escape
 from sqlalchemy import select
 
 from core.db import get_db
@@ -28,7 +27,13 @@ def _stems(app: Flask, attempt_id: int) -> list[str]:
     ids = [slot.item_id for slot in form_slots(app, attempt_id)]
     with get_db(app).read_sessions() as session:
         stems = session.scalars(select(ItemVersion.stem).where(ItemVersion.item_id.in_(ids)))
-        return [str(escape(stem[:40])) for stem in stems]
+        # Runs too short to tell a question from the pause notice are left out.
+        return [words for words in map(_plain_words, stems) if len(words) >= 12]
+
+
+def _plain_words(stem: str) -> str:
+    """The longest run of the stem that Markdown and HTML escaping leave as it is."""
+    return max(re.split(r"[^A-Za-z0-9 ,.?-]|\s{2,}", stem), key=len).strip()[:40]
 
 
 def _pause(world: ExamWorld, attempt_id: int) -> None:
