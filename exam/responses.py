@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -86,6 +86,18 @@ class StimulusShownOut(ResponseModel):
     last: int
 
 
+class MediaShownOut(ResponseModel):
+    """An image or sound beside a question, fetched from ``url`` while the attempt is open."""
+
+    url: str
+    kind: str = Field(description="image or audio")
+    content_type: str
+    alt: str
+    transcript: str
+    width: int | None
+    height: int | None
+
+
 class QuestionOut(ResponseModel):
     position: int
     type: ItemType
@@ -95,6 +107,7 @@ class QuestionOut(ResponseModel):
     selected: list[str]
     flagged: bool
     stimulus: StimulusShownOut | None = None
+    media: list[MediaShownOut] = []
 
 
 class AttemptOut(AttemptState):
@@ -229,9 +242,20 @@ def attempt_out(session: Session, attempt: Attempt, secret_key: str) -> AttemptO
     shown = delivery.questions(session, attempt, secret_key)
     return AttemptOut(
         **dict(attempt_state(attempt)),
-        questions=[QuestionOut.of(q) for q in shown],
+        questions=[_question_out(attempt.id, q) for q in shown],
         answered=sum(1 for q in shown if q.selected),
     )
+
+
+def _question_out(attempt_id: int, question: delivery.ShownQuestion) -> QuestionOut:
+    media = [
+        MediaShownOut.of(
+            m,
+            url=url_for("exam.attempt_media_file", attempt_id=attempt_id, sha256=m.sha256),
+        )
+        for m in question.media
+    ]
+    return QuestionOut.of(question, media=media)
 
 
 # The exam room never imports certificates: the room that issues them says which one an

@@ -195,11 +195,36 @@ def _matching_version(stimulus: Stimulus, title: str, body: str) -> StimulusVers
     return next((v for v in stimulus.versions if (v.title, v.body) == (title, body)), None)
 
 
+def _audit_from_item(
+    session: Session, version: StimulusVersion, actor_id: int | None, actor_label: str | None
+) -> None:
+    """A passage an item's record brought with it is audited like one written on its page."""
+    audit.record(
+        session,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action="stimulus.created" if version.number == 1 else "stimulus.version_created",
+        object_type="stimulus",
+        object_id=version.stimulus_id,
+        after={
+            "ref": version.stimulus.ref,
+            "version": version.number,
+            "title": version.title,
+            "body": version.body[:200],
+            "source": "item record",
+        },
+    )
+
+
 def resolve_link(
-    session: Session, framework: Framework, link: StimulusLink, actor_id: int | None
+    session: Session,
+    framework: Framework,
+    link: StimulusLink,
+    actor_id: int | None,
+    actor_label: str | None = None,
 ) -> StimulusVersion:
     """The stimulus version a link means: its text's version (made when new), else the
-    stimulus's current version. Writes nothing but a new stimulus or version."""
+    stimulus's current version. Writes nothing but a new stimulus or version (audited)."""
     if (link.title is None) != (link.body is None):
         raise ItemInvalid([FieldError("stimulus", "Give the stimulus's title and body together.")])
     stimulus = get_stimulus(session, link.ref)
@@ -210,13 +235,16 @@ def resolve_link(
             raise ItemInvalid([FieldError("stimulus", f"No stimulus with ref {link.ref}.")])
         return stimulus.current
     if stimulus is None:
-        return _make(session, framework, link.ref, link.title, link.body, actor_id).current
+        made = _make(session, framework, link.ref, link.title, link.body, actor_id).current
+        _audit_from_item(session, made, actor_id, actor_label)
+        return made
     found = _matching_version(stimulus, link.title, link.body)
     if found is not None:
         return found
     version = _add_version(stimulus, link.title, link.body, actor_id)
     stimulus.revision += 1
     session.flush()
+    _audit_from_item(session, version, actor_id, actor_label)
     return version
 
 
@@ -238,6 +266,7 @@ def attach(
     link: StimulusLink | None,
     actor_id: int | None,
     previous: ItemVersion | None = None,
+    actor_label: str | None = None,
 ) -> None:
     """Put ``version`` on the linked stimulus (or on none); without a position it keeps
     the place ``previous`` had on the same stimulus, else it goes last."""
@@ -246,7 +275,7 @@ def attach(
         version.stimulus_version = None
         version.stimulus_position = None
         return
-    target = resolve_link(session, framework, link, actor_id)
+    target = resolve_link(session, framework, link, actor_id, actor_label)
     position = link.position
     before = previous.stimulus_version if previous is not None else None
     if position is None and before is not None and before.stimulus_id == target.stimulus_id:

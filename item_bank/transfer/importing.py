@@ -29,7 +29,7 @@ from item_bank.models import (
 from item_bank.schemas import ItemRecord
 from item_bank.services import stimuli
 from item_bank.transfer import stimulus_records
-from item_bank.transfer.json_csv import parse_csv_records, parse_json_records
+from item_bank.transfer.json_csv import KEPT_WHEN_ABSENT, parse_csv_records, parse_json_records
 from item_bank.transfer.qti import Upload, parse_qti
 from item_bank.transfer.qti_media import store_import_media
 from item_bank.transfer.records import (
@@ -122,6 +122,33 @@ def _plan(
     return plan, errors
 
 
+def _keep_what_the_file_leaves_out(session: Session, raw_records: list[Any]) -> None:
+    """A record marked to keep its media or scenario (a CSV without those columns) takes
+    them from the item's current version, and the report says so."""
+    kept = {
+        name: marker
+        for name, marker in KEPT_WHEN_ABSENT.items()
+        if any(isinstance(raw, dict) and raw.get(marker) for raw in raw_records)
+    }
+    if not kept:
+        return
+    refs = [raw.get("ref") for raw in raw_records if isinstance(raw, dict)]
+    heads = {
+        item.ref: item.head
+        for item in session.scalars(select(Item).where(Item.ref.in_([r for r in refs if r])))
+    }
+    for raw in raw_records:
+        head = heads.get(str(raw.get("ref"))) if isinstance(raw, dict) else None
+        if head is None:
+            continue
+        current = head.content()
+        for name, marker in kept.items():
+            if raw.pop(marker, False) and current.get(name):
+                raw[name] = current[name]
+                note = f"{name} kept from version {head.number}: the file has no {name} column"
+                raw["_notes"] = [*raw.get("_notes", []), note]
+
+
 def import_items(
     session: Session,
     framework: Framework,
@@ -140,6 +167,7 @@ def import_items(
     A dry run goes through every check the real import makes and reports the same counts
     and the same report. ``skipped`` are the package's resources that are not items.
     """
+    _keep_what_the_file_leaves_out(session, raw_records)
     numbered, errors = validate_records(session, framework, raw_records, default_competency)
     refs = [record.ref for _, record in numbered]
     existing = (
@@ -166,9 +194,9 @@ def import_items(
         return summary
     nodes = {code: node.id for code, node in nodes_by_code(session, framework.id).items()}
     store_import_media(session, raw_records)
-    placed = stimulus_records.bulk_links(session, framework, plan.fresh, actor_id)
+    placed = stimulus_records.bulk_links(session, framework, plan.fresh, actor_id, actor_label)
     ids = _bulk_create(session, framework, plan.fresh, nodes, status, actor_id, progress, placed)
-    _update_existing(session, framework, plan, existing, actor_id, status)
+    _update_existing(session, framework, plan, existing, actor_id, actor_label, status)
     enemy_refs = {enemy for record in plan.fresh for enemy in record.enemies}
     bank_ids = dict(
         session.execute(select(Item.ref, Item.id).where(Item.ref.in_(enemy_refs))).all()
@@ -321,6 +349,7 @@ def _update_existing(
     plan: ImportPlan,
     existing: dict[str, Item],
     actor_id: int | None,
+    actor_label: str,
     status: str,
 ) -> None:
     """Each changed record becomes a new version, audited with what it was and is.
@@ -336,7 +365,7 @@ def _update_existing(
         nodes = services.resolve_competencies(session, framework, content.competencies)
         version = services.new_version(item, head.number + 1, content, nodes, actor_id)
         session.add(version)
-        stimuli.attach(session, framework, version, content.stimulus, actor_id, previous=head)
+        stimuli.attach(session, framework, version, content.stimulus, actor_id, head, actor_label)
         if head.status == "draft":
             head.status = ItemStatus.SUPERSEDED
         if status == "approved":
@@ -351,6 +380,7 @@ def _update_existing(
         audit.record(
             session,
             actor_id=actor_id,
+            actor_label=actor_label,
             action="item.version_created",
             object_type="item",
             object_id=item.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from core.errors import Problem
@@ -108,11 +109,19 @@ def _stimulus_cells(link: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
+# Columns a file may leave out: an item already in the bank then keeps what it has.
+KEPT_WHEN_ABSENT = {"media": "_keep_media", "stimulus": "_keep_stimulus"}
+
+
+def csv_row_to_record(row: dict[str, str], columns: Sequence[str] = CSV_COLUMNS) -> dict[str, Any]:
     record = {name: _field_from_row(name, row) for name in RECORD_FIELDS}
     record["stimulus"] = _stimulus_from_row(row)
     if record["media"] == []:  # as an item without media is exported: no field at all
         del record["media"]
+    for name, marker in KEPT_WHEN_ABSENT.items():
+        if name not in columns:
+            record.pop(name, None)
+            record[marker] = True
     for name in EXPORT_FIELDS:  # present only when the file gives them
         cell = (row.get(name) or "").strip()
         if cell:
@@ -137,7 +146,8 @@ def parse_csv_records(data: bytes) -> list[Any]:
         if None in row:  # more cells than the header names
             records.append({"_error": f"Row {reader.line_num} has more cells than the header."})
             continue
-        records.append(csv_row_to_record({key: _uncell(value or "") for key, value in row.items()}))
+        cells = {key: _uncell(value or "") for key, value in row.items()}
+        records.append(csv_row_to_record(cells, reader.fieldnames or ()))
     return records
 
 

@@ -35,7 +35,11 @@ def link_errors(
 
 
 def bulk_links(
-    session: Session, framework: Framework, records: list[ItemRecord], actor_id: int | None
+    session: Session,
+    framework: Framework,
+    records: list[ItemRecord],
+    actor_id: int | None,
+    actor_label: str | None = None,
 ) -> dict[str, tuple[int, int]]:
     """For each record on a stimulus: the stimulus version's id and the item's place (the
     record's, else after what the set already holds, in file order)."""
@@ -45,7 +49,7 @@ def bulk_links(
         link = record.stimulus
         if link is None:
             continue
-        version = stimuli.resolve_link(session, framework, link, actor_id)
+        version = stimuli.resolve_link(session, framework, link, actor_id, actor_label)
         if version.stimulus_id not in next_place:
             next_place[version.stimulus_id] = stimuli.next_position(
                 session, version.stimulus_id, None

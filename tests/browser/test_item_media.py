@@ -117,4 +117,11 @@ def test_the_authoring_form_shows_the_media_and_their_words(
     page.goto(f"/item-bank/items/{item_id}")
     expect(page.get_by_role("img", name=CHART_ALT).first).to_be_visible()
     screenshot(page, "item-page-media")
+    # The preview's options cannot be chosen, but its image still opens large.
+    expect(page.locator(".question-preview input").first).to_be_disabled()
+    zoom = page.get_by_role("button", name="Enlarge image")
+    expect(zoom).to_be_enabled()
+    zoom.click()
+    expect(page.get_by_role("dialog", name="Enlarged image")).to_be_visible()
+    screenshot(page, "item-page-media-enlarged")
     assert page_problems.messages == []

@@ -47,6 +47,15 @@ def put_media_item_first(app: Flask, attempt_id: int) -> None:
         session.commit()
 
 
+def ana_on_a_media_item(app: Flask, world: ExamWorld) -> dict:
+    """Ana's started attempt, its first question the chart item."""
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    put_media_item_first(app, attempt["id"])
+    return attempt
+
+
 def _media_urls(page: str) -> list[str]:
     return sorted(set(re.findall(r'src="(/exams/attempts/\d+/media/[0-9a-f]{64})"', page)))
 
@@ -92,10 +101,7 @@ def test_the_candidate_gets_the_media_of_their_open_attempt_only(
 def test_no_page_or_file_of_a_media_item_carries_its_key_or_rationale(
     app: Flask, world: ExamWorld
 ) -> None:
-    sitting = world.schedule()
-    world.admitted("ana", sitting)
-    attempt = world.start("ana", sitting)
-    put_media_item_first(app, attempt["id"])
+    attempt = ana_on_a_media_item(app, world)
     ana = app.test_client()
     sign_in(ana, world.people["ana"]["user"].email)
     page = ana.get(f"/exams/attempts/{attempt['id']}/q/1").get_data(as_text=True)
@@ -107,3 +113,22 @@ def test_no_page_or_file_of_a_media_item_carries_its_key_or_rationale(
     everything = "\n".join(bodies)
     assert FEEDBACK not in everything and "chart-item" not in everything
     assert "images/chart.png" not in everything  # not even the file's name in the package
+
+
+def test_the_attempt_in_json_names_each_question_s_media_by_a_url_the_candidate_can_fetch(
+    app: Flask, world: ExamWorld
+) -> None:
+    attempt = ana_on_a_media_item(app, world)
+    body = world.call("GET", f"/attempts/{attempt['id']}", "ana").get_json()
+    first, second = body["questions"][0], body["questions"][1]
+    assert second["media"] == []
+    assert {m["kind"] for m in first["media"]} == {"image", "audio"}
+    image = next(m for m in first["media"] if m["kind"] == "image")
+    audio = next(m for m in first["media"] if m["kind"] == "audio")
+    assert image["alt"] == CHART_ALT and image["content_type"] == "image/png"
+    assert audio["transcript"] == TRANSCRIPT
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    fetched = ana.get(image["url"])
+    assert fetched.status_code == 200
+    assert hashlib.sha256(fetched.get_data()).hexdigest() == hashlib.sha256(png_chart()).hexdigest()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -117,3 +119,33 @@ def act(
 def write_json(path: Path, records: list[Any]) -> Path:
     path.write_text(json.dumps(records, ensure_ascii=False))
     return path
+
+
+def _csv_rows(body: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def _csv_bytes(rows: list[dict[str, str]], columns: list[str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def csv_without_columns(body: bytes, dropped: set[str]) -> bytes:
+    """An exported CSV as an older spreadsheet would hold it: some columns left out."""
+    rows = _csv_rows(body)
+    return _csv_bytes(rows, [name for name in rows[0] if name not in dropped])
+
+
+def csv_with_cells(body: bytes, **cells: str) -> bytes:
+    """An exported CSV with the given cells of every row replaced."""
+    rows = [{**row, **cells} for row in _csv_rows(body)]
+    return _csv_bytes(rows, list(rows[0]))
+
+
+def export_file(app: Flask, file_format: str) -> tuple[bytes, int]:
+    """The bank's export in ``file_format`` (json, csv, qti), and how many items it holds."""
+    with app.app_context(), get_db(app).read_sessions() as session:
+        return transfer.export_bytes(session, frameworks.get_framework(session), file_format)

@@ -17,7 +17,14 @@ from item_bank import transfer
 from item_bank.media_models import ItemVersionMedia, MediaFile
 from item_bank.models import Item
 from item_bank.services.media import MAX_IMAGE_BYTES, MediaRefused, check_file
-from tests.item_bank.fixtures import act, create, record
+from tests.item_bank.fixtures import (
+    act,
+    create,
+    csv_with_cells,
+    csv_without_columns,
+    export_file,
+    record,
+)
 from tests.item_bank.media_fixtures import (
     AUDIO_OBJECT,
     CHART_ALT,
@@ -303,12 +310,36 @@ def test_demo_data_holds_one_approved_item_with_a_chart(app: Flask) -> None:
 def test_csv_carries_the_media_both_ways(app: Flask, first_level) -> None:
     _import(app, transfer.parse_upload("p.zip", audio_package()), default_competency=DEFAULT)
     [before] = _exported(app).values()
-    with app.app_context(), get_db(app).read_sessions() as session:
-        from item_bank import frameworks
-
-        body, _count = transfer.export_bytes(session, frameworks.get_framework(session), "csv")
+    body, _count = export_file(app, "csv")
     assert CHART_ALT in body.decode()
     again = _import(app, transfer.parse_upload("bank.csv", body))
     assert (again.unchanged, again.errors) == (1, [])
     [record_again] = transfer.parse_upload("bank.csv", body).records
     assert record_again["media"] == before["media"]
+
+
+def test_a_csv_without_a_media_column_keeps_the_item_s_media_and_says_so(
+    app: Flask, first_level
+) -> None:
+    _import(app, transfer.parse_upload("p.zip", audio_package()), default_competency=DEFAULT)
+    [before] = _exported(app).values()
+    body, _count = export_file(app, "csv")
+    plain = csv_without_columns(body, {"media"})
+    assert b"media" not in plain.splitlines()[0]
+
+    same = _import(app, transfer.parse_upload("bank.csv", plain))
+    assert (same.unchanged, same.new_versions, same.errors) == (1, 0, [])
+    assert "media kept from version 1" in same.report()[0]
+
+    edited = plain.replace(b"What does the chart show about renewals?", b"What does it show?")
+    changed = _import(app, transfer.parse_upload("bank.csv", edited))
+    assert changed.new_versions == 1
+    [after] = _exported(app).values()
+    assert after["stem"] == "What does it show?" and after["version"] == 2
+    assert after["media"] == before["media"]
+
+    # With the column there, an empty cell says what it says: no media.
+    removed = _import(app, transfer.parse_upload("bank.csv", csv_with_cells(body, media="")))
+    assert removed.new_versions == 1
+    [last] = _exported(app).values()
+    assert last["version"] == 3 and "media" not in last

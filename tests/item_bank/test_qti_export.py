@@ -12,9 +12,9 @@ import pytest
 import xmlschema
 from flask import Flask
 
-from core.db import get_db
-from item_bank import frameworks, transfer
+from item_bank import transfer
 from item_bank.transfer.records import CONTENT_FIELDS
+from tests.item_bank.fixtures import export_file
 from tests.item_bank.test_qti import DEFAULT, PACKAGE_DIR, _exported, _import, zip_folder
 
 STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "qti"
@@ -36,8 +36,7 @@ def schemas() -> dict[str, xmlschema.XMLSchema]:
 
 
 def _qti_export(app: Flask) -> tuple[bytes, int]:
-    with app.app_context(), get_db(app).read_sessions() as session:
-        return transfer.export_bytes(session, frameworks.get_framework(session), "qti")
+    return export_file(app, "qti")
 
 
 def _invalid(data: bytes, schemas: dict[str, xmlschema.XMLSchema]) -> list[str]:

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from core.db import get_db
 from core.errors import Problem
-from item_bank import frameworks, transfer
+from item_bank import transfer
 from item_bank.models import Item, Stimulus, StimulusVersion
+from tests.item_bank.fixtures import csv_without_columns, export_file
 from tests.item_bank.test_qti import QTI_DIR, _exported, _import
 from tests.item_bank.test_qti_export import _invalid, _qti_export, schemas  # noqa: F401
 
@@ -169,11 +170,8 @@ def test_json_and_csv_round_trips_keep_the_stimulus(
 ) -> None:
     _import(app, _package(), default_competency=DEFAULT)
     before = _exported(app)
-    with get_db(app).read_sessions() as session:
-        framework = frameworks.get_framework(session)
-        assert framework is not None
-        as_json, _ = transfer.export_bytes(session, framework, "json")
-        as_csv, _ = transfer.export_bytes(session, framework, "csv")
+    as_json, _ = export_file(app, "json")
+    as_csv, _ = export_file(app, "csv")
     assert json.loads(as_json)[0]["stimulus"]["ref"] == "kickoff-brief"
     for name, data in (("bank.json", as_json), ("bank.csv", as_csv)):
         summary = _import(app, transfer.parse_upload(name, data))
@@ -196,3 +194,35 @@ def test_a_record_naming_an_unknown_stimulus_without_its_text_is_refused(
     assert _counts(app) == (0, 0, 0)
     with pytest.raises(Problem):
         transfer.parse_upload("x.txt", b"")
+
+
+def test_a_csv_without_the_scenario_columns_leaves_each_item_in_its_set(
+    app: Flask, first_level: None
+) -> None:
+    _import(app, _package(), default_competency=DEFAULT)
+    before = _exported(app)
+    as_csv, _ = export_file(app, "csv")
+    columns = {"stimulus", "stimulus_position", "stimulus_title", "stimulus_body"}
+    summary = _import(app, transfer.parse_upload("bank.csv", csv_without_columns(as_csv, columns)))
+    assert (summary.new_versions, summary.unchanged) == (0, 5)
+    in_sets = sum(1 for item in before.values() if item["stimulus"])
+    assert in_sets == 4
+    assert sum("stimulus kept from version 1" in line for line in summary.report()) == in_sets
+    assert _exported(app) == before
+
+
+def test_each_scenario_an_import_brings_has_its_own_audit_row(
+    app: Flask, first_level: None
+) -> None:
+    from core.audit import AuditEvent
+
+    _import(app, _package(), default_competency=DEFAULT)
+    with get_db(app).read_sessions() as session:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "stimulus")).all()
+        refs = {s.id: s.ref for s in session.scalars(select(Stimulus))}
+        assert len(refs) == 2
+        assert sorted((r.action, refs[int(r.object_id)]) for r in rows) == sorted(
+            ("stimulus.created", ref) for ref in refs.values()
+        )
+        assert {r.actor_label for r in rows} == {"test"}
+        assert all(r.after["source"] == "item record" for r in rows)
