@@ -100,8 +100,13 @@ tests/verifiers/node/node_modules/.installed: tests/verifiers/node/package-lock.
 	cd tests/verifiers/node && npm ci --no-audit --no-fund --silent
 	touch $@
 
+# axe-core, which the accessibility test injects into every page (tests/browser/axe).
+tests/browser/axe/node_modules/.installed: tests/browser/axe/package-lock.json
+	cd tests/browser/axe && npm ci --no-audit --no-fund --silent
+	touch $@
+
 .PHONY: node-deps
-node-deps: tests/verifiers/node/node_modules/.installed
+node-deps: tests/verifiers/node/node_modules/.installed tests/browser/axe/node_modules/.installed
 
 # make migration m="what changed"
 migration: $(VENV)/.installed

@@ -268,7 +268,8 @@ def register_certificate_finder(app: Flask, finder: CertificateFinder) -> None:
     app.extensions[_CERTIFICATE_FINDER] = finder
 
 
-def _certificate_of(session: Session, attempt_id: int) -> ResultCertificate | None:
+def certificate_of(session: Session, attempt_id: int) -> ResultCertificate | None:
+    """The certificate the attempt produced, as the room that issues them says."""
     finder: CertificateFinder | None = current_app.extensions.get(_CERTIFICATE_FINDER)
     return finder(session, attempt_id) if finder is not None else None
 
@@ -277,7 +278,7 @@ def result_out(session: Session, outcome: AttemptResult) -> ResultOut:
     return ResultOut.of(
         outcome,
         areas=[AreaResult.of(area) for area in outcome.areas],
-        certificate=_certificate_of(session, outcome.attempt_id),
+        certificate=certificate_of(session, outcome.attempt_id),
     )
 
 

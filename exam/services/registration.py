@@ -26,6 +26,9 @@ from exam.services.sittings import count_places_taken
 from item_bank.blueprints import current_version
 from item_bank.models import BlueprintVersion
 
+# A candidate checks in from this long before the window opens until it closes.
+CHECK_IN_BEFORE = timedelta(minutes=30)
+
 
 def _current_rules(session: Session, sitting: Sitting) -> dict[str, Any]:
     return current_version(session, sitting.blueprint_id).spec
@@ -209,9 +212,7 @@ def check_in(session: Session, candidate: Actor, registration: Registration) -> 
         raise Problem(
             409, "Cannot check in", f"This registration is {registration.status.replace('_', ' ')}."
         )
-    if sitting.cancelled or not (
-        sitting.opens_at - timedelta(minutes=30) <= now < sitting.closes_at
-    ):
+    if sitting.cancelled or not (sitting.opens_at - CHECK_IN_BEFORE <= now < sitting.closes_at):
         raise Problem(
             409,
             "Not open for check-in",

@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.auth import Actor
 from core.errors import Problem
-from exam.models import Appeal, Attempt, AttemptResult
+from exam.models import (
+    Appeal,
+    AppealRemedy,
+    Attempt,
+    AttemptEvent,
+    AttemptResult,
+    Outcome,
+    ProctorAction,
+)
 from exam.services.delivery import require_own_attempt
 from exam.services.grading import get_result, study_list
 
@@ -42,6 +50,24 @@ class ResultView:
     study: list[dict[str, Any]]
     appeal: Appeal | None
     can_appeal: bool
+    void_reason: str = ""  # why a void attempt is void, in the words of who decided it
+
+
+def _void_reason(session: Session, outcome: AttemptResult | None, appeal: Appeal | None) -> str:
+    if outcome is None or outcome.result != Outcome.VOID:
+        return ""
+    if appeal is not None and appeal.remedy == AppealRemedy.VOID:
+        return f"Voided on appeal: {appeal.decision_reason}"
+    ended = session.scalars(
+        select(AttemptEvent)
+        .where(
+            AttemptEvent.attempt_id == outcome.attempt_id,
+            AttemptEvent.kind == ProctorAction.TERMINATE,
+        )
+        .order_by(AttemptEvent.id.desc())
+    ).first()
+    reason = str(ended.detail.get("reason", "")) if ended is not None else ""
+    return f"The proctor ended the exam: {reason}" if reason else "The proctor ended the exam."
 
 
 def require_attempt_for_viewer(session: Session, viewer: Actor, attempt_id: int) -> Attempt:
@@ -67,6 +93,7 @@ def result_for(session: Session, viewer: Actor, attempt: Attempt) -> ResultView:
         study=study_list(session, attempt, outcome),
         appeal=appeal,
         can_appeal=own and why_no_appeal(outcome, appeal) is None,
+        void_reason=_void_reason(session, outcome if visible else None, appeal),
     )
 
 

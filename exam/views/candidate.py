@@ -12,6 +12,7 @@ from core.auth import current_actor, require_principal, roles_required
 from core.db import end_request_transaction, get_db, get_session
 from core.errors import Problem
 from core.forms import attach_problem
+from exam import responses
 from exam.forms import AccommodationForm, AnswerForm, AppealForm, EmptyForm
 from exam.models import Attempt, RegistrationStatus, Sitting
 from exam.services import (
@@ -19,6 +20,7 @@ from exam.services import (
     answers,
     appeals,
     delivery,
+    overview,
     registration,
     results,
     sittings,
@@ -63,6 +65,7 @@ def my_exams() -> str:
         "exam/my_exams.html",
         registrations=registrations,
         attempts=delivery.attempts_by_registration(session, actor.id),
+        overviews=overview.overviews(session, registrations),
         form=EmptyForm(),
         waiting=any(r.status == RegistrationStatus.CHECKED_IN for r in registrations),
     )
@@ -279,6 +282,8 @@ def result(attempt_id: int) -> Response | tuple[str, int]:
         sitting=get_session().get(Sitting, attempt.sitting_id),
         appeal=view.appeal,
         can_appeal=view.can_appeal,
+        void_reason=view.void_reason,
+        certificate=responses.certificate_of(get_session(), attempt.id) if view.outcome else None,
         form=form,
     )
     return html, status

@@ -1,4 +1,5 @@
-"""The exam page's own JSON (cookie session and CSRF header): autosave, state, events."""
+"""The candidate pages' own JSON (cookie session and CSRF header): autosave, the attempt's
+state, events, and the state of a registration the waiting page follows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from core.db import get_session
 from core.extensions import limiter, per_attempt
 from exam import handlers, responses
 from exam.schemas import EventRequest
-from exam.services import delivery
+from exam.services import delivery, registration
 from exam.views._blueprint import bp, json_errors
 
 
@@ -28,6 +29,15 @@ def attempt_state(attempt_id: int) -> Response:
     json_errors()
     attempt = delivery.require_own_attempt(get_session(), current_actor().id, attempt_id)
     return respond(responses.attempt_state(attempt))
+
+
+@bp.get("/exams/<id:registration_id>/state")
+@roles_required("candidate")
+def registration_state(registration_id: int) -> Response:
+    """Polled by the waiting page until the proctor admits or turns the candidate away."""
+    json_errors()
+    booked = registration.require_own_registration(get_session(), current_actor(), registration_id)
+    return respond(responses.registration_out(booked))
 
 
 @bp.post("/exams/attempts/<id:attempt_id>/events")

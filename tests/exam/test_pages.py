@@ -225,9 +225,52 @@ def test_extra_time_is_requested_and_decided_on_pages(app: Flask, world: ExamWor
         "/staff/accommodations",
         {"accommodation_id": accommodation, "decision": "approve"},
     )
-    assert "approved" in ana.get("/exams").get_data(as_text=True)
+    mine = ana.get("/exams").get_data(as_text=True)
+    assert "approved" in mine
+    assert "135 minutes, with your extra time (50 % more)" in mine
     with get_db(app).read_sessions() as session:
         assert session.scalar(select(Attempt.id)) is None
+
+
+def _plain(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_my_exams_states_the_exam_and_when_check_in_opens_truly_at_each_moment(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule(opens_in_minutes=120, hours=2)
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    ana = _browser(app, world, "ana")
+    early = _plain(ana.get("/exams").get_data(as_text=True))
+    assert "Length 90 minutes" in early and "Questions 60, over 4 areas" in early
+    assert "To pass 70 % overall, and at least 50 % in each area" in early
+    assert "When the time runs out, the answers saved by then are handed in for you." in early
+    assert "Check-in opens at" in early and "30 minutes early" in early
+    assert "/checkin" not in ana.get("/exams").get_data(as_text=True)  # no button yet
+
+    world.clock.advance(minutes=100)  # 20 minutes before the start
+    during = ana.get("/exams").get_data(as_text=True)
+    assert "Check-in is open now, until" in _plain(during) and "/checkin" in during
+
+    world.clock.advance(minutes=150)  # past the window's end
+    late = ana.get("/exams").get_data(as_text=True)
+    assert "The window closed at" in _plain(late) and "/checkin" not in late
+    assert "Check-in opens" not in late
+
+
+def test_the_waiting_state_is_read_by_the_candidate_alone(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    world.call("POST", f"/sittings/{sitting}/checkin", "ana", expect=200)
+    ana = _browser(app, world, "ana")
+    page = ana.get("/exams").get_data(as_text=True)
+    assert "http-equiv" not in page  # the page follows the state; it never reloads itself
+    url = re.search(r'data-waiting="([^"]+)"', page).group(1)
+    assert ana.get(url).get_json()["status"] == "checked_in"
+    ben = _browser(app, world, "ben")
+    assert ben.get(url).status_code == 404
+    assert app.test_client().get(url).status_code in (302, 401)
 
 
 def test_a_copied_cookie_cannot_save_after_sign_out(app: Flask, world: ExamWorld) -> None:
@@ -298,3 +341,28 @@ def test_reading_an_attempt_past_its_deadline_writes_nothing(app: Flask, world: 
     assert re.search(r"[0-9a-f]{64}", sealed).group(0) == re.search(r"[0-9a-f]{64}", receipt).group(
         0
     )
+
+
+def test_a_void_attempt_says_why_and_shows_no_score(app: Flask, world: ExamWorld) -> None:
+    from tests.exam.fixtures import sit
+
+    attempt = sit(world)
+    world.call(
+        "POST", f"/attempts/{attempt['id']}/terminate", "proctor", {"reason": "Phone in use"}, 200
+    )
+    page = _plain(_browser(app, world, "ana").get(f"/exams/attempts/{attempt['id']}/result")
+                  .get_data(as_text=True))  # fmt: skip
+    assert "This attempt is void" in page
+    assert "The proctor ended the exam: Phone in use" in page
+    assert "By competency area" not in page and "0.0 %" not in page
+
+
+def test_a_pass_links_its_certificate(app: Flask, world: ExamWorld) -> None:
+    from tests.certificates.fixtures import all_certificates, passed_attempt
+
+    attempt = passed_attempt(app, world)
+    page = _browser(app, world, "ana").get(f"/exams/attempts/{attempt['id']}/result")
+    html = page.get_data(as_text=True)
+    [certificate] = all_certificates(app)
+    assert "You passed" in html and "See your certificate" in html
+    assert re.search(rf'href="[^"]*/certificates/{re.escape(certificate.code)}"', html)

@@ -1,0 +1,65 @@
+"""What a candidate reads about a booked exam before sitting it: how long it is, how many
+questions, the rules, and when check-in opens, in words true at the moment they are read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from core import clock
+from exam.models import Registration, RegistrationStatus
+from exam.services.accommodations import approved_time_factor
+from exam.services.registration import CHECK_IN_BEFORE
+from exam.services.seb import settings_of
+from item_bank.blueprints import current_version
+
+
+@dataclass(frozen=True)
+class ExamOverview:
+    questions: int
+    minutes: int
+    extra_time_percent: int  # 0 without an approved accommodation
+    pass_percent: float
+    area_minimum_percent: float | None  # the lowest bar any area sets, if any
+    area_count: int
+    seb_required: bool
+    check_in: str
+    check_in_open: bool
+
+
+def _check_in_words(registration: Registration, now: datetime) -> tuple[str, bool]:
+    sitting = registration.sitting
+    opens = sitting.opens_at - CHECK_IN_BEFORE
+    if registration.status != RegistrationStatus.REGISTERED:
+        return "", False
+    if now < opens:
+        early = int(CHECK_IN_BEFORE.total_seconds() // 60)
+        return f"Check-in opens at {clock.format_moment(opens)}, {early} minutes early.", False
+    if now < sitting.closes_at:
+        return f"Check-in is open now, until {clock.format_moment(sitting.closes_at)}.", True
+    return f"The window closed at {clock.format_moment(sitting.closes_at)}.", False
+
+
+def exam_overview(session: Session, registration: Registration) -> ExamOverview:
+    spec = current_version(session, registration.sitting.blueprint_id).spec
+    factor = approved_time_factor(registration)
+    minimums = [float(a["min_percent"]) for a in spec["areas"] if a.get("min_percent")]
+    seb = settings_of(session, registration.sitting_id)
+    words, is_open = _check_in_words(registration, clock.now())
+    return ExamOverview(
+        questions=int(spec["item_count"]),
+        minutes=int(spec["time_limit_minutes"] * factor),  # whole minutes, never more
+        extra_time_percent=round((factor - 1) * 100),
+        pass_percent=float(spec["pass_overall_percent"]),
+        area_minimum_percent=min(minimums) if minimums else None,
+        area_count=len(spec["areas"]),
+        seb_required=bool(seb and seb.required),
+        check_in=words,
+        check_in_open=is_open,
+    )
+
+
+def overviews(session: Session, registrations: list[Registration]) -> dict[int, ExamOverview]:
+    return {r.id: exam_overview(session, r) for r in registrations}
