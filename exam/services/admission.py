@@ -64,9 +64,9 @@ def admit(
     return registration
 
 
-def turn_away(
-    session: Session, actor: Actor, registration: Registration, reason: str
-) -> Registration:
+def check_turn_away(actor: Actor, registration: Registration, reason: str) -> None:
+    """Every rule of turning a candidate away, checked before the proctor is asked to
+    confirm; writes nothing."""
     require_proctor(actor, registration.sitting)
     refuse_own_registration(actor, registration, "turn yourself away")
     if reason not in TURN_AWAY_REASONS:
@@ -77,6 +77,12 @@ def turn_away(
             "Cannot turn away",
             f"This registration is {registration.status.replace('_', ' ')}.",
         )
+
+
+def turn_away(
+    session: Session, actor: Actor, registration: Registration, reason: str
+) -> Registration:
+    check_turn_away(actor, registration, reason)
     registration.status, registration.turned_away_reason, registration.decided_by = (
         RegistrationStatus.TURNED_AWAY,
         reason,

@@ -176,10 +176,16 @@ def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reaso
     return attempt
 
 
+def check_terminate(attempt: Attempt, reason: str) -> str:
+    """The reason, once every rule of ending this attempt holds; checked before the
+    proctor is asked to confirm, and again when they do. Writes nothing."""
+    _require_open(attempt, ProctorAction.TERMINATE)
+    return _reason(reason)
+
+
 def terminate(session: Session, actor: Actor, attempt: Attempt, reason: str) -> Attempt:
     """End the attempt for misconduct: recorded as void, not as a fail."""
-    _require_open(attempt, ProctorAction.TERMINATE)
-    detail = {"reason": _reason(reason)}
+    detail = {"reason": check_terminate(attempt, reason)}
     finish_attempt(session, attempt, AttemptStatus.TERMINATED, clock.now())
     _log(session, actor, attempt, ProctorAction.TERMINATE, detail)
     session.commit()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from accounts.models import User
+from core import clock
 from core.api import validated
 from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import Problem
 from exam.forms import AdmitForm, ProctorActionForm
-from exam.models import Sitting
+from exam.models import Attempt, ProctorAction, Registration, Sitting
 from exam.schemas import ProctorRequest
 from exam.services import admission, proctoring, registration, sittings
 from exam.views._blueprint import back_with, bp, json_errors, require_valid
@@ -38,6 +40,7 @@ def _console(sitting: Sitting, status: int = 200) -> tuple[str, int]:
     rows = proctoring.live_roster(get_session(), sitting)
     html = render_template(
         "exam/console.html",
+        as_of=clock.now(),
         sitting=sitting,
         rows=rows,
         people=_people(rows),
@@ -62,6 +65,7 @@ def roster_json(sitting_id: int) -> Response:
     people = _people(rows)
     return jsonify(
         {
+            "as_of": clock.format_moment(clock.now(), seconds=True),
             "rows": [
                 {
                     "registration_id": row.registration.id,
@@ -73,19 +77,22 @@ def roster_json(sitting_id: int) -> Response:
                     "events": [e.kind.replace("_", " ") for e in row.events],
                 }
                 for row in rows
-            ]
+            ],
         }
     )
 
 
 @bp.post("/proctor/registrations/<id:registration_id>/decision", endpoint="admission")
 @roles_required("proctor", "exam_admin")
-def admission_decision(registration_id: int) -> Response:
+def admission_decision(registration_id: int) -> Response | tuple[str, int]:
     form = AdmitForm()
     require_valid(form)
     at_door = registration.require_registration(get_session(), registration_id)
     decision, _, reason = (form.decision.data or "").partition(":")
     try:
+        if decision != "admit" and not _confirmed():
+            admission.check_turn_away(current_actor(), at_door, reason)
+            return _confirm_turn_away(at_door, form, reason)
         admission.decide_admission(
             get_session(),
             current_actor(),
@@ -101,6 +108,53 @@ def admission_decision(registration_id: int) -> Response:
     return redirect(url_for("exam.console", sitting_id=at_door.sitting_id), 303)
 
 
+def _confirmed() -> bool:
+    return request.form.get("confirmed") == "yes"
+
+
+def _candidate_name(candidate_id: int) -> str:
+    person = get_session().get(User, candidate_id)
+    return person.full_name if person is not None else f"candidate {candidate_id}"
+
+
+def _confirm_page(
+    step: str,
+    candidate_id: int,
+    sitting: Sitting,
+    reason: str,
+    action: str,
+    fields: list[tuple[str, str]],
+    form: FlaskForm,
+) -> tuple[str, int]:
+    """The page that states what an irreversible proctor step will do before it is done."""
+    html = render_template(
+        "exam/confirm_proctor.html",
+        step=step,
+        name=_candidate_name(candidate_id),
+        reason=reason,
+        sitting=sitting,
+        action=action,
+        fields=fields,
+        form=form,
+    )
+    return html, 200
+
+
+def _confirm_terminate(attempt: Attempt, form: ProctorActionForm, reason: str) -> tuple[str, int]:
+    sitting = sittings.require_sitting(get_session(), attempt.sitting_id)
+    action = url_for("exam.proctor_action", attempt_id=attempt.id)
+    fields = [("action", ProctorAction.TERMINATE.value), ("reason", reason)]
+    return _confirm_page("terminate", attempt.candidate_id, sitting, reason, action, fields, form)
+
+
+def _confirm_turn_away(at_door: Registration, form: AdmitForm, reason: str) -> tuple[str, int]:
+    action = url_for("exam.admission", registration_id=at_door.id)
+    fields = [("decision", f"turn_away:{reason}")]
+    return _confirm_page(
+        "turn_away", at_door.candidate_id, at_door.sitting, reason, action, fields, form
+    )
+
+
 @bp.post("/proctor/attempts/<id:attempt_id>/action")
 @roles_required("proctor", "exam_admin")
 def proctor_action(attempt_id: int) -> Response | tuple[str, int]:
@@ -112,6 +166,9 @@ def proctor_action(attempt_id: int) -> Response | tuple[str, int]:
         body = validated(
             ProctorRequest, {"reason": form.reason.data or "", "minutes": form.minutes.data or None}
         )
+        if action == ProctorAction.TERMINATE and not _confirmed():
+            reason = proctoring.check_terminate(attempt, body.reason)
+            return _confirm_terminate(attempt, form, reason)
         proctoring.act(session, actor, attempt, action, body.reason, body.minutes)
     except Problem as problem:
         if problem.status != 422:

@@ -93,7 +93,7 @@ def test_a_whole_exam(
 
     proc.reload()
     proc.get_by_text("Act on Ana Pereira").click()
-    proc.get_by_label("Reason or note").fill("Fire alarm")
+    proc.get_by_label("Why pause").fill("Fire alarm")
     proc.get_by_role("button", name="Pause").click()
     expect(cand.locator("[data-paused]")).to_be_visible(timeout=10_000)
     screenshot(cand, "exam-paused")

@@ -366,3 +366,64 @@ def test_a_pass_links_its_certificate(app: Flask, world: ExamWorld) -> None:
     [certificate] = all_certificates(app)
     assert "You passed" in html and "See your certificate" in html
     assert re.search(rf'href="[^"]*/certificates/{re.escape(certificate.code)}"', html)
+
+
+def test_terminating_asks_first_with_the_consequence_and_changes_nothing_until_confirmed(
+    app: Flask, world: ExamWorld
+) -> None:
+    from tests.exam.fixtures import sit
+
+    attempt = sit(world)
+    proctor = _browser(app, world, "proctor")
+    console = f"/proctor/sittings/{_sitting_of(app, attempt['id'])}"
+    action = f"/proctor/attempts/{attempt['id']}/action"
+    no_reason = post_form(proctor, console, action, {"action": "terminate", "reason": ""})
+    assert no_reason.status_code == 422 and "Give a reason" in no_reason.get_data(as_text=True)
+    asked = post_form(proctor, console, action, {"action": "terminate", "reason": "Phone in use"})
+    page = _plain(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "End Ana Whitaker's exam?" in page
+    assert "recorded as void" in page and "Phone in use" in page
+    state = f"/attempts/{attempt['id']}/state"
+    assert world.call("GET", state, "ana").get_json()["status"] == "in_progress"
+    token = csrf_from(asked.get_data(as_text=True))
+    done = proctor.post(
+        action,
+        data={
+            "csrf_token": token,
+            "confirmed": "yes",
+            "action": "terminate",
+            "reason": "Phone in use",
+        },
+    )
+    assert done.status_code == 303
+    assert world.call("GET", state, "ana").get_json()["status"] == "terminated"
+
+
+def test_turning_away_asks_first_and_a_no_show_is_marked_only_on_confirmation(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule()
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    proctor = _browser(app, world, "proctor")
+    console = f"/proctor/sittings/{sitting}"
+    registration = re.search(
+        r"/proctor/registrations/(\d+)/decision", proctor.get(console).get_data(as_text=True)
+    ).group(1)
+    decision = f"/proctor/registrations/{registration}/decision"
+    asked = post_form(proctor, console, decision, {"decision": "turn_away:no_show"})
+    assert asked.status_code == 200
+    assert "Turn Ana Whitaker away?" in _plain(asked.get_data(as_text=True))
+    mine = _browser(app, world, "ana")
+    assert "Registered." in _plain(mine.get("/exams").get_data(as_text=True))
+    token = csrf_from(asked.get_data(as_text=True))
+    proctor.post(
+        decision, data={"csrf_token": token, "confirmed": "yes", "decision": "turn_away:no_show"}
+    )
+    assert "could not admit you (no show)" in mine.get("/exams").get_data(as_text=True)
+
+
+def _sitting_of(app: Flask, attempt_id: int) -> int:
+    with get_db(app).read_sessions() as session:
+        attempt = session.get(Attempt, attempt_id)
+        assert attempt is not None
+        return attempt.sitting_id
