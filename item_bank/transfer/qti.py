@@ -320,7 +320,11 @@ def _dependency_note(
     taken = {file.name for file in record.get(FILES_KEY, {}).values()} | read
     listed = [*resource.files, *(name for d in resource.dependencies for name in hrefs.get(d, [d]))]
     files = [name for name in listed if name not in taken]
-    return f"not imported yet: {', '.join(files)}" if files else None
+    return (
+        f"left out, the bank keeps text, images and audio only: {', '.join(files)}"
+        if files
+        else None
+    )
 
 
 def parse_qti(

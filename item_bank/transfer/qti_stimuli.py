@@ -120,7 +120,9 @@ def read_stimulus(data: bytes, path: str, identifier: str | None) -> dict[str, A
     try:
         text = to_markdown(body, skip=skip)
     except UnsupportedContent as exc:
-        raise ValueError(f"holds {exc}, which is not imported yet") from exc
+        raise ValueError(
+            f"holds {exc}, which a scenario cannot hold: only text, images and audio"
+        ) from exc
     if not text.strip():
         raise ValueError("holds no text")
     stem = posixpath.splitext(posixpath.basename(path))[0]
