@@ -89,6 +89,10 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/exam_autosave.py
 	$(BIN)/python bench/exam_start_spike.py
 	$(BIN)/python bench/exam_fault.py
+	$(BIN)/python bench/exam_start_spike.py --database postgres --servers 2
+	$(BIN)/python bench/exam_start_spike.py --database postgres --servers 2 --candidates 3000 --aim-s 5
+	$(BIN)/python bench/exam_autosave.py --database postgres
+	$(BIN)/python bench/exam_fault.py --database postgres --servers 2
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/certificate_verify.py
 	$(BIN)/python bench/accreditation_queue.py

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import secrets
-import sqlite3
 import sys
 import tempfile
 import time
@@ -38,11 +37,15 @@ from exam_common import (
     Instance,
     PlannedRequest,
     ScriptResult,
+    add_database_arguments,
+    bench_database,
     cpu_seconds,
+    database_label,
     log_problems,
     prepare_instance,
     profile_breakdown,
     profile_config,
+    results_path,
     start_attempts,
     summarise_profiles,
     wait_for_quiet,
@@ -59,6 +62,7 @@ from harness import (
     request,
     stop_on_sigterm,
 )
+from sqlalchemy import create_engine, text
 
 RESULTS = BENCH_DIR / "results" / "exam_autosave.md"
 PROFILE_OUT = BENCH_DIR / "results" / "exam_autosave_profile.txt"
@@ -90,6 +94,7 @@ PROFILE_PARTS = [
 AIM_RPS = 1_000
 AIM_P99_MS = 100.0
 AIM_RATIO = 0.40
+AIM_RATIO_POSTGRES = 0.30  # a network round trip per statement, even on the loopback
 
 
 def parse_args() -> argparse.Namespace:
@@ -131,8 +136,11 @@ def parse_args() -> argparse.Namespace:
         help="before each target, wait up to this many seconds for other processes to leave "
         "the cores alone (default 30; 0: do not wait)",
     )
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the table")
+    add_database_arguments(parser, None)
+    parser.add_argument("--out", type=Path, default=None, help="where to write the table")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = results_path(RESULTS, args)
     if min(args.candidates, args.duration, args.connections, args.threads, args.workers) < 1:
         parser.error("candidates, duration, connections, threads and workers must be at least 1")
     if not 1 <= args.positions <= 60:
@@ -203,17 +211,18 @@ class Check:
 
 
 def check_database(instance: Instance, saves: list[Save], sent: set[int]) -> Check:
-    path = instance.database_url.removeprefix("sqlite:///")
-    connection = sqlite3.connect(path)
+    engine = create_engine(instance.database_url)
     try:
-        rows = {
-            (a, p): json.loads(selected)
-            for a, p, selected in connection.execute(
-                "SELECT attempt_id, position, selected FROM response"
-            )
-        }
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT attempt_id, position, selected FROM response")
+            ).all()
     finally:
-        connection.close()
+        engine.dispose()
+    rows = {
+        (a, p): json.loads(selected) if isinstance(selected, str) else selected
+        for a, p, selected in found
+    }
     expected = {(saves[i].attempt_id, saves[i].position): saves[i].letter for i in sent}
     return Check(
         rows=len(rows),
@@ -245,13 +254,13 @@ def table(rows: list[tuple[str, ScriptResult]], reference: ScriptResult) -> str:
     return "\n".join(lines)
 
 
-def aims(autosave: ScriptResult, reference: ScriptResult) -> tuple[str, bool]:
+def aims(autosave: ScriptResult, reference: ScriptResult, aim_ratio: float) -> tuple[str, bool]:
     ratio = autosave.result.requests_per_s / reference.result.requests_per_s
     checks = [
         (f"≥{AIM_RPS:,} autosaves/s", autosave.result.requests_per_s >= AIM_RPS,
          f"{autosave.result.requests_per_s:,.0f}"),
         (f"p99 < {AIM_P99_MS:.0f} ms", autosave.p99_ms < AIM_P99_MS, f"{autosave.p99_ms:.1f} ms"),
-        (f"≥{AIM_RATIO:.0%} of the bare route", ratio >= AIM_RATIO, f"{ratio:.0%}"),
+        (f"≥{aim_ratio:.0%} of the bare route", ratio >= aim_ratio, f"{ratio:.0%}"),
     ]  # fmt: skip
     text = "Aims: " + "; ".join(
         f"{name}: {got} ({'met' if ok else '**missed**'})" for name, ok, got in checks
@@ -263,9 +272,14 @@ def main() -> int:
     stop_on_sigterm()
     args = parse_args()
     load_at_start = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="csm-bench-autosave-") as tmp_name:
+    with (
+        tempfile.TemporaryDirectory(prefix="csm-bench-autosave-") as tmp_name,
+        bench_database(args.database, Path(tmp_name)) as database_url,
+    ):
         tmp = Path(tmp_name)
-        instance = prepare_instance(tmp, secrets.token_urlsafe(48), args.candidates)
+        instance = prepare_instance(
+            tmp, secrets.token_urlsafe(48), args.candidates, database_url=database_url
+        )
 
         # Set-up server: limits off, so the set-up costs no limiter bookkeeping.
         print("starting attempts through the API ...", file=sys.stderr, flush=True)
@@ -346,6 +360,7 @@ def main() -> int:
             load_at_start=load_at_start,
         )
         context += (
+            f" · {database_label(instance.database_url)}"
             f" · {args.candidates} candidates with a started attempt, {args.positions} questions "
             f"each: {len(planned):,} distinct saves gone round in turn, consecutive requests "
             "from different candidates · attempts were started through POST /api/v1/attempts "
@@ -357,7 +372,9 @@ def main() -> int:
             + f" cores during the three measurements; the app's workers used {busy:.2f} cores "
             "during the autosave measurement"
         )
-        aim_text, aims_met = aims(autosave, reference)
+        aim_text, aims_met = aims(
+            autosave, reference, AIM_RATIO if args.database == "sqlite" else AIM_RATIO_POSTGRES
+        )
         targets = [
             ("bare Flask route (reference)", reference),
             ("GET /healthz (the app's lightest route: one SELECT 1)", healthz),

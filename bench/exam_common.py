@@ -12,6 +12,7 @@ in ``bench/`` (``from exam_common import ...``).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import json
@@ -22,7 +23,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -94,12 +95,70 @@ class Instance:
         )
 
 
+@contextlib.contextmanager
+def bench_database(kind: str, directory: Path) -> Iterator[str]:
+    """A fresh database for one run: a SQLite file in ``directory`` (``sqlite``), or a
+    throwaway PostgreSQL 15 cluster started by the script the tests use (``postgres``),
+    stopped and removed afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'bench.sqlite3'}"
+        return
+    directory.chmod(0o755)  # the cluster runs as user postgres when the bench runs as root
+    cluster = directory / "pg"
+    script = str(REPO_ROOT / "scripts" / "postgres-cluster.sh")
+    url = subprocess.run(
+        [script, "start", str(cluster)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([script, "stop", str(cluster)], check=False)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser, servers_help: str | None) -> None:
+    """``--database`` for every exam benchmark, and ``--servers`` where two app servers
+    can share a PostgreSQL database (``servers_help`` says what two servers do)."""
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="a SQLite file, or a throwaway PostgreSQL cluster (scripts/postgres-cluster.sh)",
+    )
+    if servers_help is not None:
+        parser.add_argument("--servers", type=int, choices=(1, 2), default=1, help=servers_help)
+
+
+def results_path(default: Path, args: argparse.Namespace, *extra: object) -> Path:
+    """Where a run writes its table: the default for one server on SQLite, else a name
+    that says the database, the servers and ``extra``."""
+    servers = getattr(args, "servers", 1)
+    if (args.database, servers) == ("sqlite", 1):
+        return default
+    parts = [args.database, *([f"{servers}-servers"] if servers > 1 else []), *map(str, extra)]
+    return default.with_name(f"{default.stem}-{'-'.join(parts)}{default.suffix}")
+
+
+def refuse_servers_on_sqlite(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.servers > 1 and args.database == "sqlite":
+        parser.error("two servers share a database over the network: use --database postgres")
+
+
+def database_label(database_url: str) -> str:
+    return "PostgreSQL 15" if database_url.startswith("postgresql") else "SQLite file (WAL)"
+
+
 def prepare_instance(
-    directory: Path, secret_key: str, candidates: int, *, progress: bool = True
+    directory: Path,
+    secret_key: str,
+    candidates: int,
+    *,
+    progress: bool = True,
+    database_url: str | None = None,
 ) -> Instance:
-    """Migrate a fresh SQLite file, load the First Level bank, open a sitting now, and
-    create ``candidates`` admitted candidates (registered, checked in, admitted by a
-    proctor) with one API token each."""
+    """Migrate a fresh database (a SQLite file in ``directory`` unless ``database_url``
+    names another), load the First Level bank, open a sitting now, and create
+    ``candidates`` admitted candidates (registered, checked in, admitted by a proctor,
+    which draws each one's form) with one API token each."""
     os.environ.update(FAST_HASH)
     from accounts import services
     from core import clock
@@ -111,7 +170,8 @@ def prepare_instance(
     from item_bank.cli import load_demo_item_bank
 
     (directory / "instance").mkdir(exist_ok=True)
-    instance = Instance(directory, f"sqlite:///{directory / 'bench.sqlite3'}", secret_key, 0)
+    url = database_url or f"sqlite:///{directory / 'bench.sqlite3'}"
+    instance = Instance(directory, url, secret_key, 0)
     app = instance.app()
     db = get_db(app)
     upgrade_to_head(db.engine)

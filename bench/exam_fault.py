@@ -1,7 +1,8 @@
-"""Autosave under faults: kill -9 a gunicorn worker, then restart the whole server, mid-load.
+"""Autosave under faults: kill -9 a gunicorn worker, then restart the whole server, mid-load;
+or, with two servers on PostgreSQL, kill one server whole while the other carries on.
 
 Run from the repository root: ``.venv/bin/python bench/exam_fault.py [--candidates 40]
-[--phase 4] [--hard-restart]``.
+[--phase 4] [--hard-restart] [--database postgres --servers 2]``.
 
 The real app under gunicorn (sync workers, SQLite file) with the First Level bank and
 ``--candidates`` started attempts. ``--clients`` Python threads save answers through
@@ -28,7 +29,6 @@ import json
 import os
 import secrets
 import signal
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -43,11 +43,17 @@ from exam_common import (
     ForeignCpu,
     Instance,
     StartedAttempt,
+    add_database_arguments,
+    bench_database,
+    database_label,
     log_problems,
     prepare_instance,
+    refuse_servers_on_sqlite,
+    results_path,
     start_attempts,
 )
 from harness import BENCH_DIR, DEFAULT_WORKERS, free_port, git_revision, gunicorn, stop_on_sigterm
+from sqlalchemy import create_engine, text
 
 RESULTS = BENCH_DIR / "results" / "exam_fault.md"
 FIRST_RETRY_S, MAX_RETRY_S = 0.05, 1.0
@@ -77,8 +83,17 @@ def parse_args() -> argparse.Namespace:
         help="stop the whole server with SIGKILL instead of SIGTERM",
     )
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn workers")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the table")
+    add_database_arguments(
+        parser,
+        "with 2 (PostgreSQL only): two app servers share the database and the clients; "
+        "one server is killed whole (SIGKILL) mid-load and its clients go on with the other, "
+        "as behind a load balancer, until it is back",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="where to write the table")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = results_path(RESULTS, args)
+    refuse_servers_on_sqlite(parser, args)
     if min(args.candidates, args.clients, args.workers) < 1 or not 1 <= args.positions <= 60:
         parser.error("candidates, clients, workers at least 1; positions 1-60")
     if args.phase <= 0 or args.down < 0:
@@ -135,8 +150,11 @@ def parse_saved_at(text: str) -> datetime:
     return value
 
 
-def client_loop(port: int, pairs: list[Pair], stop: threading.Event, total: Tally) -> None:
-    client = Client(port, timeout=10.0)
+def client_loop(ports: list[int], pairs: list[Pair], stop: threading.Event, total: Tally) -> None:
+    """Save round the pairs; a failed save is retried, on the next server when there are
+    several (a load balancer's failover)."""
+    clients = [Client(port, timeout=10.0) for port in ports]
+    client = clients[0]
     tally = Tally()
     grace_until: float | None = None
     index = 0
@@ -170,6 +188,7 @@ def client_loop(port: int, pairs: list[Pair], stop: threading.Event, total: Tall
                 break
             tally.failures[failure] += 1
             pair.pending = sent_value
+            client = clients[(clients.index(client) + 1) % len(clients)]
             if stop.is_set():
                 grace_until = grace_until or time.monotonic() + GRACE_S
                 if time.monotonic() > grace_until:
@@ -179,7 +198,8 @@ def client_loop(port: int, pairs: list[Pair], stop: threading.Event, total: Tall
         if tries > 1:
             tally.retried_saves += 1
             tally.retries += tries - 1
-    client.close()
+    for each in clients:
+        each.close()
     total.add(tally)
 
 
@@ -196,17 +216,29 @@ class Verdict:
     unacked_at_end: int
 
 
+def _as_time(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return parse_saved_at(value)
+
+
 def check_database(instance: Instance, pairs: list[Pair]) -> Verdict:
-    connection = sqlite3.connect(instance.database_url.removeprefix("sqlite:///"))
+    engine = create_engine(instance.database_url)
     try:
-        rows = {
-            (a, p): (json.loads(selected), bool(flagged), parse_saved_at(saved_at))
-            for a, p, selected, flagged, saved_at in connection.execute(
-                "SELECT attempt_id, position, selected, flagged, saved_at FROM response"
-            )
-        }
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT attempt_id, position, selected, flagged, saved_at FROM response")
+            ).all()
     finally:
-        connection.close()
+        engine.dispose()
+    rows = {
+        (a, p): (
+            json.loads(selected) if isinstance(selected, str) else selected,
+            bool(flagged),
+            _as_time(saved_at),
+        )
+        for a, p, selected, flagged, saved_at in found
+    }
     exact = later = missing = older = 0
     for pair in pairs:
         if pair.acked is None:
@@ -259,70 +291,140 @@ def make_pairs(instance: Instance, started: list[StartedAttempt], positions: int
     return pairs
 
 
+def run_one_server(
+    args: argparse.Namespace, env: dict[str, str], tmp: Path, instance: Instance, run: Run
+) -> None:
+    """One server: kill a worker mid-load, then stop the whole server and start it again."""
+    port = free_port()
+    with gunicorn(env, log_path=tmp / "app.log", port=port, workers=args.workers) as server:
+        run.begin(instance, [port], args)
+        time.sleep(args.phase)
+        victim = server.worker_pids()[0]
+        os.kill(victim, signal.SIGKILL)
+        run.note(f"SIGKILL to worker {victim}")
+        time.sleep(args.phase)
+        if args.hard_restart:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            run.note("SIGKILL to the whole server (arbiter and workers)")
+        else:
+            run.note("stopping the server (SIGTERM to arbiter and workers)")
+    run.note("server stopped")
+    time.sleep(args.down)
+    run.note("starting the server again on the same port and database")
+    with gunicorn(env, log_path=tmp / "app.log", port=port, workers=args.workers):
+        run.note("server answering again")
+        time.sleep(args.phase)
+        run.finish()
+
+
+def run_two_servers(
+    args: argparse.Namespace, env: dict[str, str], tmp: Path, instance: Instance, run: Run
+) -> None:
+    """Two servers sharing the database: one is killed whole (SIGKILL) mid-load, the other
+    carries its clients until the first is back on the same port."""
+    first, second = free_port(), free_port()
+    with gunicorn(env, log_path=tmp / "app-2.log", port=second, workers=args.workers):
+        with gunicorn(env, log_path=tmp / "app.log", port=first, workers=args.workers) as one:
+            run.begin(instance, [first, second], args)
+            time.sleep(args.phase)
+            os.killpg(one.process.pid, signal.SIGKILL)
+            run.note(f"SIGKILL to server 1 (port {first}: arbiter and workers); server 2 goes on")
+        time.sleep(args.phase)
+        run.note("starting server 1 again on the same port and database")
+        with gunicorn(env, log_path=tmp / "app.log", port=first, workers=args.workers):
+            run.note("server 1 answering again")
+            time.sleep(args.phase)
+            run.finish()
+
+
+@dataclass
+class Run:
+    """The clients of one fault run and its log of events."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    total: Tally = field(default_factory=Tally)
+    threads: list[threading.Thread] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    t0: float = 0.0
+
+    def note(self, text: str) -> None:
+        line = f"t={time.monotonic() - self.t0:5.1f} s  {text}"
+        self.events.append(line)
+        print(line, file=sys.stderr, flush=True)
+
+    def begin(self, instance: Instance, ports: list[int], args: argparse.Namespace) -> None:
+        """Start the attempts and the clients; client n sends to server n mod servers first."""
+        self.pairs = make_pairs(instance, start_attempts(ports[0], instance), args.positions)
+        shares = [self.pairs[i :: args.clients] for i in range(args.clients)]
+        self.threads = [
+            threading.Thread(
+                target=client_loop,
+                args=(
+                    ports[n % len(ports) :] + ports[: n % len(ports)],
+                    share,
+                    self.stop,
+                    self.total,
+                ),
+            )
+            for n, share in enumerate(shares)
+            if share
+        ]
+        self.t0 = time.monotonic()
+        for thread in self.threads:
+            thread.start()
+        self.note(
+            f"{len(self.threads)} clients saving {len(self.pairs)} (attempt, position) pairs "
+            f"through {len(ports)} server(s)"
+        )
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.note("clients told to stop (each finishes its save in progress)")
+        self.join()
+        self.note("clients stopped")
+
+    def join(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=GRACE_S + 15)
+
+
 def main() -> int:
     stop_on_sigterm()
     args = parse_args()
     load_at_start = os.getloadavg()[0]
-    events: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="csm-bench-fault-") as tmp_name:
+    run = Run()
+    with (
+        tempfile.TemporaryDirectory(prefix="csm-bench-fault-") as tmp_name,
+        bench_database(args.database, Path(tmp_name)) as database_url,
+    ):
         tmp = Path(tmp_name)
-        instance = prepare_instance(tmp, secrets.token_urlsafe(48), args.candidates)
+        instance = prepare_instance(
+            tmp, secrets.token_urlsafe(48), args.candidates, database_url=database_url
+        )
         env = instance.env(ratelimit=False)  # the set-up starts every attempt from one address
-        port = free_port()
-        stop = threading.Event()
-        total = Tally()
-        threads: list[threading.Thread] = []
-        pairs: list[Pair] = []
-        t0 = 0.0
         meter = ForeignCpu()
         meter.start()
-
-        def note(text: str) -> None:
-            line = f"t={time.monotonic() - t0:5.1f} s  {text}"
-            events.append(line)
-            print(line, file=sys.stderr, flush=True)
-
         try:
-            with gunicorn(env, log_path=tmp / "app.log", port=port, workers=args.workers) as server:
-                pairs = make_pairs(instance, start_attempts(port, instance), args.positions)
-                shares = [pairs[i :: args.clients] for i in range(args.clients)]
-                threads = [
-                    threading.Thread(target=client_loop, args=(port, share, stop, total))
-                    for share in shares
-                    if share
-                ]
-                t0 = time.monotonic()
-                for thread in threads:
-                    thread.start()
-                note(f"{len(threads)} clients saving {len(pairs)} (attempt, position) pairs")
-                time.sleep(args.phase)
-                victim = server.worker_pids()[0]
-                os.kill(victim, signal.SIGKILL)
-                note(f"SIGKILL to worker {victim}")
-                time.sleep(args.phase)
-                if args.hard_restart:
-                    os.killpg(server.process.pid, signal.SIGKILL)
-                    note("SIGKILL to the whole server (arbiter and workers)")
-                else:
-                    note("stopping the server (SIGTERM to arbiter and workers)")
-            note("server stopped")
-            time.sleep(args.down)
-            note("starting the server again on the same port and database")
-            with gunicorn(env, log_path=tmp / "app.log", port=port, workers=args.workers):
-                note("server answering again")
-                time.sleep(args.phase)
-                stop.set()
-                note("clients told to stop (each finishes its save in progress)")
-                for thread in threads:
-                    thread.join(timeout=GRACE_S + 15)
-                note("clients stopped")
+            (run_two_servers if args.servers == 2 else run_one_server)(
+                args, env, tmp, instance, run
+            )
         finally:
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=GRACE_S + 15)
+            run.join()
         foreign = meter.stop()
-        verdict = check_database(instance, pairs)
-        problems = log_problems(tmp / "app.log")
+        verdict = check_database(instance, run.pairs)
+        problems = log_problems(tmp / "app.log") + (
+            log_problems(tmp / "app-2.log") if args.servers == 2 else []
+        )
+        database = database_label(instance.database_url)
+    total, pairs, events = run.total, run.pairs, run.events
+    fault = (
+        "server 1 killed whole (SIGKILL) mid-load, its clients failing over to server 2, "
+        "then started again,"
+        if args.servers == 2
+        else f"{'hard' if args.hard_restart else 'graceful'} restart,"
+    )
 
     lost = verdict.missing + verdict.older
     failures = ", ".join(f"{n} {kind}" for kind, n in total.failures.most_common()) or "none"
@@ -337,10 +439,10 @@ def main() -> int:
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     context = (
         f"{now} · {os.cpu_count()} cores (load average {load_at_start:.2f} at start) · gunicorn "
-        f"{args.workers} sync workers, SQLite file (WAL, synchronous=NORMAL) · {args.candidates} "
+        f"{args.workers} sync workers on each of {args.servers} server(s), {database} · {args.candidates} "
         f"attempts x {args.positions} questions = {len(pairs)} pairs, {args.clients} Python "
         f"client threads; retry pause {FIRST_RETRY_S * 1000:.0f} ms doubling to "
-        f"{MAX_RETRY_S:.0f} s · {'hard' if args.hard_restart else 'graceful'} restart, "
+        f"{MAX_RETRY_S:.0f} s · {fault} "
         f"{args.down:g} s down · other processes on the machine used {foreign:.2f} cores · Python {sys.version.split()[0]} · commit {git_revision()}"
     )
     text = (

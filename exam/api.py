@@ -58,6 +58,7 @@ def create_sitting() -> Response:
         body.mode,
         body.location,
         tuple(body.proctor_ids),
+        body.start_spread_minutes,
     )
     sitting = sittings.schedule_sitting(get_session(), current_actor(), data)
     return respond(responses.sitting_out(get_session(), sitting), 201)

@@ -45,6 +45,13 @@ class SittingForm(FlaskForm):
         ],
     )
     location = StringField("Location (test centre)", validators=[Optional(), Length(max=300)])
+    start_spread_minutes = IntegerField(
+        "Spread starts over (minutes)",
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=60)],
+        description="For a large sitting: candidates get start times across these minutes "
+        "from the opening, in the order they are admitted. 0 starts everyone at once.",
+    )
     proctors = SelectMultipleField(
         "Proctors", option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False), coerce=int
     )

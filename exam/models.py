@@ -113,6 +113,9 @@ class Sitting(Base):
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Starts spread over this many minutes from the opening, one slot per admission (0: all
+    # at the opening); the server enforces each candidate's start time.
+    start_spread_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Bumped on every edit: two staff editing at once get a 409, not a silent overwrite.
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -156,6 +159,8 @@ class Registration(Base):
     identity_check: Mapped[str] = mapped_column(Text, default="")
     turned_away_reason: Mapped[str] = mapped_column(String(40), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set at admission when the sitting spreads its starts: not before this moment.
+    start_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sitting: Mapped[Sitting] = relationship(lazy="joined")
     accommodation: Mapped[Accommodation | None] = relationship(
@@ -264,6 +269,34 @@ class AttemptItem(Base):
     # Letters of the authored options in the order shown, e.g. ["C", "A", "D", "B"].
     # The browser sees opaque ids derived from these (exam.services.option_ids.option_id).
     option_order: Mapped[list[str]] = mapped_column(JSON)
+
+
+class PreparedForm(Base):
+    """A form drawn for an admitted registration before the candidate presses start.
+
+    Drawing (the pool, enemies, exposure caps) is the costly part of a start; done at
+    admission it is off the moment a whole room presses start together, and the start
+    becomes a short insert. The items' exposure is counted when the form is drawn. A form
+    that could not be drawn ahead keeps the reason (``problem``), which the proctor sees;
+    that candidate is drawn for at start, as before.
+    """
+
+    __tablename__ = "prepared_form"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), unique=True
+    )
+    blueprint_version_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint_version.id"))
+    seed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # [[item_id, item_version_id, ["C", "A", "D", "B"]], ...] in the candidate's order.
+    items: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    problem: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def ready(self) -> bool:
+        return not self.problem
 
 
 class Response(Base):

@@ -36,6 +36,7 @@ class SittingOut(ResponseModel):
     mode: SittingMode
     location: str
     cancelled: bool
+    start_spread_minutes: int
     revision: int = Field(description="Send it back when editing (409 if it has moved on).")
 
 
@@ -54,6 +55,9 @@ class RegistrationOut(ResponseModel):
     candidate_id: int
     status: RegistrationStatus
     accommodation: AccommodationOut | None
+    start_not_before: Moment | None = Field(
+        default=None, description="When the sitting spreads its starts: the earliest start."
+    )
 
 
 class Receipt(ResponseModel):

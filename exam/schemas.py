@@ -18,6 +18,13 @@ class SittingRequest(ApiModel):
     mode: Literal["online", "test_centre"]
     location: str = Field(default="", max_length=300)
     proctor_ids: list[int] = Field(default_factory=list, max_length=50)
+    start_spread_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=60,
+        description="Spread the starts over this many minutes from the opening; "
+        "each admitted candidate gets a start time the server enforces.",
+    )
 
 
 class AdmissionRequest(ApiModel):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -12,6 +13,7 @@ from core import audit, clock
 from core.auth import Actor
 from core.errors import Problem
 from exam.models import ACTIVE_REGISTRATION, Registration, RegistrationStatus, Sitting
+from exam.services import drawing
 from exam.services.duties import refuse_own_registration
 from exam.services.problems import invalid
 from exam.services.sittings import all_sittings
@@ -50,8 +52,11 @@ def admit(
         raise invalid(
             "identity_check", "Record how identity was checked (document type and last digits)."
         )
+    drawn = drawing.draw_ahead(session, registration)  # before any write: no lock held
+    registration.start_not_before = _start_slot(session, registration.sitting)
     registration.status, registration.admitted_at = RegistrationStatus.ADMITTED, clock.now()
     registration.decided_by, registration.identity_check = actor.id, identity_check.strip()[:2000]
+    drawing.keep_drawn(session, registration, drawn)
     audit.record(
         session,
         actor_id=actor.id,
@@ -62,6 +67,20 @@ def admit(
     )
     session.commit()
     return registration
+
+
+def _start_slot(session: Session, sitting: Sitting) -> datetime | None:
+    """When a sitting spreads its starts, the next admitted candidate's start time: slots
+    fill the spread evenly for a full sitting, in the order of admission."""
+    if sitting.start_spread_minutes <= 0:
+        return None
+    admitted_before = session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.sitting_id == sitting.id, Registration.admitted_at.is_not(None))
+    )
+    step = sitting.start_spread_minutes * 60 / max(sitting.capacity, 1)
+    return sitting.opens_at + timedelta(seconds=round((admitted_before or 0) * step))
 
 
 def check_turn_away(actor: Actor, registration: Registration, reason: str) -> None:
@@ -83,6 +102,7 @@ def turn_away(
     session: Session, actor: Actor, registration: Registration, reason: str
 ) -> Registration:
     check_turn_away(actor, registration, reason)
+    drawing.let_go(session, registration.id, f"turned away: {reason}", used=False)
     registration.status, registration.turned_away_reason, registration.decided_by = (
         RegistrationStatus.TURNED_AWAY,
         reason,

@@ -8,14 +8,10 @@ one statement.
 
 from __future__ import annotations
 
-import random
-import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,23 +24,20 @@ from exam.models import (
     AttemptEvent,
     AttemptItem,
     AttemptStatus,
-    ItemExposure,
     Registration,
     RegistrationStatus,
     Response,
 )
+from exam.services import drawing
 from exam.services.accommodations import approved_time_factor
-from exam.services.assembly import LETTERS, Form, assemble
+from exam.services.assembly import LETTERS
 from exam.services.duties import refuse_bank_reader
-from exam.services.media_access import ShownMedia, shown_media
+from exam.services.media_access import ShownMedia
 from exam.services.option_ids import option_id
-from exam.services.pool import forms_so_far, load_pool
 from exam.services.problems import attempt_paused, no_registration
-from exam.services.rules import area_rules
-from exam.services.shown_stimuli import ShownStimulus, shown_stimulus, with_runs
+from exam.services.shown_content import form_content
+from exam.services.shown_stimuli import ShownStimulus, with_runs
 from exam.services.timing import expire_overdue, finish_attempt, responses
-from item_bank.blueprints import current_version
-from item_bank.models import ItemVersion
 
 CLIENT_EVENTS = (
     "tab_hidden",
@@ -72,17 +65,6 @@ def attempts_by_registration(session: Session, candidate_id: int) -> dict[int, A
     return {attempt.registration_id: attempt for attempt in session.scalars(query)}
 
 
-@dataclass(frozen=True)
-class Draw:
-    """A form drawn for a registration, not yet stored."""
-
-    form: Form
-    seed: int
-    version_id: int
-    version_number: int
-    time_limit_seconds: int
-
-
 def _check_startable(registration: Registration, candidate_id: int) -> None:
     if registration.candidate_id != candidate_id:
         raise no_registration()
@@ -96,34 +78,24 @@ def _check_startable(registration: Registration, candidate_id: int) -> None:
             "This sitting can be started only between the ends of its window: "
             f"{clock.format_window(sitting.opens_at, sitting.closes_at)}.",
         )
-
-
-def _draw(session: Session, registration: Registration) -> Draw:
-    sitting = registration.sitting
-    version = current_version(session, sitting.blueprint_id)
-    spec = version.spec
-    framework_id = version.blueprint.framework_id
-    seed = secrets.randbits(62)
-    rules = area_rules(session, spec, framework_id)
-    sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
-    pool, enemies = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
-    form = assemble(
-        rules,
-        pool,
-        seed=seed,
-        enemies=enemies,
-        forms_so_far=forms_so_far(session, sitting.blueprint_id),
-        exposure_cap_percent=spec.get("exposure_cap_percent", 100),
-        shuffle_within_sets=spec.get("shuffle_within_sets", False),
-    )
-    return Draw(form, seed, version.id, version.number, spec["time_limit_minutes"] * 60)
+    slot = registration.start_not_before
+    if slot is not None and now < slot:
+        raise Problem(
+            409,
+            "Not your start time yet",
+            "Starts in this sitting are spread out: "
+            f"you can start from {clock.format_moment(slot)}.",
+            slug="start-slot",
+            extra={"start_not_before": slot.isoformat()},
+        )
 
 
 def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
-    """Draw a form and start the clock; starting again returns the same attempt's id.
+    """Start the clock on the form drawn at admission (or draw one now); starting again
+    returns the same attempt's id.
 
-    The draw reads on a read-only session; only the short insert takes the write lock,
-    so a room of candidates pressing start together is not served one draw at a time.
+    Everything is read on a read-only session; only the short insert takes the write
+    lock, so a room of candidates pressing start together is not served one at a time.
     """
     candidate_id = candidate.id
     with db.read_sessions() as session:
@@ -135,7 +107,9 @@ def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
             return existing.id
         refuse_bank_reader(candidate)  # a role given since booking
         _check_startable(registration, candidate_id)
-        drawn = _draw(session, registration)
+        drawn, why_not_kept = drawing.kept_draw(session, registration)
+        if drawn is None:
+            drawn = drawing.draw_form(session, registration)
     with db.write_sessions() as session:
         registration = session.get(Registration, registration_id)
         assert registration is not None
@@ -144,7 +118,7 @@ def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
             return existing.id
         _check_startable(registration, candidate_id)
         try:
-            return _store_attempt(session, registration, drawn)
+            return _store_attempt(session, registration, drawn, why_not_kept)
         except IntegrityError:  # PostgreSQL: the same start won in another transaction
             session.rollback()
             existing = attempt_for_registration(session, registration_id)
@@ -153,7 +127,9 @@ def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
             return existing.id
 
 
-def _store_attempt(session: Session, registration: Registration, drawn: Draw) -> int:
+def _store_attempt(
+    session: Session, registration: Registration, drawn: drawing.Draw, why_not_kept: str
+) -> int:
     now = clock.now()
     attempt = Attempt(
         registration_id=registration.id,
@@ -170,47 +146,48 @@ def _store_attempt(session: Session, registration: Registration, drawn: Draw) ->
         state_version=1,
     )
     attempt.deadline_at = attempt.compute_deadline()
-    attempt.items = _attempt_items(drawn.form)
     registration.status = RegistrationStatus.STARTED
     session.add(attempt)
     session.flush()
-    _count_exposure(session, drawn.form, now)
+    session.execute(insert(AttemptItem), _attempt_items(attempt.id, drawn))
+    drawing.let_go(session, registration.id, why_not_kept, used=drawn.counted)
+    if not drawn.counted:
+        drawing.count_exposure(session, drawn.item_ids, now, +1)
+        session.add(
+            AttemptEvent(
+                attempt_id=attempt.id,
+                kind="drawn_at_start",
+                detail={"why": why_not_kept},
+                occurred_at=now,
+            )
+        )
     audit.record(
         session,
         actor_id=registration.candidate_id,
         action="attempt.started",
         object_type="attempt",
         object_id=attempt.id,
-        after={"blueprint_version": drawn.version_number, "items": len(drawn.form.items)},
+        after={
+            "blueprint_version": drawn.version_number,
+            "items": len(drawn.slots),
+            "drawn": "at admission" if drawn.counted else "at start",
+        },
     )
     session.commit()
     return attempt.id
 
 
-def _attempt_items(form: Form) -> list[AttemptItem]:
+def _attempt_items(attempt_id: int, drawn: drawing.Draw) -> list[dict[str, Any]]:
     return [
-        AttemptItem(
-            position=position,
-            item_id=drawn.item.item_id,
-            item_version_id=drawn.item.version_id,
-            option_order=list(drawn.option_order),
-        )
-        for position, drawn in enumerate(form.items, start=1)
+        {
+            "attempt_id": attempt_id,
+            "position": position,
+            "item_id": item_id,
+            "item_version_id": version_id,
+            "option_order": list(order),
+        }
+        for position, (item_id, version_id, order) in enumerate(drawn.slots, start=1)
     ]
-
-
-def _count_exposure(session: Session, form: Form, now: datetime) -> None:
-    """One more form for each item: an upsert, so starts that share an item never collide."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    for item_id in sorted(form.item_ids):
-        statement = insert(ItemExposure).values(item_id=item_id, forms=1, last_used_at=now)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["item_id"],
-                set_={"forms": ItemExposure.forms + 1, "last_used_at": now},
-            )
-        )
 
 
 # ---- what the candidate sees ----------------------------------------------
@@ -271,15 +248,9 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
     problem = withheld(attempt)
     if problem is not None:
         raise problem
-    rows = session.execute(
-        select(AttemptItem, ItemVersion)
-        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
-        .where(AttemptItem.attempt_id == attempt.id)
-        .order_by(AttemptItem.position)
-    ).all()
     saved = {r.position: r for r in responses(session, attempt.id)}
     shown = []
-    for slot, version in rows:
+    for slot in form_content(session, attempt.id):
         response = saved.get(slot.position)
         ids = {
             letter: option_id(secret_key, attempt.id, slot.position, letter)
@@ -288,11 +259,11 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
         shown.append(
             ShownQuestion(
                 position=slot.position,
-                type=version.type,
-                stem=version.stem,
-                choose=version.choose,
+                type=slot.type,
+                stem=slot.stem,
+                choose=slot.choose,
                 options=[
-                    ShownOption(ids[letter], version.options[LETTERS.index(letter)])
+                    ShownOption(ids[letter], slot.options[LETTERS.index(letter)])
                     for letter in slot.option_order
                 ],
                 selected=[
@@ -301,8 +272,8 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
                     if letter in ids
                 ],
                 flagged=bool(response and response.flagged),
-                stimulus=shown_stimulus(version),
-                media=shown_media(version),
+                stimulus=slot.stimulus,
+                media=slot.media,
             )
         )
     runs = with_runs([(question.position, question.stimulus) for question in shown])

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from core.errors import Problem
 from exam.models import Attempt, AttemptItem, AttemptStatus
 from item_bank.media_models import ItemVersionMedia, MediaFile
-from item_bank.models import ItemVersion
 
 
 @dataclass(frozen=True)
@@ -29,21 +28,6 @@ class ShownMedia:
     transcript: str
     width: int | None
     height: int | None
-
-
-def shown_media(version: ItemVersion) -> tuple[ShownMedia, ...]:
-    return tuple(
-        ShownMedia(
-            sha256=m.sha256,
-            kind=m.file.kind,
-            content_type=m.file.content_type,
-            alt=m.alt,
-            transcript=m.transcript,
-            width=m.file.width,
-            height=m.file.height,
-        )
-        for m in version.media
-    )
 
 
 def _no_such_file() -> Problem:

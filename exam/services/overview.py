@@ -27,6 +27,7 @@ class ExamOverview:
     seb_required: bool
     check_in: str
     check_in_open: bool
+    start_from: str = ""  # when the sitting spreads its starts and this one's is ahead
 
 
 def _check_in_words(registration: Registration, now: datetime) -> tuple[str, bool]:
@@ -40,6 +41,16 @@ def _check_in_words(registration: Registration, now: datetime) -> tuple[str, boo
     if now < sitting.closes_at:
         return f"Check-in is open now, until {clock.format_moment(sitting.closes_at)}.", True
     return f"The window closed at {clock.format_moment(sitting.closes_at)}.", False
+
+
+def _start_words(registration: Registration, now: datetime) -> str:
+    slot = registration.start_not_before
+    if registration.status != RegistrationStatus.ADMITTED or slot is None or slot <= now:
+        return ""
+    return (
+        f"Your start time is {clock.format_moment(slot)}: starts in this sitting are spread "
+        "over a few minutes so that everyone's begins smoothly. Start works from then."
+    )
 
 
 def exam_overview(session: Session, registration: Registration) -> ExamOverview:
@@ -58,6 +69,7 @@ def exam_overview(session: Session, registration: Registration) -> ExamOverview:
         seb_required=bool(seb and seb.required),
         check_in=words,
         check_in_open=is_open,
+        start_from=_start_words(registration, clock.now()),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core import clock
-from exam.models import Attempt, AttemptItem, ItemExposure
+from exam.models import Attempt, AttemptItem, ItemExposure, PreparedForm
 from exam.services.assembly import AreaRule, PoolItem
 from item_bank.models import (
     BlueprintVersion,
@@ -197,10 +197,18 @@ def _leaves_by_subarea(session: Session, framework_id: int) -> dict[str, list[st
 
 
 def forms_so_far(session: Session, blueprint_id: int) -> int:
-    query = (
+    """Forms given for a blueprint: its attempts, and the forms drawn ahead at admission
+    and not started yet (their items' exposure is counted already)."""
+    attempts = (
         select(func.count())
         .select_from(Attempt)
         .join(BlueprintVersion, BlueprintVersion.id == Attempt.blueprint_version_id)
         .where(BlueprintVersion.blueprint_id == blueprint_id)
     )
-    return session.scalar(query) or 0
+    waiting = (
+        select(func.count())
+        .select_from(PreparedForm)
+        .join(BlueprintVersion, BlueprintVersion.id == PreparedForm.blueprint_version_id)
+        .where(BlueprintVersion.blueprint_id == blueprint_id, PreparedForm.problem == "")
+    )
+    return (session.scalar(attempts) or 0) + (session.scalar(waiting) or 0)

@@ -21,11 +21,14 @@ from exam.models import (
     Attempt,
     AttemptEvent,
     AttemptStatus,
+    PreparedForm,
     ProctorAction,
     Registration,
+    RegistrationStatus,
     Response,
     Sitting,
 )
+from exam.services import drawing
 from exam.services.admission import require_proctor
 from exam.services.duties import refuse_own_attempt
 from exam.services.problems import required_text
@@ -206,6 +209,7 @@ class RosterRow:
     total: int
     seconds_left: int
     events: list[AttemptEvent]
+    form_note: str = ""  # for an admitted candidate: whether their form is drawn
 
 
 def live_roster(session: Session, sitting: Sitting) -> list[RosterRow]:
@@ -234,6 +238,7 @@ def live_roster(session: Session, sitting: Sitting) -> list[RosterRow]:
                 .limit(5)
             )
         )
+    prepared = drawing.prepared_by_registration(session, sitting.id)
     rows = []
     for registration in registrations:
         sat = attempts.get(registration.id)
@@ -246,9 +251,22 @@ def live_roster(session: Session, sitting: Sitting) -> list[RosterRow]:
                 len(sat.items) if sat else 0,
                 seconds_left(sat) if sat else 0,
                 events.get(sat.id, [])[:5] if sat else [],
+                _form_note(registration, prepared.get(registration.id)),
             )
         )
     return rows
+
+
+def _form_note(registration: Registration, prepared: PreparedForm | None) -> str:
+    if registration.status != RegistrationStatus.ADMITTED:
+        return ""
+    slot = registration.start_not_before
+    start = f"; starts from {clock.format_moment(slot)}" if slot else ""
+    if prepared is None:
+        return f"Form to be drawn at start{start}"
+    if not prepared.ready:
+        return f"Form to be drawn at start: {prepared.problem}{start}"
+    return f"Form ready{start}"
 
 
 def sitting_log(session: Session, sitting: Sitting) -> list[AttemptEvent]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from item_bank.models import ItemVersion
-
 
 @dataclass(frozen=True)
 class ShownStimulus:
@@ -15,13 +13,6 @@ class ShownStimulus:
     body: str
     first: int = 0  # the first and last position of the run of questions on it
     last: int = 0
-
-
-def shown_stimulus(version: ItemVersion) -> ShownStimulus | None:
-    shown = version.stimulus_version
-    if shown is None:
-        return None
-    return ShownStimulus(shown.id, shown.title, shown.body)
 
 
 def with_runs(shown: list[tuple[int, ShownStimulus | None]]) -> list[ShownStimulus | None]:

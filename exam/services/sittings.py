@@ -27,6 +27,8 @@ from exam.models import (
 from exam.services.problems import invalid
 from item_bank.models import Blueprint
 
+MAX_START_SPREAD_MINUTES = 60
+
 
 @dataclass(frozen=True)
 class SittingInput:
@@ -38,6 +40,8 @@ class SittingInput:
     mode: str
     location: str = ""
     proctor_ids: tuple[int, ...] = ()
+    # Starts spread over this many minutes from the opening (0: everyone at once).
+    start_spread_minutes: int = 0
 
 
 def _check_sitting(session: Session, data: SittingInput) -> Blueprint:
@@ -56,6 +60,13 @@ def _check_sitting(session: Session, data: SittingInput) -> Blueprint:
         raise invalid("closes_at", "The window must close after it opens.")
     if not 1 <= data.capacity <= 10_000:
         raise invalid("capacity", "Capacity is between 1 and 10,000.")
+    if not 0 <= data.start_spread_minutes <= MAX_START_SPREAD_MINUTES:
+        raise invalid(
+            "start_spread_minutes",
+            f"Spread starts over 0 to {MAX_START_SPREAD_MINUTES} minutes.",
+        )
+    if data.start_spread_minutes * 60 >= (data.closes_at - data.opens_at).total_seconds():
+        raise invalid("start_spread_minutes", "The spread must end before the window closes.")
     if data.mode not in tuple(SittingMode):
         raise invalid("mode", "Mode is online or test_centre.")
     if data.mode == SittingMode.TEST_CENTRE and not data.location.strip():
@@ -77,6 +88,7 @@ def _snapshot(sitting: Sitting) -> dict[str, Any]:
         "mode": sitting.mode,
         "location": sitting.location,
         "proctors": sorted(sitting.proctor_ids),
+        "start_spread_minutes": sitting.start_spread_minutes,
     }
 
 
@@ -90,6 +102,7 @@ def schedule_sitting(session: Session, actor: Actor, data: SittingInput) -> Sitt
         capacity=data.capacity,
         mode=data.mode,
         location=data.location.strip(),
+        start_spread_minutes=data.start_spread_minutes,
         created_by=actor.id,
         created_at=clock.now(),
         revision=1,
@@ -138,6 +151,7 @@ def edit_sitting(
         data.location.strip(),
     )
     sitting.proctor_links = [SittingProctor(user_id=pid) for pid in sorted(set(data.proctor_ids))]
+    sitting.start_spread_minutes = data.start_spread_minutes
     sitting.revision += 1
     session.flush()
     audit.record(
@@ -244,5 +258,6 @@ def edit_form_data(session: Session, sitting: Sitting) -> dict[str, Any]:
         "mode": sitting.mode,
         "location": sitting.location,
         "proctors": sorted(sitting.proctor_ids),
+        "start_spread_minutes": sitting.start_spread_minutes,
         "revision": str(sitting.revision),
     }

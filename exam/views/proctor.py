@@ -75,6 +75,7 @@ def roster_json(sitting_id: int) -> Response:
                     "total": row.total,
                     "seconds_left": row.seconds_left,
                     "events": [e.kind.replace("_", " ") for e in row.events],
+                    "form": row.form_note,
                 }
                 for row in rows
             ],

@@ -55,6 +55,7 @@ def _sitting_input(form: SittingForm) -> sittings.SittingInput:
         form.mode.data or "",
         form.location.data or "",
         tuple(form.proctors.data or ()),
+        form.start_spread_minutes.data or 0,
     )
 
 

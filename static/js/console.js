@@ -58,6 +58,8 @@
       tr.querySelector('[data-cell="answered"]').textContent = row.total ? row.answered + " of " + row.total : "";
       tr.querySelector('[data-cell="time"]').textContent = running ? minutes(row.seconds_left) : "";
       tr.querySelector('[data-cell="events"]').textContent = row.events.join(", ");
+      const form = tr.querySelector('[data-cell="form"]');
+      if (form) form.textContent = row.form || "";
     }
   }
 

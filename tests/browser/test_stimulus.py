@@ -43,6 +43,7 @@ def test_a_candidate_answers_a_scenario_question_by_keyboard_on_a_phone(
 ) -> None:
     admin, proctor = make_user("exam_admin"), make_user("proctor")
     candidate = make_user("candidate", given_name="Noor")
+    scenario = _scenario_first(app)  # before admission, which draws the form
     schedule_and_admit(
         app,
         admin=admin,
@@ -52,7 +53,6 @@ def test_a_candidate_answers_a_scenario_question_by_keyboard_on_a_phone(
         opens_at=clock.now() - timedelta(minutes=5),
         closes_at=clock.now() + timedelta(hours=4),
     )
-    scenario = _scenario_first(app)
     page = open_context(viewport=PHONE).new_page()
     page.set_default_timeout(15_000)
     page.on("pageerror", page_problems.on_error)
