@@ -154,21 +154,23 @@ def kept_draw(session: Session, registration: Registration) -> tuple[Draw | None
 def let_go(session: Session, registration_id: int, why: str, used: bool) -> None:
     """Remove the registration's kept form in the start's (or a turn-away's) transaction:
     once it became the attempt (``used``), or given up, its exposure given back."""
+    if used:  # it is the attempt's form now: nothing to give back or to explain
+        session.execute(delete(PreparedForm).where(PreparedForm.registration_id == registration_id))
+        return
     row = prepared_for(session, registration_id)
     if row is None:
         return
-    if not used and row.ready:
+    if row.ready:
         count_exposure(session, [item_id for item_id, _, _ in row.items], clock.now(), -1)
-    if not used:
-        audit.record(
-            session,
-            actor_id=None,
-            action="prepared_form.let_go",
-            object_type="registration",
-            object_id=registration_id,
-            before={"items": len(row.items), "problem": row.problem},
-            after={"why": why},
-        )
+    audit.record(
+        session,
+        actor_id=None,
+        action="prepared_form.let_go",
+        object_type="registration",
+        object_id=registration_id,
+        before={"items": len(row.items), "problem": row.problem},
+        after={"why": why},
+    )
     session.execute(delete(PreparedForm).where(PreparedForm.id == row.id))
 
 
