@@ -1,4 +1,5 @@
-"""WTForms for sign-up, sign-in, password change and user administration."""
+"""WTForms for sign-up, sign-in, password change and reset, invitations and user
+administration."""
 
 from __future__ import annotations
 
@@ -104,3 +105,41 @@ class RolesForm(FlaskForm):
 
 class ActiveForm(FlaskForm):
     active = BooleanField("Active")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+        description="The address you signed up with. We send a link to choose a new password.",
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """Choosing one's own password from a reset or invitation link."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), PASSWORD_LENGTH],
+        render_kw={"autocomplete": "new-password"},
+        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one.",
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class InvitationForm(FlaskForm):
+    given_name = StringField("Given name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    family_name = StringField("Family name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    roles = SelectMultipleField(
+        "Roles",
+        choices=dict(ROLES),
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=True,
+    )
