@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.db import get_db
 from core.mail import OutboxMessage
-from tests.browser.conftest import PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import PageProblems, screenshot_both_widths, sign_in_page
 
 NEW_PASSWORD = "amber-meadow-compass-77"
 
@@ -29,27 +29,20 @@ def _emailed_path(app: Flask, recipient: str, kind: str) -> str:
     return match.group(1)
 
 
-def _both_widths(page: Page, name: str) -> None:
-    screenshot(page, f"{name}-1280")
-    page.set_viewport_size({"width": 390, "height": 844})
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_forgot_password_to_signing_in_with_the_new_one(
     app: Flask, page: Page, make_user, page_problems: PageProblems
 ) -> None:
     user = make_user(given_name="Lin", email="lin.chen@example.org")
     page.goto("/sign-in")
-    _both_widths(page, "sign-in")
+    screenshot_both_widths(page, "sign-in")
     page.get_by_role("link", name="Forgot your password?").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
-    _both_widths(page, "forgot-password")
+    screenshot_both_widths(page, "forgot-password")
     page.get_by_label("Email").fill(user.email)
     page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("If an account uses lin.chen@example.org")
-    _both_widths(page, "forgot-password-sent")
+    screenshot_both_widths(page, "forgot-password-sent")
 
     page.goto(_emailed_path(app, user.email, "reset-password"))
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -57,7 +50,7 @@ def test_forgot_password_to_signing_in_with_the_new_one(
     page.get_by_label("Repeat new password").fill("short")
     page.get_by_role("button", name="Set new password").click()
     expect(page.get_by_label("New password", exact=True)).to_have_attribute("aria-invalid", "true")
-    _both_widths(page, "reset-password-errors")
+    screenshot_both_widths(page, "reset-password-errors")
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set new password").click()
@@ -71,7 +64,7 @@ def test_forgot_password_to_signing_in_with_the_new_one(
 
     page.goto(_emailed_path(app, user.email, "reset-password"))
     expect(page.get_by_role("heading", name="Link no longer works")).to_be_visible()
-    _both_widths(page, "link-unusable")
+    screenshot_both_widths(page, "link-unusable")
     assert page_problems.messages == []
 
 
@@ -95,12 +88,12 @@ def test_an_admin_invites_a_proctor_who_sets_a_password_and_signs_in(
     expect(page.get_by_role("status")).to_contain_text("Tomas Novak is invited")
     row = page.get_by_role("row", name=re.compile("tomas.novak@example.org"))
     expect(row).to_contain_text("Proctor")
-    _both_widths(page, "admin-invitations")
+    screenshot_both_widths(page, "admin-invitations")
 
     visitor = open_context().new_page()
     visitor.goto(_emailed_path(app, "tomas.novak@example.org", "invitation"))
     expect(visitor.get_by_role("heading", name="Welcome, Tomas")).to_be_visible()
-    _both_widths(visitor, "accept-invitation")
+    screenshot_both_widths(visitor, "accept-invitation")
     visitor.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     visitor.get_by_label("Repeat new password").fill(NEW_PASSWORD)
     visitor.get_by_role("button", name="Create my account").click()

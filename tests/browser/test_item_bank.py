@@ -30,7 +30,7 @@ def test_writer_writes_previews_and_submits_an_item(
     page.get_by_label("Option A").fill("<b>bold?</b>")
     page.get_by_label("Option B").fill("Right answer")
     page.get_by_label("Option C").fill("שלום עולם")
-    page.get_by_role("checkbox", name="B", exact=True).check()
+    page.get_by_role("checkbox", name="Correct answer B").check()
     page.get_by_label("Rationale").fill("B is right because it is the only defensible answer.")
     page.get_by_label("Primary competency").select_option("CU.KN.TERM.01")
     page.get_by_role("button", name="Preview").click()
