@@ -281,3 +281,15 @@ def test_only_admins_see_or_send_invitations(app: Flask, make_user, clock) -> No
         },
     )
     assert response.status_code == 403
+
+
+def test_reset_requests_are_limited_per_address(client: FlaskClient, clock) -> None:
+    token = csrf_from(client.get("/forgot-password").get_data(as_text=True))
+    statuses = [
+        client.post(
+            "/forgot-password", data={"csrf_token": token, "email": f"n{n}@example.org"}
+        ).status_code
+        for n in range(31)
+    ]
+    assert statuses[:30] == [200] * 30
+    assert statuses[30] == 429

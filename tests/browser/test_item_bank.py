@@ -61,6 +61,7 @@ def test_reviewer_queue_coverage_and_framework(
     page.goto("/item-bank/review")
     expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
     screenshot(page, "review-queue")
+    page.get_by_role("button", name="Items").click()  # the header's menu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Coverage").click()
     expect(
         page.get_by_role("heading", name="3 distinct forms without reusing an item")
