@@ -18,6 +18,7 @@ from accounts import room as accounts_room
 from accreditation import room as accreditation_room
 from certificates import room as certificates_room
 from core.app import build_base_app
+from core.navigation import register_menu
 from exam import room as exam_room
 from item_bank import room as item_bank_room
 
@@ -29,4 +30,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     exam_room.register(app)
     certificates_room.register(app)
     accreditation_room.register(app)
+    _header_menus(app)
     return app
+
+
+def _header_menus(app: Flask) -> None:
+    """The header's menus across rooms: each gathers a signed-in user's links of one kind
+    of work (see ``core.navigation``)."""
+    register_menu(
+        app,
+        "Public pages",
+        ("item_bank.framework_page", "certificates.lookup", "accreditation.register"),
+    )
+    register_menu(
+        app, "Items", ("item_bank.item_list", "item_bank.review_queue", "item_bank.coverage_page")
+    )
+    register_menu(app, "Exams", ("exam.staff_sittings", "exam.proctor_home"))
+    register_menu(
+        app, "Accreditation", ("accreditation.staff_queue", "accreditation.provider_home")
+    )
+    register_menu(app, "Account", ("accounts.account", "accounts.admin_users"))

@@ -1,4 +1,5 @@
-"""WTForms for sign-up, sign-in, password change and user administration."""
+"""WTForms for sign-up, sign-in, password change and reset, invitations and user
+administration."""
 
 from __future__ import annotations
 
@@ -16,6 +17,26 @@ PASSWORD_LENGTH = Length(
     max=MAX_LENGTH,
     message=f"Use at least {MIN_LENGTH} and at most {MAX_LENGTH} characters.",
 )
+
+STRONG_HINT = f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one."
+
+
+def new_password_field(label: str, description: str = STRONG_HINT) -> PasswordField:
+    """A password being chosen: checked for length here, for strength by the service."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), PASSWORD_LENGTH],
+        render_kw={"autocomplete": "new-password"},
+        description=description,
+    )
+
+
+def repeat_field(label: str, of: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(), EqualTo(of, message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class SignUpForm(FlaskForm):
@@ -35,17 +56,8 @@ class SignUpForm(FlaskForm):
         validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
         render_kw={"autocomplete": "email"},
     )
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), PASSWORD_LENGTH],
-        render_kw={"autocomplete": "new-password"},
-        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one.",
-    )
-    confirm = PasswordField(
-        "Repeat password",
-        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field("Password")
+    confirm = repeat_field("Repeat password", of="password")
 
 
 class SignInForm(FlaskForm):
@@ -67,17 +79,11 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
+    new_password = new_password_field(
         "New password",
-        validators=[DataRequired(), PASSWORD_LENGTH],
-        render_kw={"autocomplete": "new-password"},
-        description=f"At least {MIN_LENGTH} characters. Your other sessions will be signed out.",
+        f"At least {MIN_LENGTH} characters. Your other sessions will be signed out.",
     )
-    confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    confirm = repeat_field("Repeat new password", of="new_password")
 
 
 class EmptyForm(FlaskForm):
@@ -104,3 +110,32 @@ class RolesForm(FlaskForm):
 
 class ActiveForm(FlaskForm):
     active = BooleanField("Active")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+        description="The address you signed up with. We send a link to choose a new password.",
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """Choosing one's own password from a reset or invitation link."""
+
+    password = new_password_field("New password")
+    confirm = repeat_field("Repeat new password", of="password")
+
+
+class InvitationForm(FlaskForm):
+    given_name = StringField("Given name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    family_name = StringField("Family name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    roles = SelectMultipleField(
+        "Roles",
+        choices=dict(ROLES),
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=True,
+    )

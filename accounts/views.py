@@ -1,4 +1,5 @@
-"""HTML pages: home, sign-up, sign-in/out, own account, staff user administration."""
+"""HTML pages: home, sign-up, sign-in/out, password reset, own account, staff user
+administration and invitations."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from werkzeug.wrappers import Response
 from accounts import services
 from accounts.forms import (
     EmptyForm,
+    ForgotPasswordForm,
+    InvitationForm,
+    NewPasswordForm,
     PasswordChangeForm,
     RolesForm,
     SignInForm,
@@ -127,6 +131,93 @@ def sign_out() -> Response:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
+
+
+# ---- password reset and invitation links -------------------------------------------------
+
+# Tokens are 43 characters; anything much longer is not one of ours.
+TOKEN_MAX = 100
+
+
+def _link_base(endpoint: str) -> str:
+    """The public address of a link page without its token (never the request's Host)."""
+    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, token="").rstrip("/")
+
+
+def _unusable_link(problem: Problem) -> tuple[str, int]:
+    return _form_page("accounts/link_unusable.html", problem.status, problem=problem)
+
+
+def _reset_minutes() -> int:
+    return int(services.RESET_LIFETIME.total_seconds() // 60)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def forgot_password() -> tuple[str, int]:
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _form_page(
+            "accounts/forgot_password.html", status, form=form, reset_minutes=_reset_minutes()
+        )
+    email = form.email.data or ""
+    services.request_password_reset(
+        get_session(), email, link_base=_link_base("accounts.reset_password")
+    )
+    # The same page whether or not the address has an account.
+    return _form_page(
+        "accounts/forgot_password.html", form=form, sent_to=email, reset_minutes=_reset_minutes()
+    )
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def reset_password(token: str) -> Response | tuple[str, int]:
+    form = NewPasswordForm()
+    try:
+        user = services.password_reset_user(get_session(), token[:TOKEN_MAX])
+    except Problem as problem:
+        return _unusable_link(problem)
+    context = {"form": form, "person": user, "purpose": "reset"}
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _form_page("accounts/new_password.html", status, **context)
+    try:
+        services.reset_password(get_session(), token, form.password.data or "")
+    except services.LinkUnusable as problem:
+        return _unusable_link(problem)
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _form_page("accounts/new_password.html", problem.status, **context)
+    logout_user()
+    session.clear()
+    flash("Your new password is set and every session is signed out. Sign in with it.", "success")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def accept_invitation(token: str) -> Response | tuple[str, int]:
+    form = NewPasswordForm()
+    try:
+        invitation = services.invitation_for_token(get_session(), token[:TOKEN_MAX])
+    except Problem as problem:
+        return _unusable_link(problem)
+    context = {"form": form, "person": invitation, "purpose": "invitation"}
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _form_page("accounts/new_password.html", status, **context)
+    try:
+        user = services.accept_invitation(get_session(), token, form.password.data or "")
+    except services.LinkUnusable as problem:
+        return _unusable_link(problem)
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _form_page("accounts/new_password.html", problem.status, **context)
+    _start_session(user)
+    flash(f"Welcome, {user.given_name}. Your account is ready.", "success")
+    return redirect(url_for("accounts.home"))
 
 
 @bp.get("/account")
@@ -242,3 +333,65 @@ def admin_user_active(user_id: int) -> Response | tuple[str, int]:
         return _admin_user_page(user, problem.status)
     flash(f"{user.full_name} is {'active' if make_active else 'deactivated'}.", "success")
     return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+def _invitations_page(form: InvitationForm | None = None, status: int = 200) -> tuple[str, int]:
+    invitations = services.open_invitations(get_session())
+    inviters = services.names_by_id(get_session(), (i.invited_by_id for i in invitations))
+    return _form_page(
+        "accounts/admin_invitations.html",
+        status,
+        form=form or InvitationForm(),
+        invitations=invitations,
+        inviters=inviters,
+        state_of=services.invitation_state,
+        withdraw_form=EmptyForm(),
+        invitation_days=services.INVITATION_LIFETIME.days,
+    )
+
+
+@bp.get("/admin/invitations")
+@roles_required("admin")
+def admin_invitations() -> tuple[str, int]:
+    return _invitations_page()
+
+
+@bp.post("/admin/invitations")
+@roles_required("admin")
+def admin_invite() -> Response | tuple[str, int]:
+    form = InvitationForm()
+    if not form.validate_on_submit():
+        return _invitations_page(form, 422)
+    try:
+        invitation = services.invite(
+            get_session(),
+            current_actor(),
+            email=form.email.data or "",
+            given_name=form.given_name.data or "",
+            family_name=form.family_name.data or "",
+            roles=form.roles.data or [],
+            link_base=_link_base("accounts.accept_invitation"),
+        )
+    except Problem as problem:
+        attach_problem(form, problem)
+        return _invitations_page(form, problem.status)
+    days = services.INVITATION_LIFETIME.days
+    flash(f"{invitation.full_name} is invited; the link works for {days} days.", "success")
+    return redirect(url_for("accounts.admin_invitations"))
+
+
+@bp.post("/admin/invitations/<id:invitation_id>/withdraw")
+@roles_required("admin")
+def admin_withdraw_invitation(invitation_id: int) -> Response | tuple[str, int]:
+    invitation = services.require_invitation(get_session(), invitation_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.withdraw_invitation(get_session(), current_actor(), invitation)
+    except Problem as problem:
+        flash(problem.detail, "error")
+        return _invitations_page(status=problem.status)
+    flash(
+        f"The invitation to {invitation.full_name} is withdrawn; its link no longer works.", "info"
+    )
+    return redirect(url_for("accounts.admin_invitations"))

@@ -61,7 +61,8 @@ class ItemEditorForm(MediaFields, FlaskForm):
     ref = StringField(
         "Reference",
         validators=[Optional(), Length(max=64)],
-        description="Optional; a stable reference such as CU.SK.COMM.04-7. Generated when empty.",
+        description="Optional. Left empty, it is the primary competency and the next free "
+        "number, such as CU.SK.COMM.04-7.",
     )
     type = SelectField("Item type", choices=TYPE_CHOICES, validators=[DataRequired()])
     stem = TextAreaField(

@@ -28,3 +28,13 @@ def render_markdown(text: str) -> Markup:
 def render_inline(text: str) -> Markup:
     """The same subset without the wrapping paragraph (for option labels)."""
     return Markup(_renderer().renderInline(text))  # noqa: S704
+
+
+def render_summary(text: str, length: int = 110) -> Markup:
+    """A stem shortened to one line for a list of items, its emphasis and code rendered as
+    the candidate sees them: cut at a word before ``length`` characters, then rendered, so
+    a cut never leaves half a tag (an unclosed ``**`` shows as written)."""
+    flat = " ".join(text.split())
+    if len(flat) > length:
+        flat = flat[: length - 1].rsplit(" ", 1)[0].rstrip() + "…"
+    return render_inline(flat)

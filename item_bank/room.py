@@ -9,7 +9,7 @@ from core.api import openapi_registry
 from core.demo import DemoLoader, register_demo_loader
 from core.navigation import NavLink, register_link
 from item_bank import api, cli, media_api, media_demo, stimulus_api, stimulus_responses, views
-from item_bank.rendering import render_inline, render_markdown
+from item_bank.rendering import render_inline, render_markdown, render_summary
 from item_bank.schemas import StimulusContent
 from item_bank.services import STAFF_ROLES
 
@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.api)
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_inline"] = render_inline
+    app.jinja_env.filters["markdown_summary"] = render_summary
     registry = openapi_registry(app)
     registry.add_models(*api.OPENAPI_MODELS, *media_api.OPENAPI_MODELS)
     registry.add_paths({**api.OPENAPI_PATHS, **media_api.OPENAPI_PATHS})

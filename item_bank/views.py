@@ -29,6 +29,7 @@ from item_bank.models import (
     NodeKind,
     ReviewAction,
 )
+from item_bank.review_checklist import review_checklist
 from item_bank.schemas import LETTERS, ItemContent
 from item_bank.services import media as media_service
 from item_bank.services import stimuli
@@ -275,6 +276,7 @@ def _detail_page(item: Item, status: int = 200, stale: Problem | None = None) ->
         + [c.author_id for c in comments]
         + [v.author_id for v in item.versions],
     )
+    steps = services.allowed_steps(current_actor(), item)
     return render_template(
         "item_bank/item.html",
         item=item,
@@ -284,7 +286,10 @@ def _detail_page(item: Item, status: int = 200, stale: Problem | None = None) ->
         comments=comments,
         trail=trail,
         people=people,
-        steps=services.allowed_steps(current_actor(), item),
+        steps=steps,
+        checklist=review_checklist(session, item.head)
+        if any(step.action == ReviewAction.APPROVE for step in steps)
+        else [],
         step_form=StepForm(formdata=None, revision=services.content_revision(item.head)),
         stale=stale,
     ), status

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from accounts.passwords import hash_password
+from accounts.services.links import void_password_resets
 from accounts.services.sign_in import check_own_password
 from accounts.services.throttle import ThrottlePolicy
 from accounts.services.validation import AccountError, check_password
@@ -34,6 +35,7 @@ def change_password(
         )
     check_password(new, [user.email, user.given_name, user.family_name], field="new_password")
     user.password_hash = hash_password(new)
+    void_password_resets(session, user)
     return _end_sessions(session, user, "user.password_changed")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,14 +61,20 @@ def apply_content(version: ItemVersion, content: ItemContent, nodes: list[Framew
     version.media = version_media(version, content)
 
 
-def _generated_ref(primary_code: str) -> str:
-    return f"{primary_code}-{secrets.token_hex(3)}"
+def _generated_ref(session: Session, primary_code: str) -> str:
+    """The primary competency and the next free number after it (``CU.SK.COMM.04-7``), as
+    the editor's hint promises."""
+    prefix = f"{primary_code}-"
+    refs = session.scalars(select(Item.ref).where(Item.ref.startswith(prefix, autoescape=True)))
+    suffixes = (ref[len(prefix) :] for ref in refs)
+    numbers = [int(suffix) for suffix in suffixes if suffix.isascii() and suffix.isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1}"
 
 
 def create_item(session: Session, actor: Actor, framework: Framework, content: ItemContent) -> Item:
     """A new item whose first version is a draft by ``actor``; audited."""
     nodes = check_content(session, framework, content)
-    ref = content.ref or _generated_ref(nodes[0].code)
+    ref = content.ref or _generated_ref(session, nodes[0].code)
     if session.scalars(select(Item.id).where(Item.ref == ref)).first() is not None:
         raise Problem(
             409,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask, jsonify
 
@@ -76,3 +78,29 @@ def test_navigation_shows_only_what_the_role_may_use(app: Flask, make_user) -> N
     sign_in(candidate_client, candidate.email)
     assert 'href="/admin/users"' in admin_client.get("/").get_data(as_text=True)
     assert 'href="/admin/users"' not in candidate_client.get("/").get_data(as_text=True)
+
+
+def _header(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return html[html.index('<nav aria-label="Main"') : html.index("</nav>")]
+
+
+def test_the_header_gathers_a_users_links_of_one_kind_into_a_menu(app: Flask, make_user) -> None:
+    visitor = _header(app.test_client())
+    assert "nav-menu-button" not in visitor  # visitors see plain links
+    writer, both = make_user("item_writer"), make_user("item_reviewer", "exam_admin", "admin")
+    writer_client, both_client = app.test_client(), app.test_client()
+    sign_in(writer_client, writer.email)
+    sign_in(both_client, both.email)
+    alone = _header(writer_client)
+    assert ">Items</button>" not in alone  # one link of its kind: just the link
+    assert 'href="/item-bank/items"' in alone
+    many = _header(both_client)
+    menus = re.findall(r'aria-controls="(menu-\d+)" hidden>([^<]+)</button>', many)
+    assert [label for _, label in menus] == ["Public pages", "Items", "Account"]
+    items = many[many.index(">Items</button>") :]
+    items = items[: items.index("</ul>")]
+    for path in ("/item-bank/items", "/item-bank/review", "/item-bank/coverage"):
+        assert f'href="{path}"' in items
+    # Every link is still in the page, so it works without JavaScript.
+    assert 'href="/admin/users"' in many and 'href="/account"' in many

@@ -155,6 +155,15 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+def screenshot_both_widths(page: Page, name: str) -> None:
+    """The page as it stands at 1280 px and at a phone's 390 px (``NAME-1280.png``,
+    ``NAME-390.png``), then back at 1280 px."""
+    screenshot(page, f"{name}-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, f"{name}-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def sign_in_page(page: Page, email: str) -> None:
     """Sign in through the form, as a person would, and wait for the home page."""
     page.goto("/sign-in")

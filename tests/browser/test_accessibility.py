@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from accounts.models import User
 from core.db import get_db
+from core.mail import OutboxMessage
 from exam.models import Registration
 from exam.services import standard_setting
 from item_bank.models import Item, Stimulus
@@ -32,7 +33,7 @@ from tests.accreditation.fixtures import AccreditationWorld
 from tests.accreditation.fixtures import accreditation as accreditation  # the fixture
 from tests.browser.conftest import SCREENSHOT_DIR, sign_in_page
 from tests.certificates.fixtures import passed_attempt
-from tests.conftest import sign_in
+from tests.conftest import post_form, sign_in
 from tests.exam.fixtures import ExamWorld, form_slots
 from tests.exam.fixtures import world as world  # the fixture
 from tests.exam.test_media_delivery import put_media_item_first
@@ -123,6 +124,7 @@ def _built_site(
     writer = make_user("item_writer", given_name="Wanda")
     reviewer = make_user("item_reviewer", given_name="Ravi")
     user_admin = make_user("admin", given_name="Ada")
+    reset_path, invitation_path = _link_pages(app, _email(world, "ana"), user_admin.email)
     ids = {
         "attempt": ben_attempt["id"],
         "passed_attempt": passed["id"],
@@ -137,6 +139,8 @@ def _built_site(
         "user": world.id("ben"),
         "study": study,
         "link": link.group(1),
+        "reset": reset_path,
+        "invitation": invitation_path,
     }
     emails = {
         "ana": _email(world, "ana"),
@@ -154,6 +158,23 @@ def _built_site(
     return Site(ids=ids, emails=emails)
 
 
+def _link_pages(app: Flask, candidate_email: str, admin_email: str) -> tuple[str, str]:
+    """A password-reset link for the candidate and an invitation by the admin, read from
+    the emails in the outbox as their recipients would."""
+    post_form(app.test_client(), "/forgot-password", "/forgot-password", {"email": candidate_email})
+    admin = app.test_client()
+    sign_in(admin, admin_email)
+    invitation = {"given_name": "Ines", "family_name": "Okafor", "roles": ["proctor"]}
+    invitation["email"] = "ines.okafor@example.org"
+    post_form(admin, "/admin/invitations", "/admin/invitations", invitation)
+    with get_db(app).read_sessions() as session:
+        bodies = " ".join(session.scalars(select(OutboxMessage.body)))
+    reset = re.search(r"https?://[^/\s]+(/reset-password/\S+)", bodies)
+    invited = re.search(r"https?://[^/\s]+(/invitation/\S+)", bodies)
+    assert reset and invited, "the outbox holds no reset or invitation link"
+    return reset.group(1), invited.group(1)
+
+
 def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
     """Each page's endpoint: who opens it (None: a visitor) and where."""
     item_id, stimulus_id = site.ids["item"], site.ids["stimulus"]
@@ -167,6 +188,10 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "accounts.account": [("ana", "/account")],
         "accounts.admin_users": [("user_admin", "/admin/users")],
         "accounts.admin_user": [("user_admin", f"/admin/users/{site.ids['user']}")],
+        "accounts.admin_invitations": [("user_admin", "/admin/invitations")],
+        "accounts.forgot_password": [(None, "/forgot-password")],
+        "accounts.reset_password": [(None, site.ids["reset"])],
+        "accounts.accept_invitation": [(None, site.ids["invitation"])],
         "item_bank.framework_page": [(None, "/framework")],
         "item_bank.blueprint_page": [("admin", "/item-bank/blueprints/first-level")],
         "item_bank.coverage_page": [("admin", "/item-bank/coverage")],

@@ -101,7 +101,8 @@ def test_admin_user_pages(page: Page, make_user) -> None:
     page.get_by_label("Email").fill(admin.email)
     page.get_by_label("Password").fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Users").first.click()
+    page.get_by_role("button", name="Account").click()  # the header's menu
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
     expect(page.get_by_role("status")).to_contain_text("2 users found")
     screenshot(page, "admin-users")
     page.get_by_role("link", name="Quinn, Pat").click()

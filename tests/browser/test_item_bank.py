@@ -30,7 +30,7 @@ def test_writer_writes_previews_and_submits_an_item(
     page.get_by_label("Option A").fill("<b>bold?</b>")
     page.get_by_label("Option B").fill("Right answer")
     page.get_by_label("Option C").fill("שלום עולם")
-    page.get_by_role("checkbox", name="B", exact=True).check()
+    page.get_by_role("checkbox", name="Correct answer B").check()
     page.get_by_label("Rationale").fill("B is right because it is the only defensible answer.")
     page.get_by_label("Primary competency").select_option("CU.KN.TERM.01")
     page.get_by_role("button", name="Preview").click()
@@ -61,6 +61,7 @@ def test_reviewer_queue_coverage_and_framework(
     page.goto("/item-bank/review")
     expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
     screenshot(page, "review-queue")
+    page.get_by_role("button", name="Items").click()  # the header's menu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Coverage").click()
     expect(
         page.get_by_role("heading", name="3 distinct forms without reusing an item")

@@ -218,3 +218,16 @@ def test_blueprint_numbers_must_be_finite(app: Flask, make_user, first_level) ->
             _edit_data(spec, pass_overall_percent=bad),
         )
         assert response.status_code == 422, bad
+
+
+def test_blueprint_page_lists_each_areas_item_count(app: Flask, make_user, first_level) -> None:
+    from tests.item_bank.test_blueprint import _current
+
+    _, spec = _current(app)
+    client = _signed_in(app, make_user("exam_admin"))
+    html = client.get("/item-bank/blueprints/first-level").get_data(as_text=True)
+    assert "built-in method" not in html
+    for area in spec["areas"]:
+        row = re.search(rf"{re.escape(area['code'])}</span>[^<]*</td><td>(\d+)</td>", html)
+        assert row, area["code"]
+        assert int(row.group(1)) == area["items"]
