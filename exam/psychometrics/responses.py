@@ -119,10 +119,10 @@ def load(session: Session, blueprint_code: str, sitting_id: int | None = None) -
                 after,
             )
         )
-    return ResponseSet(code, sitting_id, rows, _item_keys(session, {r.version_id for r in rows}))
+    return ResponseSet(code, sitting_id, rows, item_keys(session, {r.version_id for r in rows}))
 
 
-def _item_keys(session: Session, version_ids: set[int]) -> dict[int, ItemKey]:
+def item_keys(session: Session, version_ids: set[int]) -> dict[int, ItemKey]:
     ids = sorted(version_ids)
     return {
         v_id: ItemKey(v_id, item_id, ref, number, code)

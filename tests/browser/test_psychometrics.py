@@ -1,0 +1,64 @@
+"""The statistics page's Rasch calibration in Chromium: run from the page, the Wright map
+and its table, no serious accessibility finding, at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+
+from core.db import get_db
+from tests.browser.conftest import SCREENSHOT_DIR, ContextFactory, screenshot, sign_in_page
+from tests.browser.test_accessibility import BLOCKING, VIEWS, _axe
+from tests.exam.fixtures import ExamWorld
+from tests.exam.simulated import approved_versions, seed_attempts
+
+
+def _simulated(app: Flask) -> None:
+    rng = np.random.default_rng(3)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        versions = [v[0] for v in approved_versions(session)]
+        truth = dict(zip(versions, rng.normal(0, 1, len(versions)).tolist(), strict=True))
+        seed_attempts(
+            session,
+            abilities=rng.normal(0.4, 1.0, 300).tolist(),
+            difficulty=truth,
+            form_length=60,
+            rng=rng,
+        )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", ["1280", "390"])
+def test_calibrating_from_the_statistics_page_draws_the_wright_map(
+    app: Flask, world: ExamWorld, open_context: ContextFactory, view: str
+) -> None:
+    _simulated(app)
+    page = open_context(**VIEWS[view]).new_page()
+    sign_in_page(page, world.people["admin"]["user"].email)
+    page.goto("/staff/statistics")
+    calibration = page.get_by_role("region", name="Rasch calibration")
+    expect(calibration.get_by_text("No calibration yet.")).to_be_visible()
+    calibration.get_by_role("button", name="Calibrate now").click()
+    expect(page.get_by_role("status")).to_contain_text("Calibrated 226 items from 300 attempts")
+    wright = page.get_by_role("img", name="Wright map")
+    expect(wright).to_be_visible()
+    expect(calibration.get_by_role("button", name="Calibrate again")).to_be_visible()
+    # The page itself never scrolls sideways: on a phone the map scrolls in its frame.
+    width = 1280 if view == "1280" else 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    table = calibration.locator("details table")
+    expect(table).to_be_hidden()
+    calibration.get_by_text("The map as a table").click()
+    expect(table).to_be_visible()
+    expect(table.get_by_role("columnheader", name="Persons")).to_be_visible()
+    expect(table.get_by_role("row")).not_to_have_count(0)
+    expect(calibration.get_by_role("heading", name="Calibrated items")).to_be_visible()
+    blocking = [v for v in _axe(page) if v["impact"] in BLOCKING]
+    assert not blocking, blocking
+    screenshot(page, f"statistics-wright-map-{view}")
+    page.locator("#calibration-title").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('calibration-title').scrollIntoView()")
+    page.screenshot(path=str(SCREENSHOT_DIR / f"statistics-calibration-{view}.png"))
+    wright.screenshot(path=str(SCREENSHOT_DIR / f"statistics-wright-map-only-{view}.png"))
