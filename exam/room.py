@@ -34,6 +34,15 @@ def register(app: Flask) -> None:
     register_link(
         app,
         NavLink(
+            "About you",
+            "exam.about_you",
+            ("candidate",),
+            "Optional: help the association check its questions are fair.",
+        ),
+    )
+    register_link(
+        app,
+        NavLink(
             "Proctoring", "exam.proctor_home", ("proctor",), "Admit candidates, watch the room."
         ),
     )

@@ -1,4 +1,4 @@
-"""JSON API for the psychometric work: response export (calibration and DIF follow)."""
+"""JSON API for the psychometric work: response export and Rasch calibration."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from core.api import ID_SCHEMA, make_api_blueprint, model_ref, problem_responses
+from core.api import (
+    ID_SCHEMA,
+    make_api_blueprint,
+    model_ref,
+    model_response,
+    problem_responses,
+    respond,
+)
 from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.duties import reads_bank
+from core.errors import Problem
 from core.web import valid_id
-from exam.psychometrics import export
-from exam.psychometrics.schemas import ResponseExportOut
+from exam.psychometrics import calibration, export, responses
+from exam.psychometrics.schemas import CalibrationOut, ResponseExportOut
 from exam.services.problems import invalid
 
 api = make_api_blueprint("psychometrics_api", __name__)
@@ -61,8 +69,32 @@ def blueprint_responses(code: str) -> Response:
     return export_response(done)
 
 
+@api.post("/blueprints/<code>/calibrations")
+@roles_required("exam_admin")
+@reads_bank
+def calibrate(code: str) -> Response:
+    """Calibrate the bank from every scored attempt on the blueprint (audited)."""
+    session = get_session()
+    found = responses.require_blueprint_code(session, code)
+    run = calibration.run_calibration(session, current_actor().id, found)
+    return respond(calibration.calibration_out(calibration.view(session, run)), 201)
+
+
+@api.get("/blueprints/<code>/calibration")
+@roles_required("exam_admin")
+@reads_bank
+def latest_calibration(code: str) -> Response:
+    """The latest calibration of the blueprint's responses."""
+    session = get_session()
+    found = calibration.latest_view(session, responses.require_blueprint_code(session, code))
+    if found is None:
+        raise Problem(404, "No calibration yet", "Run one: POST .../calibrations.")
+    return respond(calibration.calibration_out(found))
+
+
+_CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 _QUERY: list[dict[str, Any]] = [
-    {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+    *_CODE,
     {
         "name": "sitting",
         "in": "query",
@@ -108,6 +140,30 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                     },
                 },
                 **problem_responses(404, 422),
+            },
+        }
+    },
+    "/blueprints/{code}/calibrations": {
+        "post": {
+            "summary": "Calibrate the bank (Rasch, marginal maximum likelihood; audited)",
+            "operationId": "calibrate",
+            "security": [{"bearer": []}],
+            "parameters": _CODE,
+            "responses": {
+                "201": model_response("The calibration", CalibrationOut),
+                **problem_responses(404, 409),
+            },
+        }
+    },
+    "/blueprints/{code}/calibration": {
+        "get": {
+            "summary": "The latest calibration",
+            "operationId": "getCalibration",
+            "security": [{"bearer": []}],
+            "parameters": _CODE,
+            "responses": {
+                "200": model_response("The calibration", CalibrationOut),
+                **problem_responses(404),
             },
         }
     },

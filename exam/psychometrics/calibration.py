@@ -27,6 +27,7 @@ from exam.psychometrics.responses import (
     load,
     scored_observations,
 )
+from exam.psychometrics.schemas import CalibrationOut, ItemCalibrationOut
 from item_bank.models import Blueprint
 
 BAND = 0.25  # logits per band of the Wright map
@@ -215,3 +216,33 @@ def view(session: Session, run: CalibrationRun) -> CalibrationView:
 def latest_view(session: Session, blueprint_code: str) -> CalibrationView | None:
     run = latest_run(session, blueprint_code)
     return None if run is None else view(session, run)
+
+
+def calibration_out(view: CalibrationView) -> CalibrationOut:
+    run = view.run
+    return CalibrationOut(
+        run=run.id,
+        run_at=run.run_at,
+        sitting=run.sitting_id,
+        persons=run.persons,
+        responses=run.responses,
+        population_mean=run.population_mean,
+        population_sd=run.population_sd,
+        converged=run.converged,
+        left_out=run.left_out,
+        items=[
+            ItemCalibrationOut(
+                ref=i.ref,
+                version=i.version,
+                competency=i.code,
+                n=i.row.n,
+                p_value=i.row.p_value,
+                difficulty=i.row.difficulty,
+                se=i.row.se,
+                infit=i.row.infit,
+                outfit=i.row.outfit,
+                flags=i.row.flags,
+            )
+            for i in view.items
+        ],
+    )

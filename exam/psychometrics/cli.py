@@ -1,4 +1,4 @@
-"""Commands: ``flask responses export`` (and the calibration commands beside it)."""
+"""Commands: ``flask responses export`` and ``flask responses calibrate``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Flask, current_app
 
 from core.db import get_db
 from core.errors import Problem
-from exam.psychometrics import export
+from exam.psychometrics import calibration, export
 
 
 def _fail(problem: Problem) -> click.ClickException:
@@ -61,3 +61,23 @@ def register_psychometrics_cli(app: Flask) -> None:
             f"Export {done.export_id}: {done.attempts} attempts, {done.responses} responses.",
             err=True,
         )
+
+    @responses_group.command("calibrate")
+    @click.option("--blueprint", default="first-level", show_default=True)
+    @click.option("--sitting", type=int, default=None, help="Only this sitting's attempts.")
+    def calibrate_command(blueprint: str, sitting: int | None) -> None:
+        """Rasch-calibrate the items from the scored responses (audited)."""
+        try:
+            with get_db().session_scope() as session:
+                run = calibration.run_calibration(
+                    session, None, blueprint, sitting, actor_label="command line"
+                )
+                flagged = sum(1 for item in run.items if item.flags)
+                click.echo(
+                    f"Calibration {run.id}: {len(run.items)} items from {run.persons} "
+                    f"attempts in {run.seconds:.1f} s; persons mean {run.population_mean:.2f}, "
+                    f"SD {run.population_sd:.2f}; {flagged} misfitting, "
+                    f"{len(run.left_out)} left out."
+                )
+        except Problem as problem:
+            raise _fail(problem) from problem

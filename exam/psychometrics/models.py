@@ -1,13 +1,14 @@
-"""Calibrations of the bank, pretest items and the background candidates chose to give."""
+"""Calibrations of the bank, and the background candidates chose to give (for DIF)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, allowed_values
 
 
 class CalibrationRun(Base):
@@ -55,3 +56,36 @@ class ItemCalibration(Base):
     infit: Mapped[float] = mapped_column(Float)
     outfit: Mapped[float] = mapped_column(Float)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class FirstLanguage(StrEnum):
+    ENGLISH = "english"
+    OTHER = "other"
+
+
+class Region(StrEnum):
+    AFRICA = "africa"
+    ASIA_PACIFIC = "asia_pacific"
+    EUROPE = "europe"
+    LATIN_AMERICA = "latin_america"
+    MIDDLE_EAST = "middle_east"
+    NORTH_AMERICA = "north_america"
+
+
+class CandidateBackground(Base):
+    """What a candidate chose to tell, with consent, so questions can be checked for
+    fairness between groups. Only the answers given are kept (blank: not said), with
+    when consent was given; withdrawing consent deletes the row."""
+
+    __tablename__ = "candidate_background"
+    __table_args__ = (
+        allowed_values("first_language", FirstLanguage, blank=True),
+        allowed_values("region", Region, blank=True),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_language: Mapped[str] = mapped_column(String(20), default="")
+    region: Mapped[str] = mapped_column(String(20), default="")
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)

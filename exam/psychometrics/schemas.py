@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.api import ResponseModel
 
 
@@ -44,4 +46,32 @@ class ResponseExportOut(ResponseModel):
     persons: list[WidePerson] | None = None
 
 
-OPENAPI_MODELS = (ResponseExportOut,)
+class ItemCalibrationOut(ResponseModel):
+    ref: str
+    version: int
+    competency: str
+    n: int
+    p_value: float
+    difficulty: float  # logits, the items averaging 0
+    se: float
+    infit: float
+    outfit: float
+    flags: list[str]
+
+
+class CalibrationOut(ResponseModel):
+    """A Rasch calibration run: the persons' spread and each item version's estimates."""
+
+    run: int
+    run_at: datetime
+    sitting: int | None
+    persons: int
+    responses: int
+    population_mean: float
+    population_sd: float
+    converged: bool
+    left_out: list[list[str]]
+    items: list[ItemCalibrationOut]
+
+
+OPENAPI_MODELS = (ResponseExportOut, CalibrationOut)

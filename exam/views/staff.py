@@ -24,7 +24,7 @@ from exam.forms import (
     SittingForm,
 )
 from exam.models import AppealRemedy, Sitting
-from exam.psychometrics import calibration
+from exam.psychometrics.views import statistics_sections
 from exam.services import (
     accommodations,
     admission,
@@ -249,8 +249,7 @@ def statistics_page() -> str:
         sitting=sitting,
         sort=sort,
         sorts=statistics.SORTS,
-        calibration=calibration.latest_view(get_session(), code),
-        calibrate_form=EmptyForm(),
+        **statistics_sections(code),
     )
 
 

@@ -1,4 +1,5 @@
-"""psychometrics: Rasch calibration runs and each item version's calibration
+"""psychometrics: Rasch calibration runs, each item version's calibration, and the
+background candidates give with consent
 
 Revision ID: 0024
 Revises: 0020
@@ -58,9 +59,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('run_id', 'item_version_id', name=op.f('pk_item_calibration')),
     )
     op.create_index('ix_item_calibration_item_version_id', 'item_calibration', ['item_version_id'])
+    op.create_table(
+        'candidate_background',
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('first_language', sa.String(length=20), nullable=False),
+        sa.Column('region', sa.String(length=20), nullable=False),
+        sa.Column('consented_at', UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("first_language IN ('english', 'other', '')", name=op.f('ck_candidate_background_first_language')),
+        sa.CheckConstraint("region IN ('africa', 'asia_pacific', 'europe', 'latin_america', 'middle_east', 'north_america', '')", name=op.f('ck_candidate_background_region')),
+        sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_candidate_background_user_id_user_account'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('user_id', name=op.f('pk_candidate_background')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('candidate_background')
     op.drop_index('ix_item_calibration_item_version_id', table_name='item_calibration')
     op.drop_table('item_calibration')
     op.drop_index('ix_calibration_run_blueprint_id', table_name='calibration_run')

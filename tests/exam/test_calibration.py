@@ -171,3 +171,25 @@ def test_too_few_attempts_is_said_on_the_page(app: Flask, world: ExamWorld) -> N
     )
     with get_db(app).read_sessions() as session:
         assert session.scalars(select(CalibrationRun)).first() is None
+
+
+def test_the_api_and_the_command_line_calibrate(app: Flask, world: ExamWorld) -> None:
+    assert world.call("GET", "/blueprints/first-level/calibration", "admin").status_code == 404
+    assert world.call("POST", "/blueprints/first-level/calibrations", "admin").status_code == 409
+    _simulated_bank(app, persons=150)
+    made = world.call("POST", "/blueprints/first-level/calibrations", "admin", expect=201)
+    body = made.get_json()
+    assert body["persons"] == 150 and len(body["items"]) + len(body["left_out"]) == 226
+    assert abs(sum(i["difficulty"] for i in body["items"])) < 0.05  # items average 0
+    latest = world.call("GET", "/blueprints/first-level/calibration", "admin", expect=200)
+    assert latest.get_json()["run"] == body["run"]
+    assert world.call("POST", "/blueprints/first-level/calibrations", "ana").status_code == 403
+    assert world.call("POST", "/blueprints/nothing/calibrations", "admin").status_code == 404
+    result = app.test_cli_runner().invoke(args=["responses", "calibrate"])
+    assert result.exit_code == 0, result.output
+    assert "from 150 attempts" in result.output
+    with get_db(app).read_sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "calibration.run")
+        ).all()
+    assert [e.actor_label for e in events] == [f"user:{world.id('admin')}", "command line"]
