@@ -4,8 +4,9 @@ Run from the repository root: ``.venv/bin/python bench/calibration.py [--sizes 1
 For each size, a fresh SQLite file gets the First Level sample bank topped up with
 synthetic items to 300 approved items, and that many graded attempts, each on a random
 form of 60 of them (the sparse design of forms drawn per candidate), answered under the
-Rasch model. Then it times (a) ``run_calibration`` end to end (reading every scored
-response, fitting, storing the run and auditing it) and (b) the fit alone.
+Rasch model; half the candidates say English is not their first language. Then it times
+(a) ``run_calibration`` end to end (reading every scored response, fitting, storing the
+run and auditing it), (b) the fit alone and (c) the DIF report by first language.
 The references, measured in the same run on the same data: reading every answer with one
 plain query (the floor of any work that looks at every answer), and girth 0.8's
 ``rasch_mml`` (an independent marginal estimate, with the ability SD held at 1) when the
@@ -26,12 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from harness import BENCH_DIR, git_revision
 from item_import import synthetic_records
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
+from accounts.models import User
+from core import clock
 from core.db import get_db
 from core.migrate import upgrade_to_head
-from exam.psychometrics import calibration, rasch
-from exam.psychometrics.responses import load, scored_observations
+from exam.psychometrics import calibration, fairness, rasch
+from exam.psychometrics.models import CandidateBackground
 from item_bank import frameworks, transfer
 from item_bank.cli import load_demo_item_bank
 from tests.exam.simulated import approved_versions, seed_attempts
@@ -84,6 +87,21 @@ def build(size: int, directory: Path) -> Any:
                 rng=rng,
                 prefix=f"b{start}-",
             )
+        # Half the candidates say English is not their first language (for DIF).
+        users = session.scalars(select(User.id).where(User.email.like("b%@example.org"))).all()
+        session.execute(
+            insert(CandidateBackground.__table__),
+            [
+                {
+                    "user_id": uid,
+                    "first_language": "other" if n % 2 else "english",
+                    "region": "",
+                    "consented_at": clock.now(),
+                }
+                for n, uid in enumerate(users)
+            ],
+        )
+        session.commit()
     return app
 
 
@@ -100,11 +118,12 @@ def measure(size: int) -> dict[str, float]:
             row["calibration"] = time.perf_counter() - started
             assert run.persons == size, run.persons
             row["items"] = len(run.items)
+            started = time.perf_counter()
+            report = fairness.dif_report(session, "first-level", "first_language")
+            row["dif"] = time.perf_counter() - started
+            assert report.comparisons and report.comparisons[0].rows
         with app.app_context(), db.read_sessions() as session:
-            person, item, score, _attempts, _keys = scored_observations(
-                load(session, "first-level")
-            )
-            data = rasch.Responses.of(person, item, score)
+            data = calibration.observations(session, "first-level").data
             started = time.perf_counter()
             fitted = rasch.calibrate(data)
             row["fit"] = time.perf_counter() - started
@@ -134,26 +153,28 @@ def _girth(data: rasch.Responses) -> float:
 
 def table(rows: list[dict[str, float]]) -> str:
     lines = [
-        "| attempts | items | calibration, end to end s | fit alone s (iterations) | "
+        "| attempts | items | calibration, end to end s | fit alone s (iterations) | DIF s | "
         "reference: reading every answer s | reference: girth rasch_mml (SD fixed) s |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['size']:,} | {r['items']:.0f} | {r['calibration']:.2f} | {r['fit']:.2f} "
-            f"({r['iterations']:.0f}) | {r['reference']:.2f} | {r['girth']:.2f} |"
+            f"({r['iterations']:.0f}) | {r['dif']:.2f} | {r['reference']:.2f} | {r['girth']:.2f} |"
         )
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         lines += [
             "",
             f"Growth from {a['size']:,} to {b['size']:,} attempts (x{b['size'] / a['size']:g}): "
-            f"calibration x{b['calibration'] / a['calibration']:.1f}, fit x{b['fit'] / a['fit']:.1f}.",
+            f"calibration x{b['calibration'] / a['calibration']:.1f}, fit x{b['fit'] / a['fit']:.1f}, "
+            f"DIF x{b['dif'] / a['dif']:.1f}.",
         ]
     last = rows[-1]
     lines.append(
         f"Aim at {last['size']:,}: calibration < 10 s: {last['calibration']:.2f} s "
-        f"({'met' if last['calibration'] < 10 else '**missed**'}); "
+        f"({'met' if last['calibration'] < 10 else '**missed**'}); DIF < 2 s: {last['dif']:.2f} s "
+        f"({'met' if last['dif'] < 2 else '**missed**'}); calibration "
         f"{last['calibration'] / last['reference']:.1f} x the plain read of every answer."
     )
     return "\n".join(lines)

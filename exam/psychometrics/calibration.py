@@ -22,10 +22,9 @@ from exam.psychometrics import rasch
 from exam.psychometrics.models import CalibrationRun, ItemCalibration
 from exam.psychometrics.responses import (
     ItemKey,
-    ResponseSet,
     item_keys,
-    load,
-    scored_observations,
+    require_blueprint_code,
+    scored_arrays,
 )
 from exam.psychometrics.schemas import CalibrationOut, ItemCalibrationOut
 from item_bank.models import Blueprint
@@ -33,27 +32,49 @@ from item_bank.models import Blueprint
 BAND = 0.25  # logits per band of the Wright map
 
 
-def _observations(
-    data: ResponseSet,
-) -> tuple[rasch.Responses, list[int], list[ItemKey], list[list[str]]]:
+@dataclass(frozen=True)
+class Observations:
+    """Scored responses indexed for the model: persons are attempts, items versions."""
+
+    data: rasch.Responses
+    attempts: list[int]  # attempt id of each person index
+    keys: list[ItemKey]  # item version of each item index
+    left_out: list[list[str]]  # [column, why] of the items that could not be kept
+
+
+def observations(
+    session: Session, blueprint_code: str, sitting_id: int | None = None
+) -> Observations:
     """The scored responses without items that nobody (or everybody) got right."""
+    scored = scored_arrays(session, blueprint_code, sitting_id)
+    keys = item_keys(session, set(scored.version.tolist()))
+    attempt, version, score = scored.attempt, scored.version, scored.score
     left_out: list[list[str]] = []
     while True:
-        person, item, score, attempts, keys = scored_observations(data)
-        n = np.bincount(item, minlength=len(keys)) if keys else np.zeros(0)
-        right = np.bincount(item, weights=score, minlength=len(keys)) if keys else np.zeros(0)
-        extreme = {keys[i].version_id for i in np.nonzero((right == 0) | (right == n))[0]}
-        if not extreme:
-            return rasch.Responses.of(person, item, score), attempts, keys, left_out
-        for i in np.nonzero((right == 0) | (right == n))[0]:
+        versions, item = np.unique(version, return_inverse=True)
+        n = np.bincount(item, minlength=versions.size)
+        right = np.bincount(item, weights=score, minlength=versions.size)
+        extreme = (right == 0) | (right == n)
+        if not extreme.any():
+            break
+        for i in np.nonzero(extreme)[0]:
             why = "everyone right" if right[i] == n[i] else "nobody right"
-            left_out.append([keys[i].column, why])
-        data = ResponseSet(
-            data.blueprint,
-            data.sitting_id,
-            [r for r in data.rows if r.version_id not in extreme],
-            data.items,
-        )
+            left_out.append([keys[int(versions[i])].column, why])
+        keep = ~extreme[item]
+        attempt, version, score = attempt[keep], version[keep], score[keep]
+    # Items in the order of their ref and version, for stable indexes and tables.
+    ordered = sorted(versions.tolist(), key=lambda v: (keys[v].ref, keys[v].version))
+    position = {v: n for n, v in enumerate(ordered)}
+    remap = np.array([position[v] for v in versions.tolist()], dtype=np.int64)
+    attempts, person = np.unique(attempt, return_inverse=True)
+    data = rasch.Responses(
+        person.astype(np.int64),
+        remap[item] if item.size else item.astype(np.int64),
+        score,
+        int(attempts.size),
+        len(ordered),
+    )
+    return Observations(data, attempts.tolist(), [keys[v] for v in ordered], left_out)
 
 
 def bands(measures: list[float]) -> list[list[float]]:
@@ -69,19 +90,20 @@ def run_calibration(
     actor_label: str | None = None,
 ) -> CalibrationRun:
     """Calibrate, store the run and its items, and audit who ran it."""
-    data = load(session, blueprint_code, sitting_id)
+    code = require_blueprint_code(session, blueprint_code)
     started = time.perf_counter()
-    observations, attempts, keys, left_out = _observations(data)
-    if observations.score.size == 0 or len(attempts) < 2:
+    found = observations(session, code, sitting_id)
+    data, attempts, keys, left_out = found.data, found.attempts, found.keys, found.left_out
+    if data.score.size == 0 or len(attempts) < 2:
         raise Problem(
             409,
             "Not enough responses",
             "A calibration needs scored responses from at least two attempts, on items "
             "that some but not all of them answered right.",
         )
-    fitted = rasch.calibrate(observations)
+    fitted = rasch.calibrate(data)
     seconds = time.perf_counter() - started
-    blueprint_id = session.scalar(select(Blueprint.id).where(Blueprint.code == data.blueprint))
+    blueprint_id = session.scalar(select(Blueprint.id).where(Blueprint.code == code))
     assert blueprint_id is not None
     run = CalibrationRun(
         blueprint_id=blueprint_id,
@@ -89,7 +111,7 @@ def run_calibration(
         run_at=clock.now(),
         run_by=actor_id,
         persons=len(attempts),
-        responses=int(observations.score.size),
+        responses=int(data.score.size),
         population_mean=round(fitted.population_mean, 4),
         population_sd=round(fitted.population_sd, 4),
         log_likelihood=round(fitted.log_likelihood, 3),
@@ -119,7 +141,7 @@ def run_calibration(
         actor_label=actor_label,
         action="calibration.run",
         object_type="blueprint",
-        object_id=data.blueprint,
+        object_id=code,
         after={
             "run": run.id,
             "sitting": sitting_id,

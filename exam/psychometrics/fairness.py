@@ -19,7 +19,7 @@ from exam.psychometrics import dif, rasch
 from exam.psychometrics.calibration import latest_view
 from exam.psychometrics.forms import FIRST_LANGUAGES, REGIONS
 from exam.psychometrics.models import CandidateBackground, FirstLanguage, Region
-from exam.psychometrics.responses import load
+from exam.psychometrics.responses import scored_arrays
 from exam.services.problems import invalid
 
 ATTRIBUTES = {
@@ -107,23 +107,24 @@ def dif_report(session: Session, blueprint_code: str, attribute: str) -> DifRepo
     calibrated = latest_view(session, blueprint_code)
     if calibrated is None:
         raise Problem(409, "Calibrate first", "DIF matches persons on their Rasch measure.")
-    data = load(session, blueprint_code)
+    scored = scored_arrays(session, blueprint_code)
     column = getattr(CandidateBackground, attribute)
     said: dict[int, str] = dict(
         session.execute(select(CandidateBackground.user_id, column).where(column != "")).all()
     )
     index = {item.row.item_version_id: n for n, item in enumerate(calibrated.items)}
     difficulty = np.array([item.row.difficulty for item in calibrated.items])
-    rows = [r for r in data.rows if r.score is not None and r.version_id in index]
-    attempts = sorted({r.attempt_id for r in rows})
-    person_of = {a: n for n, a in enumerate(attempts)}
-    candidate_of = {r.attempt_id: r.candidate_id for r in rows}
+    lookup = np.full(int(scored.version.max(initial=0)) + 1, -1, dtype=np.int64)
+    for version_id, n in index.items():
+        if version_id < lookup.size:
+            lookup[version_id] = n
+    item = lookup[scored.version]
+    keep = item >= 0
+    attempt_ids, person = np.unique(scored.attempt[keep], return_inverse=True)
+    attempts = attempt_ids.tolist()
+    candidate_of = scored.candidate_of
     observations = rasch.Responses(
-        np.array([person_of[r.attempt_id] for r in rows], dtype=np.int64),
-        np.array([index[r.version_id] for r in rows], dtype=np.int64),
-        np.array([1.0 if (r.score or 0) >= 1.0 else 0.0 for r in rows]),
-        len(attempts),
-        len(index),
+        person.astype(np.int64), item[keep], scored.score[keep], len(attempts), len(index)
     )
     measure, _se = rasch.person_measures(observations, difficulty)
     values = [said.get(candidate_of[a], "") for a in attempts]

@@ -7,11 +7,12 @@ grading did not score (an item taken out of scoring) keeps its response with no 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -141,25 +142,45 @@ def item_keys(session: Session, version_ids: set[int]) -> dict[int, ItemKey]:
     }
 
 
-def dichotomous(score: float) -> float:
-    """Calibration and DIF read an item as right only with full credit."""
-    return 1.0 if score >= 1.0 else 0.0
+@dataclass(frozen=True)
+class ScoredArrays:
+    """Every scored response as parallel arrays (attempt, item version, 0/1), for the
+    models: read without the answers or times the export needs."""
+
+    attempt: NDArray[np.int64]
+    version: NDArray[np.int64]
+    score: NDArray[np.float64]
+    candidate_of: dict[int, int]  # attempt id -> candidate id
 
 
-def scored_observations(
-    responses: ResponseSet, keep: Callable[[ResponseRow], bool] | None = None
-) -> tuple[list[int], list[int], list[float], list[int], list[ItemKey]]:
-    """The scored responses as (person index, item index, 0/1) lists, with the attempt id
-    of each person index and the item of each item index (ordered by ref and version)."""
-    rows = [r for r in responses.rows if r.score is not None and (keep is None or keep(r))]
-    attempt_ids = sorted({r.attempt_id for r in rows})
-    keys = sorted({responses.items[r.version_id] for r in rows}, key=lambda k: (k.ref, k.version))
-    person_index = {a: n for n, a in enumerate(attempt_ids)}
-    item_index = {k.version_id: n for n, k in enumerate(keys)}
-    return (
-        [person_index[r.attempt_id] for r in rows],
-        [item_index[r.version_id] for r in rows],
-        [dichotomous(r.score) for r in rows if r.score is not None],
-        attempt_ids,
-        keys,
+def scored_arrays(
+    session: Session, blueprint_code: str, sitting_id: int | None = None
+) -> ScoredArrays:
+    code = require_blueprint_code(session, blueprint_code)
+    params = {"code": code, "sitting": sitting_id}
+    scores: dict[int, dict[str, float]] = {}
+    candidate_of: dict[int, int] = {}
+    for attempt_id, candidate_id, item_scores in raw_rows(
+        session, "SELECT a.id, a.candidate_id, r.item_scores" + SCORED, params
+    ):
+        scores[attempt_id], candidate_of[attempt_id] = _json(item_scores), candidate_id
+    attempts: list[int] = []
+    versions: list[int] = []
+    values: list[float] = []
+    for attempt_id, position, version_id in raw_rows(
+        session,
+        "SELECT ai.attempt_id, ai.position, ai.item_version_id FROM attempt_item ai "  # noqa: S608
+        "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ")",
+        params,
+    ):
+        score = scores[attempt_id].get(str(position))
+        if score is not None:
+            attempts.append(attempt_id)
+            versions.append(version_id)
+            values.append(1.0 if score >= 1.0 else 0.0)
+    return ScoredArrays(
+        np.array(attempts, dtype=np.int64),
+        np.array(versions, dtype=np.int64),
+        np.array(values, dtype=np.float64),
+        candidate_of,
     )

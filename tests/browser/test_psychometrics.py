@@ -62,3 +62,28 @@ def test_calibrating_from_the_statistics_page_draws_the_wright_map(
     page.evaluate("document.getElementById('calibration-title').scrollIntoView()")
     page.screenshot(path=str(SCREENSHOT_DIR / f"statistics-calibration-{view}.png"))
     wright.screenshot(path=str(SCREENSHOT_DIR / f"statistics-wright-map-only-{view}.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", ["1280", "390"])
+def test_a_candidate_gives_and_deletes_the_optional_background(
+    app: Flask, world: ExamWorld, open_context: ContextFactory, view: str
+) -> None:
+    page = open_context(**VIEWS[view]).new_page()
+    sign_in_page(page, world.people["ana"]["user"].email)
+    page.goto("/exams/about-you")
+    expect(page.get_by_role("heading", name="About you (optional)")).to_be_visible()
+    page.get_by_label("Your first language").select_option(label="Another language")
+    page.get_by_label("Where you live").select_option(label="Europe")
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box to agree")
+    page.get_by_label("I agree that the association keeps these answers").check()
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("status")).to_contain_text("your answers are saved")
+    expect(page.get_by_text("first language Another language, region Europe")).to_be_visible()
+    blocking = [v for v in _axe(page) if v["impact"] in BLOCKING]
+    assert not blocking, blocking
+    screenshot(page, f"about-you-{view}")
+    page.get_by_role("button", name="Delete my answers").click()
+    expect(page.get_by_role("status")).to_contain_text("Your answers are deleted.")
+    expect(page.get_by_role("button", name="Delete my answers")).to_have_count(0)
