@@ -26,7 +26,7 @@ ATTRIBUTES = {
     "first_language": ("First language", dict(FIRST_LANGUAGES)),
     "region": ("Region", dict(REGIONS)),
 }
-MIN_GROUP = 20  # persons a group needs on an item for that item's analysis
+MIN_GROUP = 100  # persons each group needs on an item for its analysis (smaller: too noisy)
 
 
 def background_of(session: Session, user_id: int) -> CandidateBackground | None:
