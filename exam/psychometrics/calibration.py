@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from sqlalchemy import select
@@ -77,6 +77,11 @@ def observations(
     return Observations(data, attempts.tolist(), [keys[v] for v in ordered], left_out)
 
 
+def _pass_share(session: Session, code: str) -> float:
+    blueprint = session.scalars(select(Blueprint).where(Blueprint.code == code)).one()
+    return float(blueprint.current.spec.get("pass_overall_percent", 0)) / 100
+
+
 def bands(measures: list[float]) -> list[list[float]]:
     counts = Counter(math.floor(m / BAND) for m in measures)
     return [[round(b * BAND, 2), float(c)] for b, c in sorted(counts.items())]
@@ -102,6 +107,7 @@ def run_calibration(
             "that some but not all of them answered right.",
         )
     fitted = rasch.calibrate(data)
+    spread = rasch.form_spread(data, fitted.difficulty, _pass_share(session, code))
     seconds = time.perf_counter() - started
     blueprint_id = session.scalar(select(Blueprint.id).where(Blueprint.code == code))
     assert blueprint_id is not None
@@ -119,6 +125,7 @@ def run_calibration(
         seconds=round(seconds, 3),
         person_bands=bands(fitted.measure.tolist()),
         left_out=left_out,
+        form_spread={k: round(float(v), 4) for k, v in asdict(spread).items()},
     )
     run.items = [
         ItemCalibration(

@@ -32,6 +32,8 @@ class CalibrationRun(Base):
     person_bands: Mapped[list[list[float]]] = mapped_column(JSON)
     # Items left out (everyone right or wrong, say), with the reason: [[ref, why], ...].
     left_out: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    # The drawn forms' expected scores at the cut (rasch.FormSpread's fields).
+    form_spread: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
 
     items: Mapped[list[ItemCalibration]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ItemCalibration.difficulty"

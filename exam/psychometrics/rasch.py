@@ -300,3 +300,52 @@ def simulate(
     p = _sigmoid(ability[person] - difficulty[item])
     score = (rng.random(p.size) < p).astype(np.float64)
     return Responses(person.astype(np.int64), item.astype(np.int64), score, persons, items)
+
+
+@dataclass(frozen=True)
+class FormSpread:
+    """How hard the drawn forms were for a candidate at the cut: each form's expected
+    score (in items) at the measure where the average form's expected percentage is the
+    pass mark."""
+
+    cut_measure: float
+    forms: int
+    mean: float  # expected score at the cut, items
+    sd: float
+    low: float
+    high: float
+    p5: float
+    p95: float
+    over_one: float  # share of forms more than one item from the mean
+
+
+def form_spread(data: Responses, difficulty: FloatArray, pass_share: float) -> FormSpread:
+    """Every person's form (the items they answered) at the cut."""
+    taken = np.bincount(data.person, minlength=data.persons).astype(np.float64)
+    b = difficulty[data.item]
+
+    def expected(theta: float) -> FloatArray:
+        out = np.bincount(data.person, weights=_sigmoid(theta - b), minlength=data.persons)
+        return out.astype(np.float64)
+
+    low, high = -8.0, 8.0
+    for _ in range(60):  # bisection: the average form's expected share is monotone in theta
+        middle = (low + high) / 2
+        if float((expected(middle) / np.maximum(taken, 1)).mean()) < pass_share:
+            low = middle
+        else:
+            high = middle
+    cut = (low + high) / 2
+    scores = expected(cut)
+    mean = float(scores.mean())
+    return FormSpread(
+        cut,
+        data.persons,
+        mean,
+        float(scores.std()),
+        float(scores.min()),
+        float(scores.max()),
+        float(np.quantile(scores, 0.05)),
+        float(np.quantile(scores, 0.95)),
+        float((np.abs(scores - mean) > 1.0).mean()),
+    )

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column('seconds', sa.Float(), nullable=False),
         sa.Column('person_bands', sa.JSON(), nullable=False),
         sa.Column('left_out', sa.JSON(), nullable=False),
+        sa.Column('form_spread', sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(['blueprint_id'], ['blueprint.id'], name=op.f('fk_calibration_run_blueprint_id_blueprint')),
         sa.ForeignKeyConstraint(['sitting_id'], ['sitting.id'], name=op.f('fk_calibration_run_sitting_id_sitting')),
         sa.ForeignKeyConstraint(['run_by'], ['user_account.id'], name=op.f('fk_calibration_run_run_by_user_account')),

@@ -130,6 +130,7 @@ def test_the_statistics_page_calibrates_and_shows_the_wright_map(
     assert done.status_code == 303
     page = admin.get(done.headers["Location"]).get_data(as_text=True)
     assert "Calibrated 226 items from 400 attempts" in page
+    assert "How hard the drawn forms were" in page and "Middle 90 % of forms" in page
     assert 'class="wright-map" role="img"' in page and "The map as a table" in page
     with get_db(app).read_sessions() as session:
         run = session.scalars(select(CalibrationRun)).one()
@@ -193,3 +194,21 @@ def test_the_api_and_the_command_line_calibrate(app: Flask, world: ExamWorld) ->
             select(AuditEvent).where(AuditEvent.action == "calibration.run")
         ).all()
     assert [e.actor_label for e in events] == [f"user:{world.id('admin')}", "command line"]
+
+
+def test_the_spread_of_form_difficulty_at_the_cut() -> None:
+    """Forms of the same items have no spread; forms drawn from a wide range of
+    difficulties do, and the cut lands where the average form gives the pass share."""
+    rng = np.random.default_rng(2)
+    truth = rng.uniform(-2.5, 2.5, 120)
+    truth -= truth.mean()
+    data = rasch.simulate(rng, truth, rng.normal(0, 1, 1000), 30)
+    spread = rasch.form_spread(data, truth, 0.65)
+    at_cut = 1 / (1 + np.exp(-(spread.cut_measure - truth[data.item])))
+    taken = np.bincount(data.person)
+    shares = np.bincount(data.person, weights=at_cut) / taken
+    assert shares.mean() == pytest.approx(0.65, abs=1e-6)
+    assert spread.mean == pytest.approx(0.65 * 30, abs=1e-3)
+    assert spread.sd > 0.5 and spread.low < spread.p5 < spread.p95 < spread.high
+    same = rasch.simulate(rng, truth[:30], rng.normal(0, 1, 200), 30)  # everyone: all 30
+    assert rasch.form_spread(same, truth[:30], 0.65).sd == pytest.approx(0, abs=1e-9)
