@@ -12,7 +12,8 @@ from flask import Flask
 import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
 import accreditation.models  # noqa: F401
 import certificates.models  # noqa: F401
-import exam.models  # noqa: F401
+import exam.models
+import exam.psychometrics.models  # noqa: F401
 import item_bank.models  # noqa: F401
 from accounts import room as accounts_room
 from accreditation import room as accreditation_room

@@ -24,6 +24,7 @@ from exam.forms import (
     SittingForm,
 )
 from exam.models import AppealRemedy, Sitting
+from exam.psychometrics.views import statistics_sections
 from exam.services import (
     accommodations,
     admission,
@@ -249,6 +250,7 @@ def statistics_page() -> str:
         sitting=sitting,
         sort=sort,
         sorts=statistics.SORTS,
+        **statistics_sections(code),
     )
 
 

@@ -1,7 +1,7 @@
 """prepared forms: a form drawn at admission, so that starting is a short insert
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-02 15:10:00
 """
 
@@ -14,7 +14,7 @@ from core.db import UTCDateTime
 
 
 revision: str = '0025'
-down_revision: str | None = '0022'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

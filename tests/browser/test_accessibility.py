@@ -206,6 +206,7 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "item_bank.stimulus_new": [("writer", "/item-bank/stimuli/new")],
         "exam.open_sittings": [("ana", "/sittings")],
         "exam.my_exams": [("ana", "/exams"), ("ben", "/exams"), ("cy", "/exams")],
+        "exam.about_you": [("ana", "/exams/about-you")],
         "exam.accommodation": [("ben", f"/exams/{registration_id}/accommodation")],
         "exam.question": [
             ("ben", f"/exams/attempts/{attempt}/q/1"),  # with an image and a recording

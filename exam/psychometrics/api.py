@@ -1,0 +1,170 @@
+"""JSON API for the psychometric work: response export and Rasch calibration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+
+from core.api import (
+    ID_SCHEMA,
+    make_api_blueprint,
+    model_ref,
+    model_response,
+    problem_responses,
+    respond,
+)
+from core.auth import current_actor, roles_required
+from core.db import get_session
+from core.duties import reads_bank
+from core.errors import Problem
+from core.web import valid_id
+from exam.psychometrics import calibration, export, responses
+from exam.psychometrics.schemas import CalibrationOut, ResponseExportOut
+from exam.services.problems import invalid
+
+api = make_api_blueprint("psychometrics_api", __name__)
+
+
+def secret_key() -> bytes:
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
+def _sitting() -> int | None:
+    raw = request.args.get("sitting")
+    if raw in (None, ""):
+        return None
+    sitting = valid_id(int(raw)) if raw.isdigit() else None
+    if sitting is None:
+        raise invalid("sitting", "sitting is a sitting's id.")
+    return sitting
+
+
+def export_request(code: str) -> export.ExportRequest:
+    return export.parse_request(
+        code[:60],
+        _sitting(),
+        request.args.get("layout"),
+        request.args.get("format"),
+        request.args.get("identified"),
+        request.args.get("export"),
+    )
+
+
+def export_response(done: export.Export) -> Response:
+    response = Response(done.body, mimetype=done.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{done.filename}"'
+    response.headers["Export-Id"] = done.export_id
+    return response
+
+
+@api.get("/blueprints/<code>/responses")
+@roles_required("exam_admin")
+@reads_bank
+def blueprint_responses(code: str) -> Response:
+    """Scored responses, long or wide, pseudonymised unless ``identified=true`` (audited)."""
+    wanted = export_request(code)
+    actor = current_actor()
+    done = export.export_responses(get_session(), actor.id, wanted, secret_key())
+    return export_response(done)
+
+
+@api.post("/blueprints/<code>/calibrations")
+@roles_required("exam_admin")
+@reads_bank
+def calibrate(code: str) -> Response:
+    """Calibrate the bank from every scored attempt on the blueprint (audited)."""
+    session = get_session()
+    found = responses.require_blueprint_code(session, code)
+    run = calibration.run_calibration(session, current_actor().id, found)
+    return respond(calibration.calibration_out(calibration.view(session, run)), 201)
+
+
+@api.get("/blueprints/<code>/calibration")
+@roles_required("exam_admin")
+@reads_bank
+def latest_calibration(code: str) -> Response:
+    """The latest calibration of the blueprint's responses."""
+    session = get_session()
+    found = calibration.latest_view(session, responses.require_blueprint_code(session, code))
+    if found is None:
+        raise Problem(404, "No calibration yet", "Run one: POST .../calibrations.")
+    return respond(calibration.calibration_out(found))
+
+
+_CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
+_QUERY: list[dict[str, Any]] = [
+    *_CODE,
+    {
+        "name": "sitting",
+        "in": "query",
+        "schema": ID_SCHEMA,
+        "description": "Only this sitting's attempts",
+    },
+    {
+        "name": "layout",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["long", "wide"]},
+        "description": "long: one row per administered item; wide: one row per attempt, "
+        "one column per item version, NA for an item not on the form",
+    },
+    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "json"]}},
+    {
+        "name": "identified",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+        "description": "Add candidates' names and emails (the audit row records it)",
+    },
+    {
+        "name": "export",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+        "description": "An earlier export's id, to get the same pseudonyms again",
+    },
+]
+
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/blueprints/{code}/responses": {
+        "get": {
+            "summary": "Export the scored responses (audited)",
+            "operationId": "exportResponses",
+            "security": [{"bearer": []}],
+            "parameters": _QUERY,
+            "responses": {
+                "200": {
+                    "description": "The responses; the Export-Id header names the export",
+                    "headers": {"Export-Id": {"schema": {"type": "string"}}},
+                    "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/json": {"schema": model_ref(ResponseExportOut)},
+                    },
+                },
+                **problem_responses(404, 422),
+            },
+        }
+    },
+    "/blueprints/{code}/calibrations": {
+        "post": {
+            "summary": "Calibrate the bank (Rasch, marginal maximum likelihood; audited)",
+            "operationId": "calibrate",
+            "security": [{"bearer": []}],
+            "parameters": _CODE,
+            "responses": {
+                "201": model_response("The calibration", CalibrationOut),
+                **problem_responses(404, 409),
+            },
+        }
+    },
+    "/blueprints/{code}/calibration": {
+        "get": {
+            "summary": "The latest calibration",
+            "operationId": "getCalibration",
+            "security": [{"bearer": []}],
+            "parameters": _CODE,
+            "responses": {
+                "200": model_response("The calibration", CalibrationOut),
+                **problem_responses(404),
+            },
+        }
+    },
+}

@@ -1,0 +1,83 @@
+"""Commands: ``flask responses export`` and ``flask responses calibrate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from core.db import get_db
+from core.errors import Problem
+from exam.psychometrics import calibration, export
+
+
+def _fail(problem: Problem) -> click.ClickException:
+    return click.ClickException(f"{problem.title}: {problem.detail}")
+
+
+def register_psychometrics_cli(app: Flask) -> None:
+    @app.cli.group("responses")
+    def responses_group() -> None:
+        """Scored responses for outside analysis."""
+
+    @responses_group.command("export")
+    @click.option("--blueprint", default="first-level", show_default=True)
+    @click.option("--sitting", type=int, default=None, help="Only this sitting's attempts.")
+    @click.option("--layout", type=click.Choice(["long", "wide"]), default="long")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+    @click.option(
+        "--identified", is_flag=True, help="Add names and emails (the audit row records it)."
+    )
+    @click.option("--export", "export_id", default=None, help="Repeat an export's pseudonyms.")
+    @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+    def export_command(
+        blueprint: str,
+        sitting: int | None,
+        layout: str,
+        fmt: str,
+        identified: bool,
+        export_id: str | None,
+        output: Path | None,
+    ) -> None:
+        """Export the scored responses (pseudonymised unless --identified), audited."""
+        try:
+            wanted = export.parse_request(blueprint, sitting, layout, fmt, identified, export_id)
+            with get_db().session_scope() as session:
+                done = export.export_responses(
+                    session,
+                    None,
+                    wanted,
+                    str(current_app.config["SECRET_KEY"]).encode(),
+                    actor_label="command line",
+                )
+        except Problem as problem:
+            raise _fail(problem) from problem
+        if output is None:
+            click.echo(done.body, nl=False)
+        else:
+            output.write_text(done.body, encoding="utf-8")
+        click.echo(
+            f"Export {done.export_id}: {done.attempts} attempts, {done.responses} responses.",
+            err=True,
+        )
+
+    @responses_group.command("calibrate")
+    @click.option("--blueprint", default="first-level", show_default=True)
+    @click.option("--sitting", type=int, default=None, help="Only this sitting's attempts.")
+    def calibrate_command(blueprint: str, sitting: int | None) -> None:
+        """Rasch-calibrate the items from the scored responses (audited)."""
+        try:
+            with get_db().session_scope() as session:
+                run = calibration.run_calibration(
+                    session, None, blueprint, sitting, actor_label="command line"
+                )
+                flagged = sum(1 for item in run.items if item.flags)
+                click.echo(
+                    f"Calibration {run.id}: {len(run.items)} items from {run.persons} "
+                    f"attempts in {run.seconds:.1f} s; persons mean {run.population_mean:.2f}, "
+                    f"SD {run.population_sd:.2f}; {flagged} misfitting, "
+                    f"{len(run.left_out)} left out."
+                )
+        except Problem as problem:
+            raise _fail(problem) from problem

@@ -1,0 +1,77 @@
+"""JSON bodies of the psychometric API (what is sent and what is documented)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.api import ResponseModel
+
+
+class LongResponse(ResponseModel):
+    """One administered item of one attempt."""
+
+    attempt: str  # the export's pseudonym of the attempt
+    sitting: int
+    item_ref: str
+    item_version: int
+    competency: str
+    position: int
+    response: str  # the option letters chosen, ';'-separated; empty when unanswered
+    score: float | None  # null: not scored (taken out of scoring)
+    answered_after_s: int | None  # seconds from the start to the answer's last save
+    candidate_name: str | None = None  # only in an identified export
+    candidate_email: str | None = None
+
+
+class WidePerson(ResponseModel):
+    attempt: str
+    # One per item column: the score, null when on the form but not scored, or the
+    # missing code when the item was not on this attempt's form.
+    scores: list[float | str | None]
+    candidate_name: str | None = None
+    candidate_email: str | None = None
+
+
+class ResponseExportOut(ResponseModel):
+    """An export: ``responses`` in the long layout; ``items`` and ``persons`` in the wide."""
+
+    export: str
+    blueprint: str
+    sitting: int | None
+    layout: str
+    identified: bool
+    responses: list[LongResponse] | None = None
+    missing: str | None = None
+    items: list[str] | None = None
+    persons: list[WidePerson] | None = None
+
+
+class ItemCalibrationOut(ResponseModel):
+    ref: str
+    version: int
+    competency: str
+    n: int
+    p_value: float
+    difficulty: float  # logits, the items averaging 0
+    se: float
+    infit: float
+    outfit: float
+    flags: list[str]
+
+
+class CalibrationOut(ResponseModel):
+    """A Rasch calibration run: the persons' spread and each item version's estimates."""
+
+    run: int
+    run_at: datetime
+    sitting: int | None
+    persons: int
+    responses: int
+    population_mean: float
+    population_sd: float
+    converged: bool
+    left_out: list[list[str]]
+    items: list[ItemCalibrationOut]
+
+
+OPENAPI_MODELS = (ResponseExportOut, CalibrationOut)

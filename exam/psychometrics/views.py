@@ -1,0 +1,96 @@
+"""The statistics page's calibration (run from the page, audited) and the candidate's
+optional "about you" form that DIF reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from core.auth import current_actor, roles_required
+from core.db import get_session
+from core.duties import reads_bank
+from core.errors import Problem
+from core.forms import attach_problem
+from core.web import valid_id
+from exam.forms import EmptyForm
+from exam.psychometrics import calibration, fairness
+from exam.psychometrics.forms import FIRST_LANGUAGES, REGIONS, AboutYouForm
+from exam.views._blueprint import back_with, bp, require_valid
+
+
+def statistics_sections(code: str) -> dict[str, Any]:
+    """What the statistics page shows of the calibration, and of DIF when asked for."""
+    session = get_session()
+    sections: dict[str, Any] = {
+        "calibration": calibration.latest_view(session, code),
+        "calibrate_form": EmptyForm(),
+        "dif_attributes": {k: v[0] for k, v in fairness.ATTRIBUTES.items()},
+        "dif": None,
+        "dif_problem": None,
+        "dif_min_group": fairness.MIN_GROUP,
+    }
+    wanted = request.args.get("dif", "")[:40]
+    if wanted:
+        try:
+            sections["dif"] = fairness.dif_report(session, code, wanted)
+        except Problem as problem:
+            sections["dif_problem"] = problem.detail
+    return sections
+
+
+@bp.post("/staff/statistics/calibrate")
+@roles_required("exam_admin")
+@reads_bank
+def calibrate() -> Response:
+    require_valid(EmptyForm())
+    code = request.form.get("blueprint", "first-level")[:60]
+    sitting = valid_id(request.form.get("sitting", type=int))
+    try:
+        run = calibration.run_calibration(get_session(), current_actor().id, code, sitting)
+    except Problem as problem:
+        return back_with(problem, "exam.statistics_page", blueprint=code, sitting=sitting)
+    flash(
+        f"Calibrated {len(run.items)} items from {run.persons} attempts in {run.seconds:.1f} s.",
+        "success",
+    )
+    page = url_for("exam.statistics_page", blueprint=code, sitting=sitting)
+    return redirect(page + "#calibration-title", 303)
+
+
+@bp.route("/exams/about-you", methods=["GET", "POST"])
+@roles_required("candidate")
+def about_you() -> Response | tuple[str, int]:
+    session, user_id = get_session(), current_actor().id
+    saved = fairness.background_of(session, user_id)
+    form = AboutYouForm(
+        first_language=saved.first_language if saved else "", region=saved.region if saved else ""
+    )
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "delete":
+        require_valid(EmptyForm())
+        fairness.delete_background(session, user_id)
+        flash("Your answers are deleted.", "success")
+        return redirect(url_for("exam.about_you"), 303)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                fairness.save_background(
+                    session, user_id, form.first_language.data, form.region.data, True
+                )
+            except Problem as problem:
+                attach_problem(form, problem)
+                status = problem.status
+            else:
+                flash("Thank you: your answers are saved.", "success")
+                return redirect(url_for("exam.about_you"), 303)
+        else:
+            status = 422
+    return render_template(
+        "exam/about_you.html",
+        form=form,
+        saved=saved,
+        saved_language=dict(FIRST_LANGUAGES).get(saved.first_language) if saved else None,
+        saved_region=dict(REGIONS).get(saved.region) if saved else None,
+    ), status

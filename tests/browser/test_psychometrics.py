@@ -1,0 +1,122 @@
+"""The statistics page's Rasch calibration in Chromium: run from the page, the Wright map
+and its table, no serious accessibility finding, at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from core import clock
+from core.db import get_db
+from exam.models import Attempt
+from exam.psychometrics.models import CandidateBackground
+from tests.browser.conftest import SCREENSHOT_DIR, ContextFactory, screenshot, sign_in_page
+from tests.browser.test_accessibility import BLOCKING, VIEWS, _axe
+from tests.exam.fixtures import ExamWorld
+from tests.exam.simulated import approved_versions, seed_attempts
+
+
+def _simulated(app: Flask) -> None:
+    """300 graded attempts on forms of 60 from 80 items (so each group has over 100 on
+    an item); half the candidates said English is not their first language, and the
+    first item is 2 logits harder for them."""
+    rng = np.random.default_rng(3)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        versions = [v[0] for v in approved_versions(session)][:80]
+        truth = dict(zip(versions, rng.normal(0, 1, len(versions)).tolist(), strict=True))
+        groups = [n % 2 for n in range(300)]
+        attempts = seed_attempts(
+            session,
+            abilities=rng.normal(0.4, 1.0, 300).tolist(),
+            difficulty=truth,
+            form_length=60,
+            rng=rng,
+            shift={versions[0]: (1, 2.0)},
+            groups=groups,
+        )
+        candidates = dict(
+            session.execute(
+                select(Attempt.id, Attempt.candidate_id).where(Attempt.id.in_(attempts))
+            ).all()
+        )
+        session.add_all(
+            CandidateBackground(
+                user_id=candidates[a],
+                first_language="other" if g else "english",
+                region="",
+                consented_at=clock.now(),
+            )
+            for a, g in zip(attempts, groups, strict=True)
+        )
+        session.commit()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", ["1280", "390"])
+def test_calibrating_from_the_statistics_page_draws_the_wright_map(
+    app: Flask, world: ExamWorld, open_context: ContextFactory, view: str
+) -> None:
+    _simulated(app)
+    page = open_context(**VIEWS[view]).new_page()
+    sign_in_page(page, world.people["admin"]["user"].email)
+    page.goto("/staff/statistics")
+    calibration = page.get_by_role("region", name="Rasch calibration", exact=True)
+    expect(calibration.get_by_text("No calibration yet.")).to_be_visible()
+    calibration.get_by_role("button", name="Calibrate now").click()
+    expect(page.get_by_role("status")).to_contain_text("Calibrated 80 items from 300 attempts")
+    wright = page.get_by_role("img", name="Wright map")
+    expect(wright).to_be_visible()
+    expect(calibration.get_by_role("button", name="Calibrate again")).to_be_visible()
+    # The page itself never scrolls sideways: on a phone the map scrolls in its frame.
+    width = 1280 if view == "1280" else 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    table = calibration.locator("details table")
+    expect(table).to_be_hidden()
+    calibration.get_by_text("The map as a table").click()
+    expect(table).to_be_visible()
+    expect(table.get_by_role("columnheader", name="Persons")).to_be_visible()
+    expect(table.get_by_role("row")).not_to_have_count(0)
+    expect(calibration.get_by_role("heading", name="Calibrated items")).to_be_visible()
+    fairness = page.get_by_role("region", name="Differential item functioning", exact=True)
+    fairness.get_by_label("Group by").select_option(label="First language")
+    fairness.get_by_role("button", name="Analyse").click()
+    fairness = page.get_by_role("region", name="Differential item functioning", exact=True)
+    expect(fairness.get_by_role("heading", name="Another language against English")).to_be_visible()
+    expect(fairness.get_by_text("English 150, Another language 150")).to_be_visible()
+    expect(fairness.get_by_role("row").nth(1)).to_contain_text("C")
+    blocking = [v for v in _axe(page) if v["impact"] in BLOCKING]
+    assert not blocking, blocking
+    screenshot(page, f"statistics-wright-map-{view}")
+    page.locator("#calibration-title").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('calibration-title').scrollIntoView()")
+    page.screenshot(path=str(SCREENSHOT_DIR / f"statistics-calibration-{view}.png"))
+    wright.screenshot(path=str(SCREENSHOT_DIR / f"statistics-wright-map-only-{view}.png"))
+    fairness.screenshot(path=str(SCREENSHOT_DIR / f"statistics-dif-{view}.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", ["1280", "390"])
+def test_a_candidate_gives_and_deletes_the_optional_background(
+    app: Flask, world: ExamWorld, open_context: ContextFactory, view: str
+) -> None:
+    page = open_context(**VIEWS[view]).new_page()
+    sign_in_page(page, world.people["ana"]["user"].email)
+    page.goto("/exams/about-you")
+    expect(page.get_by_role("heading", name="About you (optional)")).to_be_visible()
+    page.get_by_label("Your first language").select_option(label="Another language")
+    page.get_by_label("Where you live").select_option(label="Europe")
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box to agree")
+    page.get_by_label("I agree that the association keeps these answers").check()
+    page.get_by_role("button", name="Save my answers").click()
+    expect(page.get_by_role("status")).to_contain_text("your answers are saved")
+    expect(page.get_by_text("first language Another language, region Europe")).to_be_visible()
+    blocking = [v for v in _axe(page) if v["impact"] in BLOCKING]
+    assert not blocking, blocking
+    screenshot(page, f"about-you-{view}")
+    page.get_by_role("button", name="Delete my answers").click()
+    expect(page.get_by_role("status")).to_contain_text("Your answers are deleted.")
+    expect(page.get_by_role("button", name="Delete my answers")).to_have_count(0)
