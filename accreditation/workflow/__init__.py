@@ -4,7 +4,14 @@ appeals (``appeals``), the service-level clock (``clock``), messages and emails
 (``messages``), and the one path every step takes (``taking``)."""
 
 from accreditation.models import STATE_LABELS
-from accreditation.workflow.clock import SLA_WORKING_DAYS, overdue, working_days_waiting
+from accreditation.workflow.clock import (
+    SLA_WORKING_DAYS,
+    ClockState,
+    Waiting,
+    overdue,
+    waiting,
+    working_days_waiting,
+)
 from accreditation.workflow.messages import lead_emails, post_message, provider_emails, timeline
 from accreditation.workflow.steps import STEPS, Step
 from accreditation.workflow.taking import (
@@ -20,7 +27,9 @@ __all__ = [
     "STATE_LABELS",
     "STEPS",
     "BulkOutcome",
+    "ClockState",
     "Step",
+    "Waiting",
     "allowed_steps",
     "apply_step",
     "bulk_assign",
@@ -30,5 +39,6 @@ __all__ = [
     "provider_emails",
     "take_step",
     "timeline",
+    "waiting",
     "working_days_waiting",
 ]

@@ -3,6 +3,8 @@ served only to those allowed, bulk assignment, renewals, and overdue reminders."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -75,15 +77,17 @@ def test_the_editor_keeps_a_stale_save_from_overwriting(
     application_id = draft_with_document(accreditation)
     pia, paul = client_as(app, "pia"), client_as(app, "paul")
     page = f"/applications/{application_id}"
+    step = f"{page}/steps/programme"
     version = str(accreditation.call("GET", page, "pia").get_json()["version"])
-    token = csrf_from(paul.get(page).get_data(as_text=True))
-    saved = post_form(pia, page, page, {"title": "Renamed by Pia", "version": version})
+    token = csrf_from(paul.get(step).get_data(as_text=True))
+    saved = post_form(pia, step, step, {"title": "Renamed by Pia", "version": version})
     assert saved.status_code == 302
-    stale = paul.post(page, data={"csrf_token": token, "title": "By Paul", "version": version})
+    stale = paul.post(step, data={"csrf_token": token, "title": "By Paul", "version": version})
     assert stale.status_code == 409 and "Reload it" in stale.get_data(as_text=True)
     assert "Renamed by Pia" in pia.get(page).get_data(as_text=True)
-    junk = post_form(pia, page, page, {"title": "x" * 300, "version": str(int(version) + 1)})
-    assert junk.status_code == 422
+    junk = post_form(pia, step, step, {"title": "x" * 300, "version": str(int(version) + 1)})
+    assert junk.status_code == 422 and "title" in junk.get_data(as_text=True)
+    assert "Renamed by Pia" in pia.get(page).get_data(as_text=True)
 
 
 def test_documents_are_served_only_to_those_allowed(
@@ -158,7 +162,8 @@ def test_a_renewal_starts_prefilled_and_keeps_the_link(
     page = f"/applications/{application_id}"
     started = post_form(pia, page, "/provider/applications", {"renews": str(application_id)})
     assert started.status_code == 302
-    renewal = pia.get(started.location).get_data(as_text=True)
+    assert started.location.endswith("/steps/programme")  # the form opens at its first step
+    renewal = pia.get(started.location.removesuffix("/steps/programme")).get_data(as_text=True)
     assert "This application renews" in renewal and "Customer Success Foundations" in renewal
     assert "Module 1" in renewal  # the mapping came across
     assert "Renewed by" in pia.get(page).get_data(as_text=True)
@@ -198,3 +203,37 @@ def test_demo_data_walks_one_programme_onto_the_register(app: Flask) -> None:
     assert "Customer Success Essentials" in register and "Brennan Customer Academy" in register
     again = app.test_cli_runner().invoke(args=["demo-data"])
     assert "no demo accreditation added" in again.output
+
+
+def test_the_queue_counts_whole_working_days_and_stops_at_the_first_review(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    world.clock.current = datetime(2026, 11, 23, 9, tzinfo=UTC)  # a Monday
+    world.refresh_tokens()
+    application_id = draft_with_document(world)
+    world.step(application_id, "pia", "submit")
+    world.clock.advance(days=3, hours=4)  # Thursday 13:00: three working days and a half
+    world.refresh_tokens()
+    lena = client_as(app, "lena")
+
+    def queue_row() -> str:
+        page = lena.get("/staff/accreditation").get_data(as_text=True)
+        assert '<th scope="col">Provider</th>' in page
+        return page.split("Customer Success Foundations</a>")[1].split("</tr>")[0]
+
+    row = queue_row()
+    assert "<td>Northwind Learning Ltd</td>" in row and "<td>3</td>" in row
+    page = lena.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "3 working days waiting for a first review" in page
+
+    world.step(application_id, "lena", "screen")
+    world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
+    world.step(application_id, "asa", "declare", has_conflict=False)  # the first review
+    world.clock.advance(days=7)
+    world.refresh_tokens()
+    lena = client_as(app, "lena")  # a sign-in of a week ago has ended
+    assert "reviewed after</span> 3</td>" in queue_row()
+    page = lena.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "after 3 working days" in page and "waiting for a first review" not in page
+    assert "0.0" not in page

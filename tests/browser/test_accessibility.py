@@ -28,7 +28,7 @@ from core.db import get_db
 from exam.models import Registration
 from exam.services import standard_setting
 from item_bank.models import Item, Stimulus
-from tests.accreditation.fixtures import AccreditationWorld
+from tests.accreditation.fixtures import AccreditationWorld, draft_with_document
 from tests.accreditation.fixtures import accreditation as accreditation  # the fixture
 from tests.browser.conftest import SCREENSHOT_DIR, sign_in_page
 from tests.certificates.fixtures import passed_attempt
@@ -105,6 +105,7 @@ def _built_site(
     code = certificate["certificate"]["code"]
     application_id = accreditation.recommended()
     done = accreditation.step(application_id, "lena", "accredit", comment="Accredited.")
+    draft = draft_with_document(accreditation, uncovered=8)
     with get_db(app).write_sessions() as session:
         boss = session.get(User, world.id("admin"))
         assert boss is not None
@@ -133,6 +134,7 @@ def _built_site(
         "registration": registration_id,
         "code": code,
         "application": application_id,
+        "draft": draft,
         "number": done.get_json()["accreditation_number"],
         "user": world.id("ben"),
         "study": study,
@@ -209,6 +211,18 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "accreditation.application_page": [
             ("pia", f"/applications/{site.ids['application']}"),
             ("lena", f"/applications/{site.ids['application']}"),
+            ("pia", f"/applications/{site.ids['draft']}"),
+        ],
+        "accreditation.application_step": [
+            ("pia", f"/applications/{site.ids['draft']}/steps/{slug}")
+            for slug in (
+                "programme",
+                "trainers",
+                "area-CU.SK.COMM",
+                "evidence",
+                "declaration",
+                "summary",
+            )
         ],
         "accreditation.staff_queue": [("lena", "/staff/accreditation")],
         "accreditation.register": [(None, "/register")],
