@@ -34,6 +34,7 @@ from accreditation.models import (
     RENEWABLE_STATES,
     STAFF_ROLES,
     STATE_LABELS,
+    Action,
     Application,
     Message,
     Organisation,
@@ -156,6 +157,8 @@ def take_step(application_id: int) -> Any:
     session, application = _posted_to(application_id)
     try:
         data = TransitionInput.model_validate(step_from_form(request.form.to_dict()))
+        if data.action in workflow.CONFIRMED_STEPS and request.form.get("confirmed") != "yes":
+            return _confirm_step(session, application, data)
         step = workflow.take_step(session, current_actor(), application, data)
     except ValidationError as error:
         return _render_application(
@@ -172,6 +175,28 @@ def take_step(application_id: int) -> Any:
         )  # fmt: skip
     flash(f"Done: the application is now {STATE_LABELS[step.state].lower()}.", "success")
     return _back_to(application)
+
+
+def _confirm_step(session: Session, application: Application, data: TransitionInput) -> str:
+    """The decision's consequences, worked out by taking it and rolling it back, and the
+    same form again to confirm it."""
+    preview = workflow.preview_step(session, current_actor(), application, data)
+    organisation = session.get(Organisation, application.organisation_id)
+    return render_template(
+        "accreditation/confirm_step.html",
+        application=application,
+        organisation=organisation,
+        step=workflow.STEPS[Action(data.action)],
+        data=data,
+        preview=preview,
+        labels=STATE_LABELS,
+        fields=[
+            (name, value)
+            for name, value in request.form.items()
+            if name not in ("csrf_token", "confirmed")
+        ],
+        csrf_form=CsrfForm(),
+    )
 
 
 @bp.post("/applications/<id:application_id>/messages")

@@ -15,20 +15,25 @@ from accreditation.workflow.clock import (
 from accreditation.workflow.messages import lead_emails, post_message, provider_emails, timeline
 from accreditation.workflow.steps import STEPS, Step
 from accreditation.workflow.taking import (
+    CONFIRMED_STEPS,
     BulkOutcome,
+    StepPreview,
     allowed_steps,
     apply_step,
     bulk_assign,
+    preview_step,
     take_step,
 )
 
 __all__ = [
+    "CONFIRMED_STEPS",
     "SLA_WORKING_DAYS",
     "STATE_LABELS",
     "STEPS",
     "BulkOutcome",
     "ClockState",
     "Step",
+    "StepPreview",
     "Waiting",
     "allowed_steps",
     "apply_step",
@@ -36,6 +41,7 @@ __all__ = [
     "lead_emails",
     "overdue",
     "post_message",
+    "preview_step",
     "provider_emails",
     "take_step",
     "timeline",

@@ -237,3 +237,34 @@ def test_the_queue_counts_whole_working_days_and_stops_at_the_first_review(
     page = lena.get(f"/applications/{application_id}").get_data(as_text=True)
     assert "after 3 working days" in page and "waiting for a first review" not in page
     assert "0.0" not in page
+
+
+def test_a_decision_states_its_consequences_and_waits_for_confirmation(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = world.recommended()
+    page = f"/applications/{application_id}"
+    step = f"{page}/step"
+    version = str(world.call("GET", page, "leo").get_json()["version"])
+    leo = client_as(app, "leo")
+
+    unsaid = post_form(leo, page, step, {"action": "refuse", "version": version})
+    assert unsaid.status_code == 422  # checked before asking to confirm
+    assert "What follows when you confirm" not in unsaid.get_data(as_text=True)
+
+    letter = {"action": "accredit", "version": version, "comment": "Accredited for three years."}
+    asked = post_form(leo, page, step, letter)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "What follows when you confirm" in text
+    year = world.clock.now().year
+    assert f"CSA-AP-{year}-0001" in text and "appears on the public register" in text
+    assert "Accredited for three years." in text and 'name="confirmed" value="yes"' in text
+    after = world.call("GET", page, "leo").get_json()
+    assert after["state"] == "recommended" and str(after["version"]) == version
+    assert app.test_client().get("/register").get_data(as_text=True).count("CSA-AP-") == 0
+
+    done = post_form(leo, page, step, {**letter, "confirmed": "yes"})
+    assert done.status_code == 302
+    assert world.call("GET", page, "leo").get_json()["state"] == "accredited"
+    assert f"CSA-AP-{year}-0001" in app.test_client().get("/register").get_data(as_text=True)

@@ -127,6 +127,13 @@ def test_the_whole_accreditation_path(
     _step(leo, "Accredit")
     leo.get_by_label("Decision letter").first.fill("Accredited for three years.")
     leo.get_by_role("button", name="Accredit", exact=True).click()
+    expect(leo.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
+    expect(leo.locator(".consequences")).to_contain_text("appears on the public register")
+    screenshot(leo, "accreditation-confirm-decision")
+    leo.set_viewport_size({"width": 390, "height": 844})
+    screenshot(leo, "accreditation-confirm-decision-390")
+    leo.set_viewport_size({"width": 1280, "height": 900})
+    leo.get_by_role("button", name="Accredit", exact=True).click()
     expect(leo.get_by_role("status").first).to_contain_text("now accredited")
     screenshot(leo, "accreditation-decided")
 
