@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from exam.services import standard_setting
 from item_bank.models import Item, Stimulus
 from tests.accreditation.fixtures import AccreditationWorld, draft_with_document
 from tests.accreditation.fixtures import accreditation as accreditation  # the fixture
-from tests.browser.conftest import SCREENSHOT_DIR, sign_in_page
+from tests.browser.conftest import AXE, BLOCKING, SCREENSHOT_DIR, axe_violations, sign_in_page
 from tests.certificates.fixtures import passed_attempt
 from tests.conftest import sign_in
 from tests.exam.fixtures import ExamWorld, form_slots
@@ -38,8 +37,6 @@ from tests.exam.fixtures import world as world  # the fixture
 from tests.exam.test_media_delivery import put_media_item_first
 from tests.exam.test_stimulus_sets import _scenario_first
 
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
 # 200 % zoom of a 1280 x 900 screen lays the page out 640 CSS px wide.
 VIEWS: dict[str, dict[str, Any]] = {
     "1280": {"viewport": {"width": 1280, "height": 900}},
@@ -249,22 +246,11 @@ class Finding:
     blocking: list[str]
 
 
-def _axe(page: Page) -> list[dict[str, Any]]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))"
-        ".slice(0, 5)}))"
-    )
-    return found
-
-
 def _audit(page: Page, view: str, who: str | None, path: str) -> Finding:
     response = page.goto(path)
     assert response is not None and response.status == 200, (who, path, response)
     page.wait_for_load_state("load")
-    violations = _axe(page)
+    violations = axe_violations(page)
     counts: dict[str, int] = {}
     for violation in violations:
         counts[violation["impact"]] = counts.get(violation["impact"], 0) + 1

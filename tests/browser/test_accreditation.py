@@ -11,7 +11,13 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.accreditation.fixtures import PDF, AccreditationWorld, complete_content
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import (
+    ContextFactory,
+    PageProblems,
+    screenshot,
+    screenshot_widths,
+    sign_in_page,
+)
 
 
 def _as(open_context: ContextFactory, email: str, problems: PageProblems) -> Page:
@@ -129,10 +135,7 @@ def test_the_whole_accreditation_path(
     leo.get_by_role("button", name="Accredit", exact=True).click()
     expect(leo.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
     expect(leo.locator(".consequences")).to_contain_text("appears on the public register")
-    screenshot(leo, "accreditation-confirm-decision")
-    leo.set_viewport_size({"width": 390, "height": 844})
-    screenshot(leo, "accreditation-confirm-decision-390")
-    leo.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_widths(leo, "accreditation-confirm-decision")
     leo.get_by_role("button", name="Accredit", exact=True).click()
     expect(leo.get_by_role("status").first).to_contain_text("now accredited")
     screenshot(leo, "accreditation-decided")

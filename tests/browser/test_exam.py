@@ -17,6 +17,7 @@ from tests.browser.conftest import (  # noqa: F401
     ContextFactory,
     PageProblems,
     screenshot,
+    screenshot_widths,
     sign_in_page,
 )
 from tests.conftest import STRONG_PASSWORD, MovableClock
@@ -260,10 +261,7 @@ def test_staff_statistics_rescoring_and_standard_setting_pages(
     count = int(page.locator(".consequences li strong").first.inner_text())
     assert count >= 1
     attempts = f"{count} attempt{'s' if count != 1 else ''}"
-    screenshot(page, "staff-scoring-confirm")
-    page.set_viewport_size({"width": 390, "height": 844})
-    screenshot(page, "staff-scoring-confirm-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_widths(page, "staff-scoring-confirm")
     page.get_by_role("button", name=f"Rescore {attempts}").click()
     expect(page.get_by_role("status")).to_contain_text(f"{attempts} rescored; 0 outcomes changed")
     screenshot(page, "staff-scoring-done")
