@@ -10,6 +10,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -98,6 +99,8 @@ def application_step(application_id: int, slug: str) -> Any:
 @roles_required(PROVIDER_ROLE)
 def save_application_step(application_id: int, slug: str) -> Any:
     autosave = request.headers.get(AUTOSAVE_HEADER) == "1"
+    if autosave:  # the script reads every answer, a refusal too, as JSON
+        g.wants_problem_json = True
     session, application = _posted_to(application_id, members_only=True)
     steps = _editable_steps(application)
     found = services.find_step(steps, slug)

@@ -32,7 +32,10 @@
         keepalive: Boolean(keepalive),
       })
         .then(function (response) {
-          return response.json().then(function (body) {
+          const read = response.json().catch(function () {
+            return { detail: "reload the page (" + response.status + ")." };
+          });
+          return read.then(function (body) {
             if (response.ok) {
               version.value = body.version;
               if (!dirty) say("Saved at " + body.saved_at, "saved");

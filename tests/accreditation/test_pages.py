@@ -268,3 +268,52 @@ def test_a_decision_states_its_consequences_and_waits_for_confirmation(
     assert done.status_code == 302
     assert world.call("GET", page, "leo").get_json()["state"] == "accredited"
     assert f"CSA-AP-{year}-0001" in app.test_client().get("/register").get_data(as_text=True)
+
+
+def test_a_step_saves_only_its_fields_for_members_while_the_draft_is_theirs(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = draft_with_document(world)
+    page = f"/applications/{application_id}"
+    step = f"{page}/steps/area-CU.SK.COMM"
+    pia = client_as(app, "pia")
+    token = csrf_from(pia.get(step).get_data(as_text=True))
+    version = world.call("GET", page, "pia").get_json()["version"]
+    autosave = {"X-Autosave": "1", "Accept": "application/json"}
+
+    bad = pia.post(
+        step,
+        data={"csrf_token": token, "version": version, "map-CU.SK.COMM.01-minutes": "0"},
+        headers=autosave,
+    )
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert "minutes" in bad.get_json()["errors"][0]["field"]
+    saved = pia.post(
+        step,
+        data={
+            "csrf_token": token,
+            "version": version,
+            "map-CU.SK.COMM.01-reason": "Taught in our advanced course.",
+        },
+        headers=autosave,
+    )
+    assert saved.status_code == 200 and saved.get_json()["version"] == version + 1
+    content = world.call("GET", page, "pia").get_json()["content"]
+    assert content["mapping"]["CU.SK.COMM.01"] == {
+        "not_covered_reason": "Taught in our advanced course."
+    }
+    assert "CU.SK.COMM.02" not in content["mapping"]  # the step's other rows were emptied
+    assert content["mapping"]["CO.KN.TERM.01"]["module"]  # other areas' rows are kept
+    assert content["description"].startswith("Five days")  # other steps' fields too
+
+    rival = client_as(app, "rival")
+    assert rival.get(step).status_code == 404
+    assert client_as(app, "lena").get(step).status_code == 403
+    assert pia.get(f"{page}/steps/nowhere").status_code == 404
+    submitted = draft_with_document(world)
+    world.step(submitted, "pia", "submit")
+    closed = f"/applications/{submitted}/steps/programme"
+    assert pia.get(closed).status_code == 302  # to the application's page: not editable
+    late = pia.post(closed, data={"csrf_token": token, "version": "9"}, headers=autosave)
+    assert late.status_code == 409 and "with the association" in late.get_json()["detail"]
