@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from accounts.services import names_by_id
 from accreditation import services, workflow
-from accreditation.forms import CsrfForm, content_from_form, step_from_form
+from accreditation.forms import CsrfForm, step_from_form
 from accreditation.models import (
     CRITERIA,
     DELIVERY_MODES,
@@ -34,8 +34,10 @@ from accreditation.models import (
     RENEWABLE_STATES,
     STAFF_ROLES,
     STATE_LABELS,
+    Action,
     Application,
     Message,
+    Organisation,
 )
 from accreditation.schemas import ApplicationContent, MappingEntry, TransitionInput
 from accreditation.views import bp
@@ -73,12 +75,24 @@ def _render_application(
     )
     people = names_by_id(session, [e.actor_id for e in trail] + [m.author_id for m in messages])
     assessors = services.assessors(session)
+    organisation = session.get(Organisation, application.organisation_id)
+    provider_people = [
+        f"{user.given_name} {user.family_name}"
+        for user in services.members(session, application.organisation_id)
+    ]
+    editable = member and application.state in EDITABLE_STATES
+    form_steps = services.form_steps(session, application) if editable else []
+    lines = services.summary(session, application)
+    steps_done = {step.slug: services.step_done(step, lines) for step in form_steps}
     return render_template(
         "accreditation/application.html",
+        form_steps=form_steps,
+        steps_done=steps_done,
+        next_step=next((s for s in form_steps if not steps_done[s.slug]), None),
         application=application,
         content=content,
         open_to_me=services.content_open_to(actor, application),
-        editable=member and application.state in EDITABLE_STATES,
+        editable=editable,
         can_upload=member and application.state in DOCUMENT_STATES,
         member=member,
         coverage=services.coverage(session, application),
@@ -96,7 +110,10 @@ def _render_application(
         modes=DELIVERY_MODES,
         criteria=CRITERIA,
         judgements=JUDGEMENTS,
-        waiting=workflow.working_days_waiting(application),
+        waiting=workflow.waiting(application),
+        sla=workflow.SLA_WORKING_DAYS,
+        organisation=organisation,
+        provider_people=provider_people,
         renewal=services.get_renewal(session, application),
         renewable=member and application.state in RENEWABLE_STATES,
         overdue=workflow.overdue(application),
@@ -134,36 +151,14 @@ def _back_to(application: Application, anchor: str = "") -> ResponseReturnValue:
     return redirect(page + anchor)
 
 
-@bp.post("/applications/<id:application_id>")
-@roles_required(PROVIDER_ROLE)
-def save_application(application_id: int) -> Any:
-    session, application = _posted_to(application_id, members_only=True)
-    codes = services.leaf_codes(session, application.framework_id)
-    raw = content_from_form(request.form.to_dict(), codes, TRAINER_ROWS + 50)
-    try:
-        content = ApplicationContent.model_validate(raw)
-        version = int(request.form.get("version", "0"))
-        services.save_draft(session, current_actor(), application, content, version)
-    except (ValidationError, ValueError) as error:
-        errors = field_errors(error) if isinstance(error, ValidationError) else []
-        session.rollback()
-        return _render_application(
-            application,
-            editor_errors=errors or [FieldError("version", "Reload the page.")],
-            status=422,
-        )
-    except Problem as problem:
-        return _editor_problem(session, application, problem, "form")
-    flash("Draft saved.", "success")
-    return _back_to(application)
-
-
 @bp.post("/applications/<id:application_id>/step")
 @roles_required(PROVIDER_ROLE, *STAFF_ROLES)
 def take_step(application_id: int) -> Any:
     session, application = _posted_to(application_id)
     try:
         data = TransitionInput.model_validate(step_from_form(request.form.to_dict()))
+        if data.action in workflow.CONFIRMED_STEPS and request.form.get("confirmed") != "yes":
+            return _confirm_step(session, application, data)
         step = workflow.take_step(session, current_actor(), application, data)
     except ValidationError as error:
         return _render_application(
@@ -180,6 +175,28 @@ def take_step(application_id: int) -> Any:
         )  # fmt: skip
     flash(f"Done: the application is now {STATE_LABELS[step.state].lower()}.", "success")
     return _back_to(application)
+
+
+def _confirm_step(session: Session, application: Application, data: TransitionInput) -> str:
+    """The decision's consequences, worked out by taking it and rolling it back, and the
+    same form again to confirm it."""
+    preview = workflow.preview_step(session, current_actor(), application, data)
+    organisation = session.get(Organisation, application.organisation_id)
+    return render_template(
+        "accreditation/confirm_step.html",
+        application=application,
+        organisation=organisation,
+        step=workflow.STEPS[Action(data.action)],
+        data=data,
+        preview=preview,
+        labels=STATE_LABELS,
+        fields=[
+            (name, value)
+            for name, value in request.form.items()
+            if name not in ("csrf_token", "confirmed")
+        ],
+        csrf_form=CsrfForm(),
+    )
 
 
 @bp.post("/applications/<id:application_id>/messages")

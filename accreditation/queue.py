@@ -64,6 +64,17 @@ def queue(
     return paginate(session, query.order_by(order, Application.id), page, per_page)
 
 
+def provider_names(session: Session, applications: list[Application]) -> dict[int, str]:
+    """The applying organisations' names, by organisation id, for a page of the queue."""
+    ids = {application.organisation_id for application in applications}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Organisation.id, Organisation.legal_name).where(Organisation.id.in_(ids))
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
 def counts_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(Application.state, func.count())

@@ -9,6 +9,7 @@ from accreditation import (
     application_pages,  # noqa: F401  (its routes join views.bp)
     cli,
     demo,
+    step_pages,  # noqa: F401  (its routes join views.bp)
     views,
 )
 from accreditation.models import PROVIDER_ROLE, STAFF_ROLES

@@ -187,7 +187,9 @@ def start_application() -> Any:
         else ApplicationContent.model_validate({"title": title or "New programme"})
     )
     application = services.create_draft(session, current_actor(), content, renews)
-    return redirect(url_for("accreditation.application_page", application_id=application.id))
+    return redirect(
+        url_for("accreditation.application_step", application_id=application.id, slug="programme")
+    )
 
 
 # ---- staff queue -------------------------------------------------------------------------
@@ -217,8 +219,9 @@ def staff_queue() -> str:
         counts=queue.counts_by_state(session),
         labels=STATE_LABELS,
         names=people,
+        providers=queue.provider_names(session, page.rows),
         assessors=assessors,
-        waiting=workflow.working_days_waiting,
+        waiting=workflow.waiting,
         overdue=workflow.overdue,
         sla=workflow.SLA_WORKING_DAYS,
         is_lead=current_actor().has_role(LEAD_ROLE),

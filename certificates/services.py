@@ -188,6 +188,7 @@ def decide(
     decision: Decision,
     note: str,
     reason: str = "",
+    preview: bool = False,
 ) -> Certificate:
     """A staff decision on a certificate, as one unit of work, the same for the page's
     forms and the API: ``revoke`` (a reason category and a note), ``suspend`` or
@@ -195,7 +196,8 @@ def decide(
     A certificate the actor may not see is a 404, as for a code that does not exist; its
     holder, not being staff, gets a 403; a missing or wrong field a 422 naming it; a
     decision that does not fit the certificate's status (reinstating a valid one, say) a
-    409. The certificate is returned in its new state."""
+    409. The certificate is returned in its new state; a ``preview`` makes every check
+    and then changes nothing."""
     certificate = require_visible_certificate(session, actor, code_text, for_update=True)
     if not is_staff(actor):
         raise Problem(403, "Not allowed", "Only staff decide on certificates.")
@@ -216,7 +218,10 @@ def decide(
             reinstate(session, actor, certificate, note)
     except CertificateStateError as error:
         raise Problem(409, "Not possible now", str(error), slug="conflict") from error
-    session.commit()
+    if preview:
+        session.rollback()
+    else:
+        session.commit()
     return certificate
 
 

@@ -155,7 +155,7 @@ def invalidate_item(item_id: int) -> Response:
         reason=body.reason,
         version_number=body.version,
         keys=list(body.keys or []),
-    )
+    ).changed
     return respond(responses.changed_outcomes(changed))
 
 

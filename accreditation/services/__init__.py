@@ -1,6 +1,7 @@
 """The accreditation room's rules outside the workflow's steps (those live in
 ``accreditation.workflow``): provider organisations (``providers``), drafts (``drafts``),
-coverage and completeness (``completeness``), evidence documents (``documents``), and
+coverage and completeness (``completeness``), the form in
+steps (``form_steps``), evidence documents (``documents``), and
 who sees what (``access``). Each use case commits its own unit of work."""
 
 from accreditation.services.access import (
@@ -11,11 +12,17 @@ from accreditation.services.access import (
     require_own_application,
 )
 from accreditation.services.completeness import (
+    LOW_COVERAGE_PERCENT,
     AreaCoverage,
+    StepKind,
+    Summary,
+    SummaryLine,
     coverage,
     leaf_codes,
     missing_parts,
+    summary,
     trainer_checks,
+    trainer_findings,
 )
 from accreditation.services.documents import (
     MAX_DOCUMENT_BYTES,
@@ -33,6 +40,13 @@ from accreditation.services.drafts import (
     save_draft,
     stored_content,
 )
+from accreditation.services.form_steps import (
+    FormStep,
+    find_step,
+    form_steps,
+    save_step,
+    step_done,
+)
 from accreditation.services.providers import (
     answer_invitation,
     get_invitation,
@@ -45,8 +59,13 @@ from accreditation.services.providers import (
 )
 
 __all__ = [
+    "LOW_COVERAGE_PERCENT",
     "MAX_DOCUMENT_BYTES",
     "AreaCoverage",
+    "FormStep",
+    "StepKind",
+    "Summary",
+    "SummaryLine",
     "answer_invitation",
     "assessors",
     "check_mapping_codes",
@@ -57,6 +76,8 @@ __all__ = [
     "documents",
     "documents_count",
     "documents_dir",
+    "find_step",
+    "form_steps",
     "get_invitation",
     "get_membership",
     "get_organisation_of",
@@ -72,7 +93,11 @@ __all__ = [
     "require_own_application",
     "save_draft",
     "save_organisation",
+    "save_step",
+    "step_done",
     "store_document",
     "stored_content",
+    "summary",
     "trainer_checks",
+    "trainer_findings",
 ]

@@ -1,9 +1,11 @@
-"""The curriculum mapping's coverage of the standard, what stops a submission, and the
-trainers' certificates."""
+"""The curriculum mapping's coverage of the standard, what stops a submission (in the
+form's order, each pointing at its field), what a reviewer will question (low coverage,
+unverified trainers), and the trainers' certificates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -52,57 +54,168 @@ def coverage(session: Session, application: Application) -> list[AreaCoverage]:
     return sorted(result, key=lambda a: order[a.code])
 
 
+# An area covered less than this is worth a second look before submitting; the rules
+# accept any coverage whose gaps are explained, so it warns and does not block.
+LOW_COVERAGE_PERCENT = 75
+AREA_PREFIX = "area-"
+
+
+class StepKind(StrEnum):
+    """The steps of the application form, in their order."""
+
+    PROGRAMME = "programme"
+    TRAINERS = "trainers"
+    AREA = "area"
+    EVIDENCE = "evidence"
+    DECLARATION = "declaration"
+    SUMMARY = "summary"
+
+
+# ---- the summary -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One thing to see to: the part of the content it is about (as the API names it),
+    the step it belongs to and the field to jump to."""
+
+    part: str
+    step: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TrainerFinding:
+    verified: bool
+    reason: str
+
+
+def trainer_findings(session: Session, content: ApplicationContent) -> list[TrainerFinding]:
+    """Per trainer: whether their certificate is verified, and if not, why. A trainer is
+    verified when the code matches their family name (the last word of the name given)
+    and the certificate is valid today: the same lookup an employer uses."""
+    findings = []
+    for trainer in content.trainers:
+        words = trainer.name.split()
+        family = words[-1] if words else ""
+        code = trainer.certificate_code.strip()
+        if not code:
+            findings.append(TrainerFinding(False, "no certificate code given"))
+            continue
+        certificate = certificate_services.get_certificate_by_holder(session, code, family)
+        if certificate is None:
+            findings.append(
+                TrainerFinding(False, f"no certificate {code} for family name {family}")
+            )
+            continue
+        status = certificate_services.status(certificate)
+        findings.append(
+            TrainerFinding(
+                status == CertificateStatus.VALID,
+                "" if status == CertificateStatus.VALID else f"certificate {code} is {status}",
+            )
+        )
+    return findings
+
+
 def _entry(content: ApplicationContent, code: str) -> MappingEntry:
     return content.mapping.get(code) or MappingEntry()
 
 
-def missing_parts(session: Session, application: Application) -> list[FieldError]:
-    """What stops submission, each named so the provider can find it."""
+@dataclass(frozen=True)
+class Summary:
+    missing: list[SummaryLine]
+    warnings: list[SummaryLine]
+
+
+def summary(session: Session, application: Application) -> Summary:
+    """What stops submission, in the form's order, each pointing at its field; then what
+    the rules let through but a reviewer will ask about (low coverage, unverified
+    trainers), each with its reason."""
     content = ApplicationContent.model_validate(application.content)
-    missing: list[FieldError] = []
+    missing: list[SummaryLine] = []
+    warnings: list[SummaryLine] = []
 
-    def need(condition: bool, field: str, message: str) -> None:
-        if not condition:
-            missing.append(FieldError(field, message))
+    def need(ok: bool, part: str, step: str, field: str, message: str) -> None:
+        if not ok:
+            missing.append(SummaryLine(part, step, field, message))
 
-    need(len(content.description) >= 20, "description", "Describe the programme.")
-    need(bool(content.delivery_mode), "delivery_mode", "Choose how it is delivered.")
-    need(bool(content.contact_hours), "contact_hours", "Give the contact hours.")
-    need(bool(content.learner_assessment), "learner_assessment", "Say how learners are assessed.")
-    need(bool(content.trainers), "trainers", "Name at least one trainer.")
-    unanswered = [
-        code
-        for code in leaf_codes(session, application.framework_id)
-        if not _entry(content, code).answered
-    ]
-    if unanswered:
-        shown = ", ".join(unanswered[:8]) + (" and more" if len(unanswered) > 8 else "")
-        missing.append(
-            FieldError(
-                "mapping",
-                f"{len(unanswered)} competencies have neither a module nor a reason: {shown}.",
+    def need_programme(ok: bool, part: str, message: str) -> None:
+        need(ok, part, StepKind.PROGRAMME, part, message)
+
+    need_programme(len(content.description) >= 20, "description", "Describe the programme.")
+    need_programme(bool(content.delivery_mode), "delivery_mode", "Choose how it is delivered.")
+    need_programme(bool(content.contact_hours), "contact_hours", "Give the contact hours.")
+    need_programme(
+        bool(content.learner_assessment), "learner_assessment", "Say how learners are assessed."
+    )
+    need(
+        bool(content.trainers),
+        "trainers",
+        StepKind.TRAINERS,
+        "trainer-0-name",
+        "Name at least one trainer.",
+    )
+    for index, (trainer, finding) in enumerate(
+        zip(content.trainers, trainer_findings(session, content), strict=True)
+    ):
+        if not finding.verified:
+            warnings.append(
+                SummaryLine(
+                    "trainers",
+                    StepKind.TRAINERS,
+                    f"trainer-{index}-certificate",
+                    f"{trainer.name} is not verified: {finding.reason}.",
+                )
             )
-        )
-    need(documents_count(session, application.id) > 0, "documents", "Attach the evidence (PDF).")
-    need(content.declaration_accepted, "declaration_accepted", "Accept the declaration.")
-    return missing
+    for area in coverage(session, application):
+        slug = f"{AREA_PREFIX}{area.code}"
+        unanswered = [leaf.code for leaf in area.leaves if not _entry(content, leaf.code).answered]
+        if unanswered:
+            shown = ", ".join(unanswered[:6]) + (" and more" if len(unanswered) > 6 else "")
+            missing.append(
+                SummaryLine(
+                    "mapping",
+                    slug,
+                    f"map-{unanswered[0]}-module",
+                    f"{area.title} ({area.code}): {len(unanswered)} of {len(area.leaves)} "
+                    "competencies have "
+                    f"neither a module nor a reason ({shown}).",
+                )
+            )
+        elif area.percent < LOW_COVERAGE_PERCENT:  # every gap explained, yet many gaps
+            warnings.append(
+                SummaryLine(
+                    "mapping",
+                    slug,
+                    "coverage",
+                    f"{area.title} ({area.code}) is {area.percent}% covered ({area.covered} of "
+                    f"{len(area.leaves)} competencies), below the {LOW_COVERAGE_PERCENT}% "
+                    "a reviewer expects; each gap needs its reason.",
+                )
+            )
+    need(
+        documents_count(session, application.id) > 0,
+        "documents",
+        StepKind.EVIDENCE,
+        "file",
+        "Attach the evidence (PDF).",
+    )
+    need(
+        content.declaration_accepted,
+        "declaration_accepted",
+        StepKind.DECLARATION,
+        "declaration_accepted",
+        "Accept the declaration.",
+    )
+    return Summary(missing, warnings)
+
+
+def missing_parts(session: Session, application: Application) -> list[FieldError]:
+    """What stops submission, each named by the part of the content it is about."""
+    return [FieldError(line.part, line.message) for line in summary(session, application).missing]
 
 
 def trainer_checks(session: Session, content: ApplicationContent) -> list[bool]:
-    """A trainer is verified when their certificate code matches their family name and
-    the certificate is valid today (the same lookup an employer uses)."""
-    checks = []
-    for trainer in content.trainers:
-        family = trainer.name.split()[-1] if trainer.name.split() else ""
-        certificate = (
-            certificate_services.get_certificate_by_holder(
-                session, trainer.certificate_code, family
-            )
-            if trainer.certificate_code
-            else None
-        )
-        checks.append(
-            certificate is not None
-            and certificate_services.status(certificate) == CertificateStatus.VALID
-        )
-    return checks
+    return [finding.verified for finding in trainer_findings(session, content)]

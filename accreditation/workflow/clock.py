@@ -3,6 +3,10 @@ provider, and stops at the first review."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
 from accreditation.models import OPEN_STATES, Application
 from core import clock
 from core.clock import working_days_between
@@ -41,3 +45,28 @@ def overdue(application: Application) -> bool:
         and application.state in OPEN_STATES
         and working_days_waiting(application) > SLA_WORKING_DAYS
     )
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"  # waiting on the association
+    PAUSED = "paused"  # back with the provider
+    STOPPED = "stopped"  # first reviewed, or no longer open
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The clock as people read it: whole working days, and whether it still counts."""
+
+    days: int
+    state: ClockState
+
+
+def waiting(application: Application) -> Waiting:
+    """Whole working days so far (a day counts once it has passed); the figure stops at
+    the first review and when the application leaves the queue."""
+    days = math.floor(working_days_waiting(application) + 1e-9)
+    if application.first_reviewed_at is not None or application.state not in OPEN_STATES:
+        return Waiting(days, ClockState.STOPPED)
+    if application.clock_paused_at is not None:
+        return Waiting(days, ClockState.PAUSED)
+    return Waiting(days, ClockState.RUNNING)

@@ -6,6 +6,7 @@ an email to those it concerns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -54,6 +55,47 @@ def allowed_steps(session: Session, actor: Actor | None, application: Applicatio
         and plays(step.who)
         and not (step.action == Action.APPEAL and not appeals.appeal_open(session, application))
     ]
+
+
+# Steps whose consequences reach the provider and the public register: the page asks
+# for them to be confirmed, the consequence stated, before taking them.
+CONFIRMED_STEPS = (
+    Action.ACCREDIT,
+    Action.ACCREDIT_WITH_CONDITIONS,
+    Action.REFUSE,
+    Action.SUSPEND,
+    Action.WITHDRAW_ACCREDITATION,
+)
+
+
+@dataclass(frozen=True)
+class StepPreview:
+    """Where a step would leave the application."""
+
+    state: str
+    accreditation_number: str | None
+    accredited_from: date | None
+    accredited_until: date | None
+    appealable: bool
+
+
+def preview_step(
+    session: Session, actor: Actor, application: Application, data: TransitionInput
+) -> StepPreview:
+    """The step taken and rolled back: every check it makes, and what it would set (the
+    accreditation number and dates included), without changing anything."""
+    try:
+        apply_step(session, actor, application, data)
+        session.flush()
+        return StepPreview(
+            application.state,
+            application.accreditation_number,
+            application.accredited_from,
+            application.accredited_until,
+            data.action in appeals.APPEALABLE,
+        )
+    finally:
+        session.rollback()
 
 
 def take_step(

@@ -15,6 +15,7 @@ from exam.models import (
     Attempt,
     AttemptItem,
     AttemptResult,
+    Outcome,
     ScoringAction,
     ScoringDecision,
 )
@@ -31,6 +32,26 @@ class ChangedOutcome:
     candidate_id: int
     before: str | None
     after: str
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """What a scoring decision does: the item version, how many finished attempts it
+    rescores, and the outcomes that change (a pass gained issues a certificate, a pass
+    lost revokes it)."""
+
+    item_id: int
+    version: int
+    attempts: int
+    changed: list[ChangedOutcome]
+
+    @property
+    def passes_gained(self) -> list[ChangedOutcome]:
+        return [c for c in self.changed if c.after == Outcome.PASS]
+
+    @property
+    def passes_lost(self) -> list[ChangedOutcome]:
+        return [c for c in self.changed if c.before == Outcome.PASS]
 
 
 def staff_reason(text: str, field: str = "reason") -> str:
@@ -57,8 +78,9 @@ def _version(session: Session, item_id: int, number: int | None) -> ItemVersion:
 
 def rescore_attempts(
     session: Session, attempt_ids: list[int], notes: tuple[str, ...] = ()
-) -> list[ChangedOutcome]:
-    """Grade the finished attempts again, in bulk; list those whose outcome changed."""
+) -> tuple[int, list[ChangedOutcome]]:
+    """Grade the finished attempts again, in bulk: how many were, and those whose outcome
+    changed."""
     attempts = [
         attempt
         for start in range(0, len(attempt_ids), 2000)
@@ -79,7 +101,7 @@ def rescore_attempts(
         )
     }
     after = grade_many(session, attempts, notes)
-    return [
+    return len(attempts), [
         ChangedOutcome(a.id, a.candidate_id, before.get(a.id), after[a.id])
         for a in attempts
         if before.get(a.id) != after[a.id]
@@ -95,9 +117,12 @@ def decide_scoring(
     reason: str,
     version_number: int | None = None,
     keys: list[str] | None = None,
-) -> list[ChangedOutcome]:
+    preview: bool = False,
+) -> Rescored:
     """Stop scoring an item version, or correct its key, and rescore every attempt that used
-    it, all in one transaction; audited, with the flipped outcomes listed."""
+    it, all in one transaction; audited, with the flipped outcomes listed. A ``preview``
+    does all of it, the certificates it would issue or revoke included, then rolls it
+    back: what the preview shows is what confirming does."""
     if action not in tuple(ScoringAction):
         raise Problem(
             422,
@@ -130,7 +155,7 @@ def decide_scoring(
             select(AttemptItem.attempt_id).where(AttemptItem.item_version_id == version.id)
         )
     )
-    changed = rescore_attempts(session, affected)
+    finished, changed = rescore_attempts(session, affected)
     audit.record(
         session,
         actor_id=actor.id,
@@ -142,12 +167,15 @@ def decide_scoring(
             "version": version.number,
             "keys": new_keys or None,
             "reason": decision.reason,
-            "attempts_rescored": len(affected),
+            "attempts_rescored": finished,
             "outcomes_changed": len(changed),
         },
     )
-    session.commit()
-    return changed
+    if preview:
+        session.rollback()
+    else:
+        session.commit()
+    return Rescored(item_id, version.number, finished, changed)
 
 
 def parse_keys(text: str) -> list[str]:

@@ -206,16 +206,21 @@ def appeals_page() -> Response | str:
 @bp.route("/staff/scoring", methods=["GET", "POST"])
 @roles_required("exam_admin")
 def scoring() -> tuple[str, int]:
+    """The decision is asked twice: first what it would do (attempts rescored, outcomes
+    that flip, certificates issued or revoked), then, confirmed, it is taken."""
     form = ScoringForm()
-    changed: list[rescoring.ChangedOutcome] | None = None
+    if request.method == "GET" and request.args.get("ref"):
+        form.ref.data = request.args.get("ref", "")[:64]
+    rescored: rescoring.Rescored | None = None
     status = 200
     if request.method == "POST" and not form.validate_on_submit():
         status = 422
     elif request.method == "POST":
         session = get_session()
+        confirmed = request.form.get("confirmed") == "yes"
         try:
             item = rescoring.require_item_by_ref(session, form.ref.data or "")
-            changed = rescoring.decide_scoring(
+            rescored = rescoring.decide_scoring(
                 session,
                 current_actor(),
                 item.id,
@@ -223,11 +228,29 @@ def scoring() -> tuple[str, int]:
                 reason=form.reason.data or "",
                 version_number=form.version.data,
                 keys=rescoring.parse_keys(form.keys.data or ""),
+                preview=not confirmed,
             )
         except Problem as problem:
             attach_problem(form, problem)
             status = problem.status
-    return render_template("exam/scoring.html", form=form, changed=changed), status
+        else:
+            people = admission.people_by_id(session, (c.candidate_id for c in rescored.changed))
+            if not confirmed:
+                return render_template(
+                    "exam/scoring_confirm.html",
+                    form=form,
+                    preview=rescored,
+                    people=people,
+                    fields=[
+                        (name, request.form.get(name, ""))
+                        for name in ("ref", "version", "action", "keys", "reason")
+                    ],
+                ), 200
+            return render_template(
+                "exam/scoring.html", form=ScoringForm(formdata=None), rescored=rescored,
+                people=people,
+            ), 200  # fmt: skip
+    return render_template("exam/scoring.html", form=form, rescored=rescored, people={}), status
 
 
 def _requested_statistics() -> tuple[str, int | None, statistics.ExamStats]:

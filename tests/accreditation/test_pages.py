@@ -3,6 +3,8 @@ served only to those allowed, bulk assignment, renewals, and overdue reminders."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -75,15 +77,17 @@ def test_the_editor_keeps_a_stale_save_from_overwriting(
     application_id = draft_with_document(accreditation)
     pia, paul = client_as(app, "pia"), client_as(app, "paul")
     page = f"/applications/{application_id}"
+    step = f"{page}/steps/programme"
     version = str(accreditation.call("GET", page, "pia").get_json()["version"])
-    token = csrf_from(paul.get(page).get_data(as_text=True))
-    saved = post_form(pia, page, page, {"title": "Renamed by Pia", "version": version})
+    token = csrf_from(paul.get(step).get_data(as_text=True))
+    saved = post_form(pia, step, step, {"title": "Renamed by Pia", "version": version})
     assert saved.status_code == 302
-    stale = paul.post(page, data={"csrf_token": token, "title": "By Paul", "version": version})
+    stale = paul.post(step, data={"csrf_token": token, "title": "By Paul", "version": version})
     assert stale.status_code == 409 and "Reload it" in stale.get_data(as_text=True)
     assert "Renamed by Pia" in pia.get(page).get_data(as_text=True)
-    junk = post_form(pia, page, page, {"title": "x" * 300, "version": str(int(version) + 1)})
-    assert junk.status_code == 422
+    junk = post_form(pia, step, step, {"title": "x" * 300, "version": str(int(version) + 1)})
+    assert junk.status_code == 422 and "title" in junk.get_data(as_text=True)
+    assert "Renamed by Pia" in pia.get(page).get_data(as_text=True)
 
 
 def test_documents_are_served_only_to_those_allowed(
@@ -158,7 +162,8 @@ def test_a_renewal_starts_prefilled_and_keeps_the_link(
     page = f"/applications/{application_id}"
     started = post_form(pia, page, "/provider/applications", {"renews": str(application_id)})
     assert started.status_code == 302
-    renewal = pia.get(started.location).get_data(as_text=True)
+    assert started.location.endswith("/steps/programme")  # the form opens at its first step
+    renewal = pia.get(started.location.removesuffix("/steps/programme")).get_data(as_text=True)
     assert "This application renews" in renewal and "Customer Success Foundations" in renewal
     assert "Module 1" in renewal  # the mapping came across
     assert "Renewed by" in pia.get(page).get_data(as_text=True)
@@ -198,3 +203,117 @@ def test_demo_data_walks_one_programme_onto_the_register(app: Flask) -> None:
     assert "Customer Success Essentials" in register and "Brennan Customer Academy" in register
     again = app.test_cli_runner().invoke(args=["demo-data"])
     assert "no demo accreditation added" in again.output
+
+
+def test_the_queue_counts_whole_working_days_and_stops_at_the_first_review(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    world.clock.current = datetime(2026, 11, 23, 9, tzinfo=UTC)  # a Monday
+    world.refresh_tokens()
+    application_id = draft_with_document(world)
+    world.step(application_id, "pia", "submit")
+    world.clock.advance(days=3, hours=4)  # Thursday 13:00: three working days and a half
+    world.refresh_tokens()
+    lena = client_as(app, "lena")
+
+    def queue_row() -> str:
+        page = lena.get("/staff/accreditation").get_data(as_text=True)
+        assert '<th scope="col">Provider</th>' in page
+        return page.split("Customer Success Foundations</a>")[1].split("</tr>")[0]
+
+    row = queue_row()
+    assert ">Northwind Learning Ltd</td>" in row and '"Working days waiting">3</td>' in row
+    page = lena.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "3 working days waiting for a first review" in page
+
+    world.step(application_id, "lena", "screen")
+    world.step(application_id, "lena", "assign", assessor_id=world.id("asa"))
+    world.step(application_id, "asa", "declare", has_conflict=False)  # the first review
+    world.clock.advance(days=7)
+    world.refresh_tokens()
+    lena = client_as(app, "lena")  # a sign-in of a week ago has ended
+    assert '"Working days waiting"><span class="hint">reviewed after</span> 3</td>' in queue_row()
+    page = lena.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "after 3 working days" in page and "waiting for a first review" not in page
+    assert "0.0" not in page
+
+
+def test_a_decision_states_its_consequences_and_waits_for_confirmation(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = world.recommended()
+    page = f"/applications/{application_id}"
+    step = f"{page}/step"
+    version = str(world.call("GET", page, "leo").get_json()["version"])
+    leo = client_as(app, "leo")
+
+    unsaid = post_form(leo, page, step, {"action": "refuse", "version": version})
+    assert unsaid.status_code == 422  # checked before asking to confirm
+    assert "What follows when you confirm" not in unsaid.get_data(as_text=True)
+
+    letter = {"action": "accredit", "version": version, "comment": "Accredited for three years."}
+    asked = post_form(leo, page, step, letter)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "What follows when you confirm" in text
+    year = world.clock.now().year
+    assert f"CSA-AP-{year}-0001" in text and "appears on the public register" in text
+    assert "Accredited for three years." in text and 'name="confirmed" value="yes"' in text
+    after = world.call("GET", page, "leo").get_json()
+    assert after["state"] == "recommended" and str(after["version"]) == version
+    assert app.test_client().get("/register").get_data(as_text=True).count("CSA-AP-") == 0
+
+    done = post_form(leo, page, step, {**letter, "confirmed": "yes"})
+    assert done.status_code == 302
+    assert world.call("GET", page, "leo").get_json()["state"] == "accredited"
+    assert f"CSA-AP-{year}-0001" in app.test_client().get("/register").get_data(as_text=True)
+
+
+def test_a_step_saves_only_its_fields_for_members_while_the_draft_is_theirs(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = draft_with_document(world)
+    page = f"/applications/{application_id}"
+    step = f"{page}/steps/area-CU.SK.COMM"
+    pia = client_as(app, "pia")
+    token = csrf_from(pia.get(step).get_data(as_text=True))
+    version = world.call("GET", page, "pia").get_json()["version"]
+    autosave = {"X-Autosave": "1", "Accept": "application/json"}
+
+    bad = pia.post(
+        step,
+        data={"csrf_token": token, "version": version, "map-CU.SK.COMM.01-minutes": "0"},
+        headers=autosave,
+    )
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert "minutes" in bad.get_json()["errors"][0]["field"]
+    saved = pia.post(
+        step,
+        data={
+            "csrf_token": token,
+            "version": version,
+            "map-CU.SK.COMM.01-reason": "Taught in our advanced course.",
+        },
+        headers=autosave,
+    )
+    assert saved.status_code == 200 and saved.get_json()["version"] == version + 1
+    content = world.call("GET", page, "pia").get_json()["content"]
+    assert content["mapping"]["CU.SK.COMM.01"] == {
+        "not_covered_reason": "Taught in our advanced course."
+    }
+    assert "CU.SK.COMM.02" not in content["mapping"]  # the step's other rows were emptied
+    assert content["mapping"]["CO.KN.TERM.01"]["module"]  # other areas' rows are kept
+    assert content["description"].startswith("Five days")  # other steps' fields too
+
+    rival = client_as(app, "rival")
+    assert rival.get(step).status_code == 404
+    assert client_as(app, "lena").get(step).status_code == 403
+    assert pia.get(f"{page}/steps/nowhere").status_code == 404
+    submitted = draft_with_document(world)
+    world.step(submitted, "pia", "submit")
+    closed = f"/applications/{submitted}/steps/programme"
+    assert pia.get(closed).status_code == 302  # to the application's page: not editable
+    late = pia.post(closed, data={"csrf_token": token, "version": "9"}, headers=autosave)
+    assert late.status_code == 409 and "with the association" in late.get_json()["detail"]

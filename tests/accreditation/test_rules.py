@@ -67,6 +67,11 @@ def test_before_declaring_an_assessor_sees_nothing_of_the_file(
     assert "The file is closed to you" in page
     for hidden in ("Private note.", "handbook.pdf", "History", "Module 1"):
         assert hidden not in page
+    # what they need to tell whether they have a conflict, before declaring
+    facts = page.split('id="declare-facts-title"')[1].split("</section>")[0]
+    for shown in ("Northwind Learning Ltd", "GB", "https://northwind.example", "Pia", "Paul"):
+        assert shown in facts
+    assert "Customer Success Foundations" in facts
     assert "content" not in world.call("GET", f"/applications/{application_id}", "abe").get_json()
 
 
@@ -162,6 +167,10 @@ def test_the_paused_clock_counts_working_days_not_calendar_days(
     # Friday 0.625 + Monday 1 + Tuesday 0.625, less the 1.0 paused (the API rounds to 0.1);
     # counted in calendar time the weekend would have made it 0.25.
     assert abs(waiting["working_days_waiting"] - 1.25) <= 0.051
+    queue = client_as(app, "lena").get("/staff/accreditation").get_data(as_text=True)
+    row = queue.split("Customer Success Foundations</a>")[1].split("</tr>")[0]
+    assert "Northwind Learning Ltd" in row
+    assert '"Working days waiting">1</td>' in row  # whole days, not 1.25
 
 
 def test_accreditations_end_from_every_state_and_paused_files_are_not_reminded(

@@ -312,5 +312,8 @@ def test_a_trainer_holding_our_certificate_is_verified(
     created = accreditation.call("POST", "/applications", "pia", {"content": content}, 201)
     page = accreditation.app.test_client()
     sign_in(page, "pia@example.org")
-    html = page.get(f"/applications/{created.get_json()['id']}").get_data(as_text=True)
+    html = page.get(f"/applications/{created.get_json()['id']}/steps/trainers").get_data(
+        as_text=True
+    )
     assert html.count(">verified<") == 1 and html.count(">not verified<") == 1
+    assert f"no certificate {certificate.code} for family name Impostor" in html

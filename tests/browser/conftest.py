@@ -155,12 +155,31 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def screenshot_both_widths(page: Page, name: str) -> None:
-    """The page as it stands at 1280 px and at a phone's 390 px (``NAME-1280.png``,
-    ``NAME-390.png``), then back at 1280 px."""
-    screenshot(page, f"{name}-1280")
-    page.set_viewport_size({"width": 390, "height": 844})
-    screenshot(page, f"{name}-390")
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is (pinned in tests/browser/axe)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))"
+        ".slice(0, 5)}))"
+    )
+    return found
+
+
+def screenshot_widths(page: Page, name: str) -> None:
+    """The page at 1280 px as ``name`` and at 390 px as ``name-390``, each checked by
+    axe-core for serious or critical violations (a page only a form's post reaches is
+    not in the accessibility test's list); the window back to 1280 px after."""
+    for width, height, suffix in ((1280, 900, ""), (390, 844, "-390")):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"{name}{suffix}")
+        blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+        assert not blocking, (name, width, blocking)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

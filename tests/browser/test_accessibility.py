@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +28,9 @@ from core.mail import OutboxMessage
 from exam.models import Registration
 from exam.services import standard_setting
 from item_bank.models import Item, Stimulus
-from tests.accreditation.fixtures import AccreditationWorld
+from tests.accreditation.fixtures import AccreditationWorld, draft_with_document
 from tests.accreditation.fixtures import accreditation as accreditation  # the fixture
-from tests.browser.conftest import SCREENSHOT_DIR, sign_in_page
+from tests.browser.conftest import AXE, BLOCKING, SCREENSHOT_DIR, axe_violations, sign_in_page
 from tests.certificates.fixtures import passed_attempt
 from tests.conftest import post_form, sign_in
 from tests.exam.fixtures import ExamWorld, form_slots
@@ -39,8 +38,6 @@ from tests.exam.fixtures import world as world  # the fixture
 from tests.exam.test_media_delivery import put_media_item_first
 from tests.exam.test_stimulus_sets import _scenario_first
 
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
 # 200 % zoom of a 1280 x 900 screen lays the page out 640 CSS px wide.
 VIEWS: dict[str, dict[str, Any]] = {
     "1280": {"viewport": {"width": 1280, "height": 900}},
@@ -106,6 +103,7 @@ def _built_site(
     code = certificate["certificate"]["code"]
     application_id = accreditation.recommended()
     done = accreditation.step(application_id, "lena", "accredit", comment="Accredited.")
+    draft = draft_with_document(accreditation, uncovered=8)
     with get_db(app).write_sessions() as session:
         boss = session.get(User, world.id("admin"))
         assert boss is not None
@@ -135,6 +133,7 @@ def _built_site(
         "registration": registration_id,
         "code": code,
         "application": application_id,
+        "draft": draft,
         "number": done.get_json()["accreditation_number"],
         "user": world.id("ben"),
         "study": study,
@@ -235,6 +234,18 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "accreditation.application_page": [
             ("pia", f"/applications/{site.ids['application']}"),
             ("lena", f"/applications/{site.ids['application']}"),
+            ("pia", f"/applications/{site.ids['draft']}"),
+        ],
+        "accreditation.application_step": [
+            ("pia", f"/applications/{site.ids['draft']}/steps/{slug}")
+            for slug in (
+                "programme",
+                "trainers",
+                "area-CU.SK.COMM",
+                "evidence",
+                "declaration",
+                "summary",
+            )
         ],
         "accreditation.staff_queue": [("lena", "/staff/accreditation")],
         "accreditation.register": [(None, "/register")],
@@ -261,22 +272,11 @@ class Finding:
     blocking: list[str]
 
 
-def _axe(page: Page) -> list[dict[str, Any]]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))"
-        ".slice(0, 5)}))"
-    )
-    return found
-
-
 def _audit(page: Page, view: str, who: str | None, path: str) -> Finding:
     response = page.goto(path)
     assert response is not None and response.status == 200, (who, path, response)
     page.wait_for_load_state("load")
-    violations = _axe(page)
+    violations = axe_violations(page)
     counts: dict[str, int] = {}
     for violation in violations:
         counts[violation["impact"]] = counts.get(violation["impact"], 0) + 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.db import get_db
 from core.mail import OutboxMessage
-from tests.browser.conftest import PageProblems, screenshot_both_widths, sign_in_page
+from tests.browser.conftest import PageProblems, screenshot_widths, sign_in_page
 
 NEW_PASSWORD = "amber-meadow-compass-77"
 
@@ -34,15 +34,15 @@ def test_forgot_password_to_signing_in_with_the_new_one(
 ) -> None:
     user = make_user(given_name="Lin", email="lin.chen@example.org")
     page.goto("/sign-in")
-    screenshot_both_widths(page, "sign-in")
+    screenshot_widths(page, "sign-in")
     page.get_by_role("link", name="Forgot your password?").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
-    screenshot_both_widths(page, "forgot-password")
+    screenshot_widths(page, "forgot-password")
     page.get_by_label("Email").fill(user.email)
     page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("If an account uses lin.chen@example.org")
-    screenshot_both_widths(page, "forgot-password-sent")
+    screenshot_widths(page, "forgot-password-sent")
 
     page.goto(_emailed_path(app, user.email, "reset-password"))
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -50,7 +50,7 @@ def test_forgot_password_to_signing_in_with_the_new_one(
     page.get_by_label("Repeat new password").fill("short")
     page.get_by_role("button", name="Set new password").click()
     expect(page.get_by_label("New password", exact=True)).to_have_attribute("aria-invalid", "true")
-    screenshot_both_widths(page, "reset-password-errors")
+    screenshot_widths(page, "reset-password-errors")
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set new password").click()
@@ -64,7 +64,7 @@ def test_forgot_password_to_signing_in_with_the_new_one(
 
     page.goto(_emailed_path(app, user.email, "reset-password"))
     expect(page.get_by_role("heading", name="Link no longer works")).to_be_visible()
-    screenshot_both_widths(page, "link-unusable")
+    screenshot_widths(page, "link-unusable")
     assert page_problems.messages == []
 
 
@@ -88,12 +88,12 @@ def test_an_admin_invites_a_proctor_who_sets_a_password_and_signs_in(
     expect(page.get_by_role("status")).to_contain_text("Tomas Novak is invited")
     row = page.get_by_role("row", name=re.compile("tomas.novak@example.org"))
     expect(row).to_contain_text("Proctor")
-    screenshot_both_widths(page, "admin-invitations")
+    screenshot_widths(page, "admin-invitations")
 
     visitor = open_context().new_page()
     visitor.goto(_emailed_path(app, "tomas.novak@example.org", "invitation"))
     expect(visitor.get_by_role("heading", name="Welcome, Tomas")).to_be_visible()
-    screenshot_both_widths(visitor, "accept-invitation")
+    screenshot_widths(visitor, "accept-invitation")
     visitor.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     visitor.get_by_label("Repeat new password").fill(NEW_PASSWORD)
     visitor.get_by_role("button", name="Create my account").click()

@@ -11,7 +11,13 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.accreditation.fixtures import PDF, AccreditationWorld, complete_content
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import (
+    ContextFactory,
+    PageProblems,
+    screenshot,
+    screenshot_widths,
+    sign_in_page,
+)
 
 
 def _as(open_context: ContextFactory, email: str, problems: PageProblems) -> Page:
@@ -41,36 +47,46 @@ def test_the_whole_accreditation_path(
     screenshot(pia, "accreditation-provider-home")
     pia.get_by_label("Programme title").fill("Customer Success Foundations")
     pia.get_by_role("button", name="Start an application").click()
-    expect(pia.get_by_role("heading", name="Customer Success Foundations")).to_be_visible()
+    expect(pia.get_by_role("heading", name="The programme")).to_be_visible()
     pia.get_by_label("Description").fill(content["description"])
     pia.get_by_label("Delivery mode").select_option("blended")
     pia.get_by_label("Contact hours").fill("35")
     pia.get_by_label("How learners are assessed").fill(content["learner_assessment"])
+    pia.get_by_role("button", name="Save and continue").click()
+    expect(pia.get_by_role("heading", name="Trainers")).to_be_visible()
     pia.get_by_label("Trainer 1: name").fill("Tom Trainer")
     pia.get_by_label("Trainer 1: qualifications").fill("Ten years as a CSM lead.")
-    for code, entry in content["mapping"].items():
-        if "module" in entry:
-            pia.locator(f'[name="map-{code}-module"]').fill(entry["module"])
-            pia.locator(f'[name="map-{code}-minutes"]').fill(str(entry["minutes"]))
-            pia.locator(f'[name="map-{code}-outcome"]').fill(entry["outcome"])
-        else:
-            pia.locator(f'[name="map-{code}-reason"]').fill(entry["not_covered_reason"])
-    pia.get_by_label("We declare that this application is true").check()
-    pia.get_by_role("button", name="Save draft").click()
-    expect(pia.get_by_role("status").first).to_contain_text("Draft saved")
+    pia.get_by_role("button", name="Save and continue").click()
+    while pia.locator(".mapping-table").count():  # one step per area of the standard
+        for row in pia.locator(".mapping-table tbody tr").all():
+            code = row.locator("th .code").inner_text()
+            entry = content["mapping"][code]
+            if "module" in entry:
+                pia.locator(f'[name="map-{code}-module"]').fill(entry["module"])
+                pia.locator(f'[name="map-{code}-minutes"]').fill(str(entry["minutes"]))
+                pia.locator(f'[name="map-{code}-outcome"]').fill(entry["outcome"])
+            else:
+                pia.locator(f'[name="map-{code}-reason"]').fill(entry["not_covered_reason"])
+        pia.get_by_role("button", name="Save and continue").click()
+    expect(pia.get_by_role("heading", name="Evidence documents")).to_be_visible()
     pdf = tmp_path / "handbook.pdf"
     pdf.write_bytes(PDF)
     pia.get_by_label("Add a PDF").set_input_files(str(pdf))
     pia.get_by_role("button", name="Upload").click()
     expect(pia.get_by_role("link", name="handbook.pdf")).to_be_visible()
+    pia.get_by_role("link", name="Continue", exact=True).click()
+    pia.get_by_label("We declare that this application is true").check()
+    pia.get_by_role("button", name="Save and continue").click()
+    expect(pia.get_by_role("heading", name="Check and submit")).to_be_visible()
+    expect(pia.get_by_role("heading", name="Still missing")).to_have_count(0)
     screenshot(pia, "accreditation-draft")
-    _step(pia, "Submit")
-    pia.get_by_role("button", name="Submit").click()
+    pia.get_by_role("button", name="Submit the application").click()
     expect(pia.get_by_role("status").first).to_contain_text("now submitted")
 
     lena = _as(open_context, "lena@example.org", page_problems)
     lena.get_by_role("link", name="Accreditation queue").first.click()
-    screenshot(lena, "accreditation-queue")
+    expect(lena.get_by_role("cell", name="Northwind Learning Ltd")).to_be_visible()
+    screenshot_widths(lena, "accreditation-queue")
     lena.get_by_role("link", name="Customer Success Foundations").click()
     lena.get_by_role("button", name="Start screening").click()
     expect(lena.get_by_role("status").first).to_contain_text("now screening")
@@ -83,6 +99,10 @@ def test_the_whole_accreditation_path(
     asa.get_by_role("link", name="Accreditation queue").first.click()
     asa.get_by_role("link", name="Customer Success Foundations").click()
     expect(asa.get_by_role("heading", name="The file is closed to you")).to_be_visible()
+    facts = asa.get_by_role("region", name="Who is applying")
+    expect(facts).to_contain_text("Northwind Learning Ltd")
+    expect(facts).to_contain_text("Customer Success Foundations")
+    screenshot_widths(asa, "accreditation-declare")
     asa.get_by_label("No conflict of interest").check()
     asa.get_by_role("button", name="Declare interests").click()
     _step(asa, "Ask the provider")
@@ -118,8 +138,13 @@ def test_the_whole_accreditation_path(
     _step(leo, "Accredit")
     leo.get_by_label("Decision letter").first.fill("Accredited for three years.")
     leo.get_by_role("button", name="Accredit", exact=True).click()
+    expect(leo.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
+    expect(leo.locator(".consequences")).to_contain_text("appears on the public register")
+    screenshot_widths(leo, "accreditation-confirm-decision")
+    leo.get_by_role("button", name="Accredit", exact=True).click()
     expect(leo.get_by_role("status").first).to_contain_text("now accredited")
-    screenshot(leo, "accreditation-decided")
+    expect(leo.get_by_text("first reviewed")).to_be_visible()
+    screenshot_widths(leo, "accreditation-decided")
 
     public = open_context().new_page()
     public.goto("/register")

@@ -9,7 +9,13 @@ from playwright.sync_api import Page, expect
 
 from certificates.codes import file_stem
 from certificates.models import Certificate
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import (
+    ContextFactory,
+    PageProblems,
+    screenshot,
+    screenshot_widths,
+    sign_in_page,
+)
 from tests.certificates.fixtures import all_certificates, passed_attempt
 from tests.exam.fixtures import ExamWorld
 
@@ -95,6 +101,12 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     officer.locator("#revoke-note").fill("Another person sat the exam.")
     screenshot(officer, "certificate-staff")
     officer.get_by_role("button", name="Revoke certificate").click()
+    expect(officer.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
+    expect(officer.locator(".consequences")).to_contain_text("revoked: misconduct")
+    screenshot_widths(officer, "certificate-confirm-revoke")
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Revoked certificate")).to_have_count(0)
+    officer.get_by_role("button", name="Revoke the certificate").click()
     expect(officer.get_by_role("status").first).to_contain_text("Certificate revoked")
     expect(officer.get_by_role("cell", name="certificate.revoked")).to_be_visible()
 

@@ -17,6 +17,7 @@ from tests.browser.conftest import (  # noqa: F401
     ContextFactory,
     PageProblems,
     screenshot,
+    screenshot_widths,
     sign_in_page,
 )
 from tests.conftest import STRONG_PASSWORD, MovableClock
@@ -245,8 +246,25 @@ def test_staff_statistics_rescoring_and_standard_setting_pages(
     page.goto("/staff/statistics?sort=p_value")
     expect(page.get_by_text("KR-20 reliability")).to_be_visible()
     screenshot(page, "staff-statistics")
+    first_item = page.locator("table tbody tr td a").first
+    ref = first_item.inner_text()
+    first_item.click()  # each item reference leads to the item
+    expect(page.get_by_role("heading", level=1)).to_contain_text(ref)
     page.goto("/staff/scoring")
     screenshot(page, "staff-scoring")
+    page.get_by_label("Item ref").fill(ref)
+    page.get_by_label("Decision").select_option("do_not_score")
+    page.get_by_label("Reason").fill("Two options are defensible.")
+    page.get_by_role("button", name="Preview the rescoring").click()
+    expect(page.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
+    expect(page.locator(".consequences")).to_contain_text("that used it")
+    count = int(page.locator(".consequences li strong").first.inner_text())
+    assert count >= 1
+    attempts = f"{count} attempt{'s' if count != 1 else ''}"
+    screenshot_widths(page, "staff-scoring-confirm")
+    page.get_by_role("button", name=f"Rescore {attempts}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{attempts} rescored; 0 outcomes changed")
+    screenshot(page, "staff-scoring-done")
     page.goto("/staff/angoff")
     page.get_by_label("Title of a new study").fill("December panel")
     page.get_by_role("button", name="Draw a form and open the study").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PageProblems, screenshot_both_widths, sign_in_page
+from tests.browser.conftest import PageProblems, screenshot_widths, sign_in_page
 from tests.conftest import api_token, bearer
 from tests.item_bank.fixtures import act, create
 
@@ -37,7 +37,7 @@ def test_keys_are_ticked_beside_their_options_and_choose_follows_the_type(
     choose.fill("2")
     page.get_by_label("Rationale").fill("Both retention figures; page views measure use.")
     page.get_by_label("Primary competency").select_option("CU.KN.TERM.01")
-    screenshot_both_widths(page, "item-editor")
+    screenshot_widths(page, "item-editor")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status")).to_contain_text("saved")
     expect(page.get_by_text("multiple response (choose 2)")).to_be_visible()
@@ -63,16 +63,16 @@ def test_lists_show_markdown_and_the_reviewer_sees_the_checklist(
     sign_in_page(page, reviewer.email)
     page.goto("/item-bank/review")
     expect(page.get_by_role("row", name="ONB-1").locator("strong")).to_have_text("first")
-    screenshot_both_widths(page, "review-queue")
+    screenshot_widths(page, "review-queue")
     page.goto("/item-bank/items")
     expect(page.get_by_role("row", name="ONB-1").locator("strong")).to_have_text("first")
-    screenshot_both_widths(page, "item-list")
+    screenshot_widths(page, "item-list")
     page.get_by_role("link", name="ONB-1").click()
     checklist = page.get_by_role("region", name="Before you approve")
     expect(checklist.get_by_role("listitem")).to_have_count(5)
     expect(checklist).to_contain_text("draws 12 of its 60 items from CU.KN")
-    screenshot_both_widths(page, "item-review-checklist")
+    screenshot_widths(page, "item-review-checklist")
     page.goto("/item-bank/blueprints/first-level")
     expect(page.get_by_role("row", name="CU.SK").get_by_role("cell").nth(1)).to_have_text("24")
-    screenshot_both_widths(page, "blueprint")
+    screenshot_widths(page, "blueprint")
     assert page_problems.messages == []

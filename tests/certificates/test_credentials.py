@@ -156,7 +156,10 @@ def test_an_outsider_verifies_the_credential_and_catches_tampering_expiry_and_re
     staff = staff_client(app, world)
     page = f"/certificates/{certificate.code}"
     revoked = post_form(
-        staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "Proxy."}
+        staff,
+        page,
+        f"{page}/revoke",
+        {"revoke-reason": "misconduct", "revoke-note": "Proxy.", "confirmed": "yes"},
     )
     assert revoked.status_code == 302
     assert outsider.bit(entry) == 1
@@ -173,7 +176,10 @@ def test_reinstating_keeps_the_old_credential_revoked_and_issues_a_new_one(
     scene = _scene(app, world)
     staff, page = scene.staff, scene.page
     post_form(
-        staff, page, f"{page}/revoke", {"revoke-reason": "issued_in_error", "revoke-note": "x"}
+        staff,
+        page,
+        f"{page}/revoke",
+        {"revoke-reason": "issued_in_error", "revoke-note": "x", "confirmed": "yes"},
     )
     back = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Appeal upheld."})
     assert back.status_code == 302

@@ -44,12 +44,14 @@ def test_staff_revoke_and_reinstate_take_effect_at_once_and_are_audited(
     assert refused.status_code == 422 and "Note for the record" in refused.get_data(as_text=True)
     assert "Valid certificate" in public.get(link).get_data(as_text=True)
 
-    done = post_form(
-        staff,
-        page,
-        f"{page}/revoke",
-        {"revoke-reason": "misconduct", "revoke-note": "Impersonation at the sitting."},
-    )
+    fields = {"revoke-reason": "misconduct", "revoke-note": "Impersonation at the sitting."}
+    asked = post_form(staff, page, f"{page}/revoke", fields)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "What follows when you confirm" in text
+    assert "<strong>revoked</strong>: misconduct" in text and "That mark is final" in text
+    assert 'name="confirmed" value="yes"' in text and 'name="revoke-note"' in text
+    assert "Valid certificate" in public.get(link).get_data(as_text=True)  # nothing yet
+    done = post_form(staff, page, f"{page}/revoke", {**fields, "confirmed": "yes"})
     assert done.status_code == 302
     shown = public.get(link).get_data(as_text=True)
     assert "Revoked certificate" in shown and "Misconduct" in shown
@@ -191,7 +193,12 @@ def test_a_revoked_certificate_gets_no_reminder(app: Flask, world: ExamWorld) ->
     [certificate] = all_certificates(app)
     staff = staff_client(app, world)
     page = f"/certificates/{certificate.code}"
-    post_form(staff, page, f"{page}/revoke", {"revoke-reason": "misconduct", "revoke-note": "x"})
+    post_form(
+        staff,
+        page,
+        f"{page}/revoke",
+        {"revoke-reason": "misconduct", "revoke-note": "x", "confirmed": "yes"},
+    )
     world.clock.current = certificate.expires_at
     world.clock.advance(days=-20)
     result = app.test_cli_runner().invoke(args=["certificates", "remind"])
@@ -229,7 +236,10 @@ def test_a_staff_revocation_stands_when_the_pass_returns(app: Flask, world: Exam
     staff = staff_client(app, world)
     page = f"/certificates/{certificate.code}"
     post_form(
-        staff, page, f"{page}/revoke", {"revoke-reason": "rescoring", "revoke-note": "By hand."}
+        staff,
+        page,
+        f"{page}/revoke",
+        {"revoke-reason": "rescoring", "revoke-note": "By hand.", "confirmed": "yes"},
     )
     with app.app_context(), get_db(app).write_sessions() as session:
         services.on_result_changed(session, certificate.attempt_id, "fail", "pass")

@@ -164,7 +164,9 @@ def test_the_credential_passes_the_ob3_schema_in_every_status(issued: Credential
     record("suspended")
     issued.decide("reinstate", **{"decision-note": "Complaint dismissed."})
     record("valid")  # reinstated
-    issued.decide("revoke", **{"revoke-reason": "misconduct", "revoke-note": "Proxy."})
+    issued.decide(
+        "revoke", **{"revoke-reason": "misconduct", "revoke-note": "Proxy.", "confirmed": "yes"}
+    )
     record("revoked")
     issued.decide("reinstate", **{"decision-note": "Appeal upheld."})
     issued.world.clock.advance(seconds=3 * YEAR)
@@ -326,7 +328,9 @@ def test_digital_bazaars_verifier_accepts_the_proof_and_catches_each_fault(
 
     assert _failed(_node_verdict(issued, document, later_by=3 * YEAR)) >= {"validity"}
 
-    issued.decide("revoke", **{"revoke-reason": "misconduct", "revoke-note": "Proxy."})
+    issued.decide(
+        "revoke", **{"revoke-reason": "misconduct", "revoke-note": "Proxy.", "confirmed": "yes"}
+    )
     assert _failed(_node_verdict(issued, document)) == {"status"}
 
 

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from core import events
 from core.audit import AuditEvent
 from core.db import get_db
-from exam.models import AttemptItem
+from exam.models import AttemptItem, ScoringDecision
+from exam.services.option_ids import option_id
+from item_bank.models import Item
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.exam.fixtures import ExamWorld, answer_all, form_slots, key_map, sit
 
@@ -21,22 +23,16 @@ def _item_on_form(
     return slot.item_id, slot.position, slot.keys, slot.order
 
 
-def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
-    app: Flask, world: ExamWorld
-) -> None:
-    seen: list[dict] = []
-    events.subscribe(app, "attempt.result_changed", lambda session, **payload: seen.append(payload))
+def _failed_with_one_wrong(app: Flask, world: ExamWorld) -> tuple[dict, int, str]:
+    """Ana's attempt, handed in: right everywhere but Customer skills (a fail), and wrong
+    on one Company-knowledge item (its id, and the option she chose, to be declared the
+    key)."""
     attempt = sit(world)
-    keys = key_map(app, attempt["id"])
-    # Right everywhere but Customer skills (a fail), and wrong on one Company-knowledge
-    # item whose chosen option is then declared the key.
     item_id, position, item_keys, order = _item_on_form(app, attempt["id"], "CO.KN")
     wrong = next(letter for letter in order if letter not in item_keys)
     answer_all(
         world, app, attempt, lambda code: not code.startswith("CU.SK")
     )  # 36 of 60 right: fail
-    from exam.services.option_ids import option_id
-
     world.call(
         "PUT",
         f"/attempts/{attempt['id']}/responses/{position}",
@@ -45,6 +41,16 @@ def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
         200,
     )
     world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    return attempt, item_id, wrong
+
+
+def test_correcting_a_key_rescores_and_flips_outcomes_through_the_event(
+    app: Flask, world: ExamWorld
+) -> None:
+    seen: list[dict] = []
+    events.subscribe(app, "attempt.result_changed", lambda session, **payload: seen.append(payload))
+    attempt, item_id, wrong = _failed_with_one_wrong(app, world)
+    keys = key_map(app, attempt["id"])
     first = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
     assert first["result"] == "fail" and first["score"] == 35.0
     response = world.call(
@@ -142,3 +148,43 @@ def test_appeals_close_after_thirty_days(app: Flask, world: ExamWorld) -> None:
     assert "within 30 days" in ana.get(url).get_data(as_text=True)
     late = post_form(ana, url, url, {"statement": "Late"})
     assert late.status_code == 409
+
+
+def test_the_scoring_page_previews_then_rescores_on_confirmation(
+    app: Flask, world: ExamWorld
+) -> None:
+    attempt, item_id, wrong = _failed_with_one_wrong(app, world)
+    with get_db(app).read_sessions() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        ref = item.ref
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    fields = {"ref": ref, "action": "correct_key", "keys": wrong, "reason": "The key was wrong."}
+    preview = post_form(admin, "/staff/scoring", "/staff/scoring", fields)
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "What follows when you confirm" in text
+    assert "<strong>1</strong> finished attempt that used it is rescored" in text
+    assert "<strong>0</strong> outcomes change." in text
+    assert "Rescore 1 attempt" in text
+    # the preview changed nothing
+    score = world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()["score"]
+    assert score == 35.0
+    with get_db(app).read_sessions() as session:
+        assert session.scalars(select(ScoringDecision)).first() is None
+        assert (
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "item.correct_key")
+            ).first()
+            is None
+        )
+
+    done = post_form(admin, "/staff/scoring", "/staff/scoring", {**fields, "confirmed": "yes"})
+    assert done.status_code == 200
+    assert "1 attempt rescored; 0 outcomes changed" in done.get_data(as_text=True)
+    assert world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()["score"] == 36.0
+    with get_db(app).read_sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "item.correct_key")
+        ).one()
+        assert event.after["attempts_rescored"] == 1 and event.after["outcomes_changed"] == 0
