@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
+from certificates.models import Certificate
 from core import events
 from core.audit import AuditEvent
 from core.db import get_db
@@ -188,3 +189,63 @@ def test_the_scoring_page_previews_then_rescores_on_confirmation(
             select(AuditEvent).where(AuditEvent.action == "item.correct_key")
         ).one()
         assert event.after["attempts_rescored"] == 1 and event.after["outcomes_changed"] == 0
+
+
+def _one_short_of_the_cut(app: Flask, world: ExamWorld) -> tuple[dict, int, str]:
+    """Ana's attempt, handed in one mark short of the 70 % cut (41 of 60, every area at or
+    above its 50 %): the last item she got wrong (its id, and the option she chose)."""
+    attempt = sit(world)
+    wrong_per_area = {"CU.SK": 10, "CU.KN": 3, "CO.SK": 3, "CO.KN": 3}  # 19 wrong
+    last_wrong: tuple[int, str] = (0, "")
+    for position, (code, keys, order) in key_map(app, attempt["id"]).items():
+        area = code[:5]
+        letters = keys
+        if wrong_per_area[area]:
+            wrong_per_area[area] -= 1
+            letters = [next(letter for letter in order if letter not in keys)]
+            last_wrong = (position, letters[0])
+        ids = [option_id(app.config["SECRET_KEY"], attempt["id"], position, x) for x in letters]
+        world.call(
+            "PUT", f"/attempts/{attempt['id']}/responses/{position}", "ana", {"selected": ids}, 200
+        )
+    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    position, chosen = last_wrong
+    item_id = next(s.item_id for s in form_slots(app, attempt["id"]) if s.position == position)
+    return attempt, item_id, chosen
+
+
+def test_the_preview_names_the_outcome_that_flips_and_the_certificate_issued(
+    app: Flask, world: ExamWorld
+) -> None:
+    attempt, item_id, chosen = _one_short_of_the_cut(app, world)
+    result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
+    assert (result["result"], result["score"]) == ("fail", 41.0)
+    with get_db(app).read_sessions() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        ref = item.ref
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    fields = {"ref": ref, "action": "correct_key", "keys": chosen, "reason": "Two keys."}
+    preview = post_form(admin, "/staff/scoring", "/staff/scoring", fields)
+    text = " ".join(preview.get_data(as_text=True).split())
+    assert "<strong>1</strong> outcome changes: 1 from fail to pass" in text
+    ana = world.people["ana"]["user"].full_name
+    assert f"<td>{ana}</td><td>fail</td><td><strong>pass</strong></td><td>issued</td>" in text
+    # Nothing happened yet: still a fail, no certificate.
+    again = world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()
+    assert again["result"] == "fail"
+    assert _certificates_of(app, attempt["id"]) == 0
+
+    done = post_form(admin, "/staff/scoring", "/staff/scoring", {**fields, "confirmed": "yes"})
+    assert "1 attempt rescored; 1 outcome changed" in done.get_data(as_text=True)
+    after = world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()
+    assert (after["result"], after["score"]) == ("pass", 42.0)
+    assert _certificates_of(app, attempt["id"]) == 1
+
+
+def _certificates_of(app: Flask, attempt_id: int) -> int:
+    with get_db(app).read_sessions() as session:
+        return len(
+            session.scalars(select(Certificate).where(Certificate.attempt_id == attempt_id)).all()
+        )
