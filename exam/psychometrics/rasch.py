@@ -81,9 +81,11 @@ class Calibration:
             ("outfit", self.outfit[index], self.outfit_t[index]),
         ):
             if value > FIT_HIGH and t > FIT_T:
-                flags.append(f"{name} {value:.2f} > {FIT_HIGH}, t {t:.1f} (noisy)")
+                flags.append(f"{name} {value:.2f}, above {FIT_HIGH} with t {t:.1f} (noisy)")
             elif value < FIT_LOW and t < -FIT_T:
-                flags.append(f"{name} {value:.2f} < {FIT_LOW}, t {t:.1f} (too predictable)")
+                flags.append(
+                    f"{name} {value:.2f}, below {FIT_LOW} with t {t:.1f} (too predictable)"
+                )
         return flags
 
 

@@ -95,6 +95,10 @@ def test_calibrating_from_the_statistics_page_draws_the_wright_map(
     page.screenshot(path=str(SCREENSHOT_DIR / f"statistics-calibration-{view}.png"))
     wright.screenshot(path=str(SCREENSHOT_DIR / f"statistics-wright-map-only-{view}.png"))
     fairness.screenshot(path=str(SCREENSHOT_DIR / f"statistics-dif-{view}.png"))
+    spread = page.get_by_role("heading", name="How hard the drawn forms were")
+    spread.scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('forms-title').scrollIntoView()")
+    page.screenshot(path=str(SCREENSHOT_DIR / f"statistics-forms-{view}.png"))
 
 
 @pytest.mark.browser
