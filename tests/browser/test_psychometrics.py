@@ -13,8 +13,15 @@ from core import clock
 from core.db import get_db
 from exam.models import Attempt
 from exam.psychometrics.models import CandidateBackground
-from tests.browser.conftest import SCREENSHOT_DIR, ContextFactory, screenshot, sign_in_page
-from tests.browser.test_accessibility import BLOCKING, VIEWS, _axe
+from tests.browser.conftest import (
+    BLOCKING,
+    SCREENSHOT_DIR,
+    ContextFactory,
+    axe_violations,
+    screenshot,
+    sign_in_page,
+)
+from tests.browser.test_accessibility import VIEWS
 from tests.exam.fixtures import ExamWorld
 from tests.exam.simulated import approved_versions, seed_attempts
 
@@ -87,7 +94,7 @@ def test_calibrating_from_the_statistics_page_draws_the_wright_map(
     expect(fairness.get_by_role("heading", name="Another language against English")).to_be_visible()
     expect(fairness.get_by_text("English 150, Another language 150")).to_be_visible()
     expect(fairness.get_by_role("row").nth(1)).to_contain_text("C")
-    blocking = [v for v in _axe(page) if v["impact"] in BLOCKING]
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert not blocking, blocking
     screenshot(page, f"statistics-wright-map-{view}")
     page.locator("#calibration-title").scroll_into_view_if_needed()
@@ -118,7 +125,7 @@ def test_a_candidate_gives_and_deletes_the_optional_background(
     page.get_by_role("button", name="Save my answers").click()
     expect(page.get_by_role("status")).to_contain_text("your answers are saved")
     expect(page.get_by_text("first language Another language, region Europe")).to_be_visible()
-    blocking = [v for v in _axe(page) if v["impact"] in BLOCKING]
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert not blocking, blocking
     screenshot(page, f"about-you-{view}")
     page.get_by_role("button", name="Delete my answers").click()
