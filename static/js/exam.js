@@ -683,6 +683,25 @@
       });
   }
 
+  // ---- the exam's menu ---------------------------------------------------------------------
+
+  const menu = document.querySelector(".exam-menu");
+  if (menu) {
+    const help = document.getElementById("exam-help");
+    menu.querySelector("[data-help-link]").addEventListener("click", (event) => {
+      event.preventDefault();
+      menu.open = false;
+      help.scrollIntoView();
+      help.focus({ preventScroll: true });
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
+
   // ---- what the proctor is told -------------------------------------------------------------
 
   function report(kind) {
