@@ -21,6 +21,7 @@ from exam.services import (
     answers,
     appeals,
     delivery,
+    offline_answers,
     overview,
     registration,
     results,
@@ -138,6 +139,7 @@ def _bar_context(attempt: Attempt) -> dict[str, Any]:
         "total": len(attempt.items),
         "seconds_left": timing.seconds_left(attempt),
         "server_now_ms": int(clock.now().timestamp() * 1000),
+        "offline_key": offline_answers.page_key(current_app.config["SECRET_KEY"], attempt.id),
         "sitting": get_session().get(Sitting, attempt.sitting_id),
     }
 

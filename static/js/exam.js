@@ -683,6 +683,54 @@
       });
   }
 
+  // ---- the sealed file for the proctor -------------------------------------------------------
+  // Every answer on the page, each with when it was chosen, sealed (AES-GCM) under the
+  // attempt's key; only the server can open it, and only for this attempt.
+
+  function fromBase64Url(text) {
+    const plain = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+    return Uint8Array.from(plain, (c) => c.charCodeAt(0));
+  }
+
+  function toBase64Url(bytes) {
+    let plain = "";
+    new Uint8Array(bytes).forEach((b) => {
+      plain += String.fromCharCode(b);
+    });
+    return btoa(plain).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  async function sealedAnswers() {
+    const rows = [];
+    for (let position = 1; position <= total; position++) {
+      const answer = readForm(formOf(position));
+      if (!answer.selected.length && !answer.flagged) continue;
+      const local = answers[position];
+      rows.push({ position: position, selected: answer.selected, flagged: answer.flagged, at: Math.round(local ? local.at : pageStamp) });
+    }
+    const key = await crypto.subtle.importKey("raw", fromBase64Url(bar.dataset.offlineKey), "AES-GCM", false, ["encrypt"]);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const plain = new TextEncoder().encode(JSON.stringify({ answers: rows }));
+    const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv: iv, additionalData: new TextEncoder().encode(attemptId) }, key, plain);
+    return { count: rows.length, file: JSON.stringify({ format: "csm-offline-answers/1", attempt: Number(attemptId), iv: toBase64Url(iv), data: toBase64Url(data) }) };
+  }
+
+  const offlineFile = document.querySelector("[data-offline-file]");
+  if (exam && offlineFile && window.crypto && crypto.subtle) {
+    offlineFile.hidden = false;
+    offlineFile.querySelector("[data-offline-download]").addEventListener("click", async () => {
+      const sealed = await sealedAnswers();
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([sealed.file], { type: "application/json" }));
+      link.download = "exam-" + attemptId + "-answers.json";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      offlineFile.querySelector("[data-offline-saved]").textContent =
+        plural(sealed.count, "answer", "answers") + " saved in the file " + link.download + ". Give it to your proctor.";
+    });
+  }
+
   // ---- the exam's menu ---------------------------------------------------------------------
 
   const menu = document.querySelector(".exam-menu");

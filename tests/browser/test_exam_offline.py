@@ -167,3 +167,52 @@ def test_answers_that_reach_the_server_after_the_deadline_are_refused_and_named(
         ).all()
         assert saved == [1]
         assert session.get(Attempt, attempt_id).status == "expired"  # type: ignore[union-attr]
+
+
+def test_a_long_outage_the_answers_travel_in_a_sealed_file_to_the_proctor(
+    open_context: ContextFactory,
+    app: Flask,
+    make_user,
+    sample_bank,
+    clock: MovableClock,
+    tmp_path,
+) -> None:
+    admin, proctor = make_user("exam_admin"), make_user("proctor")
+    candidate = make_user("candidate", given_name="Quinn", family_name="Ober")
+    open_now(app, clock, admin=admin, proctor=proctor, candidates=[candidate], title="Outage")
+    context = open_context(accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    attempt_id = _begin(page, candidate.email)
+
+    context.set_offline(True)
+    for position in (1, 2, 3):
+        _choose(page, position, "A")
+        page.get_by_role("button", name="Save and next").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save my answers in a file").click()
+    expect(page.locator("[data-offline-saved]")).to_have_text(
+        f"3 answers saved in the file exam-{attempt_id}-answers.json. Give it to your proctor."
+    )
+    sealed = tmp_path / "answers.json"
+    download.value.save_as(sealed)
+    assert "csm-offline-answers/1" in sealed.read_text()
+    with get_db(app).read_sessions() as session:
+        assert (
+            session.scalars(select(Response).where(Response.attempt_id == attempt_id)).all() == []
+        )
+
+    desk = open_context().new_page()
+    sign_in_page(desk, proctor.email)
+    desk.goto("/proctor")
+    desk.get_by_role("link", name="Outage").click()
+    desk.get_by_label("Offline answers file").set_input_files(sealed)
+    desk.get_by_role("button", name="Upload the answers").click()
+    expect(
+        desk.get_by_role("status").filter(has_text="Offline answers of Quinn Ober")
+    ).to_have_text("Offline answers of Quinn Ober: questions 1, 2, 3 saved.")
+    screenshot(desk, "proctor-console-offline-answers")
+    order = {slot.position: slot.order for slot in form_slots(app, attempt_id)}
+    with get_db(app).read_sessions() as session:
+        rows = session.scalars(select(Response).where(Response.attempt_id == attempt_id)).all()
+        assert {r.position: r.selected for r in rows} == {p: [order[p][0]] for p in (1, 2, 3)}
