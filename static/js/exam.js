@@ -595,8 +595,10 @@
   }
 
   function forgetAttempt() {
+    // The exam is over: no copy of its page or answers stays on this device.
     store(answersKey, null);
     store(clockKey, null);
+    if ("caches" in window) caches.delete("csm-exam-v1").catch(() => {});
   }
 
   async function pollState() {
@@ -741,6 +743,16 @@
       menu.open = false;
       help.scrollIntoView();
       help.focus({ preventScroll: true });
+    });
+    // Signing out leaves no copy of the exam page behind, unless answers still wait on
+    // this device (they are sent after signing in again, from that copy if need be).
+    const signOut = menu.querySelector("form");
+    signOut.addEventListener("submit", async (event) => {
+      if (waitingPositions().length || !("caches" in window) || signOut.dataset.cleared) return;
+      event.preventDefault();
+      await caches.delete("csm-exam-v1").catch(() => {});
+      signOut.dataset.cleared = "1";
+      signOut.submit();
     });
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && menu.open) {
