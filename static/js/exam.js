@@ -537,6 +537,11 @@
       }
       warning.textContent = "Less than " + plural(mark, "minute", "minutes") + " left.";
     }
+    if (totalSeconds > 0 && timeUp && status === "in_progress") {
+      // The proctor gave more time after the countdown reached zero.
+      timeUp = false;
+      setInputsDisabled(false);
+    }
     if (totalSeconds === 0 && status === "in_progress") {
       if (!timeUp) {
         timeUp = true;
