@@ -87,6 +87,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/item_import.py
 	$(BIN)/python bench/exam_assembly.py
 	$(BIN)/python bench/exam_autosave.py
+	$(BIN)/python bench/exam_page.py
 	$(BIN)/python bench/exam_start_spike.py
 	$(BIN)/python bench/exam_fault.py
 	$(BIN)/python bench/exam_start_spike.py --database postgres --servers 2

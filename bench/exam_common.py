@@ -65,6 +65,7 @@ class Instance:
     secret_key: str
     sitting_id: int
     candidates: list[Candidate] = field(default_factory=list)
+    password: str = ""  # every bench user's (a browser bench signs in through the form)
 
     def env(self, *, ratelimit: bool) -> dict[str, str]:
         """The server's environment; ``ratelimit=False`` lifts Flask-Limiter's per-address limits."""
@@ -176,6 +177,7 @@ def prepare_instance(
     db = get_db(app)
     upgrade_to_head(db.engine)
     password = "Zq7!" + secrets.token_urlsafe(18)
+    instance.password = password
     started = time.monotonic()
     with app.app_context(), db.write_sessions() as session:
         with contextlib.redirect_stdout(sys.stderr):  # the loader reports with click.echo

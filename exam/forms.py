@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -116,6 +117,12 @@ class AnswerForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     pass
+
+
+class OfflineAnswersForm(FlaskForm):
+    """The proctor uploads the file a candidate's exam page saved while offline."""
+
+    file = FileField("Offline answers file")
 
 
 class AppealForm(FlaskForm):

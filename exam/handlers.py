@@ -25,5 +25,6 @@ def autosave(attempt_id: int, position: int) -> Response:
         position,
         body.selected,
         body.flagged,
+        body.answered_at,
     )
     return respond(SavedAnswer(position=position, saved_at=saved_at))

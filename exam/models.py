@@ -314,6 +314,10 @@ class Response(Base):
     selected: Mapped[list[str]] = mapped_column(JSON)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the answer was chosen, in ms since the epoch on the server's clock (the page
+    # measures its offset): a save queued offline and replayed late never overwrites one
+    # chosen after it. ``None`` on rows saved before the order was kept.
+    answer_order: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class AttemptEvent(Base):

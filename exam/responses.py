@@ -9,6 +9,7 @@ from flask import Flask, current_app, url_for
 from pydantic import Field
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.api import Moment, ResponseModel
 from exam.models import (
     AccommodationStatus,
@@ -72,6 +73,9 @@ class AttemptState(ResponseModel):
     status: AttemptStatus
     deadline: Moment
     seconds_left: int
+    server_now_ms: int = Field(
+        description="The server's clock, ms since the epoch: the page measures its offset."
+    )
     state_version: int
     receipt: Receipt | None = Field(description="Once the attempt is finished.")
 
@@ -235,6 +239,7 @@ def attempt_state(attempt: Attempt) -> AttemptState:
         status=attempt.effective_status,
         deadline=attempt.deadline_at,
         seconds_left=timing.seconds_left(attempt),
+        server_now_ms=int(clock.now().timestamp() * 1000),
         state_version=attempt.state_version,
         receipt=Receipt(finished_at=finished_at, digest=attempt.receipt_digest)
         if finished_at

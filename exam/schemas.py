@@ -41,6 +41,14 @@ class StartRequest(ApiModel):
 class ResponseRequest(ApiModel):
     selected: list[str] = Field(max_length=6)
     flagged: bool = False
+    answered_at: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="When the answer was chosen, ms since the epoch on the server's clock "
+        "(the page adds its measured offset). A save chosen before the stored answer leaves "
+        "it as it is; omitted, the server's time of arrival.",
+    )
 
 
 class EventRequest(ApiModel):

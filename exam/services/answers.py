@@ -1,5 +1,9 @@
 """Saving an answer: one autocommitted statement that also checks the caller's session, the
-attempt's owner, its state and its deadline (no read first: the hot path of an exam)."""
+attempt's owner, its state and its deadline (no read first: the hot path of an exam).
+
+Each save carries the moment its answer was chosen (``answer_order``): the exam page queues
+answers made offline and replays them later, and a replay older than the stored answer
+leaves that answer as it is."""
 
 from __future__ import annotations
 
@@ -22,8 +26,8 @@ from exam.services.timing import expire_overdue
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SAVE_SQL = """
-    INSERT INTO response (attempt_id, position, selected, flagged, saved_at)
-    SELECT a.id, ai.position, {selected}, :flagged, :now
+    INSERT INTO response (attempt_id, position, selected, flagged, saved_at, answer_order)
+    SELECT a.id, ai.position, {selected}, :flagged, :now, :answer_order
     FROM attempt a
     JOIN attempt_item ai ON ai.attempt_id = a.id AND ai.position = :position
     JOIN user_account u ON u.id = a.candidate_id AND u.session_version = :session_version
@@ -34,7 +38,8 @@ SAVE_SQL = """
     {lock}
     ON CONFLICT (attempt_id, position)
     DO UPDATE SET selected = excluded.selected, flagged = excluded.flagged,
-                  saved_at = excluded.saved_at
+                  saved_at = excluded.saved_at, answer_order = excluded.answer_order
+    WHERE response.answer_order IS NULL OR response.answer_order <= excluded.answer_order
 """
 
 
@@ -62,18 +67,25 @@ def save_response(
     position: int,
     selected_ids: list[str],
     flagged: bool,
+    answered_at_ms: int | None = None,
 ) -> datetime:
     """Save one answer in one autocommitted statement that also checks the caller's session,
     the attempt's owner, its state and its deadline: one round trip, no read first.
 
-    Saving the same answer twice is harmless, and two racing saves leave one row.
+    ``answered_at_ms`` is when the answer was chosen (ms since the epoch, on the server's
+    clock as the page measured it; now when not given, and never later than now). A save
+    chosen before the stored answer changes nothing and still succeeds: the newer answer
+    stands. Saving the same answer twice is harmless, and two racing saves leave one row.
     """
     letters = letters_for(secret_key, attempt_id, position, selected_ids)
     now = clock.now()
+    now_ms = int(now.timestamp() * 1000)
+    order = now_ms if answered_at_ms is None else min(answered_at_ms, now_ms)
     params = {
         "selected": json.dumps(letters),
         "flagged": flagged,
         "now": now,
+        "answer_order": order,
         "position": position,
         "attempt_id": attempt_id,
         "candidate_id": principal.user_id,
@@ -86,12 +98,16 @@ def save_response(
     if db.single_statement(_save_sql(db.engine.dialect.name, browser), params) == 1:
         return now
     with db.read_sessions() as session:
-        raise _why_not_saved(session, principal, attempt_id, position)
+        problem = _why_not_saved(session, principal, attempt_id, position)
+    if problem is not None:
+        raise problem
+    return now
 
 
 def _why_not_saved(
     session: Session, principal: Principal, attempt_id: int, position: int
-) -> Problem:
+) -> Problem | None:
+    """Why the save changed nothing, or ``None`` when a newer answer is already stored."""
     from accounts.services import user_for_session
 
     alive = user_for_session(
@@ -118,6 +134,8 @@ def _why_not_saved(
             "answers can no longer change.",
             slug="attempt-finished",
         )
+    if any(item.position == position for item in attempt.items):
+        return None  # the stored answer was chosen later than this one: it stands
     return Problem(
         422,
         "No such question",

@@ -8,9 +8,10 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from core import clock
 from core.auth import current_actor, require_principal, roles_required
 from core.db import end_request_transaction, get_db, get_session
-from core.errors import Problem
+from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from exam import responses
 from exam.forms import AccommodationForm, AnswerForm, AppealForm, EmptyForm
@@ -20,6 +21,7 @@ from exam.services import (
     answers,
     appeals,
     delivery,
+    offline_answers,
     overview,
     registration,
     results,
@@ -136,17 +138,25 @@ def _bar_context(attempt: Attempt) -> dict[str, Any]:
         "attempt": attempt,
         "total": len(attempt.items),
         "seconds_left": timing.seconds_left(attempt),
+        "server_now_ms": int(clock.now().timestamp() * 1000),
+        "offline_key": offline_answers.page_key(current_app.config["SECRET_KEY"], attempt.id),
         "sitting": get_session().get(Sitting, attempt.sitting_id),
     }
 
 
 def _exam_page_context(attempt: Attempt) -> dict[str, Any]:
+    """The whole form (never a key), so the page moves between questions offline."""
     shown = delivery.questions(get_session(), attempt, current_app.config["SECRET_KEY"])
+    unanswered = [q.position for q in shown if not q.selected]
     return {
         **_bar_context(attempt),
         "questions": shown,
-        "answered": sum(1 for q in shown if q.selected),
+        "answered": len(shown) - len(unanswered),
         "flagged": sum(1 for q in shown if q.flagged),
+        "first_unanswered": unanswered[0] if unanswered else None,
+        "form": AnswerForm(),
+        "show": "all",
+        "confirm": False,
     }
 
 
@@ -171,9 +181,7 @@ def question(attempt_id: int, position: int) -> Response | str | tuple[str, int]
     context = _exam_page_context(attempt)
     if position > len(context["questions"]):
         abort(404)
-    return render_template(
-        "exam/question.html", q=context["questions"][position - 1], form=AnswerForm(), **context
-    )
+    return render_template("exam/attempt.html", view=position, **context)
 
 
 def _next_position(go: str, position: int, total: int) -> int:
@@ -224,13 +232,29 @@ def review(attempt_id: int) -> Response | str | tuple[str, int]:
         return redirect(url_for("exam.receipt", attempt_id=attempt.id))
     if (paused := _withheld_page(attempt)) is not None:
         return paused
-    return render_template("exam/review.html", form=EmptyForm(), **_exam_page_context(attempt))
+    show = request.args.get("show", "all")
+    if show not in REVIEW_FILTERS:
+        raise Problem(
+            400,
+            "Unknown filter",
+            f"show is one of {', '.join(REVIEW_FILTERS)}.",
+            errors=[FieldError("show", "Unknown filter.")],
+        )
+    context = _exam_page_context(attempt)
+    context.update(show=show, confirm=request.args.get("confirm") == "1")
+    return render_template("exam/attempt.html", view="review", **context)
+
+
+REVIEW_FILTERS = ("all", "unanswered", "flagged", "answered")
 
 
 @bp.post("/exams/attempts/<id:attempt_id>/submit")
 @roles_required("candidate")
 def submit(attempt_id: int) -> Response:
+    """Submitting asks first: the review's confirmation step posts ``confirmed=yes``."""
     require_valid(EmptyForm())
+    if request.form.get("confirmed") != "yes":
+        return redirect(url_for("exam.review", attempt_id=attempt_id, confirm=1), 303)
     try:
         delivery.submit(get_session(), current_actor(), attempt_id)
     except Problem as problem:

@@ -3,6 +3,7 @@ state, events, and the state of a registration the waiting page follows."""
 
 from __future__ import annotations
 
+from flask import current_app, send_from_directory
 from werkzeug.wrappers import Response
 
 from core.api import parse_json, respond
@@ -48,3 +49,15 @@ def attempt_event(attempt_id: int) -> tuple[str, int]:
     body = parse_json(EventRequest)
     delivery.record_client_event(get_session(), current_actor(), attempt_id, body.kind, body.detail)
     return "", 204
+
+
+@bp.get("/exams/attempts/exam-worker.js")
+@roles_required("candidate")
+def exam_worker() -> Response:
+    """The service worker that shows the exam page again on a reload without a network.
+    Served here, not from /static/, so its scope covers the attempt pages."""
+    static = current_app.static_folder
+    assert static is not None
+    response = send_from_directory(static, "js/exam-sw.js", mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -12,10 +12,10 @@ from core.api import validated
 from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import Problem
-from exam.forms import AdmitForm, ProctorActionForm
+from exam.forms import AdmitForm, OfflineAnswersForm, ProctorActionForm
 from exam.models import Attempt, ProctorAction, Registration, Sitting
 from exam.schemas import ProctorRequest
-from exam.services import admission, proctoring, registration, sittings
+from exam.services import admission, offline_answers, proctoring, registration, sittings
 from exam.views._blueprint import back_with, bp, json_errors, require_valid
 
 
@@ -46,6 +46,7 @@ def _console(sitting: Sitting, status: int = 200) -> tuple[str, int]:
         people=_people(rows),
         admit_form=AdmitForm(),
         action_form=ProctorActionForm(),
+        offline_form=OfflineAnswersForm(),
         log=proctoring.sitting_log(get_session(), sitting),
     )
     return html, status
@@ -178,3 +179,37 @@ def proctor_action(attempt_id: int) -> Response | tuple[str, int]:
         return _console(sittings.require_sitting(session, attempt.sitting_id), 422)
     flash(f"Done: {action}.", "success")
     return redirect(url_for("exam.console", sitting_id=attempt.sitting_id), 303)
+
+
+@bp.post("/proctor/sittings/<id:sitting_id>/offline-answers")
+@roles_required("proctor", "exam_admin")
+def offline_answers_upload(sitting_id: int) -> Response | tuple[str, int]:
+    """A candidate's answers saved in a file while their device was offline."""
+    form = OfflineAnswersForm()
+    require_valid(form)
+    sitting = _console_sitting(sitting_id)
+    upload = request.files.get("file")
+    raw = upload.read(offline_answers.MAX_BYTES + 1) if upload is not None else b""
+    try:
+        result = offline_answers.upload(
+            get_session(), current_app.config["SECRET_KEY"], current_actor(), sitting, raw
+        )
+    except Problem as problem:
+        flash(problem.detail, "error")
+        return _console(sitting, problem.status)
+    name = _candidate_name(result.candidate_id)
+    said = [f"Offline answers of {name}: {_questions(result.saved)} saved"]
+    if result.kept_newer:
+        said.append(f"{_questions(result.kept_newer)} already held a later answer, kept")
+    if result.refused:
+        why = f" ({result.reason})" if result.reason else ""
+        said.append(f"{_questions(result.refused)} refused{why}")
+    flash("; ".join(said) + ".", "success" if not result.refused else "warning")
+    return redirect(url_for("exam.console", sitting_id=sitting.id), 303)
+
+
+def _questions(positions: list[int]) -> str:
+    if not positions:
+        return "no question"
+    word = "question" if len(positions) == 1 else "questions"
+    return f"{word} {', '.join(str(p) for p in positions)}"

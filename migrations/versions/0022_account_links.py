@@ -1,7 +1,7 @@
 """password-reset links and invitations
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -14,7 +14,7 @@ from core.db import UTCDateTime
 
 
 revision: str = '0022'
-down_revision: str | None = '0020'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

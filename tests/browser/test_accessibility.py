@@ -63,6 +63,7 @@ NOT_PAGES = {
     "accreditation.document",
     "exam.attempt_media_file",
     "exam.attempt_state",
+    "exam.exam_worker",
     "exam.registration_state",
     "exam.roster_json",
     "exam.seb_config",
@@ -211,7 +212,11 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
             ("ben", f"/exams/attempts/{attempt}/q/1"),  # with an image and a recording
             ("ben", f"/exams/attempts/{attempt}/q/{site.ids['scenario_question']}"),
         ],
-        "exam.review": [("ben", f"/exams/attempts/{attempt}/review")],
+        "exam.review": [
+            ("ben", f"/exams/attempts/{attempt}/review"),
+            ("ben", f"/exams/attempts/{attempt}/review?show=unanswered"),
+            ("ben", f"/exams/attempts/{attempt}/review?confirm=1"),  # the submit's question
+        ],
         "exam.result": [("ana", f"/exams/attempts/{passed}/result")],
         "exam.receipt": [("ana", f"/exams/attempts/{passed}/receipt")],
         "exam.proctor_home": [("proctor", "/proctor")],

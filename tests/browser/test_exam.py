@@ -75,16 +75,16 @@ def test_a_whole_exam(
     cand.reload()
     cand.get_by_role("button", name="Start the exam").click()
     expect(cand.get_by_text("Question 1 of 60")).to_be_visible()
-    expect(cand.get_by_text("0 of 60")).to_be_visible()
-    cand.locator("label[for=answer-A]").click()
+    expect(cand.get_by_text("0 of 60", exact=True)).to_be_visible()
+    cand.locator("label[for=q1-A]").click()
     expect(cand.locator("[data-save-state]")).to_have_text("All answers saved.")
     screenshot(cand, "exam-question")
 
     cand.get_by_role("button", name="Save and next").click()
     expect(cand.get_by_text("Question 2 of 60")).to_be_visible()
     cand_ctx.set_offline(True)
-    cand.locator("label[for=answer-B]").click()
-    expect(cand.locator("[data-save-state]")).to_contain_text("Offline")
+    cand.locator("label[for=q2-B]").click()
+    expect(cand.locator("[data-save-state]")).to_contain_text("1 answer waiting to be sent")
     screenshot(cand, "exam-offline")
     cand_ctx.set_offline(False)
     expect(cand.locator("[data-save-state]")).to_have_text("All answers saved.", timeout=20_000)
@@ -104,11 +104,15 @@ def test_a_whole_exam(
     screenshot(proc, "proctor-console-running")
 
     cand.get_by_role("button", name="Flag for review").click()
-    expect(cand.get_by_text("Flagged for review.")).to_be_visible()
+    expect(cand.get_by_text("Flagged for review.", exact=True)).to_be_visible()
     cand.get_by_role("button", name="Review and submit").click()
     expect(cand.get_by_role("heading", name="Review your answers")).to_be_visible()
     screenshot(cand, "exam-review")
     cand.get_by_role("button", name="Submit my exam").click()
+    expect(
+        cand.get_by_text("You have answered 2 of 60 questions: 58 not answered, 1 flagged")
+    ).to_be_visible()
+    cand.get_by_role("button", name="Yes, submit my exam").click()
     expect(cand.get_by_role("heading", name="Your exam is submitted")).to_be_visible()
     expect(cand.get_by_text("2 of 60")).to_be_visible()
     screenshot(cand, "exam-receipt")
@@ -138,16 +142,16 @@ def test_time_warnings_and_a_hidden_timer(
     page.get_by_role("button", name="Start the exam").click()
     expect(page.locator("[data-timer-text]")).to_have_text("1:30:00")
     # Options answer by keyboard alone: focus, Space, arrows move within the group.
-    page.locator("#answer-A").focus()
+    page.locator("#q1-A").focus()
     page.keyboard.press("Space")
-    if page.locator("#answer-A").get_attribute("type") == "checkbox":
+    if page.locator("#q1-A").get_attribute("type") == "checkbox":
         page.keyboard.press("Space")  # untick A, then move on as a keyboard user would
         page.keyboard.press("Tab")
         page.keyboard.press("Space")
     else:
         page.keyboard.press("ArrowDown")
-    expect(page.locator("#answer-B")).to_be_checked()
-    expect(page.locator("#answer-B")).to_be_focused()
+    expect(page.locator("#q1-B")).to_be_checked()
+    expect(page.locator("#q1-B")).to_be_focused()
     expect(page.locator("[data-save-state]")).to_have_text("All answers saved.")
     expect(page.locator('[data-grid="1"]')).to_have_attribute("aria-label", "Question 1, answered")
     page.keyboard.press("Enter")  # Enter on an option saves and moves on, never back

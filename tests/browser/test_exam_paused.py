@@ -35,13 +35,13 @@ def test_an_open_question_hides_while_paused_and_returns_on_resume(
     sign_in_page(page, candidate.email)
     page.goto("/exams")
     page.get_by_role("button", name="Start the exam").click()
-    question = page.locator("[data-question-form]")
+    question = page.locator('[data-question-form][data-position="1"]')
     expect(question).to_be_visible()
 
     # The poll is held back so that the autosave is the first to learn of the pause.
     page.route("**/state", lambda route: route.abort())
     _proctor_does(app, proctor, "pause")
-    page.locator("label[for=answer-B]").click()
+    page.locator("label[for=q1-B]").click()
     expect(question).to_be_hidden()
     expect(page.locator("[data-paused]")).to_be_visible()
     expect(page.locator("[data-paused]")).to_contain_text("Your time has stopped")
@@ -51,7 +51,7 @@ def test_an_open_question_hides_while_paused_and_returns_on_resume(
 
     _proctor_does(app, proctor, "resume")
     expect(question).to_be_visible(timeout=15_000)
-    expect(page.locator("#answer-B")).to_be_checked()
+    expect(page.locator("#q1-B")).to_be_checked()
     expect(page.locator("[data-save-state]")).to_have_text("All answers saved.", timeout=15_000)
     with get_db(app).read_sessions() as session:
         saved = session.scalars(select(Response.selected)).all()

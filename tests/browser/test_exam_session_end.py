@@ -41,11 +41,11 @@ def test_the_exam_page_asks_to_sign_in_again_and_keeps_the_answer(
     _sign_in(page, candidate.email)
     page.goto("/exams")
     page.get_by_role("button", name="Start the exam").click()
-    page.locator("#answer-A").check()
+    page.locator("#q1-A").check()
     expect(page.locator("[data-save-state]")).to_have_text("All answers saved.")
 
     ended = clock.advance(minutes=61)
-    page.locator("#answer-B").check()
+    page.locator("#q1-B").check()
     state = page.locator("[data-save-state]")
     expect(state).to_contain_text("your session has ended. Sign in again")
     screenshot(page, "exam-session-ended")

@@ -69,7 +69,10 @@ def test_a_candidate_answers_a_scenario_question_by_keyboard_on_a_phone(
     passage = page.get_by_role("region", name="Northgate Dental Group: six months before renewal")
     expect(passage).to_be_visible()
     expect(passage).to_contain_text("Seats paid for: 120 throughout.")
-    box, question = passage.bounding_box(), page.locator("[data-question-form]").bounding_box()
+    box, question = (
+        passage.bounding_box(),
+        page.locator(f'[data-question-form][data-position="{position}"]').bounding_box(),
+    )
     assert box and question and box["y"] < question["y"], "the passage stands above on a phone"
     assert box["width"] <= PHONE["width"]
     _no_sideways_scroll(page)
@@ -89,7 +92,10 @@ def test_a_candidate_answers_a_scenario_question_by_keyboard_on_a_phone(
     screenshot(page, "exam-scenario-640")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.evaluate("window.scrollTo(0, 0)")
-    box, question = passage.bounding_box(), page.locator("[data-question-form]").bounding_box()
+    box, question = (
+        passage.bounding_box(),
+        page.locator(f'[data-question-form][data-position="{position}"]').bounding_box(),
+    )
     assert box and question and box["x"] < question["x"], "beside the question on wide screens"
     assert abs(box["y"] - question["y"]) < 2
     screenshot(page, "exam-scenario-1280")

@@ -92,7 +92,9 @@ def test_no_page_or_json_of_an_attempt_carries_feedback(app: Flask, world: ExamW
     ]
     review = bodies[-5]
     submitted = browser.post(
-        f"{base}/submit", data={"csrf_token": csrf_from(review)}, follow_redirects=True
+        f"{base}/submit",
+        data={"csrf_token": csrf_from(review), "confirmed": "yes"},
+        follow_redirects=True,
     )
     bodies.append(submitted.get_data(as_text=True))
     everything = "\n".join(bodies)

@@ -94,7 +94,10 @@ def test_the_candidate_gets_the_media_of_their_open_attempt_only(
 
     # Once the attempt is handed in, the files are gone for the candidate too.
     review = ana.get(f"/exams/attempts/{attempt['id']}/review").get_data(as_text=True)
-    ana.post(f"/exams/attempts/{attempt['id']}/submit", data={"csrf_token": csrf_from(review)})
+    ana.post(
+        f"/exams/attempts/{attempt['id']}/submit",
+        data={"csrf_token": csrf_from(review), "confirmed": "yes"},
+    )
     assert ana.get(urls[0]).status_code == 404
 
 

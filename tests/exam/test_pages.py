@@ -46,7 +46,7 @@ def test_candidate_books_checks_in_and_answers_without_javascript(
     assert started.status_code == 303 and started.headers["Location"].endswith("/q/1")
     question = ana.get(started.headers["Location"]).get_data(as_text=True)
     assert "Question 1 of 60" in question and "keys" not in question
-    option = re.search(r'name="answer" id="answer-A"\s+value="([a-z0-9]+)"', question).group(1)
+    option = re.search(r'name="answer" id="q1-A"\s+value="([a-z0-9]+)"', question).group(1)
     token = csrf_from(question)
     attempt_id = int(re.search(r"/exams/attempts/(\d+)/", started.headers["Location"]).group(1))
     moved = ana.post(
@@ -60,8 +60,16 @@ def test_candidate_books_checks_in_and_answers_without_javascript(
     )
     assert flagged.headers["Location"].endswith("/q/2")
     review = ana.get(f"/exams/attempts/{attempt_id}/review").get_data(as_text=True)
-    assert "1 of 60 answered" in review and "flagged" in review
-    done = ana.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert re.search(r"<span data-answered>1</span> of 60</strong> answered", review)
+    assert re.search(r'data-count="flagged">1</strong> flagged for review', review)
+    # Submitting asks first, naming the counts; only the confirmed post hands it in.
+    asked = ana.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert asked.status_code == 303 and asked.headers["Location"].endswith("/review?confirm=1")
+    confirm = ana.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "You have answered 1 of 60 questions: 59 not answered, 1 flagged for review." in confirm
+    done = ana.post(
+        f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token, "confirmed": "yes"}
+    )
     receipt = ana.get(done.headers["Location"]).get_data(as_text=True)
     assert "Your exam is submitted" in receipt and re.search(r"[0-9a-f]{64}", receipt)
     with get_db(app).read_sessions() as session:

@@ -106,7 +106,7 @@ def test_the_question_and_review_pages_show_no_question_while_paused(
         headers={"X-CSRFToken": token},
     )
     assert saved.status_code == 409 and saved.get_json()["type"].endswith("/attempt-paused")
-    option = re.search(r'name="answer" id="answer-A"\s+value="([a-z0-9]+)"', running).group(1)
+    option = re.search(r'name="answer" id="q1-A"\s+value="([a-z0-9]+)"', running).group(1)
     posted = ana.post(
         f"/exams/attempts/{aid}/q/1", data={"csrf_token": token, "answer": option, "go": "next"}
     )

@@ -123,7 +123,7 @@ def test_a_wrong_hash_is_refused_and_the_right_one_passes_pages_and_autosave(
     assert another_url.status_code == 403  # the hash is of this very URL
 
     html = ana.get(page, headers=seb_headers(page)).get_data(as_text=True)
-    option = re.search(r'name="answer" id="answer-A"\s+value="([a-z0-9]+)"', html).group(1)
+    option = re.search(r'name="answer" id="q1-A"\s+value="([a-z0-9]+)"', html).group(1)
     save = f"/exams/attempts/{attempt_id}/responses/1"
     body = {"selected": [option]}
     csrf = {"X-CSRFToken": csrf_from(html)}
