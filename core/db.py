@@ -167,6 +167,21 @@ class Database:
         finally:
             cursor.close()
 
+    def single_read(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """One read on the same per-thread autocommit connection as :meth:`single_statement`:
+        for checks on the exam's hottest paths, which must cost no session or transaction.
+        Values come back as the driver gives them (JSON as text on SQLite)."""
+        connection = self._autocommit_connection()
+        cursor = connection.cursor()
+        try:
+            if self.engine.dialect.name == "sqlite":
+                cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
+            else:
+                cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def _autocommit_connection(self) -> Any:
         holder: _ThreadConnection | None = getattr(self._local, "holder", None)
         if holder is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.auth import Actor
+from core.db import Database
 from core.errors import Problem
-from exam.models import HOLDS_A_PLACE, Attempt, Registration, Sitting
+from exam.models import HOLDS_A_PLACE, Registration, Sitting
 from exam.seb_models import SittingSeb
 from exam.services.problems import invalid
 from exam.services.seb_config import config_key_of_file, normalised_key
@@ -162,16 +164,25 @@ def _requirement(session: Session, sitting_id: Any) -> Requirement | None:
     )
 
 
-def requirement_for_attempt(
-    session: Session, candidate_id: int, attempt_id: int
-) -> Requirement | None:
+# Read on every exam request of an attempt (autosave included), so it is one plain query.
+ATTEMPT_REQUIREMENT_SQL = """
+    SELECT s.sitting_id, s.config_key, s.browser_exam_keys, s.config_file IS NOT NULL
+    FROM sitting_seb s JOIN attempt a ON a.sitting_id = s.sitting_id
+    WHERE a.id = :attempt_id AND a.candidate_id = :candidate_id AND s.required = :required
+"""
+
+
+def requirement_for_attempt(db: Database, candidate_id: int, attempt_id: int) -> Requirement | None:
     """What the attempt's sitting requires, if it is the candidate's and requires SEB."""
-    sitting = (
-        select(Attempt.sitting_id)
-        .where(Attempt.id == attempt_id, Attempt.candidate_id == candidate_id)
-        .scalar_subquery()
+    rows = db.single_read(
+        ATTEMPT_REQUIREMENT_SQL,
+        {"attempt_id": attempt_id, "candidate_id": candidate_id, "required": True},
     )
-    return _requirement(session, sitting)
+    if not rows:
+        return None
+    sitting_id, config_key, keys, has_file = rows[0]
+    listed = json.loads(keys) if isinstance(keys, str) else keys
+    return Requirement(sitting_id, config_key, tuple(listed or ()), bool(has_file))
 
 
 def requirement_for_registration(

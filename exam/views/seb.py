@@ -116,9 +116,9 @@ ATTEMPT_JSON = {
 
 def _requirement(candidate_id: int) -> seb.Requirement | None:
     endpoint, args = request.endpoint or "", request.view_args or {}
+    if endpoint in ATTEMPT_PAGES or endpoint in ATTEMPT_JSON:
+        return seb.requirement_for_attempt(get_db(), candidate_id, args["attempt_id"])
     with get_db().read_sessions() as session:
-        if endpoint in ATTEMPT_PAGES or endpoint in ATTEMPT_JSON:
-            return seb.requirement_for_attempt(session, candidate_id, args["attempt_id"])
         if endpoint == "exam.registration_step" and args.get("step") == "start":
             return seb.requirement_for_registration(session, candidate_id, args["registration_id"])
         if endpoint == "exam_api.start" and request.method == "POST":
