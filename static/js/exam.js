@@ -87,6 +87,8 @@
 
   let answers = load(answersKey, {});
   let refused = [];
+  // position -> the answer the server is known to hold: from the page, then each saved one.
+  const held = {};
 
   function waitingPositions() {
     return Object.keys(answers)
@@ -162,6 +164,7 @@
 
   function markSent(position, answer) {
     // Only if nothing newer was chosen for that question while this save was in flight.
+    held[position] = { selected: answer.selected, flagged: answer.flagged };
     const now = answers[position];
     if (now && now.at === answer.at) {
       now.sent = true;
@@ -227,8 +230,12 @@
             late.forEach((p) => {
               answers[p].sent = true;
               answers[p].refused = true;
+              // The page shows what counts: the answer the server holds, not the late one.
+              const form = formOf(p);
+              if (form) writeForm(form, held[p] || { selected: [], flagged: false });
             });
             store(answersKey, answers);
+            refresh();
             status = "ended";
             setInputsDisabled(true);
             setSaveState("Not saved: the exam has ended.", "error");
@@ -474,6 +481,11 @@
 
     window.addEventListener("popstate", () => show(viewFromLocation(), { push: false }));
 
+    // What the server held when the page was made, shown again for an answer it refuses.
+    for (let position = 1; position <= total; position++) {
+      const form = formOf(position);
+      if (form) held[position] = readForm(form);
+    }
     // Answers chosen on this device after the page was made (a kept copy, or saves still
     // waiting) are shown as chosen; a fresh page drops what it already holds.
     Object.keys(answers).forEach((position) => {

@@ -160,6 +160,10 @@ def test_answers_that_reach_the_server_after_the_deadline_are_refused_and_named(
         timeout=20_000,
     )
     expect(refused.get_by_role("link", name="See your receipt")).to_be_visible()
+    # The page shows what counts: the refused answers are unchosen again, not answered.
+    expect(page.locator("[data-answered]")).to_have_text("1")
+    expect(page.locator("#q3-A")).not_to_be_checked()
+    expect(page.get_by_role("link", name="Question 2, not answered")).to_be_visible()
     screenshot(page, "exam-offline-refused")
     with get_db(app).read_sessions() as session:
         saved = session.scalars(
