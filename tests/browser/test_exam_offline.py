@@ -161,9 +161,9 @@ def test_answers_that_reach_the_server_after_the_deadline_are_refused_and_named(
     )
     expect(refused.get_by_role("link", name="See your receipt")).to_be_visible()
     # The page shows what counts: the refused answers are unchosen again, not answered.
-    expect(page.locator("[data-answered]")).to_have_text("1")
+    expect(page.locator(".exam-progress [data-answered]")).to_have_text("1")
     expect(page.locator("#q3-A")).not_to_be_checked()
-    expect(page.get_by_role("link", name="Question 2, not answered")).to_be_visible()
+    expect(page.locator('[data-review-item="2"] [data-review-state]')).to_have_text("Not answered")
     screenshot(page, "exam-offline-refused")
     with get_db(app).read_sessions() as session:
         saved = session.scalars(
