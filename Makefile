@@ -95,6 +95,7 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python bench/exam_autosave.py --database postgres
 	$(BIN)/python bench/exam_fault.py --database postgres --servers 2
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/calibration.py
 	$(BIN)/python bench/certificate_verify.py
 	$(BIN)/python bench/accreditation_queue.py
 	$(BIN)/python bench/test_centre.py
