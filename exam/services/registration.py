@@ -20,6 +20,7 @@ from exam.models import (
     RegistrationStatus,
     Sitting,
 )
+from exam.services import drawing
 from exam.services.duties import refuse_bank_reader
 from exam.services.problems import no_registration
 from exam.services.sittings import count_places_taken
@@ -189,6 +190,7 @@ def cancel_registration(
         raise Problem(
             409, "Cannot cancel", f"This registration is {registration.status.replace('_', ' ')}."
         )
+    drawing.let_go(session, registration.id, "the candidate cancelled", used=False)
     registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, clock.now()
     audit.record(
         session,

@@ -24,6 +24,7 @@ from exam.models import (
     SittingMode,
     SittingProctor,
 )
+from exam.services import drawing
 from exam.services.problems import invalid
 from item_bank.models import Blueprint
 
@@ -185,6 +186,7 @@ def cancel_sitting(session: Session, actor: Actor, sitting: Sitting, reason: str
             Registration.sitting_id == sitting.id, Registration.status.in_(ACTIVE_REGISTRATION)
         )
     ):
+        drawing.let_go(session, registration.id, "the sitting was cancelled", used=False)
         registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, clock.now()
     sitting.revision += 1
     audit.record(

@@ -25,7 +25,7 @@ from exam.models import (
 from item_bank.blueprints import require_blueprint, revise_blueprint
 from item_bank.models import Item
 from item_bank.services.workflow import take_step
-from tests.conftest import sign_in
+from tests.conftest import csrf_from, sign_in
 from tests.exam.fixtures import ExamWorld
 from tests.exam.fixtures import world as world  # the fixture
 
@@ -260,3 +260,31 @@ def test_the_candidate_reads_their_start_time_and_staff_set_the_spread(
     world.clock.advance(minutes=2, seconds=1)
     page = " ".join(client.get("/exams").get_data(as_text=True).split())
     assert "Your start time is" not in page
+
+
+def test_cancelling_after_admission_gives_the_exposure_back(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    world.admitted("ben", sitting)
+    assert _exposure(app) and max(_exposure(app).values()) >= 1
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    with get_db(app).read_sessions() as session:
+        mine = session.scalars(
+            select(Registration).where(Registration.candidate_id == world.id("ana"))
+        ).one()
+    page = ana.get("/exams").get_data(as_text=True)
+    ana.post(f"/exams/{mine.id}/cancel", data={"csrf_token": csrf_from(page)})
+    ben_form = {item_id for item_id, _, _ in _prepared(app, world.id("ben")).items}
+    assert {i for i, n in _exposure(app).items() if n} == ben_form  # Ana's form given back
+
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    page = admin.get(f"/staff/sittings/{sitting}/edit").get_data(as_text=True)
+    admin.post(
+        f"/staff/sittings/{sitting}/cancel",
+        data={"csrf_token": csrf_from(page), "reason": "The venue flooded."},
+    )
+    assert set(_exposure(app).values()) == {0}
+    with get_db(app).read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PreparedForm)) == 0
