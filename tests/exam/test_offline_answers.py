@@ -72,7 +72,7 @@ def test_the_proctor_uploads_a_candidates_sealed_answers(
     world.call("PUT", f"/attempts/{aid}/responses/2", "ana", later, 200)
     clock.advance(minutes=5)
     rows = [
-        {"position": 1, "selected": [questions[0]["options"][2]["id"]], "flagged": True, "at": now_ms - 1},
+        {"position": 1, "selected": [questions[0]["options"][-1]["id"]], "flagged": True, "at": now_ms - 1},
         {"position": 2, "selected": [questions[1]["options"][0]["id"]], "flagged": False, "at": now_ms - 1},
         {"position": 3, "selected": ["not-an-option"], "flagged": False, "at": now_ms - 1},
     ]  # fmt: skip
@@ -88,7 +88,7 @@ def test_the_proctor_uploads_a_candidates_sealed_answers(
     assert stored[1][1] is True and len(stored[1][0]) == 1
     assert 3 not in stored
     again = world.call("GET", f"/attempts/{aid}", "ana", expect=200).get_json()
-    assert again["questions"][0]["selected"] == [questions[0]["options"][2]["id"]]
+    assert again["questions"][0]["selected"] == [questions[0]["options"][-1]["id"]]
     assert again["questions"][1]["selected"] == [questions[1]["options"][1]["id"]]
     with get_db(app).read_sessions() as session:
         audit = session.scalars(
