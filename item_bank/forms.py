@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -288,15 +289,41 @@ class BlueprintForm(FlaskForm):
     shuffle_within_sets = BooleanField(
         "Shuffle the items of a scenario among themselves (else in their written order)"
     )
+    even_difficulty = BooleanField(
+        "Give every form the same difficulty (from the bank's latest calibration)"
+    )
+    difficulty_tolerance = DecimalField(
+        "Allowed difference at the pass mark, in items",
+        validators=[Optional(), finite, NumberRange(min=0.1, max=10)],
+        places=1,
+        default=Decimal("1.0"),
+    )
+    max_uncalibrated_percent = DecimalField(
+        "Items not yet calibrated, at most % of a form",
+        validators=[Optional(), finite, NumberRange(min=0, max=100)],
+        places=1,
+        default=Decimal("10.0"),
+    )
     areas = FieldList(FormField(AreaRuleForm), min_entries=1)
     note = TextAreaField("Why this change", validators=[DataRequired(), Length(max=2000)])
 
     DECIMAL_FIELDS = ("pass_overall_percent", "exposure_cap_percent")
+    DIFFICULTY_FIELDS = ("even_difficulty", "difficulty_tolerance", "max_uncalibrated_percent")
 
     @classmethod
     def of(cls, spec: dict[str, Any]) -> BlueprintForm:
         """The form filled with a blueprint version's rules."""
-        return cls(data={**spec, "note": ""})
+        goal = spec.get("form_difficulty")
+        difficulty = (
+            {
+                "even_difficulty": True,
+                "difficulty_tolerance": goal.get("tolerance_items", 1.0),
+                "max_uncalibrated_percent": goal.get("max_uncalibrated_percent", 10.0),
+            }
+            if goal
+            else {}
+        )
+        return cls(data={**spec, **difficulty, "note": ""})
 
     def rules(self) -> dict[str, Any]:
         """The rules the form edits, as the JSON a blueprint version stores."""
@@ -312,6 +339,15 @@ class BlueprintForm(FlaskForm):
         ]
         for key in self.DECIMAL_FIELDS:
             data[key] = float(data[key])
+        even, tolerance, uncalibrated = (data.pop(key) for key in self.DIFFICULTY_FIELDS)
+        data["form_difficulty"] = (
+            {
+                "tolerance_items": float(tolerance if tolerance is not None else 1.0),
+                "max_uncalibrated_percent": float(uncalibrated if uncalibrated is not None else 10),
+            }
+            if even
+            else None
+        )
         return data
 
 

@@ -198,6 +198,26 @@ class BlueprintArea(BaseModel):
     min_percent: float = Field(ge=0, le=100)
 
 
+class FormDifficulty(BaseModel):
+    """Forms of equal difficulty, from the bank's latest Rasch calibration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance_items: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        description="How far a form's expected score at the cut may stand from the pass "
+        "mark, in items.",
+    )
+    max_uncalibrated_percent: float = Field(
+        default=10,
+        ge=0,
+        le=100,
+        description="The share of a form that may be items not yet calibrated.",
+    )
+
+
 class BlueprintSpec(BaseModel):
     """The rules of one blueprint version."""
 
@@ -220,6 +240,11 @@ class BlueprintSpec(BaseModel):
     shuffle_within_sets: bool = Field(
         default=False,
         description="Shuffle the items of a stimulus's set among themselves (else authored order).",
+    )
+    form_difficulty: FormDifficulty | None = Field(
+        default=None,
+        description="Even every form out to the same expected score at the cut "
+        "(needs a calibration of the bank).",
     )
 
 

@@ -9,6 +9,7 @@ member counting to its own area and sub-area; a set that does not fit leaves its
 single items. Options are shuffled per candidate, except those the author fixed in place
 (an item may also keep every option in order; true/false always does).
 Everything random comes from one seed, so a form can be rebuilt exactly.
+With a difficulty goal, the drawn form is then evened out (see ``form_difficulty``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.errors import Problem
+from exam.services.form_difficulty import DifficultyGoal, Evener
 
 LETTERS = "ABCDEF"
 
@@ -40,6 +42,7 @@ class PoolItem:
     fixed: tuple[str, ...] = ()  # letters that keep their place while the others move
     set_id: int | None = None  # the stimulus it shares with the other items of its set
     set_position: int = 0  # its place in that set
+    difficulty: float | None = None  # Rasch difficulty (logits) when calibrated
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class DrawnItem:
 @dataclass
 class Form:
     items: list[DrawnItem] = field(default_factory=list)
+    # With a difficulty goal: the expected score at the cut, in items.
+    expected_at_cut: float | None = None
 
     @property
     def item_ids(self) -> list[int]:
@@ -302,11 +307,13 @@ def assemble(
     forms_so_far: int = 0,
     exposure_cap_percent: float = 100.0,
     shuffle_within_sets: bool = False,
+    goal: DifficultyGoal | None = None,
 ) -> Form:
     """A form meeting every area of the blueprint, or an :class:`AssemblyError`.
 
     The items of a set stand together, in their authored order (or shuffled among
-    themselves when the blueprint says so); the form's pieces are shuffled.
+    themselves when the blueprint says so); the form's pieces are shuffled. With a
+    ``goal``, the form is evened out to it as far as the bank allows.
     """
     rng = random.Random(seed)  # noqa: S311  (a reproducible draw, not a secret)
     cap = exposure_cap_percent / 100
@@ -333,6 +340,7 @@ def assemble(
     picker = _Picker(enemies or {}, _sets(pool), slot_of, remaining)
     for area in rules:
         _draw_area(area, subs[area.code], targets[area.code], picker, keys)
+    expected = Evener(picker, goal, keys, pool).even() if goal is not None else None
     units = _units([(item, area, sub) for item, (area, sub) in picker.drawn])
     rng.shuffle(units)
     if shuffle_within_sets:
@@ -344,5 +352,6 @@ def assemble(
             DrawnItem(item, area, sub, shuffle_options(item, rng))
             for unit in units
             for item, area, sub in unit
-        ]
+        ],
+        expected,
     )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from exam.models import ItemExposure, PreparedForm, Registration, RegistrationStatus
 from exam.services.assembly import AssemblyError, assemble
-from exam.services.pool import forms_so_far, load_pool
+from exam.services.pool import difficulty_goal, forms_so_far, load_pool
 from exam.services.rules import area_rules
 from item_bank.blueprints import current_version
 from item_bank.models import ItemVersion
@@ -59,6 +59,7 @@ def draw_form(session: Session, registration: Registration) -> Draw:
     rules = area_rules(session, spec, framework_id)
     sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
     pool, enemies = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
+    pool, goal = difficulty_goal(session, sitting.blueprint_id, spec, pool)
     form = assemble(
         rules,
         pool,
@@ -67,6 +68,7 @@ def draw_form(session: Session, registration: Registration) -> Draw:
         forms_so_far=forms_so_far(session, sitting.blueprint_id),
         exposure_cap_percent=spec.get("exposure_cap_percent", 100),
         shuffle_within_sets=spec.get("shuffle_within_sets", False),
+        goal=goal,
     )
     slots = tuple(
         (drawn.item.item_id, drawn.item.version_id, tuple(drawn.option_order))

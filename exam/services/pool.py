@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import random
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -11,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from exam.models import Attempt, AttemptItem, ItemExposure, PreparedForm
+from exam.psychometrics.models import CalibrationRun, ItemCalibration
 from exam.services.assembly import AreaRule, PoolItem
+from exam.services.form_difficulty import DifficultyGoal
 from item_bank.models import (
     BlueprintVersion,
     FrameworkNode,
@@ -212,3 +216,48 @@ def forms_so_far(session: Session, blueprint_id: int) -> int:
         .where(BlueprintVersion.blueprint_id == blueprint_id, PreparedForm.problem == "")
     )
     return (session.scalar(attempts) or 0) + (session.scalar(waiting) or 0)
+
+
+def latest_bank_calibration(session: Session, blueprint_id: int) -> CalibrationRun | None:
+    """The blueprint's latest calibration of the whole bank (not of one sitting)."""
+    return session.scalars(
+        select(CalibrationRun)
+        .where(CalibrationRun.blueprint_id == blueprint_id, CalibrationRun.sitting_id.is_(None))
+        .order_by(CalibrationRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def difficulty_goal(
+    session: Session, blueprint_id: int, spec: dict[str, Any], pool: list[PoolItem]
+) -> tuple[list[PoolItem], DifficultyGoal | None]:
+    """The pool with its calibrated difficulties and the blueprint's goal for the form's
+    difficulty; no goal while the blueprint sets none or the bank has no calibration."""
+    wanted = spec.get("form_difficulty")
+    run = latest_bank_calibration(session, blueprint_id) if wanted else None
+    if not wanted or run is None or "cut_measure" not in run.form_spread:
+        return pool, None
+    versions = [item.version_id for item in pool]
+    difficulty: dict[int, float] = {}
+    for start in range(0, len(versions), 2000):
+        difficulty.update(
+            (version_id, value)
+            for version_id, value in session.execute(
+                select(ItemCalibration.item_version_id, ItemCalibration.difficulty).where(
+                    ItemCalibration.run_id == run.id,
+                    ItemCalibration.item_version_id.in_(versions[start : start + 2000]),
+                )
+            ).all()
+        )
+    share = float(spec["pass_overall_percent"]) / 100
+    items = int(spec["item_count"])
+    goal = DifficultyGoal(
+        cut_measure=float(run.form_spread["cut_measure"]),
+        target=share * items,
+        tolerance=float(wanted.get("tolerance_items", 1.0)),
+        max_uncalibrated=math.floor(
+            float(wanted.get("max_uncalibrated_percent", 10)) * items / 100
+        ),
+        neutral=share,
+    )
+    return [replace(item, difficulty=difficulty.get(item.version_id)) for item in pool], goal

@@ -100,6 +100,35 @@ def test_exam_admin_edits_make_a_new_audited_version(
     assert event.before == {"time_limit_minutes": 90} and event.after["time_limit_minutes"] == 100
 
 
+def test_forms_of_equal_difficulty_are_set_on_the_page_and_checked(
+    app: Flask, make_user, first_level: None
+) -> None:
+    client = app.test_client()
+    sign_in(client, make_user("exam_admin").email)
+    spec = _current(app)[1]
+    page = client.get("/item-bank/blueprints/first-level").get_data(as_text=True)
+    assert "drawn to the areas' counts only" in page and "Forms of equal difficulty" in page
+    url = "/item-bank/blueprints/first-level"
+    wide = _edit_data(spec, even_difficulty="y", difficulty_tolerance="25")
+    refused = post_form(client, url, url, wide)
+    assert refused.status_code == 422 and "Number must be between 0.1 and 10" in refused.get_data(
+        as_text=True
+    )
+    assert _current(app)[0] == 1
+    done = post_form(
+        client, url, url, _edit_data(spec, even_difficulty="y", difficulty_tolerance="0.5")
+    )
+    assert done.status_code == 302
+    number, new_spec = _current(app)
+    assert number == 2
+    assert new_spec["form_difficulty"] == {"tolerance_items": 0.5, "max_uncalibrated_percent": 10.0}
+    page = client.get(url).get_data(as_text=True)
+    assert "every form within 0.5 items of the pass mark" in page
+    # Unticked, the goal goes.
+    post_form(client, url, url, _edit_data(new_spec))
+    assert _current(app)[1]["form_difficulty"] is None
+
+
 def test_inconsistent_rules_are_refused_and_change_nothing(
     app: Flask, make_user, first_level: None
 ) -> None:
