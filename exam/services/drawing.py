@@ -58,8 +58,11 @@ def draw_form(session: Session, registration: Registration) -> Draw:
     seed = secrets.randbits(62)
     rules = area_rules(session, spec, framework_id)
     sampler = random.Random(seed)  # noqa: S311  (sampling, not secrecy)
-    pool, enemies = load_pool(session, framework_id, registration.candidate_id, rules, sampler)
-    pool, goal = difficulty_goal(session, sitting.blueprint_id, spec, pool)
+    calibrated = difficulty_goal(session, sitting.blueprint_id, spec)
+    run_id, goal = calibrated if calibrated else (None, None)
+    pool, enemies = load_pool(
+        session, framework_id, registration.candidate_id, rules, sampler, run_id
+    )
     form = assemble(
         rules,
         pool,

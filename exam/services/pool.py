@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -32,7 +31,7 @@ FULL_POOL_LIMIT = 4000
 SAMPLE_FACTOR = 6
 
 
-def _pool_query(framework_id: int) -> Any:
+def _pool_query(framework_id: int, run_id: int) -> Any:
     return (
         select(
             ItemVersion.item_id,
@@ -45,21 +44,29 @@ def _pool_query(framework_id: int) -> Any:
             ItemVersion.fixed,
             StimulusVersion.stimulus_id,
             ItemVersion.stimulus_position,
+            ItemCalibration.difficulty,
         )
         .join(Item, Item.id == ItemVersion.item_id)
         .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
         .outerjoin(StimulusVersion, StimulusVersion.id == ItemVersion.stimulus_version_id)
+        .outerjoin(
+            ItemCalibration,
+            (ItemCalibration.run_id == run_id)
+            & (ItemCalibration.item_version_id == ItemVersion.id),
+        )
         .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
     )
 
 
 SAMPLE_SQL = """
     SELECT iv.item_id, iv.id, iv.primary_code, json_array_length(iv.options), iv.type,
-           COALESCE(e.forms, 0), iv.shuffle, iv.fixed, sv.stimulus_id, iv.stimulus_position
+           COALESCE(e.forms, 0), iv.shuffle, iv.fixed, sv.stimulus_id, iv.stimulus_position,
+           ic.difficulty
     FROM item_version iv
     JOIN item i ON i.id = iv.item_id
     LEFT JOIN item_exposure e ON e.item_id = iv.item_id
     LEFT JOIN stimulus_version sv ON sv.id = iv.stimulus_version_id
+    LEFT JOIN item_calibration ic ON ic.run_id = :run AND ic.item_version_id = iv.id
     WHERE iv.status = 'approved' AND iv.primary_code = :code AND i.framework_id = :framework
       AND iv.draw_key {op} :start
     ORDER BY iv.draw_key
@@ -75,6 +82,7 @@ def _sampled_rows(
     areas: list[AreaRule],
     leaves: dict[str, list[str]],
     rng: random.Random,
+    run_id: int,
 ) -> list[Any]:
     """A few times each sub-area's share, taken per competency from a random point of the
     draw keys (each read is one index seek; past the last key it wraps to the first)."""
@@ -91,6 +99,7 @@ def _sampled_rows(
                     "framework": framework_id,
                     "start": rng.random(),
                     "n": per_leaf,
+                    "run": run_id,
                 }
                 found = list(session.execute(SAMPLE_FROM, params).all())
                 if len(found) < per_leaf:
@@ -107,11 +116,14 @@ def load_pool(
     candidate_id: int,
     areas: list[AreaRule] | None = None,
     rng: random.Random | None = None,
+    calibration_run: int | None = None,
 ) -> tuple[list[PoolItem], dict[int, set[int]]]:
-    """Approved items with their exposure and when this candidate last saw them.
+    """Approved items with their exposure, when this candidate last saw them and their
+    difficulty in ``calibration_run`` (if given and calibrated there).
 
     A large bank gives a random sample of several times what each sub-area needs.
     """
+    run_id = calibration_run if calibration_run is not None else -1
     last_seen = dict(
         session.execute(
             select(AttemptItem.item_id, func.max(Attempt.started_at))
@@ -125,11 +137,11 @@ def load_pool(
     )
     large = len(session.scalars(probe).all()) > FULL_POOL_LIMIT
     if areas is None or not large:
-        rows = session.execute(_pool_query(framework_id)).all()
+        rows = session.execute(_pool_query(framework_id, run_id)).all()
     else:
         leaves = _leaves_by_subarea(session, framework_id)
-        rows = _sampled_rows(session, framework_id, areas, leaves, rng or random.Random())  # noqa: S311
-        rows += _missing_set_members(session, framework_id, rows)
+        rows = _sampled_rows(session, framework_id, areas, leaves, rng or random.Random(), run_id)  # noqa: S311
+        rows += _missing_set_members(session, framework_id, rows, run_id)
     unique = {row[0]: row for row in rows}
     pool = [
         PoolItem(
@@ -144,6 +156,7 @@ def load_pool(
             tuple(_letters(fixed)),
             set_id,
             set_position or 0,
+            difficulty,
         )
         for (
             item_id,
@@ -156,6 +169,7 @@ def load_pool(
             fixed,
             set_id,
             set_position,
+            difficulty,
         ) in unique.values()
     ]
     ids = set(unique)
@@ -169,12 +183,14 @@ def load_pool(
     return pool, enemies
 
 
-def _missing_set_members(session: Session, framework_id: int, rows: list[Any]) -> list[Any]:
+def _missing_set_members(
+    session: Session, framework_id: int, rows: list[Any], run_id: int
+) -> list[Any]:
     """A sample holds sets whole: the members of every sampled set that the sample missed."""
     sets = {row[8] for row in rows if row[8] is not None}
     if not sets:
         return []
-    query = _pool_query(framework_id).where(StimulusVersion.stimulus_id.in_(sets))
+    query = _pool_query(framework_id, run_id).where(StimulusVersion.stimulus_id.in_(sets))
     return list(session.execute(query).all())
 
 
@@ -218,46 +234,37 @@ def forms_so_far(session: Session, blueprint_id: int) -> int:
     return (session.scalar(attempts) or 0) + (session.scalar(waiting) or 0)
 
 
-def latest_bank_calibration(session: Session, blueprint_id: int) -> CalibrationRun | None:
-    """The blueprint's latest calibration of the whole bank (not of one sitting)."""
-    return session.scalars(
-        select(CalibrationRun)
+def latest_bank_calibration(session: Session, blueprint_id: int) -> tuple[int, float] | None:
+    """The blueprint's latest calibration of the whole bank (not of one sitting): its id
+    and cut measure (read alone: a run's items are many)."""
+    row = session.execute(
+        select(CalibrationRun.id, CalibrationRun.form_spread)
         .where(CalibrationRun.blueprint_id == blueprint_id, CalibrationRun.sitting_id.is_(None))
         .order_by(CalibrationRun.id.desc())
         .limit(1)
     ).first()
+    if row is None or "cut_measure" not in (row[1] or {}):
+        return None
+    return int(row[0]), float(row[1]["cut_measure"])
 
 
 def difficulty_goal(
-    session: Session, blueprint_id: int, spec: dict[str, Any], pool: list[PoolItem]
-) -> tuple[list[PoolItem], DifficultyGoal | None]:
-    """The pool with its calibrated difficulties and the blueprint's goal for the form's
-    difficulty; no goal while the blueprint sets none or the bank has no calibration."""
+    session: Session, blueprint_id: int, spec: dict[str, Any]
+) -> tuple[int, DifficultyGoal] | None:
+    """The calibration run to read difficulties from and the blueprint's goal for a form's
+    difficulty; none while the blueprint sets no goal or the bank has no calibration."""
     wanted = spec.get("form_difficulty")
-    run = latest_bank_calibration(session, blueprint_id) if wanted else None
-    if not wanted or run is None or "cut_measure" not in run.form_spread:
-        return pool, None
-    versions = [item.version_id for item in pool]
-    difficulty: dict[int, float] = {}
-    for start in range(0, len(versions), 2000):
-        difficulty.update(
-            (version_id, value)
-            for version_id, value in session.execute(
-                select(ItemCalibration.item_version_id, ItemCalibration.difficulty).where(
-                    ItemCalibration.run_id == run.id,
-                    ItemCalibration.item_version_id.in_(versions[start : start + 2000]),
-                )
-            ).all()
-        )
+    latest = latest_bank_calibration(session, blueprint_id) if wanted else None
+    if not wanted or latest is None:
+        return None
+    run_id, cut_measure = latest
     share = float(spec["pass_overall_percent"]) / 100
     items = int(spec["item_count"])
-    goal = DifficultyGoal(
-        cut_measure=float(run.form_spread["cut_measure"]),
+    uncalibrated = float(wanted.get("max_uncalibrated_percent", 10))
+    return run_id, DifficultyGoal(
+        cut_measure=cut_measure,
         target=share * items,
         tolerance=float(wanted.get("tolerance_items", 1.0)),
-        max_uncalibrated=math.floor(
-            float(wanted.get("max_uncalibrated_percent", 10)) * items / 100
-        ),
+        max_uncalibrated=math.floor(uncalibrated * items / 100),
         neutral=share,
     )
-    return [replace(item, difficulty=difficulty.get(item.version_id)) for item in pool], goal
