@@ -11,6 +11,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -18,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.errors import Problem
+from exam.models import Attempt
 from exam.psychometrics import rasch
 from exam.psychometrics.models import CalibrationRun, ItemCalibration
+from exam.psychometrics.rasch import FloatArray
 from exam.psychometrics.responses import (
     ItemKey,
     item_keys,
@@ -27,7 +30,7 @@ from exam.psychometrics.responses import (
     scored_arrays,
 )
 from exam.psychometrics.schemas import CalibrationOut, ItemCalibrationOut
-from item_bank.models import Blueprint
+from item_bank.models import Blueprint, BlueprintVersion
 
 BAND = 0.25  # logits per band of the Wright map
 
@@ -82,6 +85,44 @@ def _pass_share(session: Session, code: str) -> float:
     return float(blueprint.current.spec.get("pass_overall_percent", 0)) / 100
 
 
+def spread_by_version(
+    session: Session, blueprint_id: int, found: Observations, difficulty: FloatArray, cut: float
+) -> list[dict[str, Any]]:
+    """The spread of form difficulty at the cut over the forms of each blueprint version,
+    with that version's goal for it (a tolerance in items, or None): forms drawn before and
+    after the blueprint asked for equal difficulty."""
+    versions = session.execute(
+        select(BlueprintVersion.id, BlueprintVersion.number, BlueprintVersion.spec).where(
+            BlueprintVersion.blueprint_id == blueprint_id
+        )
+    ).all()
+    number_of = {vid: number for vid, number, _ in versions}
+    goal_of = {
+        number: (spec.get("form_difficulty") or {}).get("tolerance_items")
+        for _, number, spec in versions
+    }
+    attempt_version = dict(
+        session.execute(
+            select(Attempt.id, Attempt.blueprint_version_id).where(
+                Attempt.blueprint_version_id.in_(list(number_of))
+            )
+        ).all()
+    )
+    numbers = np.array([number_of.get(attempt_version.get(a, -1), 0) for a in found.attempts])
+    scores = rasch.expected_at(found.data, difficulty, cut)
+    spreads = []
+    for number in sorted({int(n) for n in numbers.tolist()} - {0}):
+        spread = rasch.spread_of(scores[numbers == number], cut)
+        spreads.append(
+            {
+                "version": number,
+                "goal": goal_of.get(number),
+                **{k: round(float(v), 4) for k, v in asdict(spread).items()},
+            }
+        )
+    return spreads
+
+
 def bands(measures: list[float]) -> list[list[float]]:
     counts = Counter(math.floor(m / BAND) for m in measures)
     return [[round(b * BAND, 2), float(c)] for b, c in sorted(counts.items())]
@@ -108,9 +149,12 @@ def run_calibration(
         )
     fitted = rasch.calibrate(data)
     spread = rasch.form_spread(data, fitted.difficulty, _pass_share(session, code))
-    seconds = time.perf_counter() - started
     blueprint_id = session.scalar(select(Blueprint.id).where(Blueprint.code == code))
     assert blueprint_id is not None
+    by_version = spread_by_version(
+        session, blueprint_id, found, fitted.difficulty, spread.cut_measure
+    )
+    seconds = time.perf_counter() - started
     run = CalibrationRun(
         blueprint_id=blueprint_id,
         sitting_id=sitting_id,
@@ -125,7 +169,10 @@ def run_calibration(
         seconds=round(seconds, 3),
         person_bands=bands(fitted.measure.tolist()),
         left_out=left_out,
-        form_spread={k: round(float(v), 4) for k, v in asdict(spread).items()},
+        form_spread={
+            **{k: round(float(v), 4) for k, v in asdict(spread).items()},
+            "by_version": by_version,
+        },
     )
     run.items = [
         ItemCalibration(

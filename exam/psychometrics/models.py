@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,8 +33,9 @@ class CalibrationRun(Base):
     person_bands: Mapped[list[list[float]]] = mapped_column(JSON)
     # Items left out (everyone right or wrong, say), with the reason: [[ref, why], ...].
     left_out: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
-    # The drawn forms' expected scores at the cut (rasch.FormSpread's fields).
-    form_spread: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # The drawn forms' expected scores at the cut (rasch.FormSpread's fields), and the same
+    # per blueprint version under "by_version" (with each version's goal for it).
+    form_spread: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     items: Mapped[list[ItemCalibration]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ItemCalibration.difficulty"

@@ -321,28 +321,31 @@ class FormSpread:
     over_one: float  # share of forms more than one item from the mean
 
 
-def form_spread(data: Responses, difficulty: FloatArray, pass_share: float) -> FormSpread:
-    """Every person's form (the items they answered) at the cut."""
-    taken = np.bincount(data.person, minlength=data.persons).astype(np.float64)
-    b = difficulty[data.item]
+def expected_at(data: Responses, difficulty: FloatArray, theta: float) -> FloatArray:
+    """Each person's expected score (in items) on their own form at ``theta``."""
+    chances = _sigmoid(theta - difficulty[data.item])
+    out = np.bincount(data.person, weights=chances, minlength=data.persons)
+    return out.astype(np.float64)
 
-    def expected(theta: float) -> FloatArray:
-        out = np.bincount(data.person, weights=_sigmoid(theta - b), minlength=data.persons)
-        return out.astype(np.float64)
 
+def cut_measure(data: Responses, difficulty: FloatArray, pass_share: float) -> float:
+    """The measure at which the average form's expected share is the pass share."""
+    taken = np.maximum(np.bincount(data.person, minlength=data.persons), 1).astype(np.float64)
     low, high = -8.0, 8.0
     for _ in range(60):  # bisection: the average form's expected share is monotone in theta
         middle = (low + high) / 2
-        if float((expected(middle) / np.maximum(taken, 1)).mean()) < pass_share:
+        if float((expected_at(data, difficulty, middle) / taken).mean()) < pass_share:
             low = middle
         else:
             high = middle
-    cut = (low + high) / 2
-    scores = expected(cut)
+    return (low + high) / 2
+
+
+def spread_of(scores: FloatArray, cut: float) -> FormSpread:
     mean = float(scores.mean())
     return FormSpread(
         cut,
-        data.persons,
+        int(scores.size),
         mean,
         float(scores.std()),
         float(scores.min()),
@@ -351,3 +354,9 @@ def form_spread(data: Responses, difficulty: FloatArray, pass_share: float) -> F
         float(np.quantile(scores, 0.95)),
         float((np.abs(scores - mean) > 1.0).mean()),
     )
+
+
+def form_spread(data: Responses, difficulty: FloatArray, pass_share: float) -> FormSpread:
+    """Every person's form (the items they answered) at the cut."""
+    cut = cut_measure(data, difficulty, pass_share)
+    return spread_of(expected_at(data, difficulty, cut), cut)

@@ -25,6 +25,7 @@ from exam.services.assembly import AreaRule, Form, PoolItem, assemble
 from exam.services.drawing import draw_form
 from exam.services.form_difficulty import DifficultyGoal
 from item_bank.blueprints import require_blueprint, revise_blueprint
+from tests.conftest import sign_in
 from tests.exam.fixtures import ExamWorld
 from tests.exam.fixtures import world as world  # the fixture
 from tests.exam.simulated import approved_versions, seed_attempts
@@ -252,3 +253,31 @@ def test_admitted_candidates_get_forms_of_the_same_difficulty_once_the_bank_is_c
     assert all(abs(score - 42) <= 0.25 and left <= 3 for score, left in scores)  # ...one level
     started = world.start("ben", sitting)
     assert len(started["questions"]) == 60
+
+
+def test_the_statistics_page_shows_the_spread_before_and_after_the_goal(
+    app: Flask, world: ExamWorld
+) -> None:
+    _calibrated_bank(app)
+    _even_out(app, world, tolerance=0.3)
+    rng = np.random.default_rng(8)
+    with app.app_context(), get_db(app).write_sessions() as session:
+        versions = [v[0] for v in approved_versions(session)]
+        truth = dict(zip(versions, rng.normal(0, 1.2, len(versions)).tolist(), strict=True))
+        seed_attempts(session, abilities=rng.normal(0.5, 1.0, 100).tolist(), difficulty=truth,
+                      form_length=60, rng=rng, prefix="later")  # fmt: skip
+    run = world.call("POST", "/blueprints/first-level/calibrations", "admin", expect=201)
+    with get_db(app).read_sessions() as session:
+        stored = session.get(CalibrationRun, run.get_json()["run"])
+        assert stored is not None
+        by_version = stored.form_spread["by_version"]
+    assert [(v["version"], v["goal"], v["forms"]) for v in by_version] == [
+        (1, None, 300),
+        (2, 0.3, 100),
+    ]
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    page = admin.get("/staff/statistics?blueprint=first-level").get_data(as_text=True)
+    assert "before and after the blueprint asked for forms of equal difficulty" in page
+    assert "within 0.3 items" in page and ">Version 2<" in page
+    assert "not to a difficulty target" not in page
