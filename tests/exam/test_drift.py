@@ -37,9 +37,11 @@ def _label(app: Flask, version_id: int) -> str:
     return f"{ref} v{number}"
 
 
-def _two_months(app: Flask, world: ExamWorld, later: int = 80) -> tuple[int, int]:
-    """80 simulated attempts on 22 November and ``later`` on 7 December (plus Ana's, sat
-    through the API); the first item is very hard in November (b = +3) and very easy in
+def two_months(
+    app: Flask, world: ExamWorld, later: int = 80, gap_days: int = 15
+) -> tuple[int, int]:
+    """80 simulated attempts now (22 November on the test clock) and ``later`` attempts
+    ``gap_days`` on (7 December), plus Ana's, sat through the API; the first item is very hard in November (b = +3) and very easy in
     December (b = -3), the others are as hard in both. (leaked, stable) version ids."""
     rng = np.random.default_rng(11)
     with app.app_context(), get_db(app).write_sessions() as session:
@@ -54,7 +56,7 @@ def _two_months(app: Flask, world: ExamWorld, later: int = 80) -> tuple[int, int
             rng=rng,
             prefix="nov",
         )
-    world.clock.advance(days=15)
+    world.clock.advance(days=gap_days)
     world.refresh_tokens()
     with app.app_context(), get_db(app).write_sessions() as session:
         seed_attempts(
@@ -99,7 +101,7 @@ def _counted(app: Flask, version_id: int, month: int) -> tuple[int, int, int, in
 
 
 def test_a_leaked_item_is_alerted_and_a_stable_one_is_not(app: Flask, world: ExamWorld) -> None:
-    leaked, stable = _two_months(app, world)
+    leaked, stable = two_months(app, world)
     with app.app_context(), get_db(app).read_sessions() as session:
         report = drift.drift_report(session, drift.parse_request("first-level"))
     assert [p.label for p in report.periods] == ["2026-11", "2026-12"]
@@ -127,7 +129,7 @@ def test_a_leaked_item_is_alerted_and_a_stable_one_is_not(app: Flask, world: Exa
 
 
 def test_too_few_responses_in_the_latest_period_give_no_alert(app: Flask, world: ExamWorld) -> None:
-    leaked, _stable = _two_months(app, world, later=12)
+    leaked, _stable = two_months(app, world, later=12)
     with app.app_context(), get_db(app).read_sessions() as session:
         report = drift.drift_report(session, drift.parse_request("first-level"))
     item = next(i for i in report.items if i.version_id == leaked)
@@ -158,7 +160,7 @@ def test_everyone_right_in_both_periods_is_no_drift() -> None:
 
 
 def test_the_last_days_against_before(app: Flask, world: ExamWorld) -> None:
-    leaked, _stable = _two_months(app, world)
+    leaked, _stable = two_months(app, world)
     with app.app_context(), get_db(app).read_sessions() as session:
         report = drift.drift_report(session, drift.parse_request("first-level", "recent", "10"))
     assert [p.label for p in report.periods] == ["before 27 November 2026", "last 10 days"]
@@ -167,7 +169,7 @@ def test_the_last_days_against_before(app: Flask, world: ExamWorld) -> None:
 
 
 def test_the_api_and_its_problems(app: Flask, world: ExamWorld) -> None:
-    leaked, _stable = _two_months(app, world)
+    leaked, _stable = two_months(app, world)
     body = world.call("GET", "/blueprints/first-level/drift", "admin", expect=200).get_json()
     label = _label(app, leaked)
     assert body["alerts"] == [label] and body["mode"] == "monthly"
@@ -196,7 +198,7 @@ def test_the_api_and_its_problems(app: Flask, world: ExamWorld) -> None:
 
 
 def test_the_command_emails_new_alerts_once(app: Flask, world: ExamWorld) -> None:
-    leaked, _stable = _two_months(app, world)
+    leaked, _stable = two_months(app, world)
     runner = app.test_cli_runner()
     quiet = runner.invoke(args=["psychometrics", "drift", "first-level"])
     assert quiet.exit_code == 0, quiet.output
@@ -219,7 +221,7 @@ def test_the_command_emails_new_alerts_once(app: Flask, world: ExamWorld) -> Non
 
 
 def test_the_page_lists_the_alert_first(app: Flask, world: ExamWorld) -> None:
-    leaked, _stable = _two_months(app, world)
+    leaked, _stable = two_months(app, world)
     admin = app.test_client()
     sign_in(admin, world.people["admin"]["user"].email)
     statistics = admin.get("/staff/statistics").get_data(as_text=True)
