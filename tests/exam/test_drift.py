@@ -159,6 +159,20 @@ def test_everyone_right_in_both_periods_is_no_drift() -> None:
     assert drift.compare((0, 0), (40, 40), 30).p_value is None
 
 
+def test_the_rule_alerts_marked_significant_moves_either_way() -> None:
+    rule = drift.DriftRequest("first-level")
+    harder = drift.compare((100, 80), (100, 40), 30)
+    assert drift.signal_of(harder, rule) == drift.Signal.HARDER and harder.z < 0
+    easier = drift.compare((100, 40), (100, 80), 30)
+    assert drift.signal_of(easier, rule) == drift.Signal.EASIER
+    small = drift.compare((4000, 2000), (4000, 2400), 30)  # significant, but only +0.10
+    assert small.p_value is not None and small.p_value < 1e-6
+    assert drift.signal_of(small, rule) is None
+    noisy = drift.compare((30, 12), (30, 18), 30)  # +0.20, not significant at 0.01
+    assert drift.signal_of(noisy, rule) is None
+    assert drift.signal_of(noisy, drift.parse_request("first-level", alpha="0.5")) is not None
+
+
 def test_the_last_days_against_before(app: Flask, world: ExamWorld) -> None:
     leaked, _stable = two_months(app, world)
     with app.app_context(), get_db(app).read_sessions() as session:
