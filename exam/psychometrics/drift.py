@@ -27,7 +27,12 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.db import raw_rows
-from exam.psychometrics.responses import _json, _moment, item_keys, require_blueprint_code
+from exam.psychometrics.responses import (
+    item_keys,
+    require_blueprint_code,
+    stored_json,
+    stored_moment,
+)
 from exam.psychometrics.schemas import (
     DriftOut,
     DriftPeriodOut,
@@ -258,10 +263,10 @@ def _read(
     for attempt_id, started_at, item_scores in raw_rows(
         session, "SELECT a.id, a.started_at, r.item_scores" + SCORED, params
     ):
-        moment = _moment(started_at)
+        moment = stored_moment(started_at)
         if moment is not None:
             started[attempt_id] = clock.as_utc(moment)
-            scores[attempt_id] = _json(item_scores)
+            scores[attempt_id] = stored_json(item_scores)
     administered = [
         (attempt_id, version_id, scores[attempt_id].get(str(position)))
         for attempt_id, position, version_id in raw_rows(
