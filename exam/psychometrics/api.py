@@ -19,8 +19,8 @@ from core.db import get_session
 from core.duties import reads_bank
 from core.errors import Problem
 from core.web import valid_id
-from exam.psychometrics import calibration, export, responses
-from exam.psychometrics.schemas import CalibrationOut, ResponseExportOut
+from exam.psychometrics import calibration, drift, export, responses
+from exam.psychometrics.schemas import CalibrationOut, DriftOut, ResponseExportOut
 from exam.services.problems import invalid
 
 api = make_api_blueprint("psychometrics_api", __name__)
@@ -92,6 +92,22 @@ def latest_calibration(code: str) -> Response:
     return respond(calibration.calibration_out(found))
 
 
+@api.get("/blueprints/<code>/drift")
+@roles_required("exam_admin")
+@reads_bank
+def blueprint_drift(code: str) -> Response:
+    """Exposure and p-value per period of every item version, drift and alerts."""
+    wanted = drift.parse_request(
+        code,
+        request.args.get("mode"),
+        request.args.get("days"),
+        request.args.get("threshold"),
+        request.args.get("alpha"),
+        request.args.get("min_n"),
+    )
+    return respond(drift.drift_out(drift.drift_report(get_session(), wanted)))
+
+
 _CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 _QUERY: list[dict[str, Any]] = [
     *_CODE,
@@ -123,7 +139,49 @@ _QUERY: list[dict[str, Any]] = [
     },
 ]
 
+_DRIFT_QUERY: list[dict[str, Any]] = [
+    *_CODE,
+    {
+        "name": "mode",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["monthly", "recent"]},
+        "description": "monthly: calendar months (UTC); recent: the last `days` days "
+        "against everything before",
+    },
+    {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 3650}},
+    {
+        "name": "threshold",
+        "in": "query",
+        "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "description": "The change in p-value that alerts (default 0.15)",
+    },
+    {
+        "name": "alpha",
+        "in": "query",
+        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+        "description": "The significance level of the test (default 0.01)",
+    },
+    {
+        "name": "min_n",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "description": "Responses needed on each side before an alert (default 30)",
+    },
+]
+
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/blueprints/{code}/drift": {
+        "get": {
+            "summary": "Item exposure and p-value drift per period, with alerts",
+            "operationId": "getDrift",
+            "security": [{"bearer": []}],
+            "parameters": _DRIFT_QUERY,
+            "responses": {
+                "200": model_response("Drift per item version", DriftOut),
+                **problem_responses(404, 422),
+            },
+        }
+    },
     "/blueprints/{code}/responses": {
         "get": {
             "summary": "Export the scored responses (audited)",

@@ -1,15 +1,17 @@
-"""Commands: ``flask responses export`` and ``flask responses calibrate``."""
+"""Commands: ``flask responses export``, ``flask responses calibrate`` and
+``flask psychometrics drift``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import click
 from flask import Flask, current_app
 
 from core.db import get_db
 from core.errors import Problem
-from exam.psychometrics import calibration, export
+from exam.psychometrics import calibration, drift, drift_alerts, export
 
 
 def _fail(problem: Problem) -> click.ClickException:
@@ -81,3 +83,60 @@ def register_psychometrics_cli(app: Flask) -> None:
                 )
         except Problem as problem:
             raise _fail(problem) from problem
+
+    @app.cli.group("psychometrics")
+    def psychometrics_group() -> None:
+        """Item analyses over time."""
+
+    @psychometrics_group.command("drift")
+    @click.argument("code")
+    @click.option("--mode", type=click.Choice(["monthly", "recent"]), default="monthly")
+    @click.option("--days", type=int, default=None, help="recent: the window in days.")
+    @click.option("--threshold", type=float, default=None, help="Alerting change in p.")
+    @click.option("--alpha", type=float, default=None, help="Significance level.")
+    @click.option("--min-n", type=int, default=None, help="Responses needed on each side.")
+    @click.option("--alert", is_flag=True, help="Email new alerts to the exam administrators.")
+    def drift_command(
+        code: str,
+        mode: str,
+        days: int | None,
+        threshold: float | None,
+        alpha: float | None,
+        min_n: int | None,
+        alert: bool,
+    ) -> None:
+        """Exposure and p-value drift of the blueprint's items; alerts first."""
+        try:
+            wanted = drift.parse_request(code, mode, days, threshold, alpha, min_n)
+            with get_db().session_scope() as session:
+                report = drift.drift_report(session, wanted)
+                for line in drift_lines(report):
+                    click.echo(line)
+                if alert:
+                    url = current_app.config["PUBLIC_BASE_URL"] + url_path(wanted)
+                    notice = drift_alerts.notify(session, report, url)
+                    click.echo(
+                        f"{len(notice.alerts)} new alerts emailed to "
+                        f"{len(notice.recipients)} exam administrators; "
+                        f"{len(notice.already_sent)} sent before."
+                    )
+        except Problem as problem:
+            raise _fail(problem) from problem
+
+
+def url_path(wanted: drift.DriftRequest) -> str:
+    query = urlencode({"blueprint": wanted.blueprint, "mode": wanted.mode.value})
+    return f"/staff/statistics/drift?{query}"
+
+
+def drift_lines(report: drift.DriftReport) -> list[str]:
+    periods = ", ".join(f"{p.label} ({p.forms} forms)" for p in report.periods)
+    lines = [f"Periods: {periods or 'none'}.", f"Alerts: {len(report.alerts)}."]
+    for item in report.alerts:
+        assert item.signal is not None and item.drift is not None
+        lines.append(
+            f"  {item.label}: {drift.SIGNAL_TEXT[item.signal]} "
+            f"(p {item.drift.baseline_p:.2f} -> {item.drift.latest_p:.2f}, "
+            f"test p {item.drift.p_value:.2g})"
+        )
+    return lines

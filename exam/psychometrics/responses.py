@@ -62,11 +62,13 @@ class ResponseSet:
         return sorted({row.attempt_id for row in self.rows})
 
 
-def _json(value: Any) -> Any:
+def stored_json(value: Any) -> Any:
+    """A JSON column read through ``raw_rows``: text on SQLite, decoded on PostgreSQL."""
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _moment(value: Any) -> datetime | None:
+def stored_moment(value: Any) -> datetime | None:
+    """A timestamp read through ``raw_rows``: text on SQLite, a datetime on PostgreSQL."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -91,7 +93,12 @@ def load(session: Session, blueprint_code: str, sitting_id: int | None = None) -
         "SELECT a.id, a.candidate_id, a.sitting_id, a.started_at, r.item_scores" + SCORED,
         params,
     ):
-        attempts[attempt_id] = (candidate_id, sitting, _moment(started_at), _json(item_scores))
+        attempts[attempt_id] = (
+            candidate_id,
+            sitting,
+            stored_moment(started_at),
+            stored_json(item_scores),
+        )
     rows: list[ResponseRow] = []
     for attempt_id, position, version_id, selected, saved_at in raw_rows(
         session,
@@ -103,7 +110,7 @@ def load(session: Session, blueprint_code: str, sitting_id: int | None = None) -
         params,
     ):
         candidate_id, sitting, started, scores = attempts[attempt_id]
-        saved = _moment(saved_at)
+        saved = stored_moment(saved_at)
         after = None
         if saved is not None and started is not None:
             after = max(0, round((saved - started).total_seconds()))
@@ -163,7 +170,7 @@ def scored_arrays(
     for attempt_id, candidate_id, item_scores in raw_rows(
         session, "SELECT a.id, a.candidate_id, r.item_scores" + SCORED, params
     ):
-        scores[attempt_id], candidate_of[attempt_id] = _json(item_scores), candidate_id
+        scores[attempt_id], candidate_of[attempt_id] = stored_json(item_scores), candidate_id
     attempts: list[int] = []
     versions: list[int] = []
     values: list[float] = []

@@ -74,4 +74,57 @@ class CalibrationOut(ResponseModel):
     items: list[ItemCalibrationOut]
 
 
-OPENAPI_MODELS = (ResponseExportOut, CalibrationOut)
+class DriftPeriodOut(ResponseModel):
+    label: str  # 2026-11, or "before 2 November 2026" / "last 30 days"
+    starts: datetime
+    ends: datetime  # exclusive
+    forms: int  # graded attempts whose form was drawn in the period
+
+
+class ItemPeriodOut(ResponseModel):
+    period: str
+    forms: int  # of the period's forms, those that carried the item
+    exposure: float  # forms over the period's forms
+    n: int  # scored responses
+    p_value: float | None
+
+
+class DriftTestOut(ResponseModel):
+    """The latest period against the earlier ones pooled."""
+
+    baseline_n: int
+    baseline_p: float | None
+    latest_n: int
+    latest_p: float | None
+    change: float | None
+    chi_square: float | None  # Pearson, no continuity correction (z squared)
+    z: float | None  # positive when the item got easier
+    test_p: float | None
+    cohens_h: float | None
+    enough: bool  # both sides reach min_n
+
+
+class ItemDriftOut(ResponseModel):
+    ref: str
+    version: int
+    competency: str
+    periods: list[ItemPeriodOut]
+    drift: DriftTestOut | None
+    signal: str | None  # easier (possible leak), harder, or null
+
+
+class DriftOut(ResponseModel):
+    """Exposure and p-value drift of every item version; ``alerts`` names the alerted ones."""
+
+    blueprint: str
+    mode: str
+    days: int
+    threshold: float
+    alpha: float
+    min_n: int
+    periods: list[DriftPeriodOut]
+    alerts: list[str]  # "REF vN", the leak signal first
+    items: list[ItemDriftOut]
+
+
+OPENAPI_MODELS = (ResponseExportOut, CalibrationOut, DriftOut)

@@ -1,5 +1,5 @@
-"""The statistics page's calibration (run from the page, audited) and the candidate's
-optional "about you" form that DIF reads."""
+"""The statistics page's calibration (run from the page, audited), the exposure and
+drift page, and the candidate's optional "about you" form that DIF reads."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from core.errors import Problem
 from core.forms import attach_problem
 from core.web import valid_id
 from exam.forms import EmptyForm
-from exam.psychometrics import calibration, fairness
+from exam.psychometrics import calibration, drift, fairness
 from exam.psychometrics.forms import FIRST_LANGUAGES, REGIONS, AboutYouForm
 from exam.views._blueprint import back_with, bp, require_valid
 
@@ -57,6 +57,38 @@ def calibrate() -> Response:
     )
     page = url_for("exam.statistics_page", blueprint=code, sitting=sitting)
     return redirect(page + "#calibration-title", 303)
+
+
+@bp.get("/staff/statistics/drift")
+@roles_required("exam_admin")
+@reads_bank
+def drift_page() -> tuple[str, int]:
+    """Alerts first, then every item version's exposure and p-value per period."""
+    args = request.args
+    code = args.get("blueprint", "first-level")[:60]
+    problem, report = None, None
+    try:
+        wanted = drift.parse_request(
+            code,
+            args.get("mode", "")[:20],
+            args.get("days", "")[:12],
+            args.get("threshold", "")[:12],
+            args.get("alpha", "")[:12],
+            args.get("min_n", "")[:12],
+        )
+        report = drift.drift_report(get_session(), wanted)
+    except Problem as problem_found:
+        problem = problem_found
+    return render_template(
+        "exam/drift.html",
+        code=code,
+        report=report,
+        problem=problem,
+        chosen=args,
+        signal_text=drift.SIGNAL_TEXT,
+        modes=tuple(drift.Mode),
+        defaults=drift.DriftRequest(code),
+    ), (problem.status if problem else 200)
 
 
 @bp.route("/exams/about-you", methods=["GET", "POST"])

@@ -230,6 +230,7 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "exam.edit_sitting": [("admin", f"/staff/sittings/{sitting}/edit")],
         "exam.new_sitting": [("admin", "/staff/sittings/new")],
         "exam.statistics_page": [("admin", "/staff/statistics")],
+        "exam.drift_page": [("admin", "/staff/statistics/drift")],
         "certificates.mine": [("ana", "/certificates")],
         "certificates.detail": [("ana", f"/certificates/{site.ids['code']}")],
         "certificates.lookup": [(None, "/verify")],

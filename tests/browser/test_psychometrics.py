@@ -1,12 +1,13 @@
 """The statistics page's Rasch calibration in Chromium: run from the page, the Wright map
-and its table, no serious accessibility finding, at 1280 and 390 px."""
+and its table, no serious accessibility finding, at 1280 and 390 px; the exposure and
+drift page reached from it, its alert first."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from flask import Flask
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from core import clock
@@ -19,11 +20,13 @@ from tests.browser.conftest import (
     ContextFactory,
     axe_violations,
     screenshot,
+    screenshot_widths,
     sign_in_page,
 )
 from tests.browser.test_accessibility import VIEWS
 from tests.exam.fixtures import ExamWorld
 from tests.exam.simulated import approved_versions, seed_attempts
+from tests.exam.test_drift import two_months
 
 
 def _simulated(app: Flask) -> None:
@@ -131,3 +134,26 @@ def test_a_candidate_gives_and_deletes_the_optional_background(
     page.get_by_role("button", name="Delete my answers").click()
     expect(page.get_by_role("status")).to_contain_text("Your answers are deleted.")
     expect(page.get_by_role("button", name="Delete my answers")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_the_drift_page_from_the_statistics_page_shows_the_leak_first(
+    app: Flask, world: ExamWorld, page: Page
+) -> None:
+    two_months(app, world, gap_days=32)  # the browser's clock is the machine's: next month
+    sign_in_page(page, world.people["admin"]["user"].email)
+    page.goto("/staff/statistics")
+    page.get_by_role("link", name="Exposure and drift").click()
+    expect(page.get_by_role("heading", name="Exposure and drift: first-level")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("2 periods")
+    expect(page.get_by_role("status")).to_contain_text("1 alert.")
+    alerts = page.get_by_role("region", name="Alerts")
+    expect(alerts.get_by_role("row").nth(1)).to_contain_text("markedly easier: possible leak")
+    items = page.get_by_role("region", name="Items by period")
+    expect(items.get_by_role("columnheader")).to_have_count(6)  # item, 2 periods, 3 more
+    expect(items.get_by_role("img", name="Exposure per period").first).to_be_visible()
+    screenshot_widths(page, "statistics-drift")
+    page.get_by_label("Periods", exact=True).select_option(label="Last days against before")
+    page.get_by_label("Last days (recent)").fill("10")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("status")).to_contain_text("last 10 days: 81 forms); 1 alert.")
