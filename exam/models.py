@@ -366,6 +366,11 @@ class AttemptResult(Base):
     released: Mapped[bool] = mapped_column(Boolean, default=True)
     # Why this score differs from the first one (items not scored, keys corrected, appeals).
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # On a blueprint with a reporting scale: the Rasch measure (logits), the score on the
+    # scale and the scale's pass point; the overall pass then goes by the measure.
+    measure: Mapped[float | None] = mapped_column(Float)
+    scaled_score: Mapped[int | None] = mapped_column(Integer)
+    scale_cut: Mapped[int | None] = mapped_column(Integer)
 
 
 class ScoringDecision(Base):

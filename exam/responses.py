@@ -164,6 +164,13 @@ class ResultOut(ResponseModel):
     max_score: float
     graded_at: Moment
     areas: list[AreaResult]
+    scaled_score: int | None = Field(
+        default=None, description="The score on the blueprint's reporting scale, if it has one"
+    )
+    scale_cut: int | None = Field(default=None, description="The pass point on that scale")
+    measure: float | None = Field(
+        default=None, description="The Rasch measure (logits) the scaled score comes from"
+    )
     certificate: ResultCertificate | None = Field(
         description="The certificate the attempt produced, whatever its status; null if none"
     )

@@ -304,11 +304,39 @@ class BlueprintForm(FlaskForm):
         places=1,
         default=Decimal("10.0"),
     )
+    report_scale = BooleanField("Report a scaled score; the overall pass goes by the Rasch measure")
+    scale_low = IntegerField(
+        "Scale from", validators=[Optional(), NumberRange(min=0, max=10_000)], default=100
+    )
+    scale_high = IntegerField(
+        "Scale to", validators=[Optional(), NumberRange(min=1, max=10_000)], default=900
+    )
+    scale_cut = IntegerField(
+        "Pass point on the scale",
+        validators=[Optional(), NumberRange(min=0, max=10_000)],
+        default=500,
+    )
+    scale_points_per_logit = DecimalField(
+        "Scale points per logit",
+        validators=[Optional(), finite, NumberRange(min=1, max=1000)],
+        places=1,
+        default=Decimal("50.0"),
+    )
+    # Kept from a standard setting's adoption; the form does not edit it.
+    scale_cut_measure = HiddenField()
     areas = FieldList(FormField(AreaRuleForm), min_entries=1)
     note = TextAreaField("Why this change", validators=[DataRequired(), Length(max=2000)])
 
     DECIMAL_FIELDS = ("pass_overall_percent", "exposure_cap_percent")
     DIFFICULTY_FIELDS = ("even_difficulty", "difficulty_tolerance", "max_uncalibrated_percent")
+    SCALE_FIELDS = (
+        "report_scale",
+        "scale_low",
+        "scale_high",
+        "scale_cut",
+        "scale_points_per_logit",
+        "scale_cut_measure",
+    )
 
     @classmethod
     def of(cls, spec: dict[str, Any]) -> BlueprintForm:
@@ -323,7 +351,22 @@ class BlueprintForm(FlaskForm):
             if goal
             else {}
         )
-        return cls(data={**spec, **difficulty, "note": ""})
+        scale = spec.get("scaled_score")
+        scaled = (
+            {
+                "report_scale": True,
+                "scale_low": scale.get("low"),
+                "scale_high": scale.get("high"),
+                "scale_cut": scale.get("cut"),
+                "scale_points_per_logit": scale.get("points_per_logit"),
+                "scale_cut_measure": ""
+                if scale.get("cut_measure") is None
+                else str(scale["cut_measure"]),
+            }
+            if scale
+            else {}
+        )
+        return cls(data={**spec, **difficulty, **scaled, "note": ""})
 
     def rules(self) -> dict[str, Any]:
         """The rules the form edits, as the JSON a blueprint version stores."""
@@ -348,7 +391,26 @@ class BlueprintForm(FlaskForm):
             if even
             else None
         )
+        data["scaled_score"] = self._scale(*(data.pop(key) for key in self.SCALE_FIELDS))
         return data
+
+    @staticmethod
+    def _scale(
+        wanted: bool, low: Any, high: Any, cut: Any, per_logit: Any, cut_measure: Any
+    ) -> dict[str, Any] | None:
+        if not wanted:
+            return None
+        try:
+            measure = float(cut_measure) if cut_measure else None
+        except ValueError:
+            measure = 99.0  # out of range: the blueprint's check names the field
+        return {
+            "low": 100 if low is None else low,
+            "high": 900 if high is None else high,
+            "cut": 500 if cut is None else cut,
+            "points_per_logit": 50.0 if per_logit is None else float(per_logit),
+            "cut_measure": measure,
+        }
 
 
 class ItemFilterForm(FlaskForm):

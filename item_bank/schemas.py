@@ -218,6 +218,24 @@ class FormDifficulty(BaseModel):
     )
 
 
+class ReportingScale(BaseModel):
+    """Scores reported on a scale from the Rasch measure, the pass point fixed on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: int = Field(default=100, ge=0, le=10_000)
+    high: int = Field(default=900, ge=1, le=10_000)
+    cut: int = Field(default=500, ge=0, le=10_000, description="The pass point on the scale.")
+    points_per_logit: float = Field(default=50, gt=0, le=1000)
+    cut_measure: float | None = Field(
+        default=None,
+        ge=-6,
+        le=6,
+        description="The cut in logits on the bank's calibration (from a standard setting); "
+        "else where the average form's expected score is the pass mark.",
+    )
+
+
 class BlueprintSpec(BaseModel):
     """The rules of one blueprint version."""
 
@@ -246,6 +264,11 @@ class BlueprintSpec(BaseModel):
         description="Even every form out to the same expected score at the cut "
         "(needs a calibration of the bank).",
     )
+    scaled_score: ReportingScale | None = Field(
+        default=None,
+        description="Report a scaled score beside the percentage; the overall pass then "
+        "goes by the Rasch measure (needs a calibration of the bank).",
+    )
 
 
 def blueprint_errors(spec: BlueprintSpec) -> list[FieldError]:
@@ -254,6 +277,14 @@ def blueprint_errors(spec: BlueprintSpec) -> list[FieldError]:
     if total != spec.item_count:
         errors.append(
             FieldError("areas", f"The areas add up to {total} items, not {spec.item_count}.")
+        )
+    scale = spec.scaled_score
+    if scale is not None and not scale.low < scale.cut < scale.high:
+        errors.append(
+            FieldError(
+                "scaled_score.cut",
+                f"The pass point {scale.cut} must lie inside the scale {scale.low}-{scale.high}.",
+            )
         )
     codes = [area.code for area in spec.areas]
     if len(set(codes)) != len(codes):

@@ -30,6 +30,7 @@ from exam.models import (
 )
 from exam.services.assembly import AreaRule
 from exam.services.rules import area_rules
+from exam.services.scaling import Scale, scale_for
 from item_bank.models import BlueprintVersion, FrameworkNode, ItemVersion
 
 RESULT_CHANGED = "attempt.result_changed"
@@ -54,6 +55,7 @@ class Scored:
     position: int
     code: str
     score: float
+    version_id: int = 0
 
 
 def _percent(score: float, maximum: float) -> float:
@@ -115,6 +117,12 @@ def _area_reports(
             }
         )
     return reports
+
+
+NO_SCALE_NOTE = (
+    "No scaled score: the bank has no calibration yet, or too few of this form's questions "
+    "are calibrated; the pass went by the percentage."
+)
 
 
 def grade(
@@ -217,6 +225,7 @@ def grade_many(
         ).all()
     }
     rules_by_version: dict[int, tuple[dict[str, Any], list[AreaRule], dict[str, Any]]] = {}
+    scales: dict[int, Scale | None] = {}
     rows: list[dict[str, Any]] = []
     outcomes: dict[int, str] = {}
     changed: list[tuple[int, str | None, str]] = []
@@ -227,6 +236,7 @@ def grade_many(
             assert version is not None
             rules = area_rules(session, version.spec, version.blueprint.framework_id)
             rules_by_version[version.id] = (version.spec, rules, {})
+            scales[version.id] = scale_for(session, version.blueprint_id, version.spec)
         spec, rules, placements = rules_by_version[attempt.blueprint_version_id]
         scored, notes = _score_form(
             forms[attempt.id], answers[attempt.id], decisions, bool(spec.get("partial_credit"))
@@ -234,7 +244,12 @@ def grade_many(
         areas = _area_reports(rules, spec, scored, placements)
         total = sum(s.score for s in scored)
         percent = _percent(total, len(scored))
-        passed = percent >= spec["pass_overall_percent"] and all(area["met"] for area in areas)
+        scale = scales[attempt.blueprint_version_id]
+        scaled = scale.score([(s.version_id, s.score) for s in scored]) if scale else None
+        if spec.get("scaled_score") and scaled is None:
+            notes.append(NO_SCALE_NOTE)
+        overall = scaled.passed if scaled else percent >= spec["pass_overall_percent"]
+        passed = overall and all(area["met"] for area in areas)
         outcome = (
             Outcome.VOID
             if void or attempt.status == AttemptStatus.TERMINATED
@@ -253,6 +268,9 @@ def grade_many(
                 "item_scores": {str(s.position): s.score for s in scored},
                 "notes": notes + list(extra_notes),
                 "released": not spec.get("hold_results_for_review", False),
+                "measure": round(scaled.measure, 4) if scaled else None,
+                "scaled_score": scaled.score if scaled else None,
+                "scale_cut": scaled.cut if scaled else None,
             }
         )
         outcomes[attempt.id] = outcome
@@ -305,7 +323,9 @@ def _score_form(
         if decision is not None and decision.action == ScoringAction.CORRECT_KEY:
             notes.append(f"Question {pos} is scored with a corrected key: {decision.reason}")
             keys = decision.keys or keys
-        scored.append(Scored(pos, code, score_item(keys, answers.get(pos, []), partial)))
+        scored.append(
+            Scored(pos, code, score_item(keys, answers.get(pos, []), partial), version_id)
+        )
     return scored, notes
 
 

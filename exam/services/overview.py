@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core import clock
 from exam.models import Registration, RegistrationStatus
 from exam.services.accommodations import approved_time_factor
+from exam.services.pool import latest_bank_calibration
 from exam.services.registration import CHECK_IN_BEFORE
 from exam.services.seb import settings_of
 from item_bank.blueprints import current_version
@@ -28,6 +30,7 @@ class ExamOverview:
     check_in: str
     check_in_open: bool
     start_from: str = ""  # when the sitting spreads its starts and this one's is ahead
+    scale_pass: str = ""  # the pass on the blueprint's reporting scale, when it reports one
 
 
 def _check_in_words(registration: Registration, now: datetime) -> tuple[str, bool]:
@@ -70,6 +73,17 @@ def exam_overview(session: Session, registration: Registration) -> ExamOverview:
         check_in=words,
         check_in_open=is_open,
         start_from=_start_words(registration, clock.now()),
+        scale_pass=_scale_words(session, registration.sitting.blueprint_id, spec),
+    )
+
+
+def _scale_words(session: Session, blueprint_id: int, spec: dict[str, Any]) -> str:
+    scale = spec.get("scaled_score")
+    if not scale or latest_bank_calibration(session, blueprint_id) is None:
+        return ""
+    return (
+        f"a scaled score of {scale.get('cut', 500)} on a scale of {scale.get('low', 100)} to "
+        f"{scale.get('high', 900)}, which allows for how hard your questions are"
     )
 
 

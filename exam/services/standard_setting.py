@@ -15,9 +15,11 @@ from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
 from exam.models import AngoffRating, AngoffStudy
+from exam.psychometrics.models import ItemCalibration
 from exam.services.assembly import assemble
-from exam.services.pool import load_pool
+from exam.services.pool import latest_bank_calibration, load_pool
 from exam.services.rules import area_rules
+from exam.services.scaling import MIN_CALIBRATED, ml_measure
 from item_bank import blueprints
 from item_bank.models import BlueprintVersion, ItemVersion
 from item_bank.schemas import BlueprintSpec
@@ -177,8 +179,38 @@ def recommend(session: Session, study: AngoffStudy) -> Recommendation:
     )
 
 
+def cut_measure_of(session: Session, study: AngoffStudy, cut_percent: float) -> float | None:
+    """The recommended cut as a Rasch measure: where a candidate's expected score on the
+    study's calibrated items is the cut. None without a calibration of enough of them."""
+    version = session.get(BlueprintVersion, study.blueprint_version_id)
+    assert version is not None  # study.blueprint_version_id is a foreign key
+    latest = latest_bank_calibration(session, version.blueprint_id)
+    if latest is None:
+        return None
+    difficulties = list(
+        session.scalars(
+            select(ItemCalibration.difficulty).where(
+                ItemCalibration.run_id == latest[0],
+                ItemCalibration.item_version_id.in_(study.item_version_ids),
+            )
+        )
+    )
+    if len(difficulties) < MIN_CALIBRATED:
+        return None
+    return round(ml_measure(difficulties, cut_percent / 100 * len(difficulties)), 4)
+
+
+def scale_pass_point(session: Session, study: AngoffStudy) -> int | None:
+    """The pass point of the reporting scale the study's blueprint reports now, if any."""
+    version = session.get(BlueprintVersion, study.blueprint_version_id)
+    assert version is not None
+    scale = version.blueprint.current.spec.get("scaled_score")
+    return int(scale.get("cut", 500)) if scale else None
+
+
 def adopt(session: Session, actor: Actor, study: AngoffStudy, note: str) -> int:
-    """Make the recommended cut the blueprint's overall pass mark, as a new version."""
+    """Make the recommended cut the blueprint's overall pass mark, as a new version; on a
+    blueprint that reports a scale, the cut's measure becomes the scale's pass point."""
     if not actor.has_role("exam_admin"):
         raise Problem(403, "Not allowed", "Only an exam administrator adopts a cut.")
     recommendation = recommend(session, study)
@@ -190,6 +222,10 @@ def adopt(session: Session, actor: Actor, study: AngoffStudy, note: str) -> int:
     spec = BlueprintSpec.model_validate(current.spec).model_copy(
         update={"pass_overall_percent": recommendation.cut}
     )
+    measure = cut_measure_of(session, study, recommendation.cut)
+    if spec.scaled_score is not None and measure is not None:
+        scale = spec.scaled_score.model_copy(update={"cut_measure": measure})
+        spec = spec.model_copy(update={"scaled_score": scale})
     new = blueprints.save_blueprint(
         session,
         version.blueprint.code,
@@ -206,7 +242,11 @@ def adopt(session: Session, actor: Actor, study: AngoffStudy, note: str) -> int:
         action="angoff.adopted",
         object_type="angoff_study",
         object_id=study.id,
-        after={"cut": recommendation.cut, "blueprint_version": new.number},
+        after={
+            "cut": recommendation.cut,
+            "cut_measure": measure,
+            "blueprint_version": new.number,
+        },
     )
     session.commit()
     return new.number

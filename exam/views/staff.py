@@ -327,11 +327,16 @@ def angoff_study(study_id: int) -> Response | str:
         except Problem as problem:
             return back_with(problem, "exam.angoff_study", study_id=study_id)
         return redirect(url_for("exam.angoff_study", study_id=study_id), 303)
+    recommendation = standard_setting.recommend(session, study)
     return render_template(
         "exam/angoff.html",
         study=study,
         items=standard_setting.study_items(session, study),
         mine=standard_setting.my_ratings(session, study, actor.id),
-        recommendation=standard_setting.recommend(session, study),
+        recommendation=recommendation,
+        cut_measure=standard_setting.cut_measure_of(session, study, recommendation.cut)
+        if recommendation.cut is not None
+        else None,
+        scale_pass_point=standard_setting.scale_pass_point(session, study),
         form=EmptyForm(),
     )

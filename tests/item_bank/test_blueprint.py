@@ -226,3 +226,24 @@ def test_coverage_says_what_is_short_in_words(app: Flask, first_level: None, mak
         for a in area.advice
     )
     assert [n.code for n in report.uncovered_competencies] == ["CU.SK.PTM.02"]
+
+
+def test_a_reporting_scale_is_set_on_the_page_and_its_pass_point_checked(
+    app: Flask, make_user, first_level: None
+) -> None:
+    client = app.test_client()
+    sign_in(client, make_user("exam_admin").email)
+    spec = _current(app)[1]
+    url = "/item-bank/blueprints/first-level"
+    outside = _edit_data(spec, report_scale="y", scale_low="200", scale_high="800", scale_cut="900")
+    refused = post_form(client, url, url, outside)
+    assert refused.status_code == 422
+    assert "The pass point 900 must lie inside the scale 200-800." in refused.get_data(as_text=True)
+    assert _current(app)[0] == 1
+    done = post_form(client, url, url, _edit_data(spec, report_scale="y", scale_cut="450"))
+    assert done.status_code == 302
+    scale = _current(app)[1]["scaled_score"]
+    assert scale == {"low": 100, "high": 900, "cut": 450, "points_per_logit": 50.0,
+                     "cut_measure": None}  # fmt: skip
+    page = client.get(url).get_data(as_text=True)
+    assert "a scaled score from 100 to 900, pass point 450" in page
