@@ -178,3 +178,21 @@ def seed_attempts(
     grade_many(session, attempts)
     session.commit()
     return attempt_ids
+
+
+def simulated_bank(
+    session: Session,
+    *,
+    persons: int,
+    seed: int,
+    spread: float = 1.0,
+    prefix: str = "sim",
+) -> dict[int, float]:
+    """``persons`` graded attempts (abilities around 0.5) on forms of 60 from every approved
+    version, whose difficulties are drawn with SD ``spread``; those difficulties."""
+    rng = np.random.default_rng(seed)
+    versions = [v[0] for v in approved_versions(session)]
+    truth = dict(zip(versions, rng.normal(0, spread, len(versions)).tolist(), strict=True))
+    seed_attempts(session, abilities=rng.normal(0.5, 1.0, persons).tolist(), difficulty=truth,
+                  form_length=60, rng=rng, prefix=prefix)  # fmt: skip
+    return truth

@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import numpy as np
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,7 +27,7 @@ from item_bank.blueprints import require_blueprint, revise_blueprint
 from tests.conftest import sign_in
 from tests.exam.fixtures import ExamWorld
 from tests.exam.fixtures import world as world  # the fixture
-from tests.exam.simulated import approved_versions, seed_attempts
+from tests.exam.simulated import simulated_bank
 
 AREAS = [
     AreaRule("A", "Area A", 12, ("A.1", "A.2", "A.3")),
@@ -189,12 +188,8 @@ def test_the_same_seed_draws_the_same_evened_form() -> None:
 
 
 def _calibrated_bank(app: Flask) -> None:
-    rng = np.random.default_rng(5)
     with app.app_context(), get_db(app).write_sessions() as session:
-        versions = [v[0] for v in approved_versions(session)]
-        truth = dict(zip(versions, rng.normal(0, 1.2, len(versions)).tolist(), strict=True))
-        seed_attempts(session, abilities=rng.normal(0.5, 1.0, 300).tolist(),
-                      difficulty=truth, form_length=60, rng=rng)  # fmt: skip
+        simulated_bank(session, persons=300, seed=5, spread=1.2)
 
 
 def _even_out(app: Flask, world: ExamWorld, tolerance: float) -> None:
@@ -260,12 +255,8 @@ def test_the_statistics_page_shows_the_spread_before_and_after_the_goal(
 ) -> None:
     _calibrated_bank(app)
     _even_out(app, world, tolerance=0.3)
-    rng = np.random.default_rng(8)
     with app.app_context(), get_db(app).write_sessions() as session:
-        versions = [v[0] for v in approved_versions(session)]
-        truth = dict(zip(versions, rng.normal(0, 1.2, len(versions)).tolist(), strict=True))
-        seed_attempts(session, abilities=rng.normal(0.5, 1.0, 100).tolist(), difficulty=truth,
-                      form_length=60, rng=rng, prefix="later")  # fmt: skip
+        simulated_bank(session, persons=100, seed=8, spread=1.2, prefix="later")
     run = world.call("POST", "/blueprints/first-level/calibrations", "admin", expect=201)
     with get_db(app).read_sessions() as session:
         stored = session.get(CalibrationRun, run.get_json()["run"])

@@ -22,7 +22,7 @@ from item_bank.blueprints import require_blueprint, revise_blueprint
 from tests.conftest import post_form, sign_in
 from tests.exam.fixtures import ExamWorld, form_slots, sit
 from tests.exam.fixtures import world as world  # the fixture
-from tests.exam.simulated import approved_versions, seed_attempts
+from tests.exam.simulated import simulated_bank
 
 SCALE = {"low": 100, "high": 900, "cut": 500, "points_per_logit": 50}
 
@@ -71,12 +71,8 @@ def test_a_harder_form_does_not_count_against_its_candidate() -> None:
 
 
 def _calibrated(app: Flask, world: ExamWorld) -> None:
-    rng = np.random.default_rng(21)
     with app.app_context(), get_db(app).write_sessions() as session:
-        versions = [v[0] for v in approved_versions(session)]
-        truth = dict(zip(versions, rng.normal(0, 1.0, len(versions)).tolist(), strict=True))
-        seed_attempts(session, abilities=rng.normal(0.5, 1.0, 300).tolist(),
-                      difficulty=truth, form_length=60, rng=rng)  # fmt: skip
+        simulated_bank(session, persons=300, seed=21)
     world.call("POST", "/blueprints/first-level/calibrations", "admin", expect=201)
 
 
