@@ -24,8 +24,8 @@ from tests.browser.conftest import (
     sign_in_page,
 )
 from tests.browser.test_accessibility import VIEWS
-from tests.exam.fixtures import ExamWorld
-from tests.exam.simulated import approved_versions, seed_attempts
+from tests.exam.fixtures import ExamWorld, answer_all, sit
+from tests.exam.simulated import approved_versions, seed_attempts, simulated_bank
 from tests.exam.test_drift import two_months
 
 
@@ -157,3 +157,46 @@ def test_the_drift_page_from_the_statistics_page_shows_the_leak_first(
     page.get_by_label("Last days (recent)").fill("10")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("status")).to_contain_text("last 10 days: 81 forms); 1 alert.")
+
+
+@pytest.mark.browser
+def test_equal_forms_and_a_scaled_score_set_on_the_blueprint_show_on_the_pages(
+    app: Flask, world: ExamWorld, open_context: ContextFactory
+) -> None:
+    with app.app_context(), get_db(app).write_sessions() as session:
+        simulated_bank(session, persons=300, seed=4)
+    page = open_context(**VIEWS["1280"]).new_page()
+    sign_in_page(page, world.people["admin"]["user"].email)
+    page.goto("/item-bank/blueprints/first-level")
+    page.get_by_label("Give every form the same difficulty").check()
+    page.get_by_label("Allowed difference at the pass mark, in items").fill("0.5")
+    page.get_by_label("Report a scaled score").check()
+    page.get_by_label("Why this change").fill("Equal forms and a reporting scale")
+    page.get_by_role("button", name="Save as version 2").click()
+    expect(page.get_by_role("status")).to_contain_text("now at version 2")
+    rules = page.get_by_role("region", name="Current rules")
+    expect(rules).to_contain_text("every form within 0.5 items of the pass mark")
+    expect(rules).to_contain_text("a scaled score from 100 to 900, pass point 500")
+    screenshot_widths(page, "blueprint-equal-forms-scale")
+
+    with app.app_context(), get_db(app).write_sessions() as session:
+        simulated_bank(session, persons=100, seed=6, prefix="later")
+    page.goto("/staff/statistics")
+    calibration = page.get_by_role("region", name="Rasch calibration", exact=True)
+    calibration.get_by_role("button", name="Calibrate now").click()
+    table = page.get_by_role("table", name="before and after")
+    expect(table.get_by_role("row")).to_have_count(3)
+    expect(table.get_by_role("row").nth(2)).to_contain_text("within 0.5 items")
+    table.scroll_into_view_if_needed()
+    screenshot_widths(page, "statistics-forms-by-version")
+    table.screenshot(path=str(SCREENSHOT_DIR / "statistics-forms-by-version-table.png"))
+
+    attempt = sit(world)
+    answer_all(world, app, attempt, lambda code: not code.startswith("CU.SK.S"))
+    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
+    candidate = open_context(**VIEWS["1280"]).new_page()
+    sign_in_page(candidate, world.people["ana"]["user"].email)
+    candidate.goto(f"/exams/attempts/{attempt['id']}/result")
+    expect(candidate.locator(".lead")).to_contain_text("Scaled score")
+    expect(candidate.get_by_text("allows for how hard your questions were")).to_be_visible()
+    screenshot_widths(candidate, "result-scaled-score")
