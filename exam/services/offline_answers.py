@@ -19,12 +19,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
-from core import audit, clock
+from core import clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
 from exam.models import Attempt, AttemptStatus, Response, Sitting
 from exam.services.admission import require_proctor
 from exam.services.option_ids import letters_for
+from exam.services.proctoring import log_action
 from exam.services.timing import expire_overdue
 
 FORMAT = "csm-offline-answers/1"
@@ -163,13 +164,13 @@ def upload(
         stored.saved_at, stored.answer_order = now, order
         saved.append(answer.position)
     reason = "" if running else f"the attempt is {attempt.status}"
-    audit.record(
+    # In the sitting's log beside the other proctor actions, and audited.
+    log_action(
         session,
-        actor_id=proctor.id,
-        action="attempt.offline_answers_uploaded",
-        object_type="attempt",
-        object_id=attempt.id,
-        after={"saved": saved, "kept_newer": kept, "refused": refused},
+        proctor,
+        attempt,
+        "offline_answers_uploaded",
+        {"saved": saved, "kept_newer": kept, "refused": refused},
     )
     session.commit()
     return UploadResult(

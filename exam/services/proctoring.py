@@ -94,7 +94,7 @@ def act(
     return attempt
 
 
-def _log(
+def log_action(
     session: Session, actor: Actor, attempt: Attempt, kind: str, detail: dict[str, Any]
 ) -> None:
     session.add(
@@ -129,7 +129,7 @@ def pause(session: Session, actor: Actor, attempt: Attempt, reason: str) -> Atte
         return attempt
     attempt.status, attempt.paused_at = AttemptStatus.PAUSED, clock.now()
     attempt.state_version += 1
-    _log(
+    log_action(
         session,
         actor,
         attempt,
@@ -149,7 +149,7 @@ def resume(session: Session, actor: Actor, attempt: Attempt) -> Attempt:
     attempt.status, attempt.paused_at = AttemptStatus.IN_PROGRESS, None
     attempt.deadline_at = attempt.compute_deadline()
     attempt.state_version += 1
-    _log(session, actor, attempt, ProctorAction.RESUME, {"paused_seconds": paused_for})
+    log_action(session, actor, attempt, ProctorAction.RESUME, {"paused_seconds": paused_for})
     session.commit()
     return attempt
 
@@ -168,7 +168,7 @@ def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reaso
     attempt.extension_seconds += minutes * 60
     attempt.deadline_at = attempt.compute_deadline()
     attempt.state_version += 1
-    _log(
+    log_action(
         session,
         actor,
         attempt,
@@ -190,13 +190,13 @@ def terminate(session: Session, actor: Actor, attempt: Attempt, reason: str) -> 
     """End the attempt for misconduct: recorded as void, not as a fail."""
     detail = {"reason": check_terminate(attempt, reason)}
     finish_attempt(session, attempt, AttemptStatus.TERMINATED, clock.now())
-    _log(session, actor, attempt, ProctorAction.TERMINATE, detail)
+    log_action(session, actor, attempt, ProctorAction.TERMINATE, detail)
     session.commit()
     return attempt
 
 
 def note(session: Session, actor: Actor, attempt: Attempt, text: str) -> None:
-    _log(session, actor, attempt, ProctorAction.NOTE, {"note": _reason(text, "note")})
+    log_action(session, actor, attempt, ProctorAction.NOTE, {"note": _reason(text, "note")})
     session.commit()
 
 

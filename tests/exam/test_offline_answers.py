@@ -84,6 +84,11 @@ def test_the_proctor_uploads_a_candidates_sealed_answers(
         "question 1 saved; question 2 already held a later answer, kept; question 3 refused"
         in console
     )
+    # The sitting's log shows the upload beside the other proctor actions.
+    log = console[console.index("Sitting log") :]
+    assert (
+        "<strong>offline answers uploaded</strong>: saved [1]; kept newer [2]; refused [3]" in log
+    )
     stored = _rows(app, aid)
     assert stored[1][1] is True and len(stored[1][0]) == 1
     assert 3 not in stored
