@@ -169,7 +169,7 @@ def _staff_decision(code: str, decision: Decision) -> ResponseReturnValue:
     conflict = ""
     if form.validate_on_submit():  # the CSRF token: the fields are the service's to judge
         reason = form.reason.data if isinstance(form, RevokeForm) else ""
-        ask = decision == Decision.REVOKE and request.form.get("confirmed") != "yes"
+        ask = request.form.get("confirmed") != "yes"
         try:
             certificate = services.decide(
                 get_session(), current_actor(), code[:40], decision, form.note.data or "", reason,
@@ -182,25 +182,32 @@ def _staff_decision(code: str, decision: Decision) -> ResponseReturnValue:
             for error in problem.errors:
                 form[error.field].errors = [*form[error.field].errors, error.message]
         else:
-            if ask and isinstance(form, RevokeForm):
-                return _confirm_revocation(certificate, form)
+            if ask:
+                return _confirm_decision(certificate, decision, form)
             flash(services.DECISION_MESSAGES[decision], "success")
             return redirect(url_for("certificates.detail", code=certificate.code))
     forms = {"revoke_form": form} if isinstance(form, RevokeForm) else {"note_form": form}
     return _detail_page(visible_certificate(code), status=422, conflict=conflict, **forms)
 
 
-def _confirm_revocation(certificate: Certificate, form: RevokeForm) -> str:
-    """Revoking is final for the signed credential: the consequence, then the same form
-    again to confirm it."""
-    reason, note = form.reason.data or "", form.note.data or ""
+def _confirm_decision(
+    certificate: Certificate, decision: Decision, form: RevokeForm | NoteForm
+) -> str:
+    """Every decision changes what employers are told: its consequences, then the same
+    form again to confirm it."""
+    note = form.note.data or ""
+    reason = form.reason.data or "" if isinstance(form, RevokeForm) else ""
+    fields = [(form.note.name, note)]
+    if isinstance(form, RevokeForm):
+        fields.insert(0, (form.reason.name, reason))
     return render_template(
-        "certificates/confirm_revoke.html",
+        "certificates/confirm_decision.html",
         certificate=certificate,
+        decision=decision.value,
         form=form,
         reason=REVOCATION_REASONS.get(reason, ""),
         note=note,
-        fields=[(form.reason.name, reason), (form.note.name, note)],
+        fields=fields,
     )
 
 

@@ -114,4 +114,17 @@ def test_an_employer_follows_the_qr_link_and_sees_a_revocation(
     expect(phone.get_by_role("heading", name="Revoked certificate")).to_be_visible()
     expect(phone.get_by_text("Misconduct")).to_be_visible()
     screenshot(phone, "verify-qr-revoked-phone")
+
+    # Reinstating, too, shows what follows before it changes anything.
+    officer.locator("#decision-note").fill("The appeal panel found the identity check sound.")
+    officer.get_by_role("button", name="Reinstate certificate").click()
+    expect(officer.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
+    expect(officer.locator(".consequences")).to_contain_text("no longer told it is revoked")
+    screenshot_widths(officer, "certificate-confirm-reinstate")
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Revoked certificate")).to_be_visible()
+    officer.get_by_role("button", name="Reinstate the certificate").click()
+    expect(officer.get_by_role("status").first).to_be_visible()
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Valid certificate")).to_be_visible()
     assert page_problems.messages == []

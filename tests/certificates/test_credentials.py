@@ -181,7 +181,9 @@ def test_reinstating_keeps_the_old_credential_revoked_and_issues_a_new_one(
         f"{page}/revoke",
         {"revoke-reason": "issued_in_error", "revoke-note": "x", "confirmed": "yes"},
     )
-    back = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Appeal upheld."})
+    back = post_form(
+        staff, page, f"{page}/reinstate", {"decision-note": "Appeal upheld.", "confirmed": "yes"}
+    )
     assert back.status_code == 302
     new_token = scene.ana.get(f"{page}/credential.jwt").get_data(as_text=True)
     old = scene.outsider.claims(scene.token)["credentialStatus"]
@@ -201,12 +203,22 @@ def test_a_suspension_fails_every_standard_verifier_and_lifting_it_issues_afresh
     scene = _scene(app, world)
     public, staff, page = scene.public, scene.staff, scene.page
     entry = scene.outsider.claims(scene.token)["credentialStatus"]
-    post_form(staff, page, f"{page}/suspend", {"decision-note": "Complaint under review."})
+    post_form(
+        staff,
+        page,
+        f"{page}/suspend",
+        {"decision-note": "Complaint under review.", "confirmed": "yes"},
+    )
     assert scene.outsider.bit(entry) == 1
     verify = {"credential": scene.token}
     verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
     assert verdict["checks"]["status"]["detail"] == "Suspended."
-    post_form(staff, page, f"{page}/reinstate", {"decision-note": "Complaint dismissed."})
+    post_form(
+        staff,
+        page,
+        f"{page}/reinstate",
+        {"decision-note": "Complaint dismissed.", "confirmed": "yes"},
+    )
     assert scene.outsider.bit(entry) == 1
     verdict = public.post("/api/v1/credentials/verify", json=verify).get_json()
     assert verdict["verified"] is False

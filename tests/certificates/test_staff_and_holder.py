@@ -64,7 +64,21 @@ def test_staff_revoke_and_reinstate_take_effect_at_once_and_are_audited(
     )
     assert again.status_code == 422
 
-    post_form(staff, page, f"{page}/reinstate", {"decision-note": "Identity confirmed."})
+    # Reinstating asks first, with what follows, and changes nothing until confirmed.
+    asked = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Identity confirmed."})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Reinstate Ana" in text and "What follows" in text
+    assert "no longer told it is revoked" in text and 'name="confirmed" value="yes"' in text
+    assert "Revoked certificate" in public.get(link).get_data(as_text=True)
+    post_form(
+        staff,
+        page,
+        f"{page}/reinstate",
+        {"decision-note": "Identity confirmed.", "confirmed": "yes"},
+    )
+    assert "Valid certificate" in public.get(link).get_data(as_text=True)
+    asked = post_form(staff, page, f"{page}/suspend", {"decision-note": "Complaint."})
+    assert "is told it is <strong>suspended</strong>" in asked.get_data(as_text=True)
     assert "Valid certificate" in public.get(link).get_data(as_text=True)
     with get_db(app).read_sessions() as session:
         trail = events_for(session, "certificate", certificate.code)
@@ -80,7 +94,9 @@ def test_the_staff_page_answers_by_the_same_rules(app: Flask, world: ExamWorld) 
     passed_attempt(app, world)
     [certificate] = all_certificates(app)
     staff, page = staff_client(app, world), f"/certificates/{certificate.code}"
-    clash = post_form(staff, page, f"{page}/reinstate", {"decision-note": "Nothing to lift."})
+    clash = post_form(
+        staff, page, f"{page}/reinstate", {"decision-note": "Nothing to lift.", "confirmed": "yes"}
+    )
     assert clash.status_code == 422
     assert "neither revoked nor suspended" in clash.get_data(as_text=True)
     blank = post_form(

@@ -160,15 +160,15 @@ def test_the_credential_passes_the_ob3_schema_in_every_status(issued: Credential
         assert answer.get_json()["status"] == status
 
     record("valid")
-    issued.decide("suspend", **{"decision-note": "Complaint under review."})
+    issued.decide("suspend", **{"decision-note": "Complaint under review.", "confirmed": "yes"})
     record("suspended")
-    issued.decide("reinstate", **{"decision-note": "Complaint dismissed."})
+    issued.decide("reinstate", **{"decision-note": "Complaint dismissed.", "confirmed": "yes"})
     record("valid")  # reinstated
     issued.decide(
         "revoke", **{"revoke-reason": "misconduct", "revoke-note": "Proxy.", "confirmed": "yes"}
     )
     record("revoked")
-    issued.decide("reinstate", **{"decision-note": "Appeal upheld."})
+    issued.decide("reinstate", **{"decision-note": "Appeal upheld.", "confirmed": "yes"})
     issued.world.clock.advance(seconds=3 * YEAR)
     issued.holder = holder_client(issued.app, issued.world)  # the old session has ended
     record("expired")
