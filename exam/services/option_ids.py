@@ -12,16 +12,18 @@ from core.errors import FieldError, Problem
 from exam.services.assembly import LETTERS
 
 
+@lru_cache(maxsize=8)
 def _option_key(secret_key: str) -> bytes:
     return hashlib.sha256(b"option-id:" + secret_key.encode()).digest()
 
 
 def option_id(secret_key: str, attempt_id: int, position: int, letter: str) -> str:
     """The id the browser sees for one option: opaque, and different in every attempt."""
-    mac = hmac.new(
-        _option_key(secret_key), f"{attempt_id}:{position}:{letter}".encode(), hashlib.sha256
+    # hmac.digest is the one-shot C path: a form's 240 ids are computed on every start.
+    mac = hmac.digest(
+        _option_key(secret_key), f"{attempt_id}:{position}:{letter}".encode(), "sha256"
     )
-    return base64.b32encode(mac.digest()[:10]).decode().lower()
+    return base64.b32encode(mac[:10]).decode().lower()
 
 
 def letters_for(secret_key: str, attempt_id: int, position: int, ids: list[str]) -> list[str]:
