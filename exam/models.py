@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -269,6 +270,8 @@ class AttemptItem(Base):
     # Letters of the authored options in the order shown, e.g. ["C", "A", "D", "B"].
     # The browser sees opaque ids derived from these (exam.services.option_ids.option_id).
     option_order: Mapped[list[str]] = mapped_column(JSON)
+    # A pretest item: shown like any other, answered and analysed, never counted.
+    pretest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PreparedForm(Base):
@@ -293,6 +296,8 @@ class PreparedForm(Base):
     items: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
     problem: Mapped[str] = mapped_column(Text, default="")
+    # Positions (1-based) of the pretest items among ``items``; None or [] for none.
+    pretest_positions: Mapped[list[int] | None] = mapped_column(JSON)
 
     @property
     def ready(self) -> bool:
@@ -432,3 +437,26 @@ class AngoffRating(Base):
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), primary_key=True)
     rating: Mapped[int] = mapped_column(Integer)
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PretestStatus(StrEnum):
+    PRETEST = "pretest"  # drawn unscored onto forms, collecting statistics
+    PROMOTED = "promoted"  # scored from now on, like any approved item
+    DROPPED = "dropped"  # tried and not kept: drawn neither scored nor unscored
+
+
+class PretestItem(Base):
+    """An approved item on trial for a blueprint: seeded unscored onto its forms until an
+    exam administrator promotes it to scored or drops it."""
+
+    __tablename__ = "pretest_item"
+    __table_args__ = (allowed_values("status", PretestStatus),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    blueprint_id: Mapped[int] = mapped_column(ForeignKey("blueprint.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PretestStatus.PRETEST)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -259,6 +259,12 @@ class BlueprintSpec(BaseModel):
         default=False,
         description="Shuffle the items of a stimulus's set among themselves (else authored order).",
     )
+    pretest_items: int = Field(
+        default=0,
+        ge=0,
+        le=20,
+        description="Unscored items on trial seeded into each form, on top of item_count.",
+    )
     form_difficulty: FormDifficulty | None = Field(
         default=None,
         description="Even every form out to the same expected score at the cut "

@@ -185,6 +185,7 @@ def _attempt_items(attempt_id: int, drawn: drawing.Draw) -> list[dict[str, Any]]
             "item_id": item_id,
             "item_version_id": version_id,
             "option_order": list(order),
+            "pretest": position in drawn.pretest_positions,
         }
         for position, (item_id, version_id, order) in enumerate(drawn.slots, start=1)
     ]

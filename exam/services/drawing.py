@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from exam.models import ItemExposure, PreparedForm, Registration, RegistrationStatus
 from exam.services.assembly import AssemblyError, assemble
-from exam.services.pool import difficulty_goal, forms_so_far, load_pool
+from exam.services.pool import difficulty_goal, forms_so_far, load_pool, load_pretest_pool
+from exam.services.pretest import seed_pretest
 from exam.services.rules import area_rules
 from item_bank.blueprints import current_version
 from item_bank.models import ItemVersion
@@ -43,6 +44,8 @@ class Draw:
     time_limit_seconds: int
     # True when the form was drawn ahead: its exposure is counted already.
     counted: bool = False
+    # Positions (1-based) of the unscored items on trial.
+    pretest_positions: frozenset[int] = frozenset()
 
     @property
     def item_ids(self) -> list[int]:
@@ -77,7 +80,16 @@ def draw_form(session: Session, registration: Registration) -> Draw:
         (drawn.item.item_id, drawn.item.version_id, tuple(drawn.option_order))
         for drawn in form.items
     )
-    return Draw(slots, seed, version.id, version.number, spec["time_limit_minutes"] * 60)
+    trial: frozenset[int] = frozenset()
+    if spec.get("pretest_items"):
+        trial_pool, trial_enemies = load_pretest_pool(session, sitting.blueprint_id)
+        for item_id, others in trial_enemies.items():
+            enemies[item_id] = enemies.get(item_id, set()) | others
+        slots, trial = seed_pretest(slots, trial_pool, int(spec["pretest_items"]), enemies, sampler)
+    return Draw(
+        slots, seed, version.id, version.number, spec["time_limit_minutes"] * 60,
+        pretest_positions=trial,
+    )  # fmt: skip
 
 
 def draw_ahead(session: Session, registration: Registration) -> Draw | str:
@@ -105,6 +117,7 @@ def keep_drawn(session: Session, registration: Registration, drawn: Draw | str) 
             ],
             drawn_at=now,
             problem="",
+            pretest_positions=sorted(drawn.pretest_positions),
         )
         count_exposure(session, drawn.item_ids, now, +1)
     session.add(row)
@@ -151,8 +164,9 @@ def kept_draw(session: Session, registration: Registration) -> tuple[Draw | None
         return None, "an item on the form was retired or replaced after the form was drawn"
     slots = tuple((item_id, version_id, tuple(order)) for item_id, version_id, order in row.items)
     spec = current.spec
+    trial = frozenset(row.pretest_positions or ())
     return Draw(
-        slots, row.seed, current.id, current.number, spec["time_limit_minutes"] * 60, True
+        slots, row.seed, current.id, current.number, spec["time_limit_minutes"] * 60, True, trial
     ), ""
 
 

@@ -152,18 +152,19 @@ def _in(ids: list[int]) -> tuple[str, dict[str, int]]:
 
 
 def _form_rows(session: Session, ids: list[int]) -> dict[int, list[Any]]:
-    """Per attempt: (position, version id, keys, primary code), reading each version once."""
-    slots: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    """Per attempt: (position, version id, keys, primary code, pretest), reading each
+    version once."""
+    slots: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
     for chunk in _chunks(ids):
         placeholders, params = _in(chunk)
-        for attempt_id, position, version_id in raw_rows(
+        for attempt_id, position, version_id, pretest in raw_rows(
             session,
-            "SELECT attempt_id, position, item_version_id FROM attempt_item "  # noqa: S608
+            "SELECT attempt_id, position, item_version_id, pretest FROM attempt_item "  # noqa: S608
             f"WHERE attempt_id IN {placeholders} ORDER BY attempt_id, position",
             params,
         ):
-            slots[attempt_id].append((position, version_id))
-    version_ids = sorted({v for rows in slots.values() for _, v in rows})
+            slots[attempt_id].append((position, version_id, bool(pretest)))
+    version_ids = sorted({v for rows in slots.values() for _, v, _ in rows})
     versions = {
         vid: (keys, code)
         for chunk in _chunks(version_ids)
@@ -174,7 +175,7 @@ def _form_rows(session: Session, ids: list[int]) -> dict[int, list[Any]]:
         ).all()
     }
     return {
-        attempt_id: [(pos, vid, *versions[vid]) for pos, vid in rows]
+        attempt_id: [(pos, vid, *versions[vid], pretest) for pos, vid, pretest in rows]
         for attempt_id, rows in slots.items()
     }
 
@@ -238,7 +239,7 @@ def grade_many(
             rules_by_version[version.id] = (version.spec, rules, {})
             scales[version.id] = scale_for(session, version.blueprint_id, version.spec)
         spec, rules, placements = rules_by_version[attempt.blueprint_version_id]
-        scored, notes = _score_form(
+        scored, trial, notes = _score_form(
             forms[attempt.id], answers[attempt.id], decisions, bool(spec.get("partial_credit"))
         )
         areas = _area_reports(rules, spec, scored, placements)
@@ -265,7 +266,8 @@ def grade_many(
                 "percent": percent,
                 "pass_percent": spec["pass_overall_percent"],
                 "areas": areas,
-                "item_scores": {str(s.position): s.score for s in scored},
+                # Pretest items' scores too: kept for their statistics, never counted.
+                "item_scores": {str(s.position): s.score for s in [*scored, *trial]},
                 "notes": notes + list(extra_notes),
                 "released": not spec.get("hold_results_for_review", False),
                 "measure": round(scaled.measure, 4) if scaled else None,
@@ -313,9 +315,15 @@ def _score_form(
     answers: dict[int, tuple[str, ...]],
     decisions: dict[int, ScoringDecision],
     partial: bool,
-) -> tuple[list[Scored], list[str]]:
-    scored, notes = [], []
-    for pos, version_id, keys, code in rows:
+) -> tuple[list[Scored], list[Scored], list[str]]:
+    """The counted items' scores, the pretest items' (never counted), and the notes."""
+    scored, trial, notes = [], [], []
+    for pos, version_id, keys, code, pretest in rows:
+        if pretest:
+            trial.append(
+                Scored(pos, code, score_item(keys, answers.get(pos, []), False), version_id)
+            )
+            continue
         decision = decisions.get(version_id)
         if decision is not None and decision.action == ScoringAction.DO_NOT_SCORE:
             notes.append(f"Question {pos} is not scored: {decision.reason}")
@@ -326,7 +334,7 @@ def _score_form(
         scored.append(
             Scored(pos, code, score_item(keys, answers.get(pos, []), partial), version_id)
         )
-    return scored, notes
+    return scored, trial, notes
 
 
 def get_result(session: Session, attempt_id: int) -> AttemptResult | None:

@@ -11,7 +11,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core import clock
-from exam.models import Attempt, AttemptItem, ItemExposure, PreparedForm
+from exam.models import (
+    Attempt,
+    AttemptItem,
+    ItemExposure,
+    PreparedForm,
+    PretestItem,
+    PretestStatus,
+)
 from exam.psychometrics.models import CalibrationRun, ItemCalibration
 from exam.services.assembly import AreaRule, PoolItem
 from exam.services.form_difficulty import DifficultyGoal
@@ -54,7 +61,13 @@ def _pool_query(framework_id: int, run_id: int) -> Any:
             (ItemCalibration.run_id == run_id)
             & (ItemCalibration.item_version_id == ItemVersion.id),
         )
-        .where(ItemVersion.status == "approved", Item.framework_id == framework_id)
+        .where(
+            ItemVersion.status == "approved",
+            Item.framework_id == framework_id,
+            ~select(PretestItem.item_id)
+            .where(PretestItem.item_id == ItemVersion.item_id, PretestItem.status != "promoted")
+            .exists(),
+        )
     )
 
 
@@ -69,6 +82,8 @@ SAMPLE_SQL = """
     LEFT JOIN item_calibration ic ON ic.run_id = :run AND ic.item_version_id = iv.id
     WHERE iv.status = 'approved' AND iv.primary_code = :code AND i.framework_id = :framework
       AND iv.draw_key {op} :start
+      AND NOT EXISTS (SELECT 1 FROM pretest_item p
+                      WHERE p.item_id = iv.item_id AND p.status <> 'promoted')
     ORDER BY iv.draw_key
     LIMIT :n
 """
@@ -268,3 +283,54 @@ def difficulty_goal(
         max_uncalibrated=math.floor(uncalibrated * items / 100),
         neutral=share,
     )
+
+
+def load_pretest_pool(
+    session: Session, blueprint_id: int
+) -> tuple[list[PoolItem], dict[int, set[int]]]:
+    """The blueprint's items on trial (approved, not in a stimulus's set), with their
+    exposure, and their enemies."""
+    rows = session.execute(
+        select(
+            ItemVersion.item_id,
+            ItemVersion.id,
+            ItemVersion.primary_code,
+            func.json_array_length(ItemVersion.options),
+            ItemVersion.type,
+            func.coalesce(ItemExposure.forms, 0),
+            ItemVersion.shuffle,
+            ItemVersion.fixed,
+        )
+        .join(PretestItem, PretestItem.item_id == ItemVersion.item_id)
+        .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
+        .where(
+            PretestItem.blueprint_id == blueprint_id,
+            PretestItem.status == PretestStatus.PRETEST,
+            ItemVersion.status == "approved",
+            ItemVersion.stimulus_version_id.is_(None),
+        )
+    ).all()
+    pool = [
+        PoolItem(
+            item_id,
+            version_id,
+            code,
+            count,
+            kind,
+            exposure,
+            None,
+            bool(shuffle),
+            tuple(_letters(fixed)),
+        )
+        for item_id, version_id, code, count, kind, exposure, shuffle, fixed in rows
+    ]
+    ids = {item.item_id for item in pool}
+    enemies: dict[int, set[int]] = {}
+    if ids:
+        pairs = select(ItemEnemy.item_id, ItemEnemy.enemy_id).where(
+            ItemEnemy.item_id.in_(ids) | ItemEnemy.enemy_id.in_(ids)
+        )
+        for low, high in session.execute(pairs).all():
+            enemies.setdefault(low, set()).add(high)
+            enemies.setdefault(high, set()).add(low)
+    return pool, enemies

@@ -43,6 +43,7 @@ class ItemStats:
     distractors: dict[str, dict[str, int]]  # letter -> {"upper": n, "lower": n, "all": n}
     keys: list[str]
     flags: list[str] = field(default_factory=list)
+    pretest: bool = False  # on trial: answered and analysed, not counted
 
 
 @dataclass
@@ -97,7 +98,8 @@ class Record:
     choices: dict[int, list[str]]  # item version id -> letters chosen
 
 
-Row = tuple[float, float, tuple[str, ...]]  # (item score, examinee's total, letters chosen)
+# (item score, examinee's total, letters chosen, seen as a pretest item: not in the total)
+Row = tuple[float, float, tuple[str, ...], bool]
 
 
 def compute(
@@ -109,7 +111,7 @@ def compute(
     for record in records:
         for version_id, score in record.scores.items():
             seen[version_id].append(
-                (score, record.total, tuple(record.choices.get(version_id) or ()))
+                (score, record.total, tuple(record.choices.get(version_id) or ()), False)
             )
     k = round(mean([len(r.scores) for r in records])) if records else 0
     return _summarise(seen, [r.total for r in records], [r.passed for r in records], k, versions)
@@ -128,8 +130,13 @@ def _summarise(
         item_id, ref, number, code, keys, options = versions[version_id]
         scores = [row[0] for row in rows]
         p = sum(scores) / len(scores)
-        pq_weighted.append((p * (1 - p), len(rows)))
-        r_pb = correlation(scores, [row[1] - row[0] for row in rows])
+        counted = [row[0] for row in rows if not row[3]]
+        if counted:  # a pretest item's answers are no part of the score's reliability
+            p_counted = sum(counted) / len(counted)
+            pq_weighted.append((p_counted * (1 - p_counted), len(counted)))
+        # Corrected: against the total without the item's own score (a pretest item's
+        # was never in it).
+        r_pb = correlation(scores, [row[1] - (0.0 if row[3] else row[0]) for row in rows])
         stats = ItemStats(
             item_id,
             ref,
@@ -142,6 +149,7 @@ def _summarise(
             round(len(rows) / len(totals), 4),
             _distractors(rows, options),
             list(keys),
+            pretest=any(row[3] for row in rows),
         )
         stats.flags = _flags(stats)
         items.append(stats)
@@ -163,15 +171,13 @@ def _summarise(
     )
 
 
-def _distractors(
-    rows: list[tuple[float, float, tuple[str, ...]]], options: int
-) -> dict[str, dict[str, int]]:
+def _distractors(rows: list[Row], options: int) -> dict[str, dict[str, int]]:
     """How often each option (and omission) was chosen, overall and by the upper and lower
     27 % of examinees by total score."""
     ranked = sorted(rows, key=lambda row: row[1])
     size = max(1, round(len(ranked) * GROUP_SHARE))
 
-    def tally(group: list[tuple[float, float, tuple[str, ...]]]) -> Counter[str]:
+    def tally(group: list[Row]) -> Counter[str]:
         return Counter(chain.from_iterable(row[2] or ("omit",) for row in group))
 
     upper, lower, every = tally(ranked[-size:]), tally(ranked[:size]), tally(rows)
@@ -237,9 +243,10 @@ def _load_rows(
     seen: dict[int, list[Row]] = defaultdict(list)
     # One pass over each attempt's items with its answer beside it (a missing answer is
     # an empty choice), rather than two passes and a dictionary of every answer.
-    for attempt_id, position, version_id, selected in raw_rows(
+    counted: dict[int, int] = defaultdict(int)
+    for attempt_id, position, version_id, selected, pretest in raw_rows(
         session,
-        "SELECT ai.attempt_id, ai.position, ai.item_version_id, re.selected "
+        "SELECT ai.attempt_id, ai.position, ai.item_version_id, re.selected, ai.pretest "
         "FROM attempt_item ai LEFT JOIN response re "
         "ON re.attempt_id = ai.attempt_id AND re.position = ai.position "
         "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ")",
@@ -248,8 +255,9 @@ def _load_rows(
         score = scores[attempt_id].get(str(position))
         if score is not None:  # not scored (removed from scoring): not analysed
             choice = parse_letters(selected) if isinstance(selected, str) else tuple(selected or ())
-            seen[version_id].append((score, totals[attempt_id], choice))
-    k = round(mean([len(v) for v in scores.values()])) if scores else 0
+            seen[version_id].append((score, totals[attempt_id], choice, bool(pretest)))
+            counted[attempt_id] += not pretest
+    k = round(mean(list(counted.values()))) if counted else 0
     return seen, list(totals.values()), passes, k, _versions(session, sorted(seen))
 
 
