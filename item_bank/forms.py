@@ -284,6 +284,11 @@ class BlueprintForm(FlaskForm):
         validators=[InputRequired(), finite, NumberRange(min=1, max=100)],
         places=1,
     )
+    pretest_items = IntegerField(
+        "Pretest items per form (unscored, on top)",
+        validators=[Optional(), NumberRange(min=0, max=20)],
+        default=0,
+    )
     partial_credit = BooleanField("Partial credit for multiple response items")
     hold_results_for_review = BooleanField("Hold results until staff release them")
     shuffle_within_sets = BooleanField(
@@ -391,6 +396,7 @@ class BlueprintForm(FlaskForm):
             if even
             else None
         )
+        data["pretest_items"] = data.get("pretest_items") or 0
         data["scaled_score"] = self._scale(*(data.pop(key) for key in self.SCALE_FIELDS))
         return data
 

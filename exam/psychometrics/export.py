@@ -42,6 +42,7 @@ LONG_COLUMNS = (
     "response",
     "score",
     "answered_after_s",
+    "pretest",
 )
 IDENTITY_COLUMNS = ("candidate_name", "candidate_email")
 
@@ -147,6 +148,7 @@ def _long_records(
             "response": ";".join(row.selected),
             "score": row.score,
             "answered_after_s": row.answered_after_s,
+            "pretest": row.pretest,
         }
         if people is not None:
             record["candidate_name"], record["candidate_email"] = people.get(

@@ -48,6 +48,7 @@ class ResponseRow:
     selected: tuple[str, ...]
     score: float | None  # None: not scored
     answered_after_s: int | None  # seconds from the start to the answer's last save
+    pretest: bool = False  # on trial: scored for analysis, never counted in the result
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,10 @@ def load(session: Session, blueprint_code: str, sitting_id: int | None = None) -
             stored_json(item_scores),
         )
     rows: list[ResponseRow] = []
-    for attempt_id, position, version_id, selected, saved_at in raw_rows(
+    for attempt_id, position, version_id, selected, saved_at, pretest in raw_rows(
         session,
-        "SELECT ai.attempt_id, ai.position, ai.item_version_id, re.selected, re.saved_at "
+        "SELECT ai.attempt_id, ai.position, ai.item_version_id, re.selected, re.saved_at, "
+        "ai.pretest "
         "FROM attempt_item ai LEFT JOIN response re "
         "ON re.attempt_id = ai.attempt_id AND re.position = ai.position "
         "WHERE ai.attempt_id IN (SELECT a.id" + SCORED + ") "
@@ -125,6 +127,7 @@ def load(session: Session, blueprint_code: str, sitting_id: int | None = None) -
                 choice,
                 scores.get(str(position)),
                 after,
+                bool(pretest),
             )
         )
     return ResponseSet(code, sitting_id, rows, item_keys(session, {r.version_id for r in rows}))

@@ -19,6 +19,7 @@ class LongResponse(ResponseModel):
     response: str  # the option letters chosen, ';'-separated; empty when unanswered
     score: float | None  # null: not scored (taken out of scoring)
     answered_after_s: int | None  # seconds from the start to the answer's last save
+    pretest: bool = False  # an item on trial: scored for analysis, not counted in the result
     candidate_name: str | None = None  # only in an identified export
     candidate_email: str | None = None
 

@@ -15,7 +15,7 @@ from core.errors import Problem
 from core.forms import attach_problem
 from core.web import valid_id
 from exam.forms import EmptyForm
-from exam.psychometrics import calibration, drift, fairness
+from exam.psychometrics import calibration, drift, fairness, pretesting
 from exam.psychometrics.forms import FIRST_LANGUAGES, REGIONS, AboutYouForm
 from exam.views._blueprint import back_with, bp, require_valid
 
@@ -126,3 +126,87 @@ def about_you() -> Response | tuple[str, int]:
         saved_language=dict(FIRST_LANGUAGES).get(saved.first_language) if saved else None,
         saved_region=dict(REGIONS).get(saved.region) if saved else None,
     ), status
+
+
+@bp.get("/staff/pretest")
+@roles_required("exam_admin")
+@reads_bank
+def pretest_page() -> tuple[str, int]:
+    """The blueprint's items on trial, how each has done, and the decisions on them."""
+    return _pretest_page(request.args.get("blueprint", "first-level")[:60])
+
+
+def _pretest_page(code: str, problem: Problem | None = None) -> tuple[str, int]:
+    return render_template(
+        "exam/pretest.html",
+        code=code,
+        rows=pretesting.pretest_rows(get_session(), code),
+        wanted=pretesting.pretest_items_wanted(get_session(), code),
+        form=EmptyForm(),
+        problem=problem,
+        chosen=request.form,
+    ), (problem.status if problem else 200)
+
+
+@bp.post("/staff/pretest")
+@roles_required("exam_admin")
+@reads_bank
+def pretest_add() -> Response | tuple[str, int]:
+    require_valid(EmptyForm())
+    code = request.form.get("blueprint", "first-level")[:60]
+    try:
+        pretesting.put_on_pretest(
+            get_session(),
+            current_actor(),
+            code,
+            request.form.get("ref", "")[:80],
+            request.form.get("note", "")[:2000],
+        )
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return _pretest_page(code, problem)
+    flash(
+        f"{request.form.get('ref', '').strip()} is on pretest: new forms seed it unscored.",
+        "success",
+    )
+    return redirect(url_for("exam.pretest_page", blueprint=code), 303)
+
+
+@bp.post("/staff/pretest/<id:item_id>/<any(promote, drop):decision>")
+@roles_required("exam_admin")
+@reads_bank
+def pretest_decide(item_id: int, decision: str) -> Response | tuple[str, int]:
+    """Promote or drop, after a page that says what follows."""
+    require_valid(EmptyForm())
+    code = request.form.get("blueprint", "first-level")[:60]
+    note = request.form.get("note", "")[:2000]
+    if request.form.get("confirmed") != "yes":
+        row = next(
+            (r for r in pretesting.pretest_rows(get_session(), code) if r.item_id == item_id), None
+        )
+        if row is None:
+            return back_with(
+                Problem(404, "Not on pretest", "This item is not on pretest."),
+                "exam.pretest_page",
+                blueprint=code,
+            )
+        return render_template(
+            "exam/pretest_confirm.html",
+            row=row,
+            decision=decision,
+            code=code,
+            note=note,
+            form=EmptyForm(),
+        ), 200
+    try:
+        pretesting.decide(get_session(), current_actor(), item_id, decision, note)
+    except Problem as problem:
+        return back_with(problem, "exam.pretest_page", blueprint=code)
+    flash(
+        "Promoted: it is scored on new forms."
+        if decision == "promote"
+        else "Dropped: it is drawn no more.",
+        "success",
+    )
+    return redirect(url_for("exam.pretest_page", blueprint=code), 303)

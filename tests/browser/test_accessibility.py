@@ -231,6 +231,7 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "exam.new_sitting": [("admin", "/staff/sittings/new")],
         "exam.statistics_page": [("admin", "/staff/statistics")],
         "exam.drift_page": [("admin", "/staff/statistics/drift")],
+        "exam.pretest_page": [("admin", "/staff/pretest")],
         "certificates.mine": [("ana", "/certificates")],
         "certificates.detail": [("ana", f"/certificates/{site.ids['code']}")],
         "certificates.lookup": [(None, "/verify")],

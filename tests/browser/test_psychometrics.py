@@ -14,6 +14,7 @@ from core import clock
 from core.db import get_db
 from exam.models import Attempt
 from exam.psychometrics.models import CandidateBackground
+from item_bank.models import Item, ItemVersion
 from tests.browser.conftest import (
     BLOCKING,
     SCREENSHOT_DIR,
@@ -200,3 +201,42 @@ def test_equal_forms_and_a_scaled_score_set_on_the_blueprint_show_on_the_pages(
     expect(candidate.locator(".lead")).to_contain_text("Scaled score")
     expect(candidate.get_by_text("allows for how hard your questions were")).to_be_visible()
     screenshot_widths(candidate, "result-scaled-score")
+
+
+@pytest.mark.browser
+def test_an_exam_admin_puts_items_on_pretest_and_promotes_one(
+    app: Flask, world: ExamWorld, open_context: ContextFactory
+) -> None:
+    with get_db(app).read_sessions() as session:
+        refs = list(
+            session.scalars(
+                select(Item.ref)
+                .join(ItemVersion, ItemVersion.item_id == Item.id)
+                .where(ItemVersion.status == "approved", ItemVersion.stimulus_version_id.is_(None))
+                .order_by(Item.ref)
+                .limit(2)
+            )
+        )
+    page = open_context(**VIEWS["1280"]).new_page()
+    sign_in_page(page, world.people["admin"]["user"].email)
+    page.goto("/staff/statistics")
+    page.get_by_role("link", name="Pretest items").click()
+    expect(page.get_by_role("heading", name="Pretest items: first-level")).to_be_visible()
+    page.get_by_label("Item reference").fill("NOT-A-REF")
+    page.get_by_role("button", name="Put on pretest").click()
+    expect(page.get_by_text("No item with this reference.")).to_be_visible()
+    for ref in refs:
+        page.get_by_label("Item reference").fill(ref)
+        page.get_by_role("button", name="Put on pretest").click()
+        expect(page.get_by_role("status")).to_contain_text("is on pretest")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("row")).to_have_count(3)
+    screenshot_widths(page, "pretest-items")
+    row = table.get_by_role("row").filter(has_text=refs[0])
+    row.get_by_label("Why").fill("p 0.64, point-biserial 0.33 over 240 candidates")
+    row.get_by_role("button", name="Promote…").click()
+    expect(page.get_by_role("heading", name="What follows when you confirm")).to_be_visible()
+    screenshot_widths(page, "pretest-confirm-promote")
+    page.get_by_role("button", name=f"Promote {refs[0]}").click()
+    expect(page.get_by_role("status")).to_contain_text("Promoted")
+    expect(table.get_by_role("row").filter(has_text=refs[0])).to_contain_text("promoted: scored")

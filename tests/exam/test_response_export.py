@@ -69,7 +69,9 @@ def test_long_and_wide_exports_match_the_graded_attempts(app: Flask, world: Exam
         "response",
         "score",
         "answered_after_s",
+        "pretest",
     }
+    assert {row["pretest"] for row in rows} == {"False"}  # no item on trial here
     by_person: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_person.setdefault(row["attempt"], []).append(row)
