@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from accounts.models import User
 from core.db import get_db
-from item_bank import blueprints, frameworks, transfer
+from item_bank import blueprints, frameworks, programmes, transfer
 from item_bank.cli import SAMPLE_DIR
 from item_bank.models import ItemStatus
 from tests.conftest import api_token, bearer
@@ -24,10 +24,11 @@ from tests.conftest import api_token, bearer
 
 @pytest.fixture
 def first_level(app: Flask) -> None:
-    """The First Level framework and blueprint, as `make run` loads them."""
+    """The First Level framework, blueprint and programme, as `make run` loads them."""
     with app.app_context(), get_db(app).write_sessions() as session:
         frameworks.load_framework_file(session, frameworks.FRAMEWORKS_DIR / "csa-first-level.json")
         blueprints.load_blueprint_file(session, blueprints.BLUEPRINTS_DIR / "first-level.json")
+        programmes.load_programme_file(session, programmes.PROGRAMMES_DIR / "first-level.json")
 
 
 def sample_records() -> list[dict[str, Any]]:
