@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.api import field_errors
 from core.errors import FieldError, Problem
-from item_bank.frameworks import get_framework
+from item_bank.frameworks import get_framework, level_codes
 from item_bank.models import Blueprint
 from item_bank.programme_models import Programme, ProgrammeVersion
 
@@ -104,8 +104,9 @@ def _reference_errors(session: Session, document: ProgrammeFile) -> list[FieldEr
     if framework is None:
         return [FieldError("framework", f"No framework {document.framework}; load it first.")]
     errors = []
-    levels = {level["code"] for level in framework.levels or []}
-    if document.framework_level is not None and document.framework_level not in levels:
+    if document.framework_level is not None and document.framework_level not in level_codes(
+        framework
+    ):
         errors.append(
             FieldError(
                 "framework_level",
@@ -122,6 +123,10 @@ def _reference_errors(session: Session, document: ProgrammeFile) -> list[FieldEr
             errors.append(FieldError(where, f"Blueprint {code} is on another framework."))
         elif claimed.get(code, document.code) != document.code:
             errors.append(FieldError(where, f"Blueprint {code} belongs to {claimed[code]}."))
+        elif _targets_another_level(blueprint, document.framework_level):
+            errors.append(
+                FieldError(where, f"Blueprint {code} targets another level of the framework.")
+            )
     for index, code in enumerate(document.prerequisites):
         where = f"prerequisites.{index}"
         if code == document.code:
@@ -129,6 +134,11 @@ def _reference_errors(session: Session, document: ProgrammeFile) -> list[FieldEr
         elif get_programme(session, code) is None:
             errors.append(FieldError(where, f"No programme {code}; load it first."))
     return errors
+
+
+def _targets_another_level(blueprint: Blueprint, level: str | None) -> bool:
+    targeted = blueprint.current.spec.get("framework_level")
+    return level is not None and targeted is not None and targeted != level
 
 
 def _blueprint_owners(session: Session) -> dict[str, str]:

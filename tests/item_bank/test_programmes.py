@@ -103,3 +103,51 @@ def test_the_cli_loads_a_programme_and_reports_errors(
     path.write_text(json.dumps(_document(credential={"title": "T"})))
     result = app.test_cli_runner().invoke(args=["programmes", "load", str(path)])
     assert result.exit_code == 1 and "credential.validity_months" in result.output
+
+
+def test_a_framework_with_levels_and_its_ladder_load_without_code(app: Flask, ladder: None) -> None:
+    tree = app.test_client().get("/api/v1/framework?code=cscm-sample").get_json()
+    assert [level["title"] for level in tree["levels"]] == [
+        "Contributor",
+        "Senior Individual Contributor",
+        "Leader",
+    ]
+    assert len(tree["parts"]) == 5
+    leaf = tree["parts"][0]["children"][0]["children"][0]["children"][0]
+    assert set(leaf["expects"]) == {"C", "SIC", "L"}
+    assert "levels" not in app.test_client().get("/api/v1/framework").get_json()
+    with app.app_context(), get_db(app).read_sessions() as session:
+        ladder = [p.code for p in programmes.list_programmes(session)]
+        senior = programmes.get_programme(session, "cscm-senior")
+        assert senior is not None
+        rules = programmes.rules_of(senior)
+    assert ladder[-1] == "cscm-senior" and set(ladder[:2]) == {"first-level", "cscm-contributor"}
+    assert rules.prerequisites == ["cscm-contributor"] and rules.framework_level == "SIC"
+    assert rules.recertification.kind == "credits" and rules.recertification.credits == 20
+
+
+def _ladder_file(name: str) -> dict[str, Any]:
+    from tests.item_bank.fixtures import LADDER_DIR
+
+    document: dict[str, Any] = json.loads((LADDER_DIR / name).read_text())
+    return document
+
+
+def test_levels_are_checked_where_they_are_named(app: Flask, ladder: None, tmp_path: Path) -> None:
+    framework = _ladder_file("cscm-sample.json")
+    framework["parts"][0]["sections"][0]["areas"][0]["competencies"][0]["expects"]["X"] = "?"
+    path = tmp_path / "framework.json"
+    path.write_text(json.dumps(framework))
+    result = app.test_cli_runner().invoke(args=["framework", "load", str(path)])
+    assert result.exit_code == 1
+    assert "REL.SK.CORE.01.expects.X: The framework defines no level X." in result.output
+    blueprint = _ladder_file("blueprint-senior.json")
+    blueprint["spec"]["framework_level"] = "X"
+    path.write_text(json.dumps(blueprint))
+    result = app.test_cli_runner().invoke(args=["blueprint", "load", str(path)])
+    assert result.exit_code == 1 and "framework_level: Unknown level" in result.output
+    programme = _ladder_file("programme-senior.json")
+    problem = _problem(app, {**programme, "framework_level": "C"})
+    assert (
+        problem.errors[0].message == "Blueprint cscm-senior targets another level of the framework."
+    )
