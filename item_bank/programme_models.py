@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime
+from item_bank.models import Framework
 
 
 class Programme(Base):
@@ -21,6 +22,7 @@ class Programme(Base):
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    framework: Mapped[Framework] = relationship()
     versions: Mapped[list[ProgrammeVersion]] = relationship(
         back_populates="programme", order_by="ProgrammeVersion.number", lazy="selectin"
     )

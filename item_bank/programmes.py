@@ -211,9 +211,11 @@ def get_programme(session: Session, code: str) -> Programme | None:
 
 
 def list_programmes(session: Session) -> list[Programme]:
-    """Every programme, lowest level first."""
+    """Every programme, by framework (in the order they were loaded), lowest level first."""
     programmes = list(session.scalars(select(Programme)))
-    return sorted(programmes, key=lambda p: (p.current.spec["level"]["order"], p.code))
+    return sorted(
+        programmes, key=lambda p: (p.framework_id, p.current.spec["level"]["order"], p.code)
+    )
 
 
 def programme_of_blueprint(session: Session, blueprint_code: str) -> Programme | None:

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from core import clock
+from item_bank.programme_models import Programme
 from item_bank.programmes import (
     ProgrammeFile,
     get_programme,
@@ -114,22 +115,35 @@ def prerequisite_problems(session: Session, candidate_id: int, blueprint_code: s
     return _prerequisite_problems(session, rules, held_credentials(session, candidate_id))
 
 
-def ladder(session: Session, candidate_id: int) -> list[Rung]:
-    """Every programme, lowest level first, as this candidate stands on it."""
+@dataclass
+class Ladder:
+    """The programmes on one framework, lowest level first."""
+
+    framework: str
+    rungs: list[Rung] = field(default_factory=list)
+
+
+def ladders(session: Session, candidate_id: int) -> list[Ladder]:
+    """Every programme, as this candidate stands on it, one ladder per framework."""
     held = held_credentials(session, candidate_id)
-    rungs = []
+    by_framework: dict[int, Ladder] = {}
     for programme in list_programmes(session):
-        rules = rules_of(programme)
-        rung = Rung(
-            programme.code, rules.name, rules.level.name, RungState.AVAILABLE, sample=rules.sample
-        )
-        theirs = _of_programme(rules, held)
-        valid = [h for h in theirs if h.status == VALID]
-        if valid:
-            rung.state, rung.expires_at = RungState.HELD, max(h.expires_at for h in valid)
-        else:
-            rung.reasons = _prerequisite_problems(session, rules, held)
-            rung.state = RungState.LOCKED if rung.reasons else RungState.AVAILABLE
-            rung.lapsed = f"Your certificate {_what_became(theirs[-1])}." if theirs else ""
-        rungs.append(rung)
-    return rungs
+        by_framework.setdefault(programme.framework_id, Ladder(programme.framework.title))
+        by_framework[programme.framework_id].rungs.append(_rung(session, programme, held))
+    return list(by_framework.values())
+
+
+def _rung(session: Session, programme: Programme, held: list[HeldCredential]) -> Rung:
+    rules = rules_of(programme)
+    rung = Rung(
+        programme.code, rules.name, rules.level.name, RungState.AVAILABLE, sample=rules.sample
+    )
+    theirs = _of_programme(rules, held)
+    valid = [h for h in theirs if h.status == VALID]
+    if valid:
+        rung.state, rung.expires_at = RungState.HELD, max(h.expires_at for h in valid)
+    else:
+        rung.reasons = _prerequisite_problems(session, rules, held)
+        rung.state = RungState.LOCKED if rung.reasons else RungState.AVAILABLE
+        rung.lapsed = f"Your certificate {_what_became(theirs[-1])}." if theirs else ""
+    return rung

@@ -3,7 +3,6 @@ needs a valid Contributor certificate, earned here end to end through a real sit
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -12,36 +11,9 @@ from sqlalchemy import select
 from certificates import services as certificate_services
 from certificates.models import Certificate
 from core.db import get_db
-from tests.exam.fixtures import ExamWorld, answer_all
+from tests.exam.fixtures import ExamWorld, pass_exam_on
 
 SENIOR = "CSCM Senior Individual Contributor needs a valid CSCM Contributor certificate"
-
-
-def _schedule(world: ExamWorld, blueprint: str, opens_in_days: int = 0) -> int:
-    opens = world.clock.now() + timedelta(days=opens_in_days)
-    body = {
-        "blueprint": blueprint,
-        "title": f"{blueprint}, sample",
-        "opens_at": opens.isoformat(),
-        "closes_at": (opens + timedelta(hours=3)).isoformat(),
-        "capacity": 30,
-        "mode": "online",
-        "proctor_ids": [world.id("proctor")],
-    }
-    return int(world.call("POST", "/sittings", "admin", body, 201).get_json()["id"])
-
-
-def _earn_contributor(world: ExamWorld, app: Flask) -> dict[str, Any]:
-    """Ana sits the Contributor exam, answers all rightly, and is certified."""
-    sitting = _schedule(world, "cscm-contributor")
-    world.admitted("ana", sitting)
-    attempt = world.start("ana", sitting)
-    assert len(attempt["questions"]) == 5
-    answer_all(world, app, attempt, lambda code: True)
-    world.call("POST", f"/attempts/{attempt['id']}/submit", "ana", expect=200)
-    result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
-    assert result["result"] == "pass" and result["certificate"]["status"] == "valid"
-    return dict(result["certificate"])
 
 
 def _register(world: ExamWorld, who: str, sitting: int, expect: int) -> dict[str, Any]:
@@ -52,40 +24,40 @@ def _register(world: ExamWorld, who: str, sitting: int, expect: int) -> dict[str
 def test_without_the_lower_credential_registration_is_refused_with_the_reason(
     app: Flask, world: ExamWorld, ladder: None
 ) -> None:
-    senior = _schedule(world, "cscm-senior")
+    senior = world.schedule(blueprint="cscm-senior")
     refused = _register(world, "ben", senior, 409)
     assert refused["reasons"] == [f"{SENIOR}; you have none."]
     # The First Level has no prerequisite: Ben books it as before.
-    _register(world, "ben", _schedule(world, "first-level"), 201)
+    _register(world, "ben", world.schedule(blueprint="first-level"), 201)
 
 
 def test_a_valid_lower_credential_opens_the_next_level(
     app: Flask, world: ExamWorld, ladder: None
 ) -> None:
-    _earn_contributor(world, app)
-    _register(world, "ana", _schedule(world, "cscm-senior"), 201)
+    pass_exam_on(world, app, "cscm-contributor")
+    _register(world, "ana", world.schedule(blueprint="cscm-senior"), 201)
 
 
 def test_a_revoked_lower_credential_closes_it_again(
     app: Flask, world: ExamWorld, ladder: None
 ) -> None:
-    code = _earn_contributor(world, app)["code"]
+    code = pass_exam_on(world, app, "cscm-contributor")["code"]
     with app.app_context(), get_db(app).write_sessions() as session:
         certificate = session.scalars(select(Certificate).where(Certificate.code == code)).one()
         certificate_services.revoke(session, None, certificate, "misconduct", "Shared answers.")
         session.commit()
     day = f"{world.clock.now().day} {world.clock.now():%B %Y}"
-    refused = _register(world, "ana", _schedule(world, "cscm-senior"), 409)
+    refused = _register(world, "ana", world.schedule(blueprint="cscm-senior"), 409)
     assert f"{SENIOR}; yours was revoked on {day}." in refused["reasons"]
 
 
 def test_an_expired_lower_credential_is_no_longer_enough(
     app: Flask, world: ExamWorld, ladder: None
 ) -> None:
-    _earn_contributor(world, app)
+    pass_exam_on(world, app, "cscm-contributor")
     with app.app_context(), get_db(app).read_sessions() as session:
         expires = session.scalars(select(Certificate.expires_at)).one()
     world.clock.advance(days=400)  # the Contributor credential lasts 12 months
     world.refresh_tokens()
-    refused = _register(world, "ana", _schedule(world, "cscm-senior"), 409)
+    refused = _register(world, "ana", world.schedule(blueprint="cscm-senior"), 409)
     assert refused["reasons"] == [f"{SENIOR}; yours expired on {expires.day} {expires:%B %Y}."]
