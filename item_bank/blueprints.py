@@ -119,7 +119,8 @@ def save_blueprint(
         )
     rules = spec.model_dump(mode="json")
     previous = blueprint.current if blueprint.versions else None
-    if previous and previous.spec == rules:
+    # Read through today's rules, so a field added since (at its default) is no change.
+    if previous and BlueprintSpec.model_validate(previous.spec).model_dump(mode="json") == rules:
         return previous
     number = previous.number + 1 if previous else 1
     before = previous.spec if previous else None

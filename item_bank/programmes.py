@@ -173,7 +173,8 @@ def load_programme(
         )
     rules = document.model_dump(mode="json")
     previous = programme.current if programme.versions else None
-    if previous is not None and previous.spec == rules:
+    # Read through today's rules, so a field added since (at its default) is no change.
+    if previous is not None and rules_of(programme) == document:
         return previous
     version = ProgrammeVersion(
         programme=programme,

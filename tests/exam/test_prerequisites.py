@@ -11,6 +11,7 @@ from sqlalchemy import select
 from certificates import services as certificate_services
 from certificates.models import Certificate
 from core.db import get_db
+from exam.services.ladder import RungState, ladders
 from tests.exam.fixtures import ExamWorld, pass_exam_on
 
 SENIOR = "CSCM Senior Individual Contributor needs a valid CSCM Contributor certificate"
@@ -61,3 +62,37 @@ def test_an_expired_lower_credential_is_no_longer_enough(
     world.refresh_tokens()
     refused = _register(world, "ana", world.schedule(blueprint="cscm-senior"), 409)
     assert refused["reasons"] == [f"{SENIOR}; yours expired on {expires.day} {expires:%B %Y}."]
+
+
+def test_the_ladder_says_what_is_held_what_lapsed_and_what_is_locked(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    pass_exam_on(world, app, "cscm-contributor")
+
+    def standing() -> dict[str, tuple[str, str, list[str]]]:
+        with app.app_context(), get_db(app).read_sessions() as session:
+            return {
+                rung.code: (rung.state, rung.lapsed, rung.reasons)
+                for ladder_ in ladders(session, world.id("ana"))
+                for rung in ladder_.rungs
+            }
+
+    assert standing() == {
+        "first-level": (RungState.AVAILABLE, "", []),
+        "cscm-contributor": (RungState.HELD, "", []),
+        "cscm-senior": (RungState.AVAILABLE, "", []),
+    }
+    with app.app_context(), get_db(app).read_sessions() as session:
+        expires = session.scalars(select(Certificate.expires_at)).one()
+    world.clock.advance(days=400)
+    day = f"{expires.day} {expires:%B %Y}"
+    assert standing()["cscm-contributor"] == (
+        RungState.AVAILABLE,
+        f"Your certificate expired on {day}.",
+        [],
+    )
+    assert standing()["cscm-senior"] == (
+        RungState.LOCKED,
+        "",
+        [f"{SENIOR}; yours expired on {day}."],
+    )
