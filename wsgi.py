@@ -14,7 +14,8 @@ import accreditation.models  # noqa: F401
 import certificates.models  # noqa: F401
 import exam.models
 import exam.psychometrics.models  # noqa: F401
-import item_bank.models  # noqa: F401
+import item_bank.models
+import item_bank.programme_models  # noqa: F401
 from accounts import room as accounts_room
 from accreditation import room as accreditation_room
 from certificates import room as certificates_room

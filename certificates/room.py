@@ -12,6 +12,7 @@ from core.api import openapi_registry
 from core.events import subscribe
 from core.navigation import NavLink, register_link
 from exam.responses import register_certificate_finder
+from exam.services.ladder import register_credential_lookup
 
 
 def register(app: Flask) -> None:
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
     registry.add_paths(api.OPENAPI_PATHS)
     subscribe(app, "attempt.result_changed", services.on_result_changed)
     register_certificate_finder(app, api.attempt_certificate)
+    register_credential_lookup(app, services.held_credentials)
     register_link(
         app, NavLink("Verify a certificate", "certificates.lookup", (), "Check a certificate.")
     )

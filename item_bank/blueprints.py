@@ -15,7 +15,7 @@ from core import audit, clock
 from core.api import field_errors
 from core.auth import Actor
 from core.errors import FieldError, Problem
-from item_bank.frameworks import get_framework, nodes_by_code, require_framework
+from item_bank.frameworks import get_framework, level_codes, nodes_by_code, require_framework
 from item_bank.models import (
     Blueprint,
     BlueprintVersion,
@@ -55,6 +55,13 @@ def _check_areas_exist(session: Session, spec: BlueprintSpec) -> int:
             "Invalid blueprint",
             f"No framework {spec.framework}; load it first.",
             errors=[FieldError("framework", "Unknown framework.")],
+        )
+    if spec.framework_level is not None and spec.framework_level not in level_codes(framework):
+        raise Problem(
+            422,
+            "Invalid blueprint",
+            f"{spec.framework} defines no level {spec.framework_level}.",
+            errors=[FieldError("framework_level", "Unknown level of the framework.")],
         )
     nodes = nodes_by_code(session, framework.id)
     missing = [area.code for area in spec.areas if area.code not in nodes]
@@ -112,7 +119,8 @@ def save_blueprint(
         )
     rules = spec.model_dump(mode="json")
     previous = blueprint.current if blueprint.versions else None
-    if previous and previous.spec == rules:
+    # Read through today's rules, so a field added since (at its default) is no change.
+    if previous and BlueprintSpec.model_validate(previous.spec).model_dump(mode="json") == rules:
         return previous
     number = previous.number + 1 if previous else 1
     before = previous.spec if previous else None

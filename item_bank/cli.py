@@ -1,4 +1,5 @@
-"""Commands: ``flask framework load``, ``flask blueprint load``, ``flask items import/export``."""
+"""Commands: ``flask framework load``, ``flask blueprint load``, ``flask programmes load``,
+``flask items import/export``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.db import get_db
 from core.errors import Problem
-from item_bank import blueprints, frameworks, transfer
+from item_bank import blueprints, frameworks, programmes, transfer
 from item_bank.models import Item
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -68,6 +69,10 @@ def load_demo_item_bank(session: Session) -> None:
         session, blueprints.BLUEPRINTS_DIR / "first-level.json", "cli:demo-data"
     )
     click.echo(f"Blueprint first-level at version {version.number}.")
+    programme = programmes.load_programme_file(
+        session, programmes.PROGRAMMES_DIR / "first-level.json", "cli:demo-data"
+    )
+    click.echo(f"Programme first-level at version {programme.number}.")
     if session.scalar(select(func.count(Item.id))):
         click.echo("Items already exist; the sample bank was not loaded.")
         return
@@ -119,6 +124,23 @@ def register_item_bank_cli(app: Flask) -> None:
         except Problem as problem:
             _fail(problem)
         click.echo(f"Blueprint {code} at version {number}.")
+
+    @app.cli.group("programmes")
+    def programme_group() -> None:
+        """Programmes: the credentials on offer."""
+
+    @programme_group.command("load")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def programme_load(path: Path) -> None:
+        """Load a programme file (its framework, blueprints and prerequisites first);
+        changed rules become a new version."""
+        try:
+            with get_db().session_scope() as session:
+                version = programmes.load_programme_file(session, path)
+                code, number = version.programme.code, version.number
+        except Problem as problem:
+            _fail(problem)
+        click.echo(f"Programme {code} at version {number}.")
 
     @app.cli.group("items")
     def items_group() -> None:

@@ -25,6 +25,18 @@ class LeafFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: Code
     text: str = Field(min_length=1, max_length=2000)
+    expects: dict[str, str] = Field(
+        default_factory=dict, description="What each proficiency level expects, by level code."
+    )
+
+
+class LevelFile(BaseModel):
+    """A proficiency level of the framework (Contributor, Leader...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[A-Za-z0-9]{1,20}$")
+    title: str = Field(min_length=1, max_length=200)
+    order: int = Field(ge=1, le=100, description="1 for the first level.")
 
 
 class AreaFile(BaseModel):
@@ -56,6 +68,7 @@ class FrameworkFile(BaseModel):
     publisher: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1, max_length=40)
     description: str = ""
+    levels: list[LevelFile] = Field(default_factory=list, max_length=20)
     parts: list[PartFile] = Field(min_length=1)
 
 
@@ -68,6 +81,7 @@ class FlatNode:
     description: str
     parent_code: str | None
     position: int
+    expects: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,17 +135,43 @@ def flatten(document: FrameworkFile) -> list[FlatNode]:
                         )
                     nodes.append(
                         FlatNode(
-                            leaf.code, NodeKind.COMPETENCY, "", leaf.text, "", area_code, len(nodes)
+                            leaf.code,
+                            NodeKind.COMPETENCY,
+                            "",
+                            leaf.text,
+                            "",
+                            area_code,
+                            len(nodes),
+                            leaf.expects,
                         )
                     )
     codes = [node.code for node in nodes]
     duplicates = sorted({code for code in codes if codes.count(code) > 1})
     errors.extend(FieldError(code, "This code appears twice.") for code in duplicates)
+    errors.extend(_level_errors(document, nodes))
     if errors:
         raise Problem(
             422, "Invalid framework file", "Codes must be unique and nested.", errors=errors
         )
     return nodes
+
+
+def _level_errors(document: FrameworkFile, nodes: list[FlatNode]) -> list[FieldError]:
+    """Levels have distinct codes and places; a competency expects only of a level there is."""
+    errors = []
+    codes = [level.code for level in document.levels]
+    orders = [level.order for level in document.levels]
+    if len(set(codes)) != len(codes):
+        errors.append(FieldError("levels", "A level code appears twice."))
+    if len(set(orders)) != len(orders):
+        errors.append(FieldError("levels", "Two levels share a place in the order."))
+    for node in nodes:
+        errors.extend(
+            FieldError(f"{node.code}.expects.{code}", f"The framework defines no level {code}.")
+            for code in node.expects
+            if code not in codes
+        )
+    return errors
 
 
 def load_framework(
@@ -148,6 +188,9 @@ def load_framework(
         session.add(framework)
     framework.title, framework.publisher = document.title, document.publisher
     framework.version, framework.description = document.version, document.description
+    levels = [level.model_dump() for level in sorted(document.levels, key=lambda lv: lv.order)]
+    levels_changed = (framework.levels or []) != levels
+    framework.levels = levels
     session.flush()
     existing = {
         node.code: node
@@ -165,16 +208,18 @@ def load_framework(
             node = FrameworkNode(framework_id=framework.id, code=row.code, kind=row.kind)
             session.add(node)
             summary.added.append(row.code)
-        elif (node.title, node.text, node.description, node.retired) != (
+        elif (node.title, node.text, node.description, node.expects or {}, node.retired) != (
             row.title,
             row.text,
             row.description,
+            row.expects,
             False,
         ):
             summary.changed.append(row.code)
         else:
             summary.unchanged += 1
         node.title, node.text, node.description = row.title, row.text, row.description
+        node.expects = row.expects
         node.position, node.retired = row.position, False
         node.parent_id = parent.id if parent else None
         session.flush()
@@ -185,7 +230,7 @@ def load_framework(
         existing[code].retired = True
         summary.retired.append(code)
     framework.loaded_at = clock.now()
-    if summary.added or summary.changed or summary.retired:
+    if summary.added or summary.changed or summary.retired or levels_changed:
         audit.record(
             session,
             actor_id=None,
@@ -198,6 +243,7 @@ def load_framework(
                 "added": len(summary.added),
                 "changed": summary.changed[:50],
                 "retired": summary.retired,
+                "levels": [level["code"] for level in levels],
             },
         )
     session.commit()
@@ -297,6 +343,8 @@ def framework_tree(session: Session, framework: Framework) -> dict[str, Any]:
         entry: dict[str, Any] = {"code": node.code, "kind": node.kind}
         if node.kind == NodeKind.COMPETENCY:
             entry["text"] = node.text
+            if node.expects:
+                entry["expects"] = node.expects
         else:
             entry["title"] = node.title
             if node.description:
@@ -304,11 +352,17 @@ def framework_tree(session: Session, framework: Framework) -> dict[str, Any]:
             entry["children"] = [build(child) for child in children.get(node.id, [])]
         return entry
 
-    return {
+    tree: dict[str, Any] = {
         "code": framework.code,
         "title": framework.title,
         "publisher": framework.publisher,
         "version": framework.version,
         "description": framework.description,
-        "parts": [build(part) for part in children.get(None, [])],
     }
+    if framework.levels:
+        tree["levels"] = framework.levels
+    return {**tree, "parts": [build(part) for part in children.get(None, [])]}
+
+
+def level_codes(framework: Framework) -> list[str]:
+    return [level["code"] for level in framework.levels or []]

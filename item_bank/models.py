@@ -84,6 +84,8 @@ class Framework(Base):
     version: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text, default="")
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Proficiency levels, lowest first: [{"code", "title", "order"}]; none for one-level.
+    levels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     nodes: Mapped[list[FrameworkNode]] = relationship(
         back_populates="framework", order_by="FrameworkNode.position"
@@ -107,6 +109,8 @@ class FrameworkNode(Base):
     position: Mapped[int] = mapped_column(Integer)
     # A code dropped from the file is kept, retired: codes are never reused.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What each proficiency level expects of a competency: {level code: text}.
+    expects: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
     framework: Mapped[Framework] = relationship(back_populates="nodes")
 

@@ -105,6 +105,15 @@ class FrameworkCompetency(ResponseModel):
     code: str
     kind: Literal["competency"]
     text: str
+    expects: dict[str, str] | None = Field(
+        default=None, description="What each proficiency level expects, by level code."
+    )
+
+
+class FrameworkLevel(ResponseModel):
+    code: str
+    title: str
+    order: int
 
 
 class _FrameworkGroup(ResponseModel):
@@ -134,6 +143,9 @@ class FrameworkTree(ResponseModel):
     publisher: str
     version: str
     description: str
+    levels: list[FrameworkLevel] | None = Field(
+        default=None, description="Its proficiency levels, lowest first, when it has some."
+    )
     parts: list[FrameworkPart]
 
 

@@ -245,6 +245,11 @@ class BlueprintSpec(BaseModel):
     credential: str = Field(min_length=1, max_length=200)
     level: str = Field(min_length=1, max_length=100)
     framework: Code
+    framework_level: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{1,20}$",
+        description="The code of the framework's proficiency level this examination targets.",
+    )
     item_count: int = Field(ge=1, le=500)
     time_limit_minutes: int = Field(ge=1, le=MAX_TIME_LIMIT_MINUTES)
     areas: list[BlueprintArea] = Field(min_length=1, max_length=20)

@@ -22,6 +22,7 @@ from exam.models import (
 )
 from exam.services import drawing
 from exam.services.duties import refuse_bank_reader
+from exam.services.ladder import prerequisite_problems
 from exam.services.problems import no_registration
 from exam.services.sittings import count_places_taken
 from item_bank.blueprints import current_version
@@ -64,6 +65,8 @@ def eligibility_problems(session: Session, candidate_id: int, sitting: Sitting) 
     ).first()
     if in_progress is not None:
         problems.append("You have an exam in progress.")
+    blueprint_code = current_version(session, sitting.blueprint_id).blueprint.code
+    problems += prerequisite_problems(session, candidate_id, blueprint_code)
     problems += _history_problems(session, candidate_id, sitting)
     return problems
 

@@ -21,6 +21,7 @@ from exam.services import (
     answers,
     appeals,
     delivery,
+    ladder,
     offline_answers,
     overview,
     registration,
@@ -70,6 +71,7 @@ def my_exams() -> str:
         overviews=overview.overviews(session, registrations),
         form=EmptyForm(),
         waiting=any(r.status == RegistrationStatus.CHECKED_IN for r in registrations),
+        ladders=ladder.ladders(session, actor.id),
     )
 
 

@@ -63,11 +63,18 @@ class ExamWorld:
             assert response.status_code == expect, (response.status_code, response.get_json())
         return response
 
-    def schedule(self, capacity: int = 30, opens_in_minutes: int = 0, hours: int = 3) -> int:
+    def schedule(
+        self,
+        capacity: int = 30,
+        opens_in_minutes: int = 0,
+        hours: int = 3,
+        blueprint: str = "first-level",
+        title: str = "First Level, November",
+    ) -> int:
         opens = self.clock.now() + timedelta(minutes=opens_in_minutes)
         body = {
-            "blueprint": "first-level",
-            "title": "First Level, November",
+            "blueprint": blueprint,
+            "title": title,
             "opens_at": opens.isoformat(),
             "closes_at": (opens + timedelta(hours=hours)).isoformat(),
             "capacity": capacity,
@@ -129,8 +136,10 @@ def key_map(app: Flask, attempt_id: int) -> dict[int, tuple[str, list[str], list
     }
 
 
-def answer_all(world: ExamWorld, app: Flask, attempt: dict, right: Callable[[str], bool]) -> None:
-    """Answer every question, rightly where ``right(code)`` says so."""
+def answer_all(
+    world: ExamWorld, app: Flask, attempt: dict, right: Callable[[str], bool], who: str = "ana"
+) -> None:
+    """Answer every question (as ``who``), rightly where ``right(code)`` says so."""
     for position, (code, keys, order) in key_map(app, attempt["id"]).items():
         letters = keys if right(code) else [next(letter for letter in order if letter not in keys)]
         ids = [
@@ -138,8 +147,21 @@ def answer_all(world: ExamWorld, app: Flask, attempt: dict, right: Callable[[str
             for letter in letters
         ]
         world.call(
-            "PUT", f"/attempts/{attempt['id']}/responses/{position}", "ana", {"selected": ids}, 200
+            "PUT", f"/attempts/{attempt['id']}/responses/{position}", who, {"selected": ids}, 200
         )
+
+
+def pass_exam_on(world: ExamWorld, app: Flask, blueprint: str, who: str = "ana") -> dict:
+    """``who`` sits an exam on ``blueprint``, answers all rightly and is certified: the
+    result's certificate (code, page, status)."""
+    sitting = world.schedule(blueprint=blueprint, title=f"{blueprint} sitting")
+    world.admitted(who, sitting)
+    attempt = world.start(who, sitting)
+    answer_all(world, app, attempt, lambda code: True, who)
+    world.call("POST", f"/attempts/{attempt['id']}/submit", who, expect=200)
+    result = world.call("GET", f"/attempts/{attempt['id']}/result", who, expect=200).get_json()
+    assert result["result"] == "pass" and result["certificate"]["status"] == "valid"
+    return dict(result["certificate"])
 
 
 def sit(world: ExamWorld) -> dict:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from accounts.models import User
 from core.db import get_db
-from item_bank import blueprints, frameworks, transfer
+from item_bank import blueprints, frameworks, programmes, transfer
 from item_bank.cli import SAMPLE_DIR
 from item_bank.models import ItemStatus
 from tests.conftest import api_token, bearer
@@ -24,10 +24,59 @@ from tests.conftest import api_token, bearer
 
 @pytest.fixture
 def first_level(app: Flask) -> None:
-    """The First Level framework and blueprint, as `make run` loads them."""
+    """The First Level framework, blueprint and programme, as `make run` loads them."""
     with app.app_context(), get_db(app).write_sessions() as session:
         frameworks.load_framework_file(session, frameworks.FRAMEWORKS_DIR / "csa-first-level.json")
         blueprints.load_blueprint_file(session, blueprints.BLUEPRINTS_DIR / "first-level.json")
+        programmes.load_programme_file(session, programmes.PROGRAMMES_DIR / "first-level.json")
+
+
+LADDER_DIR = Path(__file__).resolve().parent / "data" / "ladder"
+LADDER_FILES = (
+    ("framework", "cscm-sample.json"),
+    ("blueprint", "blueprint-contributor.json"),
+    ("blueprint", "blueprint-senior.json"),
+    ("programmes", "programme-contributor.json"),
+    ("programmes", "programme-senior.json"),
+)
+
+
+def ladder_records() -> list[dict[str, Any]]:
+    """Two approved-to-be items on each competency of the sample three-level framework."""
+    document = json.loads((LADDER_DIR / "cscm-sample.json").read_text())
+    return [
+        record(
+            competencies=[leaf["code"]],
+            references=["Sample competency model"],
+            stem=f"Which is right about {leaf['text']} ({copy_number})",
+        )
+        for part in document["parts"]
+        for section in part["sections"]
+        for area in section["areas"]
+        for leaf in area["competencies"]
+        for copy_number in (1, 2)
+    ]
+
+
+@pytest.fixture
+def ladder(app: Flask, sample_bank: list[dict[str, Any]]) -> None:
+    """Beside the First Level: a sample framework with three proficiency levels, its
+    Contributor and Senior Individual Contributor blueprints and programmes (the second
+    requiring the first), loaded through the CLI as an operator would, and a small bank."""
+    runner = app.test_cli_runner()
+    for group, name in LADDER_FILES:
+        result = runner.invoke(args=[group, "load", str(LADDER_DIR / name)])
+        assert result.exit_code == 0, result.output
+    with app.app_context(), get_db(app).write_sessions() as session:
+        framework = frameworks.require_framework(session, "cscm-sample")
+        transfer.import_items(
+            session,
+            framework,
+            ladder_records(),
+            status=ItemStatus.APPROVED,
+            actor_id=None,
+            actor_label="test",
+        )
 
 
 def sample_records() -> list[dict[str, Any]]:

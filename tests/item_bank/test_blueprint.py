@@ -247,3 +247,18 @@ def test_a_reporting_scale_is_set_on_the_page_and_its_pass_point_checked(
                      "cut_measure": None}  # fmt: skip
     page = client.get(url).get_data(as_text=True)
     assert "a scaled score from 100 to 900, pass point 450" in page
+
+
+def test_a_version_stored_before_a_field_was_added_is_not_revised_by_its_default(
+    app: Flask, first_level: None
+) -> None:
+    with app.app_context(), get_db(app).write_sessions() as session:
+        blueprint = blueprints.require_blueprint(session, "first-level")
+        stored = dict(blueprint.current.spec)
+        del stored["framework_level"]  # as versions saved before levels existed
+        blueprint.current.spec = stored
+        session.commit()
+        version = blueprints.load_blueprint_file(
+            session, blueprints.BLUEPRINTS_DIR / "first-level.json"
+        )
+        assert version.number == 1

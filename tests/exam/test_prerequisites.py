@@ -1,0 +1,98 @@
+"""Prerequisites at registration: the Senior programme of the sample three-level framework
+needs a valid Contributor certificate, earned here end to end through a real sitting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from certificates import services as certificate_services
+from certificates.models import Certificate
+from core.db import get_db
+from exam.services.ladder import RungState, ladders
+from tests.exam.fixtures import ExamWorld, pass_exam_on
+
+SENIOR = "CSCM Senior Individual Contributor needs a valid CSCM Contributor certificate"
+
+
+def _register(world: ExamWorld, who: str, sitting: int, expect: int) -> dict[str, Any]:
+    response = world.call("POST", f"/sittings/{sitting}/registrations", who, expect=expect)
+    return dict(response.get_json())
+
+
+def test_without_the_lower_credential_registration_is_refused_with_the_reason(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    senior = world.schedule(blueprint="cscm-senior")
+    refused = _register(world, "ben", senior, 409)
+    assert refused["reasons"] == [f"{SENIOR}; you have none."]
+    # The First Level has no prerequisite: Ben books it as before.
+    _register(world, "ben", world.schedule(blueprint="first-level"), 201)
+
+
+def test_a_valid_lower_credential_opens_the_next_level(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    pass_exam_on(world, app, "cscm-contributor")
+    _register(world, "ana", world.schedule(blueprint="cscm-senior"), 201)
+
+
+def test_a_revoked_lower_credential_closes_it_again(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    code = pass_exam_on(world, app, "cscm-contributor")["code"]
+    with app.app_context(), get_db(app).write_sessions() as session:
+        certificate = session.scalars(select(Certificate).where(Certificate.code == code)).one()
+        certificate_services.revoke(session, None, certificate, "misconduct", "Shared answers.")
+        session.commit()
+    day = f"{world.clock.now().day} {world.clock.now():%B %Y}"
+    refused = _register(world, "ana", world.schedule(blueprint="cscm-senior"), 409)
+    assert f"{SENIOR}; yours was revoked on {day}." in refused["reasons"]
+
+
+def test_an_expired_lower_credential_is_no_longer_enough(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    pass_exam_on(world, app, "cscm-contributor")
+    with app.app_context(), get_db(app).read_sessions() as session:
+        expires = session.scalars(select(Certificate.expires_at)).one()
+    world.clock.advance(days=400)  # the Contributor credential lasts 12 months
+    world.refresh_tokens()
+    refused = _register(world, "ana", world.schedule(blueprint="cscm-senior"), 409)
+    assert refused["reasons"] == [f"{SENIOR}; yours expired on {expires.day} {expires:%B %Y}."]
+
+
+def test_the_ladder_says_what_is_held_what_lapsed_and_what_is_locked(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    pass_exam_on(world, app, "cscm-contributor")
+
+    def standing() -> dict[str, tuple[str, str, list[str]]]:
+        with app.app_context(), get_db(app).read_sessions() as session:
+            return {
+                rung.code: (rung.state, rung.lapsed, rung.reasons)
+                for ladder_ in ladders(session, world.id("ana"))
+                for rung in ladder_.rungs
+            }
+
+    assert standing() == {
+        "first-level": (RungState.AVAILABLE, "", []),
+        "cscm-contributor": (RungState.HELD, "", []),
+        "cscm-senior": (RungState.AVAILABLE, "", []),
+    }
+    with app.app_context(), get_db(app).read_sessions() as session:
+        expires = session.scalars(select(Certificate.expires_at)).one()
+    world.clock.advance(days=400)
+    day = f"{expires.day} {expires:%B %Y}"
+    assert standing()["cscm-contributor"] == (
+        RungState.AVAILABLE,
+        f"Your certificate expired on {day}.",
+        [],
+    )
+    assert standing()["cscm-senior"] == (
+        RungState.LOCKED,
+        "",
+        [f"{SENIOR}; yours expired on {day}."],
+    )
