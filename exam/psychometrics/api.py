@@ -8,9 +8,11 @@ from flask import Response, current_app, request
 
 from core.api import (
     ID_SCHEMA,
+    json_body,
     make_api_blueprint,
     model_ref,
     model_response,
+    parse_json,
     problem_responses,
     respond,
 )
@@ -19,8 +21,15 @@ from core.db import get_session
 from core.duties import reads_bank
 from core.errors import Problem
 from core.web import valid_id
-from exam.psychometrics import calibration, drift, export, responses
-from exam.psychometrics.schemas import CalibrationOut, DriftOut, ResponseExportOut
+from exam.psychometrics import calibration, drift, export, pretesting, responses
+from exam.psychometrics.schemas import (
+    CalibrationOut,
+    DriftOut,
+    PretestDecisionRequest,
+    PretestItemOut,
+    PretestListOut,
+    ResponseExportOut,
+)
 from exam.services.problems import invalid
 
 api = make_api_blueprint("psychometrics_api", __name__)
@@ -108,6 +117,47 @@ def blueprint_drift(code: str) -> Response:
     return respond(drift.drift_out(drift.drift_report(get_session(), wanted)))
 
 
+def pretest_item_out(row: pretesting.PretestRow) -> PretestItemOut:
+    stats = row.stats
+    return PretestItemOut(
+        item_id=row.item_id,
+        ref=row.ref,
+        competency=row.code,
+        status=row.status,
+        added_at=row.added_at,
+        n=stats.n if stats else 0,
+        p_value=stats.p_value if stats else None,
+        point_biserial=stats.point_biserial if stats else None,
+        difficulty=row.difficulty,
+        note=row.note,
+    )
+
+
+@api.get("/blueprints/<code>/pretest")
+@roles_required("exam_admin")
+@reads_bank
+def pretest_items(code: str) -> Response:
+    """The blueprint's pretest items with their statistics and Rasch difficulty."""
+    session = get_session()
+    rows = pretesting.pretest_rows(session, code)
+    wanted = pretesting.pretest_items_wanted(session, code)
+    items = [pretest_item_out(row) for row in rows]
+    return respond(PretestListOut(blueprint=code[:60], per_form=wanted, items=items))
+
+
+@api.post("/blueprints/<code>/pretest/<id:item_id>/<any(promote, drop):decision>")
+@roles_required("exam_admin")
+def decide_pretest(code: str, item_id: int, decision: str) -> Response:
+    """Promote a pretest item to scored or drop it (audited)."""
+    body = parse_json(PretestDecisionRequest)
+    session = get_session()
+    if not any(row.item_id == item_id for row in pretesting.pretest_rows(session, code)):
+        raise Problem(404, "Not on pretest", "This item is not on pretest for this blueprint.")
+    pretesting.decide(session, current_actor(), item_id, decision, body.note)
+    found = next(row for row in pretesting.pretest_rows(session, code) if row.item_id == item_id)
+    return respond(pretest_item_out(found))
+
+
 _CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 _QUERY: list[dict[str, Any]] = [
     *_CODE,
@@ -169,7 +219,43 @@ _DRIFT_QUERY: list[dict[str, Any]] = [
     },
 ]
 
+_DECISION = [
+    *_CODE,
+    {"name": "item_id", "in": "path", "required": True, "schema": ID_SCHEMA},
+    {
+        "name": "decision",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": ["promote", "drop"]},
+    },
+]
+
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/blueprints/{code}/pretest": {
+        "get": {
+            "summary": "The blueprint's pretest items and how each has done",
+            "operationId": "listPretestItems",
+            "security": [{"bearer": []}],
+            "parameters": _CODE,
+            "responses": {
+                "200": model_response("The pretest items", PretestListOut),
+                **problem_responses(404),
+            },
+        }
+    },
+    "/blueprints/{code}/pretest/{item_id}/{decision}": {
+        "post": {
+            "summary": "Promote a pretest item to scored, or drop it (audited)",
+            "operationId": "decidePretestItem",
+            "security": [{"bearer": []}],
+            "parameters": _DECISION,
+            "requestBody": json_body(PretestDecisionRequest),
+            "responses": {
+                "200": model_response("The decided item", PretestItemOut),
+                **problem_responses(404, 409, 422),
+            },
+        }
+    },
     "/blueprints/{code}/drift": {
         "get": {
             "summary": "Item exposure and p-value drift per period, with alerts",

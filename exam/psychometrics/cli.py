@@ -1,5 +1,5 @@
-"""Commands: ``flask responses export``, ``flask responses calibrate`` and
-``flask psychometrics drift``."""
+"""Commands: ``flask responses export``, ``flask responses calibrate``,
+``flask psychometrics drift`` and ``flask psychometrics pretest``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Flask, current_app
 
 from core.db import get_db
 from core.errors import Problem
-from exam.psychometrics import calibration, drift, drift_alerts, export
+from exam.psychometrics import calibration, drift, drift_alerts, export, pretesting
 
 
 def _fail(problem: Problem) -> click.ClickException:
@@ -122,6 +122,28 @@ def register_psychometrics_cli(app: Flask) -> None:
                     )
         except Problem as problem:
             raise _fail(problem) from problem
+
+    @psychometrics_group.command("pretest")
+    @click.argument("code")
+    def pretest_command(code: str) -> None:
+        """The blueprint's pretest items and how each has done (decide in the browser)."""
+        try:
+            with get_db().session_scope() as session:
+                for line in pretest_lines(pretesting.pretest_rows(session, code)):
+                    click.echo(line)
+        except Problem as problem:
+            raise _fail(problem) from problem
+
+
+def pretest_lines(rows: list[pretesting.PretestRow]) -> list[str]:
+    lines = [f"Pretest items: {len(rows)}."]
+    for row in rows:
+        stats = row.stats
+        seen = f"n {stats.n}, p {stats.p_value:.2f}" if stats else "n 0"
+        r = f", r {stats.point_biserial:.2f}" if stats and stats.point_biserial is not None else ""
+        b = f", b {row.difficulty:.2f}" if row.difficulty is not None else ""
+        lines.append(f"  {row.ref} ({row.code}) {row.status}: {seen}{r}{b}")
+    return lines
 
 
 def url_path(wanted: drift.DriftRequest) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.api import ResponseModel
+from pydantic import Field
+
+from core.api import ApiModel, ResponseModel
 
 
 class LongResponse(ResponseModel):
@@ -128,4 +130,36 @@ class DriftOut(ResponseModel):
     items: list[ItemDriftOut]
 
 
-OPENAPI_MODELS = (ResponseExportOut, CalibrationOut, DriftOut)
+class PretestItemOut(ResponseModel):
+    """An item on trial for a blueprint and how it has done so far."""
+
+    item_id: int
+    ref: str
+    competency: str
+    status: str  # pretest, promoted or dropped
+    added_at: str
+    n: int  # candidates who answered it
+    p_value: float | None
+    point_biserial: float | None
+    difficulty: float | None  # Rasch logits in the latest calibration, when calibrated
+    note: str
+
+
+class PretestListOut(ResponseModel):
+    blueprint: str
+    per_form: int  # how many pretest items the blueprint seeds into each form
+    items: list[PretestItemOut]
+
+
+class PretestDecisionRequest(ApiModel):
+    note: str = Field(min_length=1, max_length=2000, description="Why, for the record")
+
+
+OPENAPI_MODELS = (
+    ResponseExportOut,
+    CalibrationOut,
+    DriftOut,
+    PretestListOut,
+    PretestItemOut,
+    PretestDecisionRequest,
+)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from accounts.models import User
 from core.audit import AuditEvent
 from core.db import get_db
+from core.errors import Problem
 from exam.models import AttemptItem, AttemptResult, PretestItem
 from exam.services.assembly import PoolItem
 from exam.services.option_ids import option_id
@@ -198,3 +200,43 @@ def test_only_an_exam_admin_and_only_a_real_approved_item(app: Flask, world: Exa
 def _item_id(app: Flask, ref: str) -> int:
     with get_db(app).read_sessions() as session:
         return session.scalars(select(Item.id).where(Item.ref == ref)).one()
+
+
+def test_the_api_lists_pretest_items_and_an_exam_admin_decides_on_them(
+    app: Flask, world: ExamWorld
+) -> None:
+    first, second = _trial_refs(app, 2)
+    _on_pretest(app, world, [first, second], per_form=2)
+    listed = world.call("GET", "/blueprints/first-level/pretest", "admin", expect=200).get_json()
+    assert listed["per_form"] == 2 and {i["ref"] for i in listed["items"]} == {first, second}
+    assert all(i["status"] == "pretest" and i["n"] == 0 for i in listed["items"])
+    item_id = _item_id(app, first)
+    url = f"/blueprints/first-level/pretest/{item_id}/promote"
+    for who in ("proctor", "ana"):
+        world.call("POST", url, who, {"note": "good"}, 403)
+    missing = world.call("POST", url, "admin", {}, 422).get_json()
+    assert "note" in json.dumps(missing)
+    world.call("POST", "/blueprints/first-level/pretest/999999/drop", "admin", {"note": "x"}, 404)
+    done = world.call("POST", url, "admin", {"note": "p 0.6"}, 200).get_json()
+    assert (done["ref"], done["status"]) == (first, "promoted")
+    world.call("POST", url, "admin", {"note": "again"}, 409)
+    with get_db(app).read_sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "pretest.promoted")
+        ).one()
+        assert event.before == {"status": "pretest"} and event.after["note"] == "p 0.6"
+    listed = app.test_cli_runner().invoke(args=["psychometrics", "pretest", "first-level"])
+    assert listed.exit_code == 0, listed.output
+    assert f"{first} " in listed.output and "promoted" in listed.output
+    assert "pretest: n 0" in listed.output  # the other one, still on trial
+
+
+def test_the_blueprint_refuses_a_bad_pretest_count(app: Flask, world: ExamWorld) -> None:
+    with app.app_context(), get_db(app).write_sessions() as session:
+        actor = session.get(User, world.id("admin"))
+        blueprint = require_blueprint(session, "first-level")
+        for bad in (-1, 2.5, "three"):
+            with pytest.raises(Problem) as refused:
+                revise_blueprint(session, actor, blueprint, {"pretest_items": bad}, "Try")
+            assert refused.value.status == 422
+            assert [e.field for e in refused.value.errors] == ["pretest_items"]
