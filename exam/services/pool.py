@@ -38,17 +38,25 @@ FULL_POOL_LIMIT = 4000
 SAMPLE_FACTOR = 6
 
 
+def _item_columns() -> tuple[Any, ...]:
+    """What a pool item is read from: id, version, code, option count, type, exposure,
+    shuffle and fixed letters."""
+    return (
+        ItemVersion.item_id,
+        ItemVersion.id,
+        ItemVersion.primary_code,
+        func.json_array_length(ItemVersion.options),
+        ItemVersion.type,
+        func.coalesce(ItemExposure.forms, 0),
+        ItemVersion.shuffle,
+        ItemVersion.fixed,
+    )
+
+
 def _pool_query(framework_id: int, run_id: int) -> Any:
     return (
         select(
-            ItemVersion.item_id,
-            ItemVersion.id,
-            ItemVersion.primary_code,
-            func.json_array_length(ItemVersion.options),
-            ItemVersion.type,
-            func.coalesce(ItemExposure.forms, 0),
-            ItemVersion.shuffle,
-            ItemVersion.fixed,
+            *_item_columns(),
             StimulusVersion.stimulus_id,
             ItemVersion.stimulus_position,
             ItemCalibration.difficulty,
@@ -187,15 +195,19 @@ def load_pool(
             difficulty,
         ) in unique.values()
     ]
-    ids = set(unique)
+    return pool, _enemies(session, set(unique) if large else None)
+
+
+def _enemies(session: Session, ids: set[int] | None) -> dict[int, set[int]]:
+    """Enemy pairs both ways: of ``ids``, or of the whole bank when None."""
     enemies: dict[int, set[int]] = {}
     pairs = select(ItemEnemy.item_id, ItemEnemy.enemy_id)
-    if large:
+    if ids is not None:
         pairs = pairs.where(ItemEnemy.item_id.in_(ids) | ItemEnemy.enemy_id.in_(ids))
     for low, high in session.execute(pairs).all():
         enemies.setdefault(low, set()).add(high)
         enemies.setdefault(high, set()).add(low)
-    return pool, enemies
+    return enemies
 
 
 def _missing_set_members(
@@ -291,16 +303,7 @@ def load_pretest_pool(
     """The blueprint's items on trial (approved, not in a stimulus's set), with their
     exposure, and their enemies."""
     rows = session.execute(
-        select(
-            ItemVersion.item_id,
-            ItemVersion.id,
-            ItemVersion.primary_code,
-            func.json_array_length(ItemVersion.options),
-            ItemVersion.type,
-            func.coalesce(ItemExposure.forms, 0),
-            ItemVersion.shuffle,
-            ItemVersion.fixed,
-        )
+        select(*_item_columns())
         .join(PretestItem, PretestItem.item_id == ItemVersion.item_id)
         .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
         .where(
@@ -325,12 +328,4 @@ def load_pretest_pool(
         for item_id, version_id, code, count, kind, exposure, shuffle, fixed in rows
     ]
     ids = {item.item_id for item in pool}
-    enemies: dict[int, set[int]] = {}
-    if ids:
-        pairs = select(ItemEnemy.item_id, ItemEnemy.enemy_id).where(
-            ItemEnemy.item_id.in_(ids) | ItemEnemy.enemy_id.in_(ids)
-        )
-        for low, high in session.execute(pairs).all():
-            enemies.setdefault(low, set()).add(high)
-            enemies.setdefault(high, set()).add(low)
-    return pool, enemies
+    return pool, _enemies(session, ids) if ids else {}
