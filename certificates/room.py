@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from certificates import api, cli, credential_routes, schemas, services, views
+from certificates import api, cli, credential_routes, holdings, schemas, services, views
 from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
@@ -33,7 +33,7 @@ def register(app: Flask) -> None:
     registry.add_paths(api.OPENAPI_PATHS)
     subscribe(app, "attempt.result_changed", services.on_result_changed)
     register_certificate_finder(app, api.attempt_certificate)
-    register_credential_lookup(app, services.held_credentials)
+    register_credential_lookup(app, holdings.held_credentials)
     register_link(
         app, NavLink("Verify a certificate", "certificates.lookup", (), "Check a certificate.")
     )

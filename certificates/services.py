@@ -35,7 +35,6 @@ from core.errors import Problem
 from core.paging import Page, paginate
 from core.web import MAX_ID, memoised
 from exam.models import Attempt, Outcome
-from exam.services.ladder import HeldCredential
 from item_bank.models import BlueprintVersion
 
 SYSTEM_ACTOR = "system:grading"
@@ -435,20 +434,6 @@ def _holder_id(session: Session, holder: str) -> int | None:
         return int(holder) if int(holder) <= MAX_ID else None
     user = get_user_by_email(session, holder)
     return user.id if user is not None else None
-
-
-def held_credentials(session: Session, holder_id: int) -> list[HeldCredential]:
-    """For the exam room's prerequisites: what the holder holds, and its standing now."""
-    return [
-        HeldCredential(
-            blueprint_code=certificate.blueprint_code,
-            status=status(certificate),
-            issued_at=certificate.issued_at,
-            expires_at=certificate.expires_at,
-            changed_at=certificate.revoked_at or certificate.suspended_at,
-        )
-        for certificate in holder_certificates(session, holder_id)
-    ]
 
 
 def holder_certificates(session: Session, holder_id: int) -> list[Certificate]:

@@ -437,26 +437,3 @@ class AngoffRating(Base):
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), primary_key=True)
     rating: Mapped[int] = mapped_column(Integer)
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class PretestStatus(StrEnum):
-    PRETEST = "pretest"  # drawn unscored onto forms, collecting statistics
-    PROMOTED = "promoted"  # scored from now on, like any approved item
-    DROPPED = "dropped"  # tried and not kept: drawn neither scored nor unscored
-
-
-class PretestItem(Base):
-    """An approved item on trial for a blueprint: seeded unscored onto its forms until an
-    exam administrator promotes it to scored or drops it."""
-
-    __tablename__ = "pretest_item"
-    __table_args__ = (allowed_values("status", PretestStatus),)
-
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
-    blueprint_id: Mapped[int] = mapped_column(ForeignKey("blueprint.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=PretestStatus.PRETEST)
-    added_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,4 +1,5 @@
-"""Calibrations of the bank, and the background candidates chose to give (for DIF)."""
+"""Calibrations of the bank, items on trial (pretest), and the background candidates chose
+to give (for DIF)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, allowed_values
@@ -93,3 +94,26 @@ class CandidateBackground(Base):
     first_language: Mapped[str] = mapped_column(String(20), default="")
     region: Mapped[str] = mapped_column(String(20), default="")
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PretestStatus(StrEnum):
+    PRETEST = "pretest"  # drawn unscored onto forms, collecting statistics
+    PROMOTED = "promoted"  # scored from now on, like any approved item
+    DROPPED = "dropped"  # tried and not kept: drawn neither scored nor unscored
+
+
+class PretestItem(Base):
+    """An approved item on trial for a blueprint: seeded unscored onto its forms until an
+    exam administrator promotes it to scored or drops it."""
+
+    __tablename__ = "pretest_item"
+    __table_args__ = (allowed_values("status", PretestStatus),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    blueprint_id: Mapped[int] = mapped_column(ForeignKey("blueprint.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PretestStatus.PRETEST)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")

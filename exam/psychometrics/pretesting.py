@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
-from exam.models import PretestItem, PretestStatus
-from exam.psychometrics.models import ItemCalibration
+from exam.psychometrics.models import ItemCalibration, PretestItem, PretestStatus
 from exam.services.pool import latest_bank_calibration
 from exam.services.statistics import ItemStats, exam_statistics
 from item_bank.blueprints import require_blueprint

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -16,10 +17,8 @@ from exam.models import (
     AttemptItem,
     ItemExposure,
     PreparedForm,
-    PretestItem,
-    PretestStatus,
 )
-from exam.psychometrics.models import CalibrationRun, ItemCalibration
+from exam.psychometrics.models import CalibrationRun, ItemCalibration, PretestItem, PretestStatus
 from exam.services.assembly import AreaRule, PoolItem
 from exam.services.form_difficulty import DifficultyGoal
 from item_bank.models import (
@@ -167,35 +166,30 @@ def load_pool(
         rows += _missing_set_members(session, framework_id, rows, run_id)
     unique = {row[0]: row for row in rows}
     pool = [
-        PoolItem(
-            item_id,
-            version_id,
-            code,
-            count,
-            kind,
-            exposure,
-            clock.as_utc(last_seen[item_id]) if item_id in last_seen else None,
-            bool(shuffle),
-            tuple(_letters(fixed)),
-            set_id,
-            set_position or 0,
-            difficulty,
+        _pool_item(
+            row[:8],
+            clock.as_utc(last_seen[row[0]]) if row[0] in last_seen else None,
+            set_id=row[8],
+            set_position=row[9] or 0,
+            difficulty=row[10],
         )
-        for (
-            item_id,
-            version_id,
-            code,
-            count,
-            kind,
-            exposure,
-            shuffle,
-            fixed,
-            set_id,
-            set_position,
-            difficulty,
-        ) in unique.values()
+        for row in unique.values()
     ]
     return pool, _enemies(session, set(unique) if large else None)
+
+
+def _pool_item(
+    columns: Any,
+    last_seen: datetime | None = None,
+    *,
+    set_id: int | None = None,
+    set_position: int = 0,
+    difficulty: float | None = None,
+) -> PoolItem:
+    """A pool item from the row of :func:`_item_columns` and what is known beside it."""
+    item_id, version_id, code, count, kind, exposure, shuffle, fixed = columns
+    return PoolItem(item_id, version_id, code, count, kind, exposure, last_seen, bool(shuffle),
+                    tuple(_letters(fixed)), set_id, set_position, difficulty)  # fmt: skip
 
 
 def _enemies(session: Session, ids: set[int] | None) -> dict[int, set[int]]:
@@ -313,19 +307,6 @@ def load_pretest_pool(
             ItemVersion.stimulus_version_id.is_(None),
         )
     ).all()
-    pool = [
-        PoolItem(
-            item_id,
-            version_id,
-            code,
-            count,
-            kind,
-            exposure,
-            None,
-            bool(shuffle),
-            tuple(_letters(fixed)),
-        )
-        for item_id, version_id, code, count, kind, exposure, shuffle, fixed in rows
-    ]
+    pool = [_pool_item(row) for row in rows]
     ids = {item.item_id for item in pool}
     return pool, _enemies(session, ids) if ids else {}

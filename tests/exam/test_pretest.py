@@ -14,7 +14,8 @@ from accounts.models import User
 from core.audit import AuditEvent
 from core.db import get_db
 from core.errors import Problem
-from exam.models import AttemptItem, AttemptResult, PretestItem
+from exam.models import AttemptItem, AttemptResult
+from exam.psychometrics.models import PretestItem
 from exam.services.assembly import PoolItem
 from exam.services.option_ids import option_id
 from exam.services.pool import load_pool
