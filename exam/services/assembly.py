@@ -197,8 +197,22 @@ def _ranked(
     return heapq.nsmallest(limit, items, key=lambda item: keys[item.item_id])
 
 
-def _by_sub(area: AreaRule, pool: list[PoolItem]) -> dict[str, list[PoolItem]]:
-    return {sub: [item for item in pool if _under(item.primary_code, sub)] for sub in area.subareas}
+def _by_prefix(pool: list[PoolItem]) -> dict[str, list[PoolItem]]:
+    """The pool's items under each code prefix ("CU", "CU.SK", ...), in pool order: one
+    pass over the pool rather than one per area and sub-area."""
+    under: dict[str, list[PoolItem]] = {}
+    for item in pool:
+        parts = item.primary_code.split(".")
+        for depth in range(1, len(parts) + 1):
+            under.setdefault(".".join(parts[:depth]), []).append(item)
+    return under
+
+
+def _by_sub(area: AreaRule, under: dict[str, list[PoolItem]]) -> dict[str, list[PoolItem]]:
+    return {
+        sub: [item for item in under.get(sub, []) if _under(item.primary_code, area.code)]
+        for sub in area.subareas
+    }
 
 
 def _area_targets(
@@ -323,10 +337,8 @@ def assemble(
         area if area.subareas else AreaRule(area.code, area.title, area.items, (area.code,))
         for area in areas
     ]
-    subs = {
-        area.code: _by_sub(area, [i for i in pool if _under(i.primary_code, area.code)])
-        for area in rules
-    }
+    under = _by_prefix(pool)
+    subs = {area.code: _by_sub(area, under) for area in rules}
     targets = {area.code: _area_targets(area, subs[area.code], rng) for area in rules}
     slot_of: dict[int, Slot] = {}
     for area in reversed(rules):

@@ -8,26 +8,23 @@ import random
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.db import raw_rows
 from exam.models import (
     Attempt,
     AttemptItem,
     ItemExposure,
     PreparedForm,
 )
-from exam.psychometrics.models import CalibrationRun, ItemCalibration, PretestItem, PretestStatus
+from exam.psychometrics.models import CalibrationRun, PretestItem, PretestStatus
 from exam.services.assembly import AreaRule, PoolItem
 from exam.services.form_difficulty import DifficultyGoal
 from item_bank.models import (
     BlueprintVersion,
-    FrameworkNode,
-    Item,
-    ItemEnemy,
     ItemVersion,
-    StimulusVersion,
 )
 
 # Banks up to this size are read whole, so every rule holds exactly; larger banks are
@@ -52,50 +49,38 @@ def _item_columns() -> tuple[Any, ...]:
     )
 
 
-def _pool_query(framework_id: int, run_id: int) -> Any:
-    return (
-        select(
-            *_item_columns(),
-            StimulusVersion.stimulus_id,
-            ItemVersion.stimulus_position,
-            ItemCalibration.difficulty,
-        )
-        .join(Item, Item.id == ItemVersion.item_id)
-        .outerjoin(ItemExposure, ItemExposure.item_id == ItemVersion.item_id)
-        .outerjoin(StimulusVersion, StimulusVersion.id == ItemVersion.stimulus_version_id)
-        .outerjoin(
-            ItemCalibration,
-            (ItemCalibration.run_id == run_id)
-            & (ItemCalibration.item_version_id == ItemVersion.id),
-        )
-        .where(
-            ItemVersion.status == "approved",
-            Item.framework_id == framework_id,
-            ~select(PretestItem.item_id)
-            .where(PretestItem.item_id == ItemVersion.item_id, PretestItem.status != "promoted")
-            .exists(),
-        )
-    )
-
-
-SAMPLE_SQL = """
+# The pool's columns, read straight from the driver: for a few thousand rows, building
+# result rows and binding parameters cost more than the queries themselves. The last
+# column says whether the item has an enemy, so a sample asks only for those pairs.
+POOL_SQL = """
     SELECT iv.item_id, iv.id, iv.primary_code, json_array_length(iv.options), iv.type,
            COALESCE(e.forms, 0), iv.shuffle, iv.fixed, sv.stimulus_id, iv.stimulus_position,
-           ic.difficulty
+           ic.difficulty,
+           EXISTS (SELECT 1 FROM item_enemy x
+                   WHERE x.item_id = iv.item_id OR x.enemy_id = iv.item_id)
     FROM item_version iv
     JOIN item i ON i.id = iv.item_id
     LEFT JOIN item_exposure e ON e.item_id = iv.item_id
     LEFT JOIN stimulus_version sv ON sv.id = iv.stimulus_version_id
     LEFT JOIN item_calibration ic ON ic.run_id = :run AND ic.item_version_id = iv.id
-    WHERE iv.status = 'approved' AND iv.primary_code = :code AND i.framework_id = :framework
-      AND iv.draw_key {op} :start
+    WHERE iv.status = 'approved' AND i.framework_id = :framework
       AND NOT EXISTS (SELECT 1 FROM pretest_item p
                       WHERE p.item_id = iv.item_id AND p.status <> 'promoted')
-    ORDER BY iv.draw_key
-    LIMIT :n
+      {only}
 """
-SAMPLE_FROM = text(SAMPLE_SQL.format(op=">="))
-SAMPLE_BEFORE = text(SAMPLE_SQL.format(op="<"))
+WHOLE_POOL = POOL_SQL.format(only="")
+SET_MEMBERS = POOL_SQL.format(only="AND sv.stimulus_id = :stimulus")
+SAMPLE_FROM = POOL_SQL.format(
+    only="AND iv.primary_code = :code AND iv.draw_key >= :start ORDER BY iv.draw_key LIMIT :n"
+)
+SAMPLE_BEFORE = POOL_SQL.format(
+    only="AND iv.primary_code = :code AND iv.draw_key < :start ORDER BY iv.draw_key LIMIT :n"
+)
+ALL_ENEMY_PAIRS = "SELECT item_id, enemy_id FROM item_enemy"
+ENEMY_PAIRS_OF = (
+    "SELECT item_id, enemy_id FROM item_enemy WHERE item_id = :item OR enemy_id = :item"
+)
+BEYOND_FULL_POOL = "SELECT 1 FROM item_version WHERE status = 'approved' LIMIT 1 OFFSET :offset"
 
 
 def _sampled_rows(
@@ -123,11 +108,11 @@ def _sampled_rows(
                     "n": per_leaf,
                     "run": run_id,
                 }
-                found = list(session.execute(SAMPLE_FROM, params).all())
+                found = raw_rows(session, SAMPLE_FROM, params)
                 if len(found) < per_leaf:
-                    found += session.execute(
-                        SAMPLE_BEFORE, {**params, "n": per_leaf - len(found)}
-                    ).all()
+                    found += raw_rows(
+                        session, SAMPLE_BEFORE, {**params, "n": per_leaf - len(found)}
+                    )
                 rows += found
     return rows
 
@@ -154,12 +139,9 @@ def load_pool(
             .group_by(AttemptItem.item_id)
         ).all()
     )
-    probe = (
-        select(ItemVersion.id).where(ItemVersion.status == "approved").limit(FULL_POOL_LIMIT + 1)
-    )
-    large = len(session.scalars(probe).all()) > FULL_POOL_LIMIT
+    large = bool(raw_rows(session, BEYOND_FULL_POOL, {"offset": FULL_POOL_LIMIT}))
     if areas is None or not large:
-        rows = session.execute(_pool_query(framework_id, run_id)).all()
+        rows = raw_rows(session, WHOLE_POOL, {"framework": framework_id, "run": run_id})
     else:
         leaves = _leaves_by_subarea(session, framework_id)
         rows = _sampled_rows(session, framework_id, areas, leaves, rng or random.Random(), run_id)  # noqa: S311
@@ -175,7 +157,8 @@ def load_pool(
         )
         for row in unique.values()
     ]
-    return pool, _enemies(session, set(unique) if large else None)
+    with_enemies = {item_id for item_id, row in unique.items() if row[11]}
+    return pool, _enemies(session, with_enemies if large else None)
 
 
 def _pool_item(
@@ -193,12 +176,18 @@ def _pool_item(
 
 
 def _enemies(session: Session, ids: set[int] | None) -> dict[int, set[int]]:
-    """Enemy pairs both ways: of ``ids``, or of the whole bank when None."""
+    """Enemy pairs both ways: of ``ids`` (a draw's few items that have one), or of the
+    whole bank when None."""
+    if ids is None:
+        pairs = raw_rows(session, ALL_ENEMY_PAIRS, {})
+    else:
+        pairs = [
+            pair
+            for item in sorted(ids)
+            for pair in raw_rows(session, ENEMY_PAIRS_OF, {"item": item})
+        ]
     enemies: dict[int, set[int]] = {}
-    pairs = select(ItemEnemy.item_id, ItemEnemy.enemy_id)
-    if ids is not None:
-        pairs = pairs.where(ItemEnemy.item_id.in_(ids) | ItemEnemy.enemy_id.in_(ids))
-    for low, high in session.execute(pairs).all():
+    for low, high in pairs:
         enemies.setdefault(low, set()).add(high)
         enemies.setdefault(high, set()).add(low)
     return enemies
@@ -211,12 +200,17 @@ def _missing_set_members(
     sets = {row[8] for row in rows if row[8] is not None}
     if not sets:
         return []
-    query = _pool_query(framework_id, run_id).where(StimulusVersion.stimulus_id.in_(sets))
-    return list(session.execute(query).all())
+    members: list[Any] = []
+    for stimulus in sorted(sets):
+        params = {"framework": framework_id, "run": run_id, "stimulus": stimulus}
+        members += raw_rows(session, SET_MEMBERS, params)
+    return members
 
 
 def _letters(value: Any) -> list[str]:
     """A JSON list of letters, as the ORM reads it or as plain SQL returns it (text)."""
+    if value == "[]" or not value:
+        return []
     if isinstance(value, str):
         value = json.loads(value)
     return [letter for letter in value or [] if isinstance(letter, str)]
@@ -224,11 +218,14 @@ def _letters(value: Any) -> list[str]:
 
 def _leaves_by_subarea(session: Session, framework_id: int) -> dict[str, list[str]]:
     """Leaf competency codes under every node, by the node's code."""
-    codes = session.scalars(
-        select(FrameworkNode.code).where(
-            FrameworkNode.framework_id == framework_id, FrameworkNode.kind == "competency"
+    codes = [
+        code
+        for (code,) in raw_rows(
+            session,
+            "SELECT code FROM framework_node WHERE framework_id = :framework AND kind = :kind",
+            {"framework": framework_id, "kind": "competency"},
         )
-    ).all()
+    ]
     under: dict[str, list[str]] = {}
     for code in codes:
         parts = code.split(".")
@@ -309,4 +306,4 @@ def load_pretest_pool(
     ).all()
     pool = [_pool_item(row) for row in rows]
     ids = {item.item_id for item in pool}
-    return pool, _enemies(session, ids) if ids else {}
+    return pool, _enemies(session, ids)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from itertools import pairwise
+from random import Random
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from core.auth import Principal
 from core.db import get_db
-from exam.models import Attempt, AttemptItem, Response
+from exam.models import Attempt, AttemptItem, Response, Sitting
 from exam.services import answers, pool
-from item_bank.models import ItemVersion
+from exam.services.rules import area_rules
+from item_bank.blueprints import current_version
+from item_bank.models import ItemEnemy, ItemVersion
 from tests.exam.fixtures import ExamWorld
 
 
@@ -296,3 +300,46 @@ def test_a_large_bank_is_sampled_and_the_form_still_meets_the_blueprint(
         "CO.KN": 12,
     }
     assert len({code.rsplit(".", 1)[0] for code in codes}) == 13
+
+
+def test_a_sampled_bank_keeps_every_enemy_pair_among_the_items_it_read(
+    app: Flask, world: ExamWorld, monkeypatch
+) -> None:
+    monkeypatch.setattr(pool, "FULL_POOL_LIMIT", 50)  # the sample bank (226) counts as large
+    sitting = world.schedule()
+    with get_db(app).write_sessions() as session:
+        items = session.execute(
+            select(ItemVersion.item_id, ItemVersion.primary_code)
+            .where(ItemVersion.status == "approved")
+            .order_by(ItemVersion.primary_code, ItemVersion.item_id)
+        ).all()
+        pairs = {
+            (low[0], high[0])
+            for low, high in pairwise(items)
+            if low[1] == high[1] and low[0] < high[0]
+        }
+        known = {(a, b) for a, b in session.execute(select(ItemEnemy.item_id, ItemEnemy.enemy_id))}
+        session.add_all(ItemEnemy(item_id=a, enemy_id=b) for a, b in pairs - known)
+        session.commit()
+        pairs |= known
+        registration = session.get(Sitting, sitting)
+        assert registration is not None
+        version = current_version(session, registration.blueprint_id)
+        framework_id = version.blueprint.framework_id
+        rules = area_rules(session, version.spec, framework_id)
+    with get_db(app).read_sessions() as session:
+        drawn, enemies = pool.load_pool(session, framework_id, world.id("ana"), rules, Random(4))
+    read = {item.item_id for item in drawn}
+    both_read = {(a, b) for a, b in pairs if a in read and b in read}
+    assert both_read, "the sample should hold some neighbouring pairs"
+    assert all(b in enemies.get(a, set()) and a in enemies.get(b, set()) for a, b in both_read)
+
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    with get_db(app).read_sessions() as session:
+        on_form = set(
+            session.scalars(
+                select(AttemptItem.item_id).where(AttemptItem.attempt_id == attempt["id"])
+            )
+        )
+    assert not any(a in on_form and b in on_form for a, b in pairs), "two enemies on one form"
