@@ -10,11 +10,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from certificates import badges, baking, credentials, signing, status_lists
 from certificates.codes import file_stem
-from certificates.models import SigningKey, credential_title
+from certificates.models import SigningKey
+from certificates.terms import achievement_wording
 from certificates.views import visible_certificate
 from core.auth import roles_required
 from core.db import get_session
-from item_bank.blueprints import get_blueprint
 
 bp = Blueprint("credentials", __name__)
 
@@ -111,15 +111,15 @@ def credential_json(code: str) -> Response:
     return response
 
 
-@bp.get("/achievements/<blueprint_code>/badge.svg")
-def achievement_badge(blueprint_code: str) -> Response:
-    """The achievement's image, as every credential of it names it: no holder."""
-    blueprint = get_blueprint(get_session(), blueprint_code[:60])
-    if blueprint is None:
+@bp.get("/achievements/<code>/badge.svg")
+def achievement_badge(code: str) -> Response:
+    """The achievement's image, as every credential of it names it: no holder. ``code``
+    is a programme's, or a blueprint's that no programme lists (and older credentials)."""
+    wording = achievement_wording(get_session(), code[:60])
+    if wording is None:
         abort(404)
-    spec = blueprint.current.spec
-    title = credential_title(spec["credential"], spec["level"])
-    svg = badges.badge_svg(title, spec["level"], credentials.ISSUER_NAME)
+    title, level = wording
+    svg = badges.badge_svg(title, level, credentials.ISSUER_NAME)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": PUBLIC_FOR_AN_HOUR})
 
 

@@ -31,6 +31,7 @@ from certificates.models import (
     SigningKey,
     StatusPurpose,
 )
+from certificates.terms import scheme_of
 from core import clock
 from exam.models import Attempt
 from item_bank.models import BlueprintVersion
@@ -127,16 +128,14 @@ def subject_id(session: Session, holder_id: int) -> str:
 # ---- the credential --------------------------------------------------------------------
 
 
-def _alignment(app: Flask, spec: dict[str, Any]) -> list[dict[str, Any]]:
+def _alignment(app: Flask, spec: dict[str, Any], framework_title: str) -> list[dict[str, Any]]:
     base = app.config["PUBLIC_BASE_URL"]
     return [
         {
             "type": ["Alignment"],
             "targetName": area["title"],
             "targetCode": area["code"],
-            "targetFramework": "CSM Competency Standard: First Level"
-            if spec.get("framework") == "csa-first-level"
-            else spec.get("framework", ""),
+            "targetFramework": framework_title,
             "targetUrl": f"{base}/framework#{area['code']}",
             "targetType": "ceasn:Competency",
         }
@@ -148,26 +147,31 @@ def credential_id(app: Flask, certificate: Certificate) -> str:
     return f"{app.config['PUBLIC_BASE_URL']}/certificates/{certificate.code}/credential"
 
 
-def achievement(app: Flask, certificate: Certificate, spec: dict[str, Any]) -> dict[str, Any]:
+def achievement(
+    app: Flask, session: Session, certificate: Certificate, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """The programme's achievement (one per programme, whichever blueprint was sat)."""
     base = app.config["PUBLIC_BASE_URL"]
     name = certificate.title
+    scheme = scheme_of(session, certificate.programme_version_id, certificate.blueprint_code, spec)
     return {
-        "id": f"{base}/achievements/{certificate.blueprint_code}",
+        "id": f"{base}/achievements/{scheme.code}",
         "type": ["Achievement"],
         "achievementType": "Certification",
         "name": name,
-        "description": f"Certified against the {name} standard.",
+        "description": scheme.description or f"Certified against the {name} standard.",
         "criteria": {
             "narrative": "Passed the proctored examination drawn to the "
             f"{spec['title']} blueprint, meeting its overall cut score "
             "and the minimum in every competency area."
         },
         "image": {
-            "id": f"{base}/achievements/{certificate.blueprint_code}/badge.svg",
+            "id": f"{base}/achievements/{scheme.code}/badge.svg",
             "type": "Image",
             "caption": f"Badge of the {name}",
         },
-        "alignment": _alignment(app, spec),
+        "tag": [scheme.level],
+        "alignment": _alignment(app, spec, scheme.framework_title),
     }
 
 
@@ -219,7 +223,7 @@ def credential_document(app: Flask, session: Session, certificate: Certificate) 
                     "identityHash": certificate.holder_name,
                 },
             ],
-            "achievement": achievement(app, certificate, version.spec),
+            "achievement": achievement(app, session, certificate, version.spec),
         },
         "credentialStatus": status_lists.entry_for(app, index),
     }

@@ -91,6 +91,9 @@ class Certificate(Base):
     revocation_reason: Mapped[str] = mapped_column(String(30), default="")
     revocation_note: Mapped[str] = mapped_column(Text, default="")
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    # The programme (in the version in force at issue) whose credential this is; none for
+    # a blueprint no programme lists.
+    programme_version_id: Mapped[int | None] = mapped_column(ForeignKey("programme_version.id"))
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_note: Mapped[str] = mapped_column(Text, default="")
     # Salts the hash of the holder's email in the signed credential.

@@ -36,6 +36,7 @@ from core.paging import Page, paginate
 from core.web import MAX_ID, memoised
 from exam.models import Attempt, Outcome
 from item_bank.models import BlueprintVersion
+from item_bank.programmes import terms_of
 
 SYSTEM_ACTOR = "system:grading"
 RESTORED_ON_RESCORING = "The pass was restored on rescoring."
@@ -84,17 +85,19 @@ def issue(session: Session, attempt_id: int) -> Certificate:
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
     assert holder is not None and version is not None
     now = clock.now()
+    terms = terms_of(session, version)
     certificate = Certificate(
         code=new_code(),
         attempt_id=attempt_id,
         holder_id=holder.id,
         holder_given_name=holder.given_name,
         holder_family_name=holder.family_name,
-        credential=version.spec["credential"],
-        level=version.spec["level"],
+        credential=terms.credential,
+        level=terms.level,
         blueprint_code=version.blueprint.code,
+        programme_version_id=terms.programme_version_id,
         issued_at=now,
-        expires_at=add_months(now, version.spec["certificate_validity_months"]),
+        expires_at=add_months(now, terms.validity_months),
         subject_salt=secrets.token_hex(16),
     )
     try:

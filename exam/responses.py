@@ -22,7 +22,7 @@ from exam.models import (
     Sitting,
     SittingMode,
 )
-from exam.services import delivery, sittings, statistics, timing
+from exam.services import delivery, results, sittings, statistics, timing
 from exam.services.rescoring import ChangedOutcome
 from item_bank.models import ItemType
 
@@ -174,6 +174,8 @@ class ResultOut(ResponseModel):
     certificate: ResultCertificate | None = Field(
         description="The certificate the attempt produced, whatever its status; null if none"
     )
+    credential: str = Field(description="The credential a pass on this exam earns")
+    level: str = Field(description="The proficiency level that credential certifies")
 
 
 class HistogramBand(ResponseModel):
@@ -291,10 +293,15 @@ def certificate_of(session: Session, attempt_id: int) -> ResultCertificate | Non
 
 
 def result_out(session: Session, outcome: AttemptResult) -> ResultOut:
+    attempt = session.get(Attempt, outcome.attempt_id)
+    assert attempt is not None
+    earns = results.credential_of_attempt(session, attempt)
     return ResultOut.of(
         outcome,
         areas=[AreaResult.of(area) for area in outcome.areas],
         certificate=certificate_of(session, outcome.attempt_id),
+        credential=earns.credential,
+        level=earns.level,
     )
 
 

@@ -8,6 +8,7 @@ whose credential a candidate must already hold, and how the credential is renewe
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from core import audit, clock
 from core.api import field_errors
 from core.errors import FieldError, Problem
 from item_bank.frameworks import get_framework, level_codes
-from item_bank.models import Blueprint
+from item_bank.models import Blueprint, BlueprintVersion
 from item_bank.programme_models import Programme, ProgrammeVersion
 
 PROGRAMMES_DIR = Path(__file__).resolve().parent / "programmes"
@@ -228,3 +229,28 @@ def programme_of_blueprint(session: Session, blueprint_code: str) -> Programme |
 
 def rules_of(programme: Programme) -> ProgrammeFile:
     return ProgrammeFile.model_validate(programme.current.spec)
+
+
+@dataclass(frozen=True)
+class CredentialTerms:
+    credential: str
+    level: str
+    validity_months: int
+    programme_version_id: int | None
+
+
+def terms_of(session: Session, version: BlueprintVersion) -> CredentialTerms:
+    """The terms a pass on ``version`` earns today (they are copied onto the certificate)."""
+    programme = programme_of_blueprint(session, version.blueprint.code)
+    if programme is None:
+        spec = version.spec
+        return CredentialTerms(
+            spec["credential"], spec["level"], int(spec["certificate_validity_months"]), None
+        )
+    rules = rules_of(programme)
+    return CredentialTerms(
+        rules.credential.title,
+        rules.level.name,
+        rules.credential.validity_months,
+        programme.current.id,
+    )

@@ -24,6 +24,8 @@ from exam.models import (
 )
 from exam.services.delivery import require_own_attempt
 from exam.services.grading import get_result, study_list
+from item_bank.models import BlueprintVersion
+from item_bank.programmes import CredentialTerms, terms_of
 
 APPEAL_WINDOW = timedelta(days=30)
 
@@ -51,6 +53,7 @@ class ResultView:
     appeal: Appeal | None
     can_appeal: bool
     void_reason: str = ""  # why a void attempt is void, in the words of who decided it
+    earns: CredentialTerms | None = None  # the credential and level the exam certifies
 
 
 def _void_reason(session: Session, outcome: AttemptResult | None, appeal: Appeal | None) -> str:
@@ -94,7 +97,15 @@ def result_for(session: Session, viewer: Actor, attempt: Attempt) -> ResultView:
         appeal=appeal,
         can_appeal=own and why_no_appeal(outcome, appeal) is None,
         void_reason=_void_reason(session, outcome if visible else None, appeal),
+        earns=credential_of_attempt(session, attempt),
     )
+
+
+def credential_of_attempt(session: Session, attempt: Attempt) -> CredentialTerms:
+    """The credential (and its level) that a pass on this attempt's blueprint earns."""
+    version = session.get(BlueprintVersion, attempt.blueprint_version_id)
+    assert version is not None
+    return terms_of(session, version)
 
 
 def require_result(session: Session, viewer: Actor, attempt_id: int) -> AttemptResult:

@@ -309,6 +309,7 @@ def result(attempt_id: int) -> Response | tuple[str, int]:
         appeal=view.appeal,
         can_appeal=view.can_appeal,
         void_reason=view.void_reason,
+        earns=view.earns,
         certificate=responses.certificate_of(get_session(), attempt.id) if view.outcome else None,
         form=form,
     )
