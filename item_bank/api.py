@@ -41,6 +41,12 @@ class TransitionRequest(ApiModel):
         description="Approve and return: the item's content_revision you reviewed (required; "
         "409 naming the fields that changed when the content has moved on since).",
     )
+    checked: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Approve: the key of every point of the item's review_checks the reviewer "
+        "confirmed (422 naming the points left out).",
+    )
 
 
 def item_body(item: Item, version: ItemVersion | None = None) -> ItemOut:
@@ -112,7 +118,13 @@ def transition_item(item_id: int) -> Any:
     item = services.require_item(get_session(), item_id)
     body = parse_json(TransitionRequest)
     services.take_step(
-        get_session(), current_actor(), item, body.action, body.comment, body.revision
+        get_session(),
+        current_actor(),
+        item,
+        body.action,
+        body.comment,
+        body.revision,
+        body.checked,
     )
     return respond(item_body(item))
 

@@ -240,6 +240,8 @@ class StepForm(FlaskForm):
     comment = TextAreaField("Comment", validators=[Length(max=4000)])
     # The content revision the page showed: an approval or a return binds to it.
     revision = HiddenField(validators=[Length(max=200)])
+    # The review checklist's points the reviewer ticked; the service knows which exist.
+    checked = SelectMultipleField(validate_choice=False)
 
 
 def finite(_form: Any, field: Any) -> None:

@@ -22,6 +22,7 @@ from item_bank.models import (
     ItemVersion,
     ReviewAction,
 )
+from item_bank.review_checklist import review_checklist
 from item_bank.schemas import BlueprintSpec, MediaRef
 from item_bank.stimulus_responses import StimulusLinkOut
 from item_bank.transfer import ImportSummary
@@ -32,6 +33,12 @@ from item_bank.transfer import ImportSummary
 class ItemVersionSummary(ResponseModel):
     number: int
     status: ItemStatus
+
+
+class ReviewCheckOut(ResponseModel):
+    key: str
+    title: str
+    detail: str
 
 
 class ItemOut(ResponseModel):
@@ -64,6 +71,11 @@ class ItemOut(ResponseModel):
     media: list[MediaRef]
     versions: list[ItemVersionSummary]
     allowed_actions: list[ReviewAction]
+    review_checks: list[ReviewCheckOut] = Field(
+        default_factory=list,
+        description="What a reviewer confirms before approving, when approving is open to "
+        "the caller: send every key as checked with the approve action.",
+    )
 
 
 class ItemPage(ResponseModel):
@@ -77,6 +89,12 @@ def item_out(
     session: Session, actor: Actor, item: Item, version: ItemVersion | None = None
 ) -> ItemOut:
     version = version or item.head
+    steps = [step.action for step in services.allowed_steps(actor, item)]
+    checks = (
+        review_checklist(session, version)
+        if ReviewAction.APPROVE in steps and version.id == item.head.id
+        else []
+    )
     return ItemOut.model_validate(
         {
             "id": item.id,
@@ -89,7 +107,8 @@ def item_out(
             "media": [medium.entry() for medium in version.media],
             "enemies": services.enemy_refs(session, item.id),
             "versions": [{"number": v.number, "status": v.status} for v in item.versions],
-            "allowed_actions": [step.action for step in services.allowed_steps(actor, item)],
+            "allowed_actions": steps,
+            "review_checks": [vars(check) for check in checks],
         }
     )
 

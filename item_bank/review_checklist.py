@@ -3,11 +3,13 @@ drawn from the item and the blueprints that will draw it onto forms."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import FieldError, Problem
 from item_bank.models import Blueprint, CognitiveLevel, ItemType, ItemVersion, code_under
 
 LEVELS: dict[str, str] = {
@@ -19,6 +21,7 @@ LEVELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Check:
+    key: str
     title: str
     detail: str
 
@@ -49,18 +52,28 @@ def review_checklist(session: Session, version: ItemVersion) -> list[Check]:
     level = version.cognitive_level
     checks = [
         Check(
+            "competency",
             "Competency",
             f"It measures {competency}, and not a neighbouring competency{where}.",
         ),
-        Check("Cognitive level", f"It asks for {level}: {LEVELS.get(level, level)}."),
+        Check(
+            "cognitive-level",
+            "Cognitive level",
+            f"It asks for {level}: {LEVELS.get(level, level)}.",
+        ),
     ]
     if version.type == ItemType.TRUE_FALSE:
         checks.append(
-            Check("One answer", "The statement is plainly true or plainly false to an expert.")
+            Check(
+                "one-answer",
+                "One answer",
+                "The statement is plainly true or plainly false to an expert.",
+            )
         )
     elif version.type == ItemType.MULTIPLE_RESPONSE:
         checks.append(
             Check(
+                "right-answers",
                 "The right answers",
                 f"Exactly the keyed options ({', '.join(version.keys)}) are right, "
                 "and the stem says how many to choose.",
@@ -69,6 +82,7 @@ def review_checklist(session: Session, version: ItemVersion) -> list[Check]:
     else:
         checks.append(
             Check(
+                "one-best-answer",
                 "One best answer",
                 f"Option {', '.join(version.keys)} is the one best answer, and an expert "
                 "would not argue for another.",
@@ -77,6 +91,7 @@ def review_checklist(session: Session, version: ItemVersion) -> list[Check]:
     if version.type != ItemType.TRUE_FALSE:
         checks.append(
             Check(
+                "distractors",
                 "Plausible distractors",
                 "Each wrong option tempts someone who lacks the competency, and the "
                 "rationale says why it is wrong.",
@@ -84,6 +99,7 @@ def review_checklist(session: Session, version: ItemVersion) -> list[Check]:
         )
     checks.append(
         Check(
+            "no-cueing",
             "No cueing",
             "Nothing gives the answer away: the key is not longer or more precise than the "
             "rest, repeats no word of the stem, agrees in grammar like the others, and no "
@@ -91,3 +107,21 @@ def review_checklist(session: Session, version: ItemVersion) -> list[Check]:
         )
     )
     return checks
+
+
+def require_confirmed(
+    session: Session, version: ItemVersion, checked: Collection[str]
+) -> list[str]:
+    """The keys of the version's checklist, all of which the reviewer must have confirmed
+    to approve it; 422 naming the unconfirmed points otherwise."""
+    checks = review_checklist(session, version)
+    missing = [check.title for check in checks if check.key not in checked]
+    if missing:
+        raise Problem(
+            422,
+            "Review checklist not confirmed",
+            f"Confirm every point of the checklist before approving: {', '.join(missing)}. "
+            "If a point does not hold, return the item with a comment naming it.",
+            errors=[FieldError("checked", f"Not confirmed: {', '.join(missing)}.")],
+        )
+    return [check.key for check in checks]

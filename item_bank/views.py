@@ -311,6 +311,7 @@ def item_transition(item_id: int) -> Response | tuple[str, int]:
             form.action.data or "",
             form.comment.data or "",
             form.revision.data or None,
+            form.checked.data or [],
         )
     except Problem as problem:
         if problem.status >= 500 or problem.slug == duties.SLUG:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
 from item_bank.models import Item, ItemComment, ItemStatus, ItemVersion, ReviewAction
+from item_bank.review_checklist import require_confirmed
 from item_bank.services.review_revision import require_reviewed_revision
 
 
@@ -101,14 +103,20 @@ def take_step(
     action: str,
     comment: str = "",
     revision: str | None = None,
+    checked: Collection[str] = (),
 ) -> ItemVersion:
     """Move the item's newest version along the workflow; audited, with the comment kept.
-    Approving or returning needs the content ``revision`` the reviewer read (409 if stale)."""
+    Approving or returning needs the content ``revision`` the reviewer read (409 if stale);
+    approving needs every point of the review checklist ``checked``, and the audit row
+    keeps which points the reviewer confirmed."""
     step = _known_step(action)
     head = item.head
     _check_allowed(actor, item, step)
     if step.action in BOUND_TO_CONTENT:
         require_reviewed_revision(item, head, revision)
+    confirmed = (
+        require_confirmed(session, head, checked) if step.action == ReviewAction.APPROVE else None
+    )
     comment = _checked_comment(step, comment)
     before = head.status
     _move(actor, item, head, step.target)
@@ -132,7 +140,12 @@ def take_step(
         object_type="item",
         object_id=item.id,
         before={"version": head.number, "status": before},
-        after={"version": head.number, "status": head.status, "comment": comment or None},
+        after={
+            "version": head.number,
+            "status": head.status,
+            "comment": comment or None,
+            **({"checked": confirmed} if confirmed is not None else {}),
+        },
     )
     session.commit()
     return head

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PageProblems, screenshot
+from tests.browser.conftest import PageProblems, screenshot, screenshot_widths
 from tests.conftest import STRONG_PASSWORD
 from tests.item_bank.fixtures import act, create, edit
 
@@ -102,6 +102,14 @@ def test_an_approval_of_an_item_changed_under_review_is_refused_with_what_change
     assert api.get(f"/api/v1/items/{item['id']}", headers=writer).get_json()["status"] == (
         "in_review"
     )
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("alert")).to_contain_text("Confirm every point of the checklist")
+    checklist = page.get_by_role("group", name="Before you approve")
+    boxes = checklist.get_by_role("checkbox")
+    expect(boxes).to_have_count(5)
+    for box in boxes.all():
+        box.check()
+    screenshot_widths(page, "item-review-checklist")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("STALE-1 version 1 is now approved.")).to_be_visible()
     assert page_problems.messages == []

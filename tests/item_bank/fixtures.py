@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from core.db import get_db
 from item_bank import blueprints, frameworks, programmes, transfer
 from item_bank.cli import SAMPLE_DIR
 from item_bank.models import ItemStatus
-from tests.conftest import api_token, bearer
+from tests.conftest import api_token, bearer, csrf_from
 
 
 @pytest.fixture
@@ -157,12 +158,28 @@ def edit(client: FlaskClient, headers: dict[str, str], item_id: int, **overrides
 def act(
     client: FlaskClient, headers: dict[str, str], item_id: int, action: str, comment: str = ""
 ) -> Any:
-    """Take a step as a reviewer would: approving or returning the content just read."""
-    body = {"action": action, "comment": comment}
+    """Take a step as a reviewer would: approving or returning the content just read, and
+    confirming every point of the review checklist to approve."""
+    body: dict[str, Any] = {"action": action, "comment": comment}
     if action in ("approve", "return"):
         current = client.get(f"/api/v1/items/{item_id}", headers=headers).get_json()
         body["revision"] = current.get("content_revision")
+    if action == "approve":
+        body["checked"] = [check["key"] for check in current.get("review_checks", [])]
     return client.post(f"/api/v1/items/{item_id}/transitions", json=body, headers=headers)
+
+
+def approval_form(page: str) -> dict[str, Any]:
+    """The item page's approve form as a reviewer sends it: the content revision it shows
+    and every point of its review checklist ticked."""
+    revision = re.search(r'name="revision"[^>]*value="([^"]+)"', page)
+    assert revision, "the page offers no decision"
+    return {
+        "csrf_token": csrf_from(page),
+        "action": "approve",
+        "revision": revision.group(1),
+        "checked": re.findall(r'name="checked" value="([^"]+)"', page),
+    }
 
 
 def write_json(path: Path, records: list[Any]) -> Path:

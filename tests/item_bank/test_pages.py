@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from item_bank.rendering import render_markdown
-from tests.conftest import csrf_from, post_form, sign_in
-from tests.item_bank.fixtures import act, create
+from tests.conftest import post_form, sign_in
+from tests.item_bank.fixtures import act, approval_form, create
 
 EDITOR_FORM = {
     "type": "single_choice",
@@ -121,13 +121,7 @@ def test_review_queue_leaves_out_the_reviewers_own_items(app: Flask, staff) -> N
     queue = client.get("/item-bank/review").get_data(as_text=True)
     assert "THEIRS-1" in queue and "MINE-1" not in queue and "1 item waiting" in queue
     page = client.get(f"/item-bank/items/{theirs['id']}").get_data(as_text=True)
-    token = csrf_from(page)
-    revision = re.search(r'name="revision"[^>]*value="([^"]+)"', page)
-    assert revision
-    response = client.post(
-        f"/item-bank/items/{theirs['id']}/transitions",
-        data={"csrf_token": token, "action": "approve", "revision": revision.group(1)},
-    )
+    response = client.post(f"/item-bank/items/{theirs['id']}/transitions", data=approval_form(page))
     assert response.status_code == 302
     assert "0 items waiting" in client.get("/item-bank/review").get_data(as_text=True)
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import get_db
 from item_bank.models import ItemComment
-from tests.conftest import csrf_from, sign_in
-from tests.item_bank.fixtures import act, create, edit
+from tests.conftest import sign_in
+from tests.item_bank.fixtures import act, approval_form, create, edit
 
 REVISION = re.compile(r'name="revision"[^>]*value="([^"]+)"')
 
@@ -78,9 +78,10 @@ def test_an_approval_of_content_that_changed_since_it_was_read_is_a_409_naming_t
     assert body["errors"][0]["field"] == "revision"
     assert now["status"] == "in_review" and _decisions(app, item["id"]) == 0
 
+    checks = [check["key"] for check in now["review_checks"]]
     approved = client.post(
         f"/api/v1/items/{item['id']}/transitions",
-        json={"action": "approve", "revision": body["revision"]},
+        json={"action": "approve", "revision": body["revision"], "checked": checks},
         headers=reviewer,
     )
     assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
@@ -143,10 +144,7 @@ def test_the_review_page_shows_what_changed_and_decides_on_the_content_now_shown
     assert seen
     _changed_under_review(api, staff, item["id"])
 
-    stale = browser.post(
-        f"/item-bank/items/{item['id']}/transitions",
-        data={"csrf_token": csrf_from(page), "action": "approve", "revision": seen.group(1)},
-    )
+    stale = browser.post(f"/item-bank/items/{item['id']}/transitions", data=approval_form(page))
     assert stale.status_code == 409
     html = stale.get_data(as_text=True)
     assert "The item changed while you were reviewing it" in html
@@ -157,9 +155,6 @@ def test_the_review_page_shows_what_changed_and_decides_on_the_content_now_shown
 
     current = REVISION.search(html)
     assert current and current.group(1) != seen.group(1)
-    approved = browser.post(
-        f"/item-bank/items/{item['id']}/transitions",
-        data={"csrf_token": csrf_from(html), "action": "approve", "revision": current.group(1)},
-    )
+    approved = browser.post(f"/item-bank/items/{item['id']}/transitions", data=approval_form(html))
     assert approved.status_code == 302
     assert _read(api, staff["reviewer"]["headers"], item["id"])["status"] == "approved"
