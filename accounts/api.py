@@ -10,7 +10,9 @@ from pydantic import Field
 
 from accounts import responses, services
 from accounts.passwords import MAX_LENGTH
-from accounts.responses import Me, TokenResponse
+from accounts.responses import InvitationList, InvitationOut, Me, TokenResponse
+from accounts.services.validation import EMAIL_MAX, NAME_MAX
+from accounts.views import link_base
 from core.api import (
     ApiModel,
     json_body,
@@ -20,7 +22,7 @@ from core.api import (
     problem_responses,
     respond,
 )
-from core.auth import issue_api_token, login_required
+from core.auth import current_actor, issue_api_token, login_required, roles_required
 from core.db import get_session
 from core.extensions import limiter, per_email_and_address
 
@@ -53,7 +55,45 @@ def me() -> Any:
     return respond(responses.me(current_user))
 
 
-OPENAPI_MODELS = (TokenRequest, TokenResponse, Me)
+class InvitationRequest(ApiModel):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    given_name: str = Field(min_length=1, max_length=NAME_MAX)
+    family_name: str = Field(min_length=1, max_length=NAME_MAX)
+    roles: list[str] = Field(min_length=1, max_length=20, description="Role codes, as in /me.")
+
+
+@api.get("/invitations")
+@roles_required("admin")
+def list_invitations() -> Any:
+    invitations = services.open_invitations(get_session())
+    return respond(InvitationList(invitations=[responses.invitation_out(i) for i in invitations]))
+
+
+@api.post("/invitations")
+@roles_required("admin")
+def create_invitation() -> Any:
+    body = parse_json(InvitationRequest)
+    invitation = services.invite(
+        get_session(),
+        current_actor(),
+        email=body.email,
+        given_name=body.given_name,
+        family_name=body.family_name,
+        roles=body.roles,
+        link_base=link_base("accounts.accept_invitation"),
+    )
+    return respond(responses.invitation_out(invitation), 201)
+
+
+@api.post("/invitations/<id:invitation_id>/withdraw")
+@roles_required("admin")
+def withdraw_invitation(invitation_id: int) -> Any:
+    invitation = services.require_invitation(get_session(), invitation_id)
+    services.withdraw_invitation(get_session(), current_actor(), invitation)
+    return respond(responses.invitation_out(invitation))
+
+
+OPENAPI_MODELS = (TokenRequest, TokenResponse, Me, InvitationRequest, InvitationOut, InvitationList)
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     "/tokens": {
         "post": {
@@ -74,6 +114,46 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "responses": {
                 "200": model_response("The account", Me),
                 **problem_responses(401),
+            },
+        }
+    },
+    "/invitations": {
+        "get": {
+            "summary": "Invitations neither accepted nor withdrawn, expired ones too (admin)",
+            "operationId": "listInvitations",
+            "security": [{"bearer": []}],
+            "responses": {
+                "200": model_response("The open invitations", InvitationList),
+                **problem_responses(401, 403),
+            },
+        },
+        "post": {
+            "summary": "Invite a person with roles; the link is emailed to them (admin, audited)",
+            "operationId": "createInvitation",
+            "security": [{"bearer": []}],
+            "requestBody": json_body(InvitationRequest),
+            "responses": {
+                "201": model_response("The invitation", InvitationOut),
+                **problem_responses(400, 401, 403, 409, 415, 422),
+            },
+        },
+    },
+    "/invitations/{invitation_id}/withdraw": {
+        "post": {
+            "summary": "Withdraw an invitation: its link stops working (admin, audited)",
+            "operationId": "withdrawInvitation",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {
+                    "name": "invitation_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
+            ],
+            "responses": {
+                "200": model_response("The withdrawn invitation", InvitationOut),
+                **problem_responses(401, 403, 404, 409),
             },
         }
     },

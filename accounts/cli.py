@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from accounts import services
 from accounts.models import User
+from accounts.views import link_base
 from core.auth import ROLES
+from core.cli import fail
 from core.db import get_db
 from core.errors import Problem
 
+COMMAND_LINE = "command line"
 DEMO_PEOPLE: dict[str, tuple[str, str]] = {
     "candidate": ("Casey", "Morgan"),
     "proctor": ("Priya", "Natarajan"),
@@ -89,9 +92,56 @@ def register_accounts_cli(app: Flask) -> None:
                 )
                 user_id = user.id
         except Problem as problem:
-            for error in problem.errors or []:
-                click.echo(f"Error: {error.field}: {error.message}", err=True)
-            if not problem.errors:
-                click.echo(f"Error: {problem.detail}", err=True)
-            raise SystemExit(1) from problem
+            fail(problem)
         click.echo(user_id)
+
+    @users.command("invite")
+    @click.option("--email", required=True)
+    @click.option("--given-name", required=True)
+    @click.option("--family-name", required=True)
+    @click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+    def invite(email: str, given_name: str, family_name: str, roles: tuple[str, ...]) -> None:
+        """Invite a person with roles: the outbox emails them a link to set their own
+        password (audited as the command line); prints the invitation's id."""
+        try:
+            with get_db().session_scope() as session:
+                invitation = services.invite(
+                    session,
+                    None,
+                    email=email,
+                    given_name=given_name,
+                    family_name=family_name,
+                    roles=roles,
+                    link_base=link_base("accounts.accept_invitation"),
+                    actor_label=COMMAND_LINE,
+                )
+                click.echo(
+                    f"Invitation {invitation.id}: {invitation.full_name} <{invitation.email}>, "
+                    f"the link works for {services.INVITATION_LIFETIME.days} days."
+                )
+        except Problem as problem:
+            fail(problem)
+
+    @users.command("invitations")
+    def invitations() -> None:
+        """List the invitations neither accepted nor withdrawn, newest first."""
+        with get_db().session_scope() as session:
+            for invitation in services.open_invitations(session):
+                state = services.invitation_state(invitation)
+                until = f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC"
+                click.echo(
+                    f"{invitation.id:>6}  {state.value:<8}  {invitation.email:<40}  "
+                    f"{', '.join(invitation.roles):<30}  until {until}"
+                )
+
+    @users.command("withdraw-invitation")
+    @click.argument("invitation_id", type=int)
+    def withdraw_invitation(invitation_id: int) -> None:
+        """Withdraw an invitation: its link stops working (audited as the command line)."""
+        try:
+            with get_db().session_scope() as session:
+                invitation = services.require_invitation(session, invitation_id)
+                services.withdraw_invitation(session, None, invitation, actor_label=COMMAND_LINE)
+                click.echo(f"Invitation {invitation_id} to {invitation.email} is withdrawn.")
+        except Problem as problem:
+            fail(problem)

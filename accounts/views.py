@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -139,9 +140,15 @@ def sign_out() -> Response:
 TOKEN_MAX = 100
 
 
-def _link_base(endpoint: str) -> str:
-    """The public address of a link page without its token (never the request's Host)."""
-    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, token="").rstrip("/")
+def link_base(endpoint: str) -> str:
+    """The public address of a link page without its token, from PUBLIC_BASE_URL (never the
+    request's Host); a command, outside any request, gets the same address."""
+    if has_request_context():
+        path = url_for(endpoint, token="")
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, token="")
+    return current_app.config["PUBLIC_BASE_URL"] + path.rstrip("/")
 
 
 def _unusable_link(problem: Problem) -> tuple[str, int]:
@@ -163,7 +170,7 @@ def forgot_password() -> tuple[str, int]:
         )
     email = form.email.data or ""
     services.request_password_reset(
-        get_session(), email, link_base=_link_base("accounts.reset_password")
+        get_session(), email, link_base=link_base("accounts.reset_password")
     )
     # The same page whether or not the address has an account.
     return _form_page(
@@ -370,7 +377,7 @@ def admin_invite() -> Response | tuple[str, int]:
             given_name=form.given_name.data or "",
             family_name=form.family_name.data or "",
             roles=form.roles.data or [],
-            link_base=_link_base("accounts.accept_invitation"),
+            link_base=link_base("accounts.accept_invitation"),
         )
     except Problem as problem:
         attach_problem(form, problem)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 from flask import Flask, current_app
 
 from core import mail
 from core.db import get_db
+from core.errors import Problem
 from core.migrate import current_revision, upgrade_to_head
+
+
+def fail(problem: Problem) -> NoReturn:
+    """End a command on a refusal: its title and detail, each field's error, exit status 1."""
+    click.echo(f"Error: {problem.title}. {problem.detail}", err=True)
+    for error in problem.errors:
+        click.echo(f"  {error.field}: {error.message}", err=True)
+    raise SystemExit(1) from problem
 
 
 def register_core_cli(app: Flask) -> None:

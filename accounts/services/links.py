@@ -208,15 +208,17 @@ def open_invitations(session: Session) -> list[Invitation]:
 
 def invite(
     session: Session,
-    actor: Actor,
+    actor: Actor | None,
     *,
     email: str,
     given_name: str,
     family_name: str,
     roles: Iterable[str],
     link_base: str,
+    actor_label: str | None = None,
 ) -> Invitation:
     """Invite a person with ``roles``: they get a link to set their own password; audited.
+    ``actor`` is None from the command line, which the audit row names by ``actor_label``.
 
     Refused, naming the field, for an address that has an account or a pending invitation.
     """
@@ -265,14 +267,14 @@ def invite(
         family_name=cleaned["family_name"],
         roles=sorted(role_list),
         token_hash=hashed,
-        invited_by_id=actor.id,
+        invited_by_id=actor.id if actor else None,
         created_at=now,
         expires_at=now + INVITATION_LIFETIME,
     )
     session.add(invitation)
     session.flush()
     role_names = ", ".join(dict(ROLES)[role] for role in invitation.roles)
-    inviter = session.get(User, actor.id)
+    inviter = session.get(User, actor.id) if actor else None
     mail.enqueue(
         session,
         invitation.email,
@@ -286,11 +288,12 @@ def invite(
     )
     audit.record(
         session,
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         action="invitation.created",
         object_type="invitation",
         object_id=invitation.id,
         after={"email": invitation.email, "roles": invitation.roles},
+        actor_label=actor_label,
     )
     session.commit()
     return invitation
@@ -303,7 +306,9 @@ def require_invitation(session: Session, invitation_id: int) -> Invitation:
     return invitation
 
 
-def withdraw_invitation(session: Session, actor: Actor, invitation: Invitation) -> Invitation:
+def withdraw_invitation(
+    session: Session, actor: Actor | None, invitation: Invitation, actor_label: str | None = None
+) -> Invitation:
     """The link stops working; audited. An accepted invitation cannot be withdrawn."""
     state = invitation_state(invitation)
     if state in (InvitationState.ACCEPTED, InvitationState.WITHDRAWN):
@@ -313,12 +318,13 @@ def withdraw_invitation(session: Session, actor: Actor, invitation: Invitation) 
     invitation.withdrawn_at = clock.now()
     audit.record(
         session,
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         action="invitation.withdrawn",
         object_type="invitation",
         object_id=invitation.id,
         before={"state": state.value},
         after={"state": InvitationState.WITHDRAWN.value},
+        actor_label=actor_label,
     )
     session.commit()
     return invitation
