@@ -84,6 +84,11 @@ class ApplicationOut(ApplicationSummary):
     )
     coverage: list[AreaCoverage] | None = None
     missing: list[MissingPart] | None = Field(default=None, description="What stops submission.")
+    warnings: list[MissingPart] | None = Field(
+        default=None,
+        description="What the rules let through but an assessor will ask about (low "
+        "coverage, unverified trainers), each with its reason.",
+    )
     documents: list[DocumentOut] | None = None
 
 
@@ -149,6 +154,7 @@ def application_out(session: Session, actor: Actor, application: Application) ->
     summary = dict(application_summary(session, actor, application))
     if not services.content_open_to(actor, application):
         return ApplicationOut(**summary)
+    lines = services.summary(session, application)
     return ApplicationOut(
         **summary,
         content=application.content,
@@ -156,7 +162,8 @@ def application_out(session: Session, actor: Actor, application: Application) ->
             AreaCoverage.of(area, area=area.code, competencies=len(area.leaves))
             for area in services.coverage(session, application)
         ],
-        missing=[MissingPart.of(e) for e in services.missing_parts(session, application)],
+        missing=[MissingPart(field=line.part, message=line.message) for line in lines.missing],
+        warnings=[MissingPart(field=line.part, message=line.message) for line in lines.warnings],
         documents=[DocumentOut.of(d) for d in services.documents(session, application.id)],
     )
 

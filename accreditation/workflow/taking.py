@@ -62,9 +62,14 @@ def allowed_steps(session: Session, actor: Actor | None, application: Applicatio
 CONFIRMED_STEPS = (
     Action.ACCREDIT,
     Action.ACCREDIT_WITH_CONDITIONS,
+    Action.DEFER,
     Action.REFUSE,
+    Action.CONDITIONS_MET,
     Action.SUSPEND,
+    Action.LIFT_SUSPENSION,
     Action.WITHDRAW_ACCREDITATION,
+    Action.UPHOLD_APPEAL,
+    Action.DENY_APPEAL,
 )
 
 

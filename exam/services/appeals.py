@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,7 @@ from core import audit, clock
 from core.auth import Actor
 from core.duties import require_not_party
 from core.errors import FieldError, Problem
-from exam.models import Appeal, AppealRemedy, AppealStatus, Attempt
+from exam.models import Appeal, AppealRemedy, AppealStatus, Attempt, Outcome
 from exam.services.grading import get_result, grade
 from exam.services.rescoring import rescore_attempts, staff_reason
 from exam.services.results import get_appeal, why_no_appeal
@@ -45,6 +47,24 @@ def file_appeal(session: Session, candidate: Actor, attempt_id: int, statement: 
     return appeal
 
 
+@dataclass(frozen=True)
+class AppealOutcome:
+    """The attempt's result before the decision and after it."""
+
+    before: str | None
+    percent_before: float | None
+    after: str | None
+    percent_after: float | None
+
+    @property
+    def pass_lost(self) -> bool:
+        return self.before == Outcome.PASS and self.after != Outcome.PASS
+
+    @property
+    def pass_gained(self) -> bool:
+        return self.before != Outcome.PASS and self.after == Outcome.PASS
+
+
 def decide_appeal(
     session: Session,
     actor: Actor,
@@ -53,8 +73,33 @@ def decide_appeal(
     upheld: bool,
     reason: str,
     remedy: str = AppealRemedy.NONE,
-) -> Appeal:
-    """Uphold (voiding the attempt or rescoring it) or deny; audited, shown to the candidate."""
+    preview: bool = False,
+) -> AppealOutcome:
+    """Uphold (voiding the attempt or rescoring it) or deny; audited, shown to the candidate.
+    A ``preview`` takes the decision, every check and the certificate it issues or revokes
+    included, then rolls it back: what the preview shows is what confirming does."""
+    before = get_result(session, appeal.attempt_id)
+    result_before, percent_before = (before.result, before.percent) if before else (None, None)
+    _apply_decision(session, actor, appeal, upheld, reason, remedy)
+    session.flush()
+    session.expire_all()  # the grading writes in bulk, past the identity map
+    after = get_result(session, appeal.attempt_id)
+    outcome = AppealOutcome(
+        result_before,
+        percent_before,
+        after.result if after else None,
+        after.percent if after else None,
+    )
+    if preview:
+        session.rollback()
+    else:
+        session.commit()
+    return outcome
+
+
+def _apply_decision(
+    session: Session, actor: Actor, appeal: Appeal, upheld: bool, reason: str, remedy: str
+) -> None:
     require_not_party(
         actor.id, [appeal.candidate_id], action="decide this appeal", because="it is your own"
     )
@@ -89,8 +134,6 @@ def decide_appeal(
         object_id=appeal.id,
         after={"remedy": appeal.remedy, "reason": appeal.decision_reason},
     )
-    session.commit()
-    return appeal
 
 
 def appeal_queue(session: Session) -> list[Appeal]:

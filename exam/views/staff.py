@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from core import clock
@@ -23,7 +24,7 @@ from exam.forms import (
     ScoringForm,
     SittingForm,
 )
-from exam.models import AppealRemedy, Sitting
+from exam.models import Appeal, Sitting
 from exam.psychometrics.views import statistics_sections
 from exam.services import (
     accommodations,
@@ -182,15 +183,21 @@ def appeals_page() -> Response | str:
         require_valid(form)
         appeal = appeals.require_appeal(session, _posted_id("appeal_id"))
         decision = form.decision.data or ""
+        upheld, remedy = decision.startswith("uphold"), decision.partition(":")[2]
+        reason = form.reason.data or ""
         try:
-            appeals.decide_appeal(
+            preview = request.form.get("confirmed") != "yes"
+            outcome = appeals.decide_appeal(
                 session,
                 current_actor(),
                 appeal,
-                upheld=decision.startswith("uphold"),
-                reason=form.reason.data or "",
-                remedy=decision.partition(":")[2] or AppealRemedy.NONE,
+                upheld=upheld,
+                reason=reason,
+                remedy=remedy,
+                preview=preview,
             )
+            if preview:
+                return _confirm_appeal(session, appeal, form, outcome)
         except Problem as problem:
             return back_with(problem, "exam.appeals")
         flash("Decision recorded; the candidate sees it on their result.", "success")
@@ -200,6 +207,19 @@ def appeals_page() -> Response | str:
     results = {a.attempt_id: grading.get_result(session, a.attempt_id) for a in queue}
     return render_template(
         "exam/appeals.html", queue=queue, people=people, results=results, form=AppealDecisionForm()
+    )
+
+
+def _confirm_appeal(
+    session: Session, appeal: Appeal, form: AppealDecisionForm, preview: appeals.AppealOutcome
+) -> str:
+    people = admission.people_by_id(session, [appeal.candidate_id])
+    return render_template(
+        "exam/appeal_confirm.html",
+        appeal=appeal,
+        candidate=people[appeal.candidate_id],
+        form=form,
+        preview=preview,
     )
 
 

@@ -317,3 +317,35 @@ def test_a_step_saves_only_its_fields_for_members_while_the_draft_is_theirs(
     assert pia.get(closed).status_code == 302  # to the application's page: not editable
     late = pia.post(closed, data={"csrf_token": token, "version": "9"}, headers=autosave)
     assert late.status_code == 409 and "with the association" in late.get_json()["detail"]
+
+
+def test_appeal_and_suspension_decisions_state_their_consequences_first(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = world.recommended()
+    world.step(application_id, "lena", "accredit", comment="Accredited.")
+    world.step(application_id, "lena", "suspend", comment="A complaint is being looked into.")
+    page = f"/applications/{application_id}"
+    step = f"{page}/step"
+    lena = client_as(app, "lena")
+    version = str(world.call("GET", page, "lena").get_json()["version"])
+    lift = {"action": "lift_suspension", "version": version, "comment": "Cleared."}
+    asked = post_form(lena, page, step, lift)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "What follows when you confirm" in text
+    assert "as accredited again, at once" in text
+    assert world.call("GET", page, "lena").get_json()["state"] == "suspended"
+    assert post_form(lena, page, step, {**lift, "confirmed": "yes"}).status_code == 302
+    assert world.call("GET", page, "lena").get_json()["state"] == "accredited"
+
+    refused = world.recommended()
+    world.step(refused, "lena", "refuse", comment="Not enough practice.")
+    world.step(refused, "pia", "appeal", comment="Please look again.")
+    page = f"/applications/{refused}"
+    version = str(world.call("GET", page, "lou").get_json()["version"])
+    lou = client_as(app, "lou")
+    deny = {"action": "deny_appeal", "version": version, "comment": "The refusal stands."}
+    asked = post_form(lou, page, f"{page}/step", deny)
+    assert "is final" in asked.get_data(as_text=True)
+    assert world.call("GET", page, "lou").get_json()["state"] == "appealed"

@@ -317,3 +317,13 @@ def test_a_trainer_holding_our_certificate_is_verified(
     )
     assert html.count(">verified<") == 1 and html.count(">not verified<") == 1
     assert f"no certificate {certificate.code} for family name Impostor" in html
+    # The API gives the same warning, which does not stop the submission.
+    body = accreditation.call("GET", f"/applications/{created.get_json()['id']}", "pia").get_json()
+    assert "trainers" not in [part["field"] for part in body["missing"]]
+    assert [w for w in body["warnings"] if w["field"] == "trainers"] == [
+        {
+            "field": "trainers",
+            "message": f"Ivan Impostor is not verified: no certificate {certificate.code} "
+            "for family name Impostor.",
+        }
+    ]

@@ -80,6 +80,14 @@ def test_the_whole_accreditation_path(
     expect(pia.get_by_role("heading", name="Check and submit")).to_be_visible()
     expect(pia.get_by_role("heading", name="Still missing")).to_have_count(0)
     screenshot(pia, "accreditation-draft")
+    # The application's own page sends the provider through the same check, warnings and all.
+    pia.goto(pia.url.split("/steps/")[0])
+    doing = pia.get_by_role("region", name="What you can do now")
+    expect(doing).to_contain_text("2 points worth a second look before you send it")
+    expect(doing.get_by_role("button", name="Submit")).to_have_count(0)
+    screenshot_widths(pia, "accreditation-application-submit")
+    doing.get_by_role("link", name="Review and submit").click()
+    expect(pia.get_by_role("heading", name="Worth a second look (2)")).to_be_visible()
     pia.get_by_role("button", name="Submit the application").click()
     expect(pia.get_by_role("status").first).to_contain_text("now submitted")
 

@@ -122,16 +122,18 @@ def test_appeal_filed_decided_and_shown(app: Flask, world: ExamWorld) -> None:
     queue = admin.get("/staff/appeals").get_data(as_text=True)
     assert "My screen froze" in queue
     appeal_id = int(__import__("re").search(r'name="appeal_id" value="(\d+)"', queue).group(1))
-    post_form(
-        admin,
-        "/staff/appeals",
-        "/staff/appeals",
-        {
-            "appeal_id": str(appeal_id),
-            "decision": "uphold:void",
-            "reason": "Proctor log confirms the outage.",
-        },
-    )
+    decision = {
+        "appeal_id": str(appeal_id),
+        "decision": "uphold:void",
+        "reason": "Proctor log confirms the outage.",
+    }
+    asked = post_form(admin, "/staff/appeals", "/staff/appeals", decision)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "What follows when you confirm" in text
+    assert "The result stands at <strong>fail" in text and "The attempt is void" in text
+    assert "The exam team is considering it" in ana.get(url).get_data(as_text=True)
+    done = post_form(admin, "/staff/appeals", "/staff/appeals", {**decision, "confirmed": "yes"})
+    assert done.status_code == 303
     shown = ana.get(url).get_data(as_text=True)
     assert "upheld" in shown and "the attempt is void" in shown and "Voided on appeal" in shown
     assert (
