@@ -175,13 +175,30 @@ def achievement(
     }
 
 
-def certified_areas(session: Session, certificate: Certificate) -> list[dict[str, str]]:
-    """The standard's areas the certificate's examination covered (code and title)."""
+@dataclass(frozen=True)
+class CertifiedScope:
+    """What a certificate certifies: the framework, the level of it, and the areas its
+    examination covered (code and title)."""
+
+    framework_code: str
+    framework_title: str
+    level: str
+    areas: list[dict[str, str]]
+
+
+def certified_scope(session: Session, certificate: Certificate) -> CertifiedScope:
     attempt = session.get(Attempt, certificate.attempt_id)
     assert attempt is not None
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
     assert version is not None
-    return [{"code": area["code"], "title": area["title"]} for area in version.spec["areas"]]
+    spec = version.spec
+    scheme = scheme_of(session, certificate.programme_version_id, certificate.blueprint_code, spec)
+    return CertifiedScope(
+        str(spec.get("framework", "")),
+        scheme.framework_title,
+        scheme.level,
+        [{"code": area["code"], "title": area["title"]} for area in spec["areas"]],
+    )
 
 
 def credential_document(app: Flask, session: Session, certificate: Certificate) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
             issuer_name=ISSUER_NAME,
             page_url=page_url,
             checked_at=checked_at,
-            areas=credentials.certified_areas(get_session(), certificate),
+            scope=credentials.certified_scope(get_session(), certificate),
             badge=documents.badge_markup(certificate),
         )
 

@@ -15,9 +15,16 @@ from core.db import get_db
 from exam.models import SittingMode
 from exam.services import sittings, timing
 
+# The sittings the demo opens: the First Level, and the sample ladder's first rung.
+DEMO_SITTINGS = (
+    ("first-level", "First Level demo sitting"),
+    ("cscm-contributor", "CSCM Contributor sample sitting"),
+)
+
 
 def load_demo_sitting(session: Session) -> None:
-    """A sitting open for the next eight hours with the demo proctors, unless one is open."""
+    """A sitting open for the next eight hours with the demo proctors for each demo
+    blueprint there is, unless a sitting is open already."""
     if sittings.open_sittings(session):
         return
     admin = session.scalars(
@@ -29,18 +36,23 @@ def load_demo_sitting(session: Session) -> None:
     if admin is None:
         return
     now = clock.now().replace(second=0, microsecond=0)
-    data = sittings.SittingInput(
-        "first-level",
-        "First Level demo sitting",
-        now - timedelta(minutes=10),
-        now + timedelta(hours=8),
-        30,
-        SittingMode.ONLINE,
-        "",
-        tuple(proctors),
-    )
-    sitting = sittings.schedule_sitting(session, admin, data)
-    click.echo(f"Sitting “{sitting.title}” is open until {clock.format_moment(sitting.closes_at)}.")
+    known = {blueprint.code for blueprint in sittings.blueprints_to_schedule(session)}
+    for code, title in DEMO_SITTINGS:
+        if code not in known:
+            continue
+        data = sittings.SittingInput(
+            code,
+            title,
+            now - timedelta(minutes=10),
+            now + timedelta(hours=8),
+            30,
+            SittingMode.ONLINE,
+            "",
+            tuple(proctors),
+        )
+        sitting = sittings.schedule_sitting(session, admin, data)
+        until = clock.format_moment(sitting.closes_at)
+        click.echo(f"Sitting “{sitting.title}” is open until {until}.")
 
 
 def register_exam_cli(app: Flask) -> None:

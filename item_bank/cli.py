@@ -22,6 +22,17 @@ from item_bank.models import Item
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 SCENARIO_DIR = SAMPLE_DIR / "scenarios"  # items written on a shared passage
+# A sample second framework with three proficiency levels, two of its programmes (the
+# second requiring the first) and a small bank: the ladder a demo candidate sees.
+LADDER_DIR = SAMPLE_DIR / "ladder"
+LADDER_FILES = (
+    ("framework", "cscm-sample.json"),
+    ("blueprint", "blueprint-contributor.json"),
+    ("blueprint", "blueprint-senior.json"),
+    ("programmes", "programme-contributor.json"),
+    ("programmes", "programme-senior.json"),
+)
+LADDER_FRAMEWORK = "cscm-sample"
 # An import of more items than this prints its per-item report only on a dry run.
 REPORT_LINES = 200
 
@@ -87,6 +98,27 @@ def load_demo_item_bank(session: Session) -> None:
         session, framework, records, status="approved", actor_id=None, actor_label="cli:demo-data"
     )
     click.echo(f"Sample item bank: {result.created} approved items, one scenario among them.")
+
+
+def load_demo_ladder(session: Session) -> None:
+    """The sample ladder beside the First Level, and its bank if it has no items yet."""
+    loaders = {
+        "framework": frameworks.load_framework_file,
+        "blueprint": blueprints.load_blueprint_file,
+        "programmes": programmes.load_programme_file,
+    }
+    for kind, name in LADDER_FILES:
+        loaders[kind](session, LADDER_DIR / name, "cli:demo-data")
+    framework = frameworks.require_framework(session, LADDER_FRAMEWORK)
+    if session.scalar(select(func.count(Item.id)).where(Item.framework_id == framework.id)):
+        return
+    records = transfer.parse_json_records((LADDER_DIR / "items.json").read_bytes())
+    result = transfer.import_items(
+        session, framework, records, status="approved", actor_id=None, actor_label="cli:demo-data"
+    )
+    click.echo(
+        f"Sample ladder: {framework.title}, two programmes, {result.created} approved items."
+    )
 
 
 def register_item_bank_cli(app: Flask) -> None:

@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
     cli.register_item_bank_cli(app)
     register_demo_loader(app, DemoLoader("item_bank", 20, cli.load_demo_item_bank))
     register_demo_loader(app, DemoLoader("item_media", 21, media_demo.load_demo_media_item))
+    register_demo_loader(app, DemoLoader("item_ladder", 22, cli.load_demo_ladder))
     register_link(
         app, NavLink("Standard", "item_bank.framework_page", (), "The competencies examined.")
     )

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from core.db import get_db
 from core.errors import Problem
 from exam.psychometrics import calibration, drift, drift_alerts, export, pretesting
+from item_bank.blueprints import DEFAULT_BLUEPRINT
 
 
 def _fail(problem: Problem) -> click.ClickException:
@@ -24,7 +25,7 @@ def register_psychometrics_cli(app: Flask) -> None:
         """Scored responses for outside analysis."""
 
     @responses_group.command("export")
-    @click.option("--blueprint", default="first-level", show_default=True)
+    @click.option("--blueprint", default=DEFAULT_BLUEPRINT, show_default=True)
     @click.option("--sitting", type=int, default=None, help="Only this sitting's attempts.")
     @click.option("--layout", type=click.Choice(["long", "wide"]), default="long")
     @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
@@ -65,7 +66,7 @@ def register_psychometrics_cli(app: Flask) -> None:
         )
 
     @responses_group.command("calibrate")
-    @click.option("--blueprint", default="first-level", show_default=True)
+    @click.option("--blueprint", default=DEFAULT_BLUEPRINT, show_default=True)
     @click.option("--sitting", type=int, default=None, help="Only this sitting's attempts.")
     def calibrate_command(blueprint: str, sitting: int | None) -> None:
         """Rasch-calibrate the items from the scored responses (audited)."""

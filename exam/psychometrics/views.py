@@ -18,6 +18,7 @@ from exam.forms import EmptyForm
 from exam.psychometrics import calibration, drift, fairness, pretesting
 from exam.psychometrics.forms import FIRST_LANGUAGES, REGIONS, AboutYouForm
 from exam.views._blueprint import back_with, bp, require_valid
+from item_bank.blueprints import DEFAULT_BLUEPRINT
 
 
 def statistics_sections(code: str) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def statistics_sections(code: str) -> dict[str, Any]:
 @reads_bank
 def calibrate() -> Response:
     require_valid(EmptyForm())
-    code = request.form.get("blueprint", "first-level")[:60]
+    code = request.form.get("blueprint", DEFAULT_BLUEPRINT)[:60]
     sitting = valid_id(request.form.get("sitting", type=int))
     try:
         run = calibration.run_calibration(get_session(), current_actor().id, code, sitting)
@@ -65,7 +66,7 @@ def calibrate() -> Response:
 def drift_page() -> tuple[str, int]:
     """Alerts first, then every item version's exposure and p-value per period."""
     args = request.args
-    code = args.get("blueprint", "first-level")[:60]
+    code = args.get("blueprint", DEFAULT_BLUEPRINT)[:60]
     problem, report = None, None
     try:
         wanted = drift.parse_request(
@@ -133,7 +134,7 @@ def about_you() -> Response | tuple[str, int]:
 @reads_bank
 def pretest_page() -> tuple[str, int]:
     """The blueprint's items on trial, how each has done, and the decisions on them."""
-    return _pretest_page(request.args.get("blueprint", "first-level")[:60])
+    return _pretest_page(request.args.get("blueprint", DEFAULT_BLUEPRINT)[:60])
 
 
 def _pretest_page(code: str, problem: Problem | None = None) -> tuple[str, int]:
@@ -153,7 +154,7 @@ def _pretest_page(code: str, problem: Problem | None = None) -> tuple[str, int]:
 @reads_bank
 def pretest_add() -> Response | tuple[str, int]:
     require_valid(EmptyForm())
-    code = request.form.get("blueprint", "first-level")[:60]
+    code = request.form.get("blueprint", DEFAULT_BLUEPRINT)[:60]
     try:
         pretesting.put_on_pretest(
             get_session(),
@@ -179,7 +180,7 @@ def pretest_add() -> Response | tuple[str, int]:
 def pretest_decide(item_id: int, decision: str) -> Response | tuple[str, int]:
     """Promote or drop, after a page that says what follows."""
     require_valid(EmptyForm())
-    code = request.form.get("blueprint", "first-level")[:60]
+    code = request.form.get("blueprint", DEFAULT_BLUEPRINT)[:60]
     note = request.form.get("note", "")[:2000]
     if request.form.get("confirmed") != "yes":
         row = next(

@@ -38,6 +38,7 @@ from exam.services import (
 )
 from exam.views._blueprint import back_with, bp, require_valid
 from exam.views.seb import panel as seb_panel
+from item_bank.blueprints import DEFAULT_BLUEPRINT
 
 
 def _sitting_form(form: SittingForm | None = None) -> SittingForm:
@@ -274,7 +275,7 @@ def scoring() -> tuple[str, int]:
 
 
 def _requested_statistics() -> tuple[str, int | None, statistics.ExamStats]:
-    code = request.args.get("blueprint", "first-level")[:60]
+    code = request.args.get("blueprint", DEFAULT_BLUEPRINT)[:60]
     sitting = valid_id(request.args.get("sitting", type=int))
     return code, sitting, statistics.exam_statistics(get_session(), code, sitting)
 
@@ -315,15 +316,19 @@ def angoff_list() -> Response | str:
     if request.method == "POST":
         require_valid(EmptyForm())
         title = request.form.get("title", "")[:200]
+        code = request.form.get("blueprint", DEFAULT_BLUEPRINT)[:60]
         try:
-            study = standard_setting.create_study(session, current_actor(), "first-level", title)
+            study = standard_setting.create_study(session, current_actor(), code, title)
         except Problem as problem:
             if problem.status == 403:
                 raise
             return back_with(problem, "exam.angoff_list")
         return redirect(url_for("exam.angoff_study", study_id=study.id), 303)
     return render_template(
-        "exam/angoff_list.html", studies=standard_setting.studies(session), form=EmptyForm()
+        "exam/angoff_list.html",
+        studies=standard_setting.studies(session),
+        blueprints=sittings.blueprints_to_schedule(session),
+        form=EmptyForm(),
     )
 
 

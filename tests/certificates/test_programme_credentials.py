@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from certificates.models import Certificate
+from certificates.services import link_token_for
 from core.clock import add_months
 from core.db import get_db
 from tests.certificates.fixtures import holder_client
@@ -53,6 +54,30 @@ def test_a_second_programme_issues_its_own_credential(
     assert badge.status_code == 200 and badge.mimetype == "image/svg+xml"
     # The badge says the level once, on its ribbon.
     assert '<title id="badge-title">CSCM: Contributor badge</title>' in badge.get_data(as_text=True)
+
+
+def _verify_page(app: Flask, code: str) -> str:
+    with app.app_context():
+        token = link_token_for(code)
+    return app.test_client().get(f"/verify/{token}").get_data(as_text=True)
+
+
+def test_the_verify_page_names_the_programme_level_and_framework(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    code = pass_exam_on(world, app, "cscm-contributor")["code"]
+    page = _verify_page(app, code)
+    assert "<dt>Credential</dt><dd>CSCM Contributor</dd>" in page
+    assert "<dt>Level</dt><dd>Contributor</dd>" in page
+    assert (
+        '<a href="/framework?code=cscm-sample">Customer Success Competency Model (sample)</a> '
+        "at its Contributor level"
+    ) in page
+    assert 'href="/framework?code=cscm-sample#REL">Customer Relationships</a>' in page
+    first = pass_exam_on(world, app, "first-level")["code"]
+    page = _verify_page(app, first)
+    assert "<dt>Level</dt><dd>First Level</dd>" in page
+    assert ">CSM Competency Standard: First Level</a>, meeting" in page
 
 
 def test_the_first_level_keeps_its_achievement_and_badge_address(

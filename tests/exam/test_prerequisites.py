@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from accounts.models import User
 from certificates import services as certificate_services
 from certificates.models import Certificate
 from core.db import get_db
@@ -96,3 +97,23 @@ def test_the_ladder_says_what_is_held_what_lapsed_and_what_is_locked(
         "",
         [f"{SENIOR}; yours expired on {day}."],
     )
+
+
+def test_the_demo_shows_a_ladder_and_opens_a_sitting_on_its_first_rung(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert "Sample ladder: Customer Success Competency Model (sample), two programmes, " in (
+        result.output
+    )
+    assert "Sitting “CSCM Contributor sample sitting” is open" in result.output
+    with app.app_context(), get_db(app).read_sessions() as session:
+        candidate = session.scalars(
+            select(User).where(User.email == "candidate@demo.example.org")
+        ).one()
+        rungs = {
+            rung.name: rung.state
+            for ladder in ladders(session, candidate.id)
+            for rung in ladder.rungs
+        }
+    assert rungs["CSCM Contributor"] == RungState.AVAILABLE
+    assert rungs["CSCM Senior Individual Contributor"] == RungState.LOCKED

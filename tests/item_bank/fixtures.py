@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from accounts.models import User
 from core.db import get_db
 from item_bank import blueprints, frameworks, programmes, transfer
-from item_bank.cli import SAMPLE_DIR
+from item_bank.cli import LADDER_DIR, LADDER_FILES, LADDER_FRAMEWORK, SAMPLE_DIR
 from item_bank.models import ItemStatus
 from tests.conftest import api_token, bearer, csrf_from
 
@@ -32,33 +32,6 @@ def first_level(app: Flask) -> None:
         programmes.load_programme_file(session, programmes.PROGRAMMES_DIR / "first-level.json")
 
 
-LADDER_DIR = Path(__file__).resolve().parent / "data" / "ladder"
-LADDER_FILES = (
-    ("framework", "cscm-sample.json"),
-    ("blueprint", "blueprint-contributor.json"),
-    ("blueprint", "blueprint-senior.json"),
-    ("programmes", "programme-contributor.json"),
-    ("programmes", "programme-senior.json"),
-)
-
-
-def ladder_records() -> list[dict[str, Any]]:
-    """Two approved-to-be items on each competency of the sample three-level framework."""
-    document = json.loads((LADDER_DIR / "cscm-sample.json").read_text())
-    return [
-        record(
-            competencies=[leaf["code"]],
-            references=["Sample competency model"],
-            stem=f"Which is right about {leaf['text']} ({copy_number})",
-        )
-        for part in document["parts"]
-        for section in part["sections"]
-        for area in section["areas"]
-        for leaf in area["competencies"]
-        for copy_number in (1, 2)
-    ]
-
-
 @pytest.fixture
 def ladder(app: Flask, sample_bank: list[dict[str, Any]]) -> None:
     """Beside the First Level: a sample framework with three proficiency levels, its
@@ -69,11 +42,11 @@ def ladder(app: Flask, sample_bank: list[dict[str, Any]]) -> None:
         result = runner.invoke(args=[group, "load", str(LADDER_DIR / name)])
         assert result.exit_code == 0, result.output
     with app.app_context(), get_db(app).write_sessions() as session:
-        framework = frameworks.require_framework(session, "cscm-sample")
+        framework = frameworks.require_framework(session, LADDER_FRAMEWORK)
         transfer.import_items(
             session,
             framework,
-            ladder_records(),
+            json.loads((LADDER_DIR / "items.json").read_text()),
             status=ItemStatus.APPROVED,
             actor_id=None,
             actor_label="test",
