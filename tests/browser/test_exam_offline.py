@@ -214,7 +214,7 @@ def test_a_long_outage_the_answers_travel_in_a_sealed_file_to_the_proctor(
     desk.get_by_role("button", name="Upload the answers").click()
     expect(
         desk.get_by_role("status").filter(has_text="Offline answers of Quinn Ober")
-    ).to_have_text("Offline answers of Quinn Ober: questions 1, 2, 3 saved.")
+    ).to_have_text("Offline answers of Quinn Ober: questions 1, 2 and 3 saved.")
     screenshot(desk, "proctor-console-offline-answers")
     order = {slot.position: slot.order for slot in form_slots(app, attempt_id)}
     with get_db(app).read_sessions() as session:
