@@ -78,7 +78,7 @@ def test_ten_questions_and_a_reload_offline_then_every_answer_is_saved(
         )
         if position < 10:
             page.get_by_role("button", name="Save and next").click()
-    screenshot(page, "exam-offline-waiting")
+    screenshot_widths(page, "exam-offline-waiting")
 
     # Back to question 4 by the grid, offline, and a later change of mind.
     page.get_by_role("link", name="Question 4, answered").click()
@@ -109,7 +109,7 @@ def test_ten_questions_and_a_reload_offline_then_every_answer_is_saved(
     page.get_by_role("button", name="Submit my exam").click()
     expect(page.get_by_text("10 answers are still waiting to be sent")).to_be_visible()
     expect(page.get_by_role("button", name="Yes, submit my exam")).to_be_disabled()
-    screenshot(page, "exam-offline-review")
+    screenshot_widths(page, "exam-offline-review")
 
     context.set_offline(False)
     expect(page.locator("[data-save-state]")).to_have_text("All answers saved.", timeout=20_000)
@@ -174,7 +174,7 @@ def test_answers_that_reach_the_server_after_the_deadline_are_refused_and_named(
     expect(page.locator(".exam-progress [data-answered]")).to_have_text("1")
     expect(page.locator("#q3-A")).not_to_be_checked()
     expect(page.locator('[data-review-item="2"] [data-review-state]')).to_have_text("Not answered")
-    screenshot(page, "exam-offline-refused")
+    screenshot_widths(page, "exam-offline-refused")
     with get_db(app).read_sessions() as session:
         saved = session.scalars(
             select(Response.position).where(Response.attempt_id == attempt_id)
