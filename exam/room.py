@@ -13,10 +13,12 @@ from exam.psychometrics import api as psychometrics_api
 from exam.psychometrics import schemas as psychometrics_schemas
 from exam.psychometrics.cli import register_psychometrics_cli
 from exam.services.duties import open_exam_reason
+from exam.services.proctoring import event_detail
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
+    app.jinja_env.filters["event_detail"] = event_detail
     app.register_blueprint(api.api)
     registry = openapi_registry(app)
     registry.add_models(*api.OPENAPI_MODELS)

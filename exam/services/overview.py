@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import clock
-from exam.models import Registration, RegistrationStatus
+from exam.models import Attempt, AttemptItem, PreparedForm, Registration, RegistrationStatus
 from exam.services.accommodations import approved_time_factor
-from exam.services.pool import latest_bank_calibration
+from exam.services.pool import latest_bank_calibration, load_pretest_pool
 from exam.services.registration import CHECK_IN_BEFORE
 from exam.services.seb import settings_of
 from item_bank.blueprints import current_version
@@ -63,7 +64,7 @@ def exam_overview(session: Session, registration: Registration) -> ExamOverview:
     seb = settings_of(session, registration.sitting_id)
     words, is_open = _check_in_words(registration, clock.now())
     return ExamOverview(
-        questions=int(spec["item_count"]),
+        questions=_question_count(session, registration, spec),
         minutes=int(spec["time_limit_minutes"] * factor),  # whole minutes, never more
         extra_time_percent=round((factor - 1) * 100),
         pass_percent=float(spec["pass_overall_percent"]),
@@ -75,6 +76,30 @@ def exam_overview(session: Session, registration: Registration) -> ExamOverview:
         start_from=_start_words(registration, clock.now()),
         scale_pass=_scale_words(session, registration.sitting.blueprint_id, spec),
     )
+
+
+def _question_count(session: Session, registration: Registration, spec: dict[str, Any]) -> int:
+    """How many questions the candidate meets: the drawn form's length once there is one
+    (started, or prepared at admission); before that the blueprint's count and the trial
+    questions it seeds, as many as are on trial. Which ones are on trial is never said."""
+    started = session.scalar(
+        select(func.count())
+        .select_from(AttemptItem)
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(Attempt.registration_id == registration.id)
+    )
+    if started:
+        return int(started)
+    prepared = session.scalar(
+        select(PreparedForm).where(PreparedForm.registration_id == registration.id)
+    )
+    if prepared is not None and prepared.ready and prepared.items:
+        return len(prepared.items)
+    wanted = int(spec.get("pretest_items", 0))
+    if wanted:
+        trial, _ = load_pretest_pool(session, registration.sitting.blueprint_id)
+        wanted = min(wanted, len(trial))
+    return int(spec["item_count"]) + wanted
 
 
 def _scale_words(session: Session, blueprint_id: int, spec: dict[str, Any]) -> str:

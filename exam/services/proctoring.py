@@ -269,6 +269,30 @@ def _form_note(registration: Registration, prepared: PreparedForm | None) -> str
     return f"Form ready{start}"
 
 
+def question_numbers(positions: list[int]) -> str:
+    """Positions as people say them: "question 2", "questions 1, 2 and 3"."""
+    ordered = sorted(set(positions))
+    if not ordered:
+        return "no question"
+    if len(ordered) == 1:
+        return f"question {ordered[0]}"
+    first = ", ".join(str(p) for p in ordered[:-1])
+    return f"questions {first} and {ordered[-1]}"
+
+
+def event_detail(detail: dict[str, Any]) -> str:
+    """A log event's detail in words: "saved questions 1, 2 and 3; none kept newer"; a list
+    holds question numbers, and an empty one reads "none"."""
+    said = []
+    for key, value in detail.items():
+        label = key.replace("_", " ")
+        if isinstance(value, list):
+            said.append(f"{label} {question_numbers(value)}" if value else f"none {label}")
+        else:
+            said.append(f"{label} {value}")
+    return "; ".join(said)
+
+
 def sitting_log(session: Session, sitting: Sitting) -> list[AttemptEvent]:
     """Every proctor action and reported event in the sitting, newest first."""
     query = (

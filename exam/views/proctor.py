@@ -198,18 +198,13 @@ def offline_answers_upload(sitting_id: int) -> Response | tuple[str, int]:
         flash(problem.detail, "error")
         return _console(sitting, problem.status)
     name = _candidate_name(result.candidate_id)
-    said = [f"Offline answers of {name}: {_questions(result.saved)} saved"]
+    said = [f"Offline answers of {name}: {proctoring.question_numbers(result.saved)} saved"]
     if result.kept_newer:
-        said.append(f"{_questions(result.kept_newer)} already held a later answer, kept")
+        said.append(
+            f"{proctoring.question_numbers(result.kept_newer)} already held a later answer, kept"
+        )
     if result.refused:
         why = f" ({result.reason})" if result.reason else ""
-        said.append(f"{_questions(result.refused)} refused{why}")
+        said.append(f"{proctoring.question_numbers(result.refused)} refused{why}")
     flash("; ".join(said) + ".", "success" if not result.refused else "warning")
     return redirect(url_for("exam.console", sitting_id=sitting.id), 303)
-
-
-def _questions(positions: list[int]) -> str:
-    if not positions:
-        return "no question"
-    word = "question" if len(positions) == 1 else "questions"
-    return f"{word} {', '.join(str(p) for p in positions)}"

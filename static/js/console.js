@@ -11,8 +11,9 @@
   const news = document.querySelector("[data-live-news]");
   const EVERY_MS = 5000;
 
+  // Whole minutes rounded down, as the server renders them: never more time than there is.
   function minutes(seconds) {
-    return Math.ceil(seconds / 60) + " min";
+    return Math.floor(seconds / 60) + " min";
   }
 
   function shownIds(selector, attribute) {

@@ -32,6 +32,13 @@
   const content = document.querySelector("[data-exam-content]");
   const withheld = document.querySelector("[data-exam-withheld]");
   const total = exam ? Number(exam.dataset.total) : 0;
+  // The sealed file of answers for the proctor: offered prominently only while the network is
+  // down, quietly in the help otherwise, and not at all once the exam is paused or over.
+  const offlineFile = document.querySelector("[data-offline-file]");
+  const offlineOffer = document.querySelector("[data-offline-offer]");
+  const canSeal = Boolean(exam && offlineFile && offlineOffer && window.crypto && crypto.subtle);
+  let networkDown = !navigator.onLine;
+  let timeUp = false; // the countdown reached zero (the server decides when the exam ends)
 
   function load(key, fallback) {
     try {
@@ -129,6 +136,18 @@
     saveState.dataset.kind = kind;
   }
 
+  function showOfflineFile() {
+    if (!canSeal) return;
+    const open = status === "in_progress" && !timeUp;
+    offlineOffer.hidden = !(open && networkDown);
+    offlineFile.hidden = !open || networkDown;
+  }
+
+  function setNetworkDown(down) {
+    networkDown = down;
+    showOfflineFile();
+  }
+
   function showWaiting(reason) {
     const n = waitingPositions().length;
     if (!n) {
@@ -210,6 +229,7 @@
             headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
             body: JSON.stringify({ selected: answer.selected, flagged: answer.flagged, answered_at: Math.round(answer.at) }),
           });
+          setNetworkDown(false);
           if (response.ok) {
             markSent(position, answer);
             continue;
@@ -237,6 +257,7 @@
             store(answersKey, answers);
             refresh();
             status = "ended";
+            showOfflineFile();
             setInputsDisabled(true);
             setSaveState("Not saved: the exam has ended.", "error");
             showRefused(late, problem.detail || "");
@@ -270,6 +291,7 @@
       retryDelay = 1000;
       showWaiting("");
     } catch (error) {
+      if (error instanceof TypeError) setNetworkDown(true); // no answer at all: the network
       showWaiting(navigator.onLine ? "retrying…" : "you are offline; they are kept on this device and sent when the connection returns.");
       const delay = retryDelay;
       retryDelay = Math.min(retryDelay * 2, 15000);
@@ -285,7 +307,10 @@
     flush();
     pollState();
   });
-  window.addEventListener("offline", () => showWaiting("you are offline; they are kept on this device and sent when the connection returns."));
+  window.addEventListener("offline", () => {
+    setNetworkDown(true);
+    showWaiting("you are offline; they are kept on this device and sent when the connection returns.");
+  });
 
   // ---- what the page shows ------------------------------------------------------------------
 
@@ -529,8 +554,6 @@
     return (hours ? plural(hours, "hour", "hours") + (rest ? " " : "") : "") + (rest ? plural(rest, "minute", "minutes") : "") + " left.";
   }
 
-  let timeUp = false;
-
   function render() {
     const totalSeconds = Math.ceil(leftMs() / 1000);
     const hours = Math.floor(totalSeconds / 3600);
@@ -562,6 +585,7 @@
       }
       pollState();
     }
+    showOfflineFile();
   }
 
   function setTimerHidden(hidden) {
@@ -622,6 +646,7 @@
     try {
       const sent = Date.now();
       const response = await fetch(bar.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" });
+      setNetworkDown(false);
       if (!response.ok) return;
       const state = await response.json();
       const before = leftMs();
@@ -662,6 +687,7 @@
       refreshConfirm();
     } catch (error) {
       /* offline: the local countdown carries on */
+      if (error instanceof TypeError) setNetworkDown(true);
     }
   }
 
@@ -734,20 +760,21 @@
     return { count: rows.length, file: JSON.stringify({ format: "csm-offline-answers/1", attempt: Number(attemptId), iv: toBase64Url(iv), data: toBase64Url(data) }) };
   }
 
-  const offlineFile = document.querySelector("[data-offline-file]");
-  if (exam && offlineFile && window.crypto && crypto.subtle) {
-    offlineFile.hidden = false;
-    offlineFile.querySelector("[data-offline-download]").addEventListener("click", async () => {
-      const sealed = await sealedAnswers();
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(new Blob([sealed.file], { type: "application/json" }));
-      link.download = "exam-" + attemptId + "-answers.json";
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      offlineFile.querySelector("[data-offline-saved]").textContent =
-        plural(sealed.count, "answer", "answers") + " saved in the file " + link.download + ". Give it to your proctor.";
+  if (canSeal) {
+    [offlineOffer, offlineFile].forEach((place) => {
+      place.querySelector("[data-offline-download]").addEventListener("click", async () => {
+        const sealed = await sealedAnswers();
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(new Blob([sealed.file], { type: "application/json" }));
+        link.download = "exam-" + attemptId + "-answers.json";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        place.querySelector("[data-offline-saved]").textContent =
+          plural(sealed.count, "answer", "answers") + " saved in the file " + link.download + ". Give it to your proctor.";
+      });
     });
+    showOfflineFile();
   }
 
   // ---- the exam's menu ---------------------------------------------------------------------

@@ -13,7 +13,13 @@ from sqlalchemy import select
 
 from core.db import get_db
 from exam.models import Attempt, Response
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import (
+    ContextFactory,
+    PageProblems,
+    screenshot,
+    screenshot_widths,
+    sign_in_page,
+)
 from tests.conftest import MovableClock
 from tests.exam.fixtures import form_slots, open_now
 
@@ -72,7 +78,7 @@ def test_ten_questions_and_a_reload_offline_then_every_answer_is_saved(
         )
         if position < 10:
             page.get_by_role("button", name="Save and next").click()
-    screenshot(page, "exam-offline-waiting")
+    screenshot_widths(page, "exam-offline-waiting")
 
     # Back to question 4 by the grid, offline, and a later change of mind.
     page.get_by_role("link", name="Question 4, answered").click()
@@ -103,7 +109,7 @@ def test_ten_questions_and_a_reload_offline_then_every_answer_is_saved(
     page.get_by_role("button", name="Submit my exam").click()
     expect(page.get_by_text("10 answers are still waiting to be sent")).to_be_visible()
     expect(page.get_by_role("button", name="Yes, submit my exam")).to_be_disabled()
-    screenshot(page, "exam-offline-review")
+    screenshot_widths(page, "exam-offline-review")
 
     context.set_offline(False)
     expect(page.locator("[data-save-state]")).to_have_text("All answers saved.", timeout=20_000)
@@ -150,6 +156,9 @@ def test_answers_that_reach_the_server_after_the_deadline_are_refused_and_named(
         "Time is up. Answers can no longer change."
     )
     expect(page.locator("#q3-B")).to_be_disabled()
+    # Time is up: a file of answers could no longer count, so none is offered.
+    saving = page.get_by_role("button", name="Save my answers in a file")
+    expect(saving).to_have_count(0)
 
     context.set_offline(False)
     page.clock.fast_forward(5_000)
@@ -160,11 +169,12 @@ def test_answers_that_reach_the_server_after_the_deadline_are_refused_and_named(
         timeout=20_000,
     )
     expect(refused.get_by_role("link", name="See your receipt")).to_be_visible()
+    expect(saving).to_have_count(0)  # nor once the server has refused answers
     # The page shows what counts: the refused answers are unchosen again, not answered.
     expect(page.locator(".exam-progress [data-answered]")).to_have_text("1")
     expect(page.locator("#q3-A")).not_to_be_checked()
     expect(page.locator('[data-review-item="2"] [data-review-state]')).to_have_text("Not answered")
-    screenshot(page, "exam-offline-refused")
+    screenshot_widths(page, "exam-offline-refused")
     with get_db(app).read_sessions() as session:
         saved = session.scalars(
             select(Response.position).where(Response.attempt_id == attempt_id)
@@ -188,14 +198,21 @@ def test_a_long_outage_the_answers_travel_in_a_sealed_file_to_the_proctor(
     page = context.new_page()
     page.set_default_timeout(15_000)
     attempt_id = _begin(page, candidate.email)
+    offer, in_help = page.locator("[data-offline-offer]"), page.locator("[data-offline-file]")
+    # Online, the file is offered only quietly, in the help below the question.
+    expect(offer).to_be_hidden()
+    expect(in_help.get_by_role("button", name="Save my answers in a file")).to_be_visible()
 
     context.set_offline(True)
+    expect(offer).to_be_visible()  # the network is down: offered at the top, once
+    expect(in_help).to_be_hidden()
     for position in (1, 2, 3):
         _choose(page, position, "A")
         page.get_by_role("button", name="Save and next").click()
+    screenshot_widths(page, "exam-offline-file-offer")
     with page.expect_download() as download:
         page.get_by_role("button", name="Save my answers in a file").click()
-    expect(page.locator("[data-offline-saved]")).to_have_text(
+    expect(offer.locator("[data-offline-saved]")).to_have_text(
         f"3 answers saved in the file exam-{attempt_id}-answers.json. Give it to your proctor."
     )
     sealed = tmp_path / "answers.json"
@@ -214,8 +231,11 @@ def test_a_long_outage_the_answers_travel_in_a_sealed_file_to_the_proctor(
     desk.get_by_role("button", name="Upload the answers").click()
     expect(
         desk.get_by_role("status").filter(has_text="Offline answers of Quinn Ober")
-    ).to_have_text("Offline answers of Quinn Ober: questions 1, 2, 3 saved.")
+    ).to_have_text("Offline answers of Quinn Ober: questions 1, 2 and 3 saved.")
     screenshot(desk, "proctor-console-offline-answers")
+    context.set_offline(False)  # back online: the offer goes back to the help
+    expect(offer).to_be_hidden(timeout=20_000)
+    expect(in_help).to_be_visible()
     order = {slot.position: slot.order for slot in form_slots(app, attempt_id)}
     with get_db(app).read_sessions() as session:
         rows = session.scalars(select(Response).where(Response.attempt_id == attempt_id)).all()

@@ -11,7 +11,7 @@ from accounts.models import User
 from core.db import get_db
 from exam.models import Attempt, Response
 from exam.services import proctoring
-from tests.browser.conftest import PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import PageProblems, screenshot_widths, sign_in_page
 from tests.exam.fixtures import open_now
 
 
@@ -46,7 +46,7 @@ def test_an_open_question_hides_while_paused_and_returns_on_resume(
     expect(page.locator("[data-paused]")).to_be_visible()
     expect(page.locator("[data-paused]")).to_contain_text("Your time has stopped")
     expect(page.locator("[data-save-state]")).to_contain_text("kept on this device")
-    screenshot(page, "exam-paused-open-page")
+    screenshot_widths(page, "exam-paused-open-page")
     page.unroute("**/state")
 
     _proctor_does(app, proctor, "resume")
@@ -61,7 +61,7 @@ def test_an_open_question_hides_while_paused_and_returns_on_resume(
     page.reload()
     expect(page.get_by_role("heading", name="Your exam is paused by the proctor")).to_be_visible()
     expect(question).to_have_count(0)  # nothing of the question was sent
-    screenshot(page, "exam-paused-page")
+    screenshot_widths(page, "exam-paused-page")
     _proctor_does(app, proctor, "resume")
     expect(question).to_be_visible(timeout=15_000)  # the page reloads itself on resume
     expected = ("/state", "409 for ")  # the held-back polls, the autosave refused while paused

@@ -5,6 +5,9 @@ its thresholds and when asked."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from flask import Flask
 from playwright.sync_api import Page, expect
 
@@ -158,3 +161,38 @@ def test_the_review_filters_jumps_and_asks_before_submitting(
     page.get_by_role("button", name="Yes, submit my exam").click()
     expect(page.get_by_role("heading", name="Your exam is submitted")).to_be_visible()
     assert page_problems.messages == []
+
+
+def test_the_time_is_announced_at_10_5_and_1_minutes_each_once(
+    open_context: ContextFactory, app: Flask, make_user, sample_bank, clock: MovableClock
+) -> None:
+    clock.freeze()
+    admin, proctor = make_user("exam_admin"), make_user("proctor")
+    candidate = make_user("candidate", given_name="Tove")
+    open_now(app, clock, admin=admin, proctor=proctor, candidates=[candidate], title="Timed")
+    page = open_context().new_page()
+    page.set_default_timeout(15_000)
+    page.clock.install()  # the page's clock moves with the server's, never the wall's
+    sign_in_page(page, candidate.email)
+    page.goto("/exams")
+    page.get_by_role("button", name="Start the exam").click()
+    expect(page.locator("[data-timer-text]")).to_have_text("1:30:00")
+    alert = page.get_by_role("alert").filter(has_text="left.")
+    warning = page.locator("[data-timer-warning]")
+
+    def move(**delta: float) -> None:
+        clock.advance(**delta)
+        page.clock.fast_forward(int(timedelta(**delta).total_seconds() * 1000))
+
+    move(minutes=80, seconds=10)  # 9 min 50 s left
+    expect(alert).to_have_text("Less than 10 minutes left.")
+    move(minutes=4, seconds=50)  # 5 min 0 s left
+    expect(alert).to_have_text("Less than 5 minutes left.")
+    # A reload does not say the last threshold again; the next one is still said.
+    page.reload()
+    expect(page.get_by_text("Question 1 of 60", exact=True)).to_be_visible()
+    page.clock.run_for(2_000)
+    expect(warning).to_be_empty()
+    move(minutes=4, seconds=10)  # 50 s left
+    expect(alert).to_have_text("Less than 1 minute left.")
+    expect(page.locator("[data-timer-text]")).to_have_text(re.compile(r"^0:[45]\d$"))

@@ -6,7 +6,13 @@ from __future__ import annotations
 from flask import Flask
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.browser.conftest import (
+    ContextFactory,
+    PageProblems,
+    screenshot,
+    screenshot_widths,
+    sign_in_page,
+)
 from tests.exam.fixtures import ExamWorld
 from tests.exam.fixtures import world as world  # the fixture
 
@@ -25,7 +31,7 @@ def test_the_waiting_page_hears_of_the_admission_without_a_reload(
     expect(page.get_by_text("the proctor will admit you")).to_be_visible()
     page.get_by_text("The rules of the exam").click()
     expect(page.get_by_text("When the time runs out")).to_be_visible()
-    screenshot(page, "exam-waiting-1280")
+    screenshot_widths(page, "exam-waiting")
     page.evaluate("window.loadedOnce = true")  # gone if the page were reloaded
 
     world.call(

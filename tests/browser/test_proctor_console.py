@@ -7,6 +7,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ContextFactory, PageProblems, screenshot, sign_in_page
+from tests.conftest import MovableClock
 from tests.exam.fixtures import ExamWorld
 from tests.exam.fixtures import world as world  # the fixture
 
@@ -17,12 +18,18 @@ def _console(page: Page, world: ExamWorld, sitting: int) -> None:
     expect(page.get_by_role("heading", name="Roster")).to_be_visible()
 
 
-def test_a_check_in_appears_live_and_keeps_what_the_proctor_typed(
-    app: Flask, world: ExamWorld, open_context: ContextFactory, page_problems: PageProblems
-) -> None:
+def _ana_sitting(world: ExamWorld) -> int:
+    """A sitting open now with Ana admitted and her exam started."""
     sitting = world.schedule()
     world.admitted("ana", sitting)
     world.start("ana", sitting)
+    return sitting
+
+
+def test_a_check_in_appears_live_and_keeps_what_the_proctor_typed(
+    app: Flask, world: ExamWorld, open_context: ContextFactory, page_problems: PageProblems
+) -> None:
+    sitting = _ana_sitting(world)
     world.call("POST", f"/sittings/{sitting}/registrations", "ben", expect=201)
     page = open_context().new_page()
     page.on("pageerror", page_problems.on_error)
@@ -51,9 +58,7 @@ def test_a_check_in_appears_live_and_keeps_what_the_proctor_typed(
 def test_the_console_on_a_phone_and_at_200_percent(
     app: Flask, world: ExamWorld, open_context: ContextFactory
 ) -> None:
-    sitting = world.schedule()
-    world.admitted("ana", sitting)
-    world.start("ana", sitting)
+    sitting = _ana_sitting(world)
     world.call("POST", f"/sittings/{sitting}/registrations", "ben", expect=201)
     world.call("POST", f"/sittings/{sitting}/checkin", "ben", expect=200)
     wide = open_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -79,3 +84,22 @@ def test_the_console_on_a_phone_and_at_200_percent(
 
 def _name(world: ExamWorld, who: str) -> str:
     return str(world.people[who]["user"].full_name)
+
+
+def test_time_left_does_not_jump_at_the_first_live_update(
+    app: Flask, world: ExamWorld, open_context: ContextFactory, clock: MovableClock
+) -> None:
+    sitting = _ana_sitting(world)
+    clock.advance(seconds=30)
+    clock.freeze()  # 89 min 30 s left: rounded down it is 89 on the page and after each update
+    page = open_context().new_page()
+    _console(page, world, sitting)
+    time_left = page.locator('[data-registration] [data-cell="time"]')
+    expect(time_left).to_have_text("89 min")
+    # Blank the cell and the note: the live update writes both again, the note last.
+    page.evaluate(
+        "document.querySelector('[data-registration] [data-cell=\"time\"]').textContent = '';"
+        "document.querySelector('[data-live-note]').textContent = ''"
+    )
+    expect(page.locator("[data-live-note]")).to_contain_text("As of", timeout=15_000)
+    expect(time_left).to_have_text("89 min")

@@ -87,7 +87,8 @@ def test_the_proctor_uploads_a_candidates_sealed_answers(
     # The sitting's log shows the upload beside the other proctor actions.
     log = console[console.index("Sitting log") :]
     assert (
-        "<strong>offline answers uploaded</strong>: saved [1]; kept newer [2]; refused [3]" in log
+        "<strong>offline answers uploaded</strong>: saved question 1; kept newer question 2;"
+        " refused question 3" in log
     )
     stored = _rows(app, aid)
     assert stored[1][1] is True and len(stored[1][0]) == 1
@@ -100,6 +101,28 @@ def test_the_proctor_uploads_a_candidates_sealed_answers(
             select(AuditEvent).where(AuditEvent.action == "attempt.offline_answers_uploaded")
         ).one()
         assert audit.after == {"saved": [1], "kept_newer": [2], "refused": [3]}
+
+
+def test_the_log_names_the_uploaded_questions_in_words(app: Flask, world: ExamWorld, clock) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    aid, questions = attempt["id"], attempt["questions"]
+    at = int(clock.now().timestamp() * 1000)
+    rows = [
+        {"position": n, "selected": [questions[n - 1]["options"][0]["id"]], "flagged": False, "at": at}
+        for n in (3, 1, 2)
+    ]  # fmt: skip
+    proctor = _proctor(app, world)
+    done = _upload(proctor, sitting, sealed(app, aid, rows))
+    console = proctor.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Offline answers of Ana" in console and "questions 1, 2 and 3 saved." in console
+    log = console[console.index("Sitting log") :]
+    assert (
+        "<strong>offline answers uploaded</strong>: saved questions 1, 2 and 3;"
+        " none kept newer; none refused (by proctor)" in log
+    )
+    assert "[" not in log.split("offline answers uploaded", 1)[1].split("</li>", 1)[0]
 
 
 def test_a_changed_file_a_foreign_one_and_a_late_one_are_refused(

@@ -85,6 +85,31 @@ def _on_pretest(app: Flask, world: ExamWorld, refs: list[str], per_form: int) ->
         session.commit()
 
 
+def _questions_said(app: Flask, world: ExamWorld, who: str) -> str:
+    client = app.test_client()
+    sign_in(client, world.people[who]["user"].email)
+    page = client.get("/exams").get_data(as_text=True)
+    return page.split("<dt>Questions</dt><dd>", 1)[1].split(",", 1)[0]
+
+
+def test_my_exams_counts_the_trial_questions_the_candidate_will_meet(
+    app: Flask, world: ExamWorld
+) -> None:
+    refs = _trial_refs(app, 5)
+    sitting = world.schedule()
+    world.call("POST", f"/sittings/{sitting}/registrations", "ana", expect=201)
+    assert _questions_said(app, world, "ana") == "60"
+    _on_pretest(app, world, refs[:1], per_form=3)
+    assert _questions_said(app, world, "ana") == "61"  # only one question is on trial
+    _on_pretest(app, world, refs[1:], per_form=3)
+    assert _questions_said(app, world, "ana") == "63"
+    world.admitted("ben", sitting)  # the form is drawn at admission: its own length
+    assert _questions_said(app, world, "ben") == "63"
+    attempt = world.start("ben", sitting)
+    assert len(attempt["questions"]) == 63
+    assert _questions_said(app, world, "ben") == "63"
+
+
 def test_candidates_cannot_tell_pretest_items_apart_and_they_never_count(
     app: Flask, world: ExamWorld
 ) -> None:
