@@ -58,7 +58,9 @@ def create_application() -> Any:
     renews = (
         services.require_application(session, current_actor(), data.renews) if data.renews else None
     )
-    application = services.create_draft(session, current_actor(), data.content, renews)
+    application = services.create_draft(
+        session, current_actor(), data.content, renews, data.programme
+    )
     return respond(application_out(application), 201)
 
 
@@ -153,9 +155,10 @@ def public_register() -> Any:
         text=request.args.get("q", "")[:100],
         country=request.args.get("country", "")[:2],
         delivery_mode=request.args.get("delivery_mode", "")[:20],
+        programme=request.args.get("programme", "")[:60],
     )
     page = queue.register(get_session(), chosen, _int_arg("page", 1))
-    return respond(responses.register_page(page))
+    return respond(responses.register_page(page, queue.certifications(get_session())))
 
 
 OPENAPI_MODELS = (

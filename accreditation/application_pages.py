@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.services import names_by_id
-from accreditation import services, workflow
+from accreditation import queue, services, workflow
 from accreditation.forms import CsrfForm, step_from_form
 from accreditation.models import (
     CRITERIA,
@@ -100,6 +100,7 @@ def _render_application(
         trainer_checks=services.trainer_checks(session, content),
         trainer_rows=max(TRAINER_ROWS, len(content.trainers) + 2),
         documents=services.documents(session, application.id),
+        certification=queue.certifications(session).get(application.programme_id or 0),
         missing=lines.missing,
         warnings=lines.warnings,
         steps=workflow.allowed_steps(session, actor, application),

@@ -223,6 +223,8 @@ class Application(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("provider_organisation.id"), index=True)
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
+    # The certification programme the training prepares for; its framework is the one mapped.
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"))
     renews_id: Mapped[int | None] = mapped_column(ForeignKey("accreditation_application.id"))
     state: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)

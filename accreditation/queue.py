@@ -30,6 +30,8 @@ from accreditation.workflow.steps import SYSTEM_ACTOR
 from core import audit, clock, mail
 from core.auth import Actor
 from core.paging import Page, paginate
+from item_bank.programme_models import Programme
+from item_bank.programmes import list_programmes
 
 RENEWAL_NOTICE = timedelta(days=90)
 LAST_RENEWAL_NOTICE_DAYS = 30
@@ -90,6 +92,28 @@ class RegisterFilter:
     text: str = ""
     country: str = ""
     delivery_mode: str = ""
+    programme: str = ""  # the code of the certification programme the training prepares for
+
+
+@dataclass(frozen=True)
+class Certification:
+    """A certification programme as the register names it."""
+
+    code: str
+    title: str
+    sample: bool
+
+
+def certifications(session: Session) -> dict[int, Certification]:
+    """Every certification programme by id, as training is registered against it."""
+    return {
+        programme.id: Certification(
+            programme.code,
+            str(programme.current.spec["credential"]["title"]),
+            bool(programme.current.spec.get("sample", False)),
+        )
+        for programme in list_programmes(session)
+    }
 
 
 def register(session: Session, chosen: RegisterFilter, page: int, per_page: int = 50) -> Page[Any]:
@@ -114,6 +138,11 @@ def register(session: Session, chosen: RegisterFilter, page: int, per_page: int 
     if chosen.delivery_mode:
         query = query.where(
             Application.content["delivery_mode"].as_string() == chosen.delivery_mode
+        )
+    if chosen.programme:
+        query = query.where(
+            Application.programme_id
+            == select(Programme.id).where(Programme.code == chosen.programme).scalar_subquery()
         )
     query = query.order_by(Organisation.legal_name, Application.title)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

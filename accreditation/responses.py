@@ -41,6 +41,7 @@ class ApplicationSummary(ResponseModel):
     state_label: str
     version: int = Field(description="Send it back with a step or a save (409 if stale).")
     organisation_id: int
+    programme: str | None = Field(description="The certification programme it prepares for.")
     renews: int | None
     submitted_at: Moment | None
     assessor_id: int | None
@@ -107,6 +108,9 @@ class QueuePage(ResponseModel):
 class RegisterEntry(ResponseModel):
     accreditation_number: str
     programme: str
+    prepares_for: str | None = Field(
+        default=None, description="The code of the certification programme it prepares for."
+    )
     provider: str
     country: str
     website: str
@@ -143,6 +147,7 @@ def application_summary(
     return ApplicationSummary.of(
         application,
         state_label=STATE_LABELS[application.state],
+        programme=services.programme_code(session, application),
         renews=application.renews_id,
         working_days_waiting=round(workflow.working_days_waiting(application), 1),
         overdue=workflow.overdue(application),
@@ -180,13 +185,18 @@ def queue_page(session: Session, actor: Actor, page: Page[Application]) -> Queue
     )
 
 
-def register_page(page: Page[Any]) -> RegisterPage:
+def register_page(page: Page[Any], certifications: dict[int, queue.Certification]) -> RegisterPage:
+    def prepares_for(application: Application) -> str | None:
+        found = certifications.get(application.programme_id or 0)
+        return found.code if found else None
+
     return RegisterPage.of(
         page,
         entries=[
             RegisterEntry.of(
                 application,
                 programme=application.title,
+                prepares_for=prepares_for(application),
                 provider=organisation.legal_name,
                 country=organisation.country,
                 website=organisation.website,

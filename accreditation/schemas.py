@@ -10,6 +10,7 @@ from pydantic import Field
 from accreditation.models import DeliveryMode, Judgement, Recommendation
 from core.api import ApiModel
 from core.web import MAX_ID
+from item_bank.programmes import DEFAULT_PROGRAMME
 
 Text200 = Field(default="", max_length=200)
 
@@ -69,6 +70,13 @@ class NewApplication(ApiModel):
     content: ApplicationContent
     renews: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="The accreditation it renews"
+    )
+    programme: str = Field(
+        default=DEFAULT_PROGRAMME,
+        min_length=1,
+        max_length=60,
+        description="The certification programme the training prepares for (its code); "
+        "the mapping is to that programme's framework. A renewal keeps the programme renewed.",
     )
 
 

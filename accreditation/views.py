@@ -40,6 +40,8 @@ from core.db import get_session
 from core.errors import Problem
 from core.forms import attach_problem
 from core.web import valid_id
+from item_bank import programmes
+from item_bank.programmes import DEFAULT_PROGRAMME
 
 bp = Blueprint("accreditation", __name__)
 
@@ -55,6 +57,7 @@ def register() -> str:
         delivery_mode=request.args.get("delivery_mode", "")
         if request.args.get("delivery_mode", "") in DELIVERY_MODES
         else "",
+        programme=request.args.get("programme", "")[:60].strip(),
     )
     page_number = valid_id(request.args.get("page", 1, type=int)) or 1
     page = queue.register(get_session(), chosen, page_number)
@@ -63,6 +66,7 @@ def register() -> str:
         in_force=IN_FORCE_STATES,
         page=page,
         chosen=chosen,
+        certifications=queue.certifications(get_session()),
         modes=DELIVERY_MODES,
         labels=STATE_LABELS,
     )
@@ -125,6 +129,7 @@ def provider_home() -> Any:
         invitation=services.get_invitation(session, current_actor().id),
         labels=STATE_LABELS,
         new_form=CsrfForm(),
+        programmes=programmes.list_programmes(session),
     ), status
 
 
@@ -186,7 +191,8 @@ def start_application() -> Any:
         if renews
         else ApplicationContent.model_validate({"title": title or "New programme"})
     )
-    application = services.create_draft(session, current_actor(), content, renews)
+    programme = request.form.get("programme", DEFAULT_PROGRAMME).strip()[:60]
+    application = services.create_draft(session, current_actor(), content, renews, programme)
     return redirect(
         url_for("accreditation.application_step", application_id=application.id, slug="programme")
     )

@@ -14,7 +14,8 @@ from accreditation.services.providers import get_organisation_of
 from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
-from item_bank.frameworks import get_framework
+from item_bank import programmes
+from item_bank.programme_models import Programme
 
 
 def check_mapping_codes(session: Session, framework_id: int, content: ApplicationContent) -> None:
@@ -43,22 +44,53 @@ def stored_content(content: ApplicationContent) -> dict[str, Any]:
     return data
 
 
+def chosen_programme(session: Session, code: str) -> Programme:
+    """The certification programme an application prepares for, or 422 naming the field."""
+    programme = programmes.get_programme(session, code)
+    if programme is None:
+        known = ", ".join(p.code for p in programmes.list_programmes(session)) or "none loaded"
+        raise Problem(
+            422,
+            "Unknown programme",
+            f"There is no certification programme {code}; choose one of: {known}.",
+            errors=[FieldError("programme", "Unknown programme.")],
+        )
+    return programme
+
+
+def programme_code(session: Session, application: Application) -> str | None:
+    programme = (
+        session.get(Programme, application.programme_id) if application.programme_id else None
+    )
+    return programme.code if programme else None
+
+
 def create_draft(
-    session: Session, actor: Actor, content: ApplicationContent, renews: Application | None = None
+    session: Session,
+    actor: Actor,
+    content: ApplicationContent,
+    renews: Application | None = None,
+    programme_code: str = programmes.DEFAULT_PROGRAMME,
 ) -> Application:
+    """A new draft mapping ``content`` to the framework of the programme it prepares for;
+    a renewal prepares for the programme of the accreditation it renews."""
     organisation = get_organisation_of(session, actor.id)
     if organisation is None:
         raise Problem(409, "No organisation", "Create your organisation's profile first.")
     if renews is not None and renews.state not in RENEWABLE_STATES:
         raise Problem(409, "Not renewable", "Only an accreditation, current or ended, is renewed.")
-    framework = get_framework(session)
-    if framework is None:
-        raise Problem(409, "No standard loaded", "The competency framework is not loaded.")
-    check_mapping_codes(session, framework.id, content)
+    programme = (
+        session.get(Programme, renews.programme_id)
+        if renews is not None and renews.programme_id is not None
+        else chosen_programme(session, programme_code)
+    )
+    assert programme is not None
+    check_mapping_codes(session, programme.framework_id, content)
     now = clock.now()
     application = Application(
         organisation_id=organisation.id,
-        framework_id=framework.id,
+        framework_id=programme.framework_id,
+        programme_id=programme.id,
         renews_id=renews.id if renews else None,
         state=State.DRAFT,
         version=1,
