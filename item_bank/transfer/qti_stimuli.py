@@ -155,7 +155,7 @@ class StimulusReader:
                 try:
                     self.found[path] = read_stimulus(self.package.read(path), path, identifier)
                 except ValueError as exc:
-                    self.found[path] = f"The stimulus file {path} {exc}."
+                    self.found[path] = f"The stimulus file {path} {str(exc).rstrip('.')}."
         return self.found[path]
 
     def resolve(self, record: dict[str, Any], references: list[Reference]) -> None:
