@@ -33,6 +33,13 @@ from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
 RP_TEMPLATES = ("match_correct", "map_response")
 # An identifier the export had to prefix to make it an NCName (a ref may start with a digit).
+# Elements the bank cannot carry, and why (images and audio it takes: qti_media).
+UNCARRIED = {
+    "video": "video is not supported (an item holds text, lists, images and audio)",
+    "math": "MathML is not supported; write the formula as text or show it as an image",
+    "svg": "inline SVG is not supported; put the drawing in an .svg file shown by <img>",
+    "include": "an included file is read only as a shared passage (an XHTML passage)",
+}
 PREFIXED = re.compile(r"^_(?=[0-9.-])")
 
 
@@ -207,6 +214,15 @@ def _rationale(root: Any, choices: list[Any]) -> str:
     return "\n\n".join(part for part in parts if part) or NO_RATIONALE
 
 
+def _why_not(element: str) -> str:
+    """Why an element the bank cannot carry is refused, saying what an item does hold."""
+    return UNCARRIED.get(
+        element,
+        "an item shows images and audio (<img>, <object>, <audio>) after its stem only, "
+        "not inside a choice, a prompt or feedback",
+    )
+
+
 def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     """One ``assessmentItem`` as an exchange record; a :class:`Refused` when it cannot be."""
     if local(root.tag) != "assessmentItem":
@@ -256,9 +272,7 @@ def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
         options = [inline_markdown(choice) for choice in choices]
         rationale = _rationale(root, choices)
     except UnsupportedContent as exc:
-        raise Refused(
-            "stem", f"{exc} is not imported (the bank takes text, lists, images and audio)."
-        ) from exc
+        raise Refused("stem", f"{exc} is not imported: {_why_not(exc.element_name)}.") from exc
     multiple = cardinality == "multiple"
     item_type = "multiple_response" if multiple else "single_choice"
     if not multiple and options == TRUE_FALSE_OPTIONS:

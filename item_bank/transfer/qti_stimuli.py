@@ -121,7 +121,8 @@ def read_stimulus(data: bytes, path: str, identifier: str | None) -> dict[str, A
         text = to_markdown(body, skip=skip)
     except UnsupportedContent as exc:
         raise ValueError(
-            f"holds {exc}, which a scenario cannot hold: only text, images and audio"
+            f"holds {exc}, which a scenario cannot hold: a scenario is text (paragraphs, "
+            "lists, emphasis) only; show the image or sound in each item that needs it"
         ) from exc
     if not text.strip():
         raise ValueError("holds no text")
