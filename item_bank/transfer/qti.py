@@ -205,9 +205,22 @@ def _staff_text(element: Any) -> bool:
 
 
 def _rationale(root: Any, choices: list[Any]) -> str:
-    """Everything staff only may read, as the rationale: feedback, per-option feedback as
-    ``A: ...``, and rubrics for scorers or authors."""
-    parts = [plain_text(e) for e in root.iter() if _staff_text(e)]
+    """Everything staff only may read, as the rationale: feedback (inline feedback in the
+    stem or a prompt too), per-option feedback as ``A: ...``, and rubrics for scorers or
+    authors. Each in document order, once (feedback inside feedback is part of its text)."""
+    in_choices = {id(e) for choice in choices for e in choice.iter()}
+    parts = []
+    stack = [iter(root)]
+    while stack:  # a walk without recursion: a deep document cannot exhaust the stack
+        element = next(stack[-1], None)
+        if element is None:
+            stack.pop()
+        elif _staff_text(element) or (
+            local(element.tag) == "feedbackInline" and id(element) not in in_choices
+        ):
+            parts.append(plain_text(element))
+        else:
+            stack.append(iter(element))
     for letter, choice in zip(LETTERS, choices, strict=False):
         for inline in _find(list(choice.iter()), "feedbackInline"):
             parts.append(f"{letter}: {plain_text(inline)}")
