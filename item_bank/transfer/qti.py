@@ -204,7 +204,7 @@ def _staff_text(element: Any) -> bool:
     return name in ("modalFeedback", "feedbackBlock")
 
 
-def _rationale(root: Any, choices: list[Any]) -> str:
+def _rationale(root: Any, choices: list[Any], notes: list[str]) -> str:
     """Everything staff only may read, as the rationale: feedback (inline feedback in the
     stem or a prompt too), per-option feedback as ``A: ...``, and rubrics for scorers or
     authors. Each in document order, once (feedback inside feedback is part of its text)."""
@@ -218,12 +218,12 @@ def _rationale(root: Any, choices: list[Any]) -> str:
         elif _staff_text(element) or (
             local(element.tag) == "feedbackInline" and id(element) not in in_choices
         ):
-            parts.append(plain_text(element))
+            parts.append(plain_text(element, notes))
         else:
             stack.append(iter(element))
     for letter, choice in zip(LETTERS, choices, strict=False):
         for inline in _find(list(choice.iter()), "feedbackInline"):
-            parts.append(f"{letter}: {plain_text(inline)}")
+            parts.append(f"{letter}: {plain_text(inline, notes)}")
     return "\n\n".join(part for part in parts if part) or NO_RATIONALE
 
 
@@ -280,10 +280,10 @@ def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     except MediaProblem as problem:
         raise Refused("media", problem.message) from problem
     try:
-        stem_parts = [to_markdown(body, skip=interaction)]
-        stem_parts += [to_markdown(e) for e in interaction if local(e.tag) == "prompt"]
-        options = [inline_markdown(choice) for choice in choices]
-        rationale = _rationale(root, choices)
+        stem_parts = [to_markdown(body, skip=interaction, notes=notes)]
+        stem_parts += [to_markdown(e, notes=notes) for e in interaction if local(e.tag) == "prompt"]
+        options = [inline_markdown(choice, notes) for choice in choices]
+        rationale = _rationale(root, choices, notes)
     except UnsupportedContent as exc:
         raise Refused("stem", f"{exc} is not imported: {_why_not(exc.element_name)}.") from exc
     multiple = cardinality == "multiple"
