@@ -33,6 +33,7 @@ DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._:-]{
 # What expat reads itself without help.
 EXPAT_READS = frozenset({"utf-8", "ascii", "iso8859-1"})
 DTD = "declares a DTD or entities"
+MAX_DEPTH = 200  # real items, passages and drawings nest a few dozen deep at most
 
 
 class XmlRefused(ValueError):
@@ -100,13 +101,31 @@ def parse(data: bytes) -> Any:
         if quick:
             parser = XMLParser()  # noqa: S314  (no DTD, so no entity: checked above)
             parser.feed(document)
-            return parser.close()
-        return ElementTree.fromstring(
-            document, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+            root = parser.close()
+        else:
+            root = ElementTree.fromstring(
+                document, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            )
     except DefusedXmlException as exc:
         raise XmlRefused("Unsafe XML", f"{DTD}; remove them and try again.") from exc
     except ParseError as exc:
         raise XmlRefused("Malformed XML", f"is not well-formed XML ({exc}).") from exc
     except (ValueError, LookupError) as exc:  # an encoding expat cannot take, named inside
         raise XmlRefused("Unreadable XML", f"has an encoding that cannot be read ({exc}).") from exc
+    if _deeper_than(root, MAX_DEPTH):
+        raise XmlRefused(
+            "Malformed XML", f"nests elements more than {MAX_DEPTH} deep; no item needs that."
+        )
+    return root
+
+
+def _deeper_than(root: Any, limit: int) -> bool:
+    """Whether elements nest deeper than ``limit`` (walked without recursion: the readers
+    of a document recurse, and a hostile one must not exhaust their stack)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in element)
+    return False

@@ -164,3 +164,21 @@ def test_svgs_in_other_encodings_are_read_and_unknown_ones_refused(app: Flask, s
     assert 400 <= answer.status_code < 500
     assert answer.get_json()["errors"][0]["field"] == "file"
     assert "declares the encoding 'bogus'" in answer.get_json()["detail"]
+
+
+def _nested(opening: str, closing: str, depth: int) -> bytes:
+    """The scale item with ``depth`` levels of ``opening`` around its question."""
+    text = (PACKAGE_DIR / SCALE).read_text(encoding="utf-8")
+    start = text.index("<p>How soon")
+    end = text.index("</p>", start) + len("</p>")
+    wrapped = opening * depth + text[start:end] + closing * depth
+    return (text[:start] + wrapped + text[end:]).encode()
+
+
+def test_elements_nested_too_deep_are_refused_and_deep_enough_ones_read() -> None:
+    # assessmentItem > itemBody > (the nesting) > p: a few levels are the item's own.
+    for opening, closing in (("<div>", "</div>"), ("<span>", "</span>")):
+        read = transfer.read_item(_nested(opening, closing, 190), SCALE)
+        assert "_error" not in read and read["stem"].startswith("How soon"), read.get("_error")
+        refused = transfer.read_item(_nested(opening, closing, 5000), SCALE)
+        assert refused["_error"] == "nests elements more than 200 deep; no item needs that."
