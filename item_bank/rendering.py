@@ -30,6 +30,15 @@ def render_inline(text: str) -> Markup:
     return Markup(_renderer().renderInline(text))  # noqa: S704
 
 
+def same_markdown(first: str, second: str, inline: bool = False) -> bool:
+    """Whether two texts show the same to a candidate: equal, or written with other
+    escapes ("customer_id" and "customer\\_id", "3. a" and "3\\. a" aside)."""
+    if first == second:
+        return True
+    render = render_inline if inline else render_markdown
+    return render(first) == render(second)
+
+
 def render_summary(text: str, length: int = 110) -> Markup:
     """A stem shortened to one line for a list of items, its emphasis and code rendered as
     the candidate sees them: cut at a word before ``length`` characters, then rendered, so

@@ -227,10 +227,6 @@ def upload_media(session: Session, actor: Actor, data: bytes, name: str) -> Medi
     return media
 
 
-def read_media(sha256: str) -> bytes:
-    return media_path(sha256).read_bytes()
-
-
 def known_media(session: Session, hashes: list[str]) -> dict[str, MediaFile]:
     if not hashes:
         return {}

@@ -18,6 +18,7 @@ from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
 from item_bank.models import Framework, ItemStatus, ItemVersion
+from item_bank.rendering import same_markdown
 from item_bank.schemas import StimulusContent, StimulusLink
 from item_bank.services.checks import ItemInvalid
 from item_bank.stimulus_models import Stimulus, StimulusVersion
@@ -192,7 +193,9 @@ def _move_drafts(session: Session, stimulus: Stimulus, version: StimulusVersion)
 
 
 def _matching_version(stimulus: Stimulus, title: str, body: str) -> StimulusVersion | None:
-    return next((v for v in stimulus.versions if (v.title, v.body) == (title, body)), None)
+    return next(
+        (v for v in stimulus.versions if v.title == title and same_markdown(v.body, body)), None
+    )
 
 
 def _audit_from_item(
@@ -298,4 +301,4 @@ def same_link(version: ItemVersion, link: StimulusLink | None) -> bool:
         return False
     if link.title is None or link.body is None:
         return True
-    return (shown.title, shown.body) == (link.title, link.body)
+    return shown.title == link.title and same_markdown(shown.body, link.body)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException, ElementTree
+from item_bank.services import safe_xml
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -71,13 +70,9 @@ def check_svg(data: bytes) -> tuple[int | None, int | None]:
     """The SVG's width and height when it gives them in pixels; :class:`SvgRefused` when it
     is not plain drawing."""
     try:
-        root = ElementTree.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except DefusedXmlException as exc:
-        raise SvgRefused("the SVG declares a DTD or entities.") from exc
-    except ParseError as exc:
-        raise SvgRefused(f"not well-formed SVG ({exc}).") from exc
+        root = safe_xml.parse(data)
+    except safe_xml.XmlRefused as exc:
+        raise SvgRefused(f"the SVG {exc}") from exc
     if _local(root.tag) != (SVG, "svg"):
         raise SvgRefused("not an SVG image (its root is not <svg> in the SVG namespace).")
     for element in root.iter():

@@ -3,8 +3,8 @@
 Nothing is unpacked to disk. A member's path must stay inside the package; each member
 and the whole package are read under size caps (a header's sizes are not trusted: the
 reads stop at the cap); every XML document is parsed with DTDs, entities and external
-references refused. Each refusal is a one-line :class:`~core.errors.Problem` naming the
-file, raised before anything is written.
+references refused, and any encoding Python knows read. Each refusal is a one-line
+:class:`~core.errors.Problem` naming the file, raised before anything is written.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from xml.etree.ElementTree import ParseError, XMLParser
-
-from defusedxml import DefusedXmlException, ElementTree
 
 from core.errors import Problem
+from item_bank.services import safe_xml
 
 MAX_MEMBER_BYTES = 8 * 1024 * 1024  # one file, unpacked
 # The manifest carries every item's metadata: a package of 10,000 items needs more room.
@@ -30,7 +28,17 @@ MAX_MEMBERS = 100_000
 # Members this small may pack tighter than the ratio (a run of spaces) without harm.
 RATIO_FLOOR_BYTES = 64 * 1024
 
-UTF16_BOMS = (b"\xfe\xff", b"\xff\xfe")
+# Zip compression methods zipfile cannot read, by number, as the report names them.
+METHODS = {
+    6: "Implode",
+    9: "Deflate64",
+    10: "PKWARE DCL Implode",
+    93: "Zstandard",
+    95: "XZ",
+    98: "PPMd",
+}
+AES_METHOD = 99  # WinZip's AES encryption, which a zip names as a compression method
+
 # The resource types that carry one QTI item, as tools name them in the manifest.
 ITEM_TYPES = frozenset(
     {
@@ -68,32 +76,13 @@ def local(tag: Any) -> str:
 
 
 def parse_xml(data: bytes, name: str) -> Any:
-    """One XML document, with DTDs, entities and external references refused.
-
-    Without a DTD no entity can be declared, so nothing external is ever read. A document
-    in an ASCII-compatible encoding (UTF-8, Latin-1...) that holds no ``<!DOCTYPE`` is read
-    by the C parser (ten times quicker on a package of thousands); any other (UTF-16, say)
-    goes through defusedxml, which refuses DTDs and entities itself.
-    """
-    ascii_compatible = b"\x00" not in data[:4096] and not data.startswith(UTF16_BOMS)
-    if ascii_compatible and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
-        raise Problem(
-            400, "Unsafe XML", f"{name}: declares a DTD or entities; remove them and import again."
-        )
+    """One XML document, with DTDs, entities and external references refused and any
+    encoding Python knows decoded (:mod:`item_bank.services.safe_xml`); a refusal is a
+    one-line problem naming the file."""
     try:
-        if ascii_compatible:
-            parser = XMLParser()  # noqa: S314  (no DTD, so no entity: checked above)
-            parser.feed(data)
-            return parser.close()
-        return ElementTree.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except DefusedXmlException as exc:
-        raise Problem(
-            400, "Unsafe XML", f"{name}: declares a DTD or entities; remove them and import again."
-        ) from exc
-    except ParseError as exc:
-        raise Problem(400, "Malformed XML", f"{name}: not well-formed XML ({exc}).") from exc
+        return safe_xml.parse(data)
+    except safe_xml.XmlRefused as exc:
+        raise Problem(400, exc.title, f"{name}: {exc}") from exc
 
 
 @dataclass
@@ -180,6 +169,8 @@ class Package:
                 data = stream.read(_limit(member) + 1)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:  # corrupt data, bad CRC
             raise Problem(400, "Unreadable package", f"{member}: damaged in the zip file.") from exc
+        except RuntimeError as exc:  # an encrypted member, or a method zipfile lacks
+            raise Problem(400, "Unreadable package", _unreadable(member, info)) from exc
         self._check_size(member, len(data), info.compress_size)
         self._read_total += len(data)
         if self._read_total > MAX_PACKAGE_BYTES:
@@ -225,6 +216,20 @@ def _resources(root: Any) -> Iterator[Resource]:
             elif name == "metadata":
                 resource.metadata = child
         yield resource
+
+
+def _unreadable(member: str, info: zipfile.ZipInfo) -> str:
+    """Why zipfile cannot open a member (it raises RuntimeError, or its subclass
+    NotImplementedError, for both)."""
+    if info.flag_bits & 0x1 or info.compress_type == AES_METHOD:
+        return (
+            f"{member}: protected by a password; export the package without one and import again."
+        )
+    method = METHODS.get(info.compress_type, f"method {info.compress_type}")
+    return (
+        f"{member}: packed with a compression method that cannot be read here ({method}); "
+        "pack it again as an ordinary (Deflate) zip and import again."
+    )
 
 
 def _limit(member: str) -> int:

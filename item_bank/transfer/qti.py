@@ -33,6 +33,13 @@ from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
 RP_TEMPLATES = ("match_correct", "map_response")
 # An identifier the export had to prefix to make it an NCName (a ref may start with a digit).
+# Elements the bank cannot carry, and why (images and audio it takes: qti_media).
+UNCARRIED = {
+    "video": "video is not supported (an item holds text, lists, images and audio)",
+    "math": "MathML is not supported; write the formula as text or show it as an image",
+    "svg": "inline SVG is not supported; put the drawing in an .svg file shown by <img>",
+    "include": "an included file is read only as a shared passage (an XHTML passage)",
+}
 PREFIXED = re.compile(r"^_(?=[0-9.-])")
 
 
@@ -197,14 +204,36 @@ def _staff_text(element: Any) -> bool:
     return name in ("modalFeedback", "feedbackBlock")
 
 
-def _rationale(root: Any, choices: list[Any]) -> str:
-    """Everything staff only may read, as the rationale: feedback, per-option feedback as
-    ``A: ...``, and rubrics for scorers or authors."""
-    parts = [plain_text(e) for e in root.iter() if _staff_text(e)]
+def _rationale(root: Any, choices: list[Any], notes: list[str]) -> str:
+    """Everything staff only may read, as the rationale: feedback (inline feedback in the
+    stem or a prompt too), per-option feedback as ``A: ...``, and rubrics for scorers or
+    authors. Each in document order, once (feedback inside feedback is part of its text)."""
+    in_choices = {id(e) for choice in choices for e in choice.iter()}
+    parts = []
+    stack = [iter(root)]
+    while stack:  # a walk without recursion: a deep document cannot exhaust the stack
+        element = next(stack[-1], None)
+        if element is None:
+            stack.pop()
+        elif _staff_text(element) or (
+            local(element.tag) == "feedbackInline" and id(element) not in in_choices
+        ):
+            parts.append(plain_text(element, notes))
+        else:
+            stack.append(iter(element))
     for letter, choice in zip(LETTERS, choices, strict=False):
         for inline in _find(list(choice.iter()), "feedbackInline"):
-            parts.append(f"{letter}: {plain_text(inline)}")
+            parts.append(f"{letter}: {plain_text(inline, notes)}")
     return "\n\n".join(part for part in parts if part) or NO_RATIONALE
+
+
+def _why_not(element: str) -> str:
+    """Why an element the bank cannot carry is refused, saying what an item does hold."""
+    return UNCARRIED.get(
+        element,
+        "an item shows images and audio (<img>, <object>, <audio>) after its stem only, "
+        "not inside a choice, a prompt or feedback",
+    )
 
 
 def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
@@ -251,14 +280,12 @@ def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     except MediaProblem as problem:
         raise Refused("media", problem.message) from problem
     try:
-        stem_parts = [to_markdown(body, skip=interaction)]
-        stem_parts += [to_markdown(e) for e in interaction if local(e.tag) == "prompt"]
-        options = [inline_markdown(choice) for choice in choices]
-        rationale = _rationale(root, choices)
+        stem_parts = [to_markdown(body, skip=interaction, notes=notes)]
+        stem_parts += [to_markdown(e, notes=notes) for e in interaction if local(e.tag) == "prompt"]
+        options = [inline_markdown(choice, notes) for choice in choices]
+        rationale = _rationale(root, choices, notes)
     except UnsupportedContent as exc:
-        raise Refused(
-            "stem", f"{exc} is not imported (the bank takes text, lists, images and audio)."
-        ) from exc
+        raise Refused("stem", f"{exc} is not imported: {_why_not(exc.element_name)}.") from exc
     multiple = cardinality == "multiple"
     item_type = "multiple_response" if multiple else "single_choice"
     if not multiple and options == TRUE_FALSE_OPTIONS:

@@ -1,12 +1,13 @@
-"""Media in QTI: ``<img src alt>`` and ``<object data type>`` in an item's body, in from a
-content package and out into one.
+"""Media in QTI: ``<img src alt>``, ``<object data type>`` and QTI 2.2's ``<audio>`` in an
+item's body, in from a content package and out into one.
 
 On import each medium is resolved against the item file's folder, read from the package,
 checked by its content (``item_bank.services.media``) and carried on the record with its
 bytes; it is stored only once the whole import is valid, so a refused import leaves the
 bank as it was. Every refusal names the file and the item. An ``<img>`` without alt text
 is refused (the bank requires it), and so is one inside a choice (the bank shows media
-after the stem). An ``<object>``'s text is its transcript or description. On export each
+after the stem). An ``<object>``'s text is its transcript or description, and so is an
+``<audio>``'s (its fallback text); audio without one is refused. On export each
 file is written once, under ``media/`` by its hash, and every item that shows it lists it
 in the manifest.
 """
@@ -37,7 +38,7 @@ from item_bank.services.media import (
 from item_bank.transfer.markup import plain_text
 from item_bank.transfer.package import Package, local
 
-TAGS = ("img", "object")
+TAGS = ("img", "object", "audio")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 FILES_KEY = "_media_files"
 
@@ -106,7 +107,7 @@ def take_media(
     entries: list[dict[str, str]] = []
     files: dict[str, ImportedFile] = {}
     for element in found:
-        reference = element.get("src") if local(element.tag) == "img" else element.get("data")
+        reference = _reference(element)
         if id(element) in inside:
             raise MediaProblem(
                 f"{reference}: media inside a choice are not supported; place it in the item body."
@@ -118,8 +119,23 @@ def take_media(
     return entries, files
 
 
+def _reference(element: Any) -> str | None:
+    """The file an element shows: ``img@src``, ``object@data``, ``audio@src`` or the
+    ``src`` of the audio's first ``<source>``."""
+    name = local(element.tag)
+    if name == "object":
+        reference = element.get("data")
+    elif name == "audio" and not element.get("src"):
+        reference = next((s.get("src") for s in element if local(s.tag) == "source"), None)
+    else:
+        reference = element.get("src")
+    return reference if isinstance(reference, str) else None
+
+
 def _entry(element: Any, file: ImportedFile) -> dict[str, str]:
     sha = file.checked.sha256
+    if local(element.tag) == "audio" and file.checked.kind != MediaKind.AUDIO:
+        raise MediaProblem(f"{file.name}: an <audio> must play a sound file, not an image.")
     if file.checked.kind == MediaKind.IMAGE:
         if local(element.tag) == "object":
             return {"sha256": sha, "alt": " ".join(plain_text(element).split()), "transcript": ""}
@@ -127,7 +143,13 @@ def _entry(element: Any, file: ImportedFile) -> dict[str, str]:
         if not alt:
             raise MediaProblem(f"{file.name}: the <img> has no alt text; the bank requires it.")
         return {"sha256": sha, "alt": alt, "transcript": ""}
-    return {"sha256": sha, "alt": "", "transcript": plain_text(element).strip()}
+    transcript = plain_text(element).strip()
+    if not transcript:
+        raise MediaProblem(
+            f"{file.name}: the audio has no transcript (the text of its <{local(element.tag)}>);"
+            " the bank requires one."
+        )
+    return {"sha256": sha, "alt": "", "transcript": transcript}
 
 
 def _remove(element: Any, parents: dict[Any, Any]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, register_namespace, tostring
 
@@ -109,19 +109,22 @@ def _title_and_body(root: Any) -> tuple[str | None, Any, Any]:
     return root.get("title") or root.get("label"), root, None
 
 
-def read_stimulus(data: bytes, path: str, identifier: str | None) -> dict[str, Any]:
+def read_stimulus(
+    data: bytes, path: str, identifier: str | None, notes: list[str] | None = None
+) -> dict[str, Any]:
     """One stimulus file as the record's stimulus (ref, title, body), or a ValueError
-    saying what is wrong with it."""
+    saying what is wrong with it; what had to be written otherwise goes to ``notes``."""
     try:
         root = parse_xml(data, path)
     except Problem as problem:
         raise ValueError(problem.detail.removeprefix(f"{path}: ")) from problem
     title, body, skip = _title_and_body(root)
     try:
-        text = to_markdown(body, skip=skip)
+        text = to_markdown(body, skip=skip, notes=notes)
     except UnsupportedContent as exc:
         raise ValueError(
-            f"holds {exc}, which a scenario cannot hold: only text, images and audio"
+            f"holds {exc}, which a scenario cannot hold: a scenario is text (paragraphs, "
+            "lists, emphasis) only; show the image or sound in each item that needs it"
         ) from exc
     if not text.strip():
         raise ValueError("holds no text")
@@ -137,6 +140,7 @@ class StimulusReader:
     package: Package | None
     found: dict[str, dict[str, Any] | str]
     places: dict[str, int]
+    notes: dict[str, list[str]] = field(default_factory=dict)  # per file, for its items
 
     @classmethod
     def of(cls, package: Package | None) -> StimulusReader:
@@ -153,9 +157,11 @@ class StimulusReader:
                 self.found[path] = f"The stimulus file {path} is not in {where}."
             else:
                 try:
-                    self.found[path] = read_stimulus(self.package.read(path), path, identifier)
+                    self.found[path] = read_stimulus(
+                        self.package.read(path), path, identifier, self.notes.setdefault(path, [])
+                    )
                 except ValueError as exc:
-                    self.found[path] = f"The stimulus file {path} {exc}."
+                    self.found[path] = f"The stimulus file {path} {str(exc).rstrip('.')}."
         return self.found[path]
 
     def resolve(self, record: dict[str, Any], references: list[Reference]) -> None:
@@ -177,6 +183,9 @@ class StimulusReader:
         # Places count per stimulus: one stimulus may come in files of several texts.
         self.places[found["ref"]] = self.places.get(found["ref"], 0) + 1
         record["stimulus"] = {**found, "position": self.places[found["ref"]]}
+        if self.notes.get(path):
+            notes = [f"scenario {path}: {note}" for note in self.notes[path]]
+            record["_notes"] = [*record.get("_notes", []), *notes]
 
 
 def _resolved(source: str, href: str) -> str:

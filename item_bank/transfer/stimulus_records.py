@@ -3,12 +3,17 @@ written, then found or made (with the version whose text the record carries)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from item_bank.models import Framework, ItemVersion
+from item_bank.rendering import same_markdown
 from item_bank.schemas import ItemContent, ItemRecord
 from item_bank.services import stimuli
 from item_bank.transfer.records import RecordError
+
+MARKDOWN_FIELDS = frozenset({"stem", "options"})
 
 
 def link_errors(
@@ -60,8 +65,21 @@ def bulk_links(
     return links
 
 
-def same_content(version: ItemVersion, content: dict[str, object], record: ItemContent) -> bool:
-    """Whether the record leaves ``version`` as it is, its stimulus included."""
+def same_content(version: ItemVersion, content: dict[str, Any], record: ItemContent) -> bool:
+    """Whether the record leaves ``version`` as it is, its stimulus included. A stem or
+    option that shows the same is the same: QTI carries text as it is shown, so a stem
+    written "customer_id" may come back from a package as "customer\\_id"."""
     mine = version.content()
     mine.pop("stimulus")
-    return mine == content and stimuli.same_link(version, record.stimulus)
+    if mine != content:
+        rest = {name for name in mine.keys() | content.keys() if name not in MARKDOWN_FIELDS}
+        if any(mine.get(name) != content.get(name) for name in rest):
+            return False
+        if not same_markdown(mine["stem"], content["stem"]) or len(mine["options"]) != len(
+            content["options"]
+        ):
+            return False
+        pairs = zip(mine["options"], content["options"], strict=True)
+        if not all(same_markdown(old, new, inline=True) for old, new in pairs):
+            return False
+    return stimuli.same_link(version, record.stimulus)

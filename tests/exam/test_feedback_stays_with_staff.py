@@ -21,6 +21,8 @@ FEEDBACK = (
     "goals are agreed with people who trust you",
     "Think again about trust before goals",
     "Logo churn counts customers",
+    "Count customers, not revenue",  # inline feedback in the stem
+    "Five per cent is the logo figure",  # inline feedback in the prompt
     "ARR and MRR recur",
     "Fees and day rates are one-off",
 )

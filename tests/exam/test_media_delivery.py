@@ -135,3 +135,36 @@ def test_the_attempt_in_json_names_each_question_s_media_by_a_url_the_candidate_
     fetched = ana.get(image["url"])
     assert fetched.status_code == 200
     assert hashlib.sha256(fetched.get_data()).hexdigest() == hashlib.sha256(png_chart()).hexdigest()
+
+
+def test_audio_is_served_in_byte_ranges_as_safari_asks_for_it(app: Flask, world: ExamWorld) -> None:
+    attempt = ana_on_a_media_item(app, world)
+    ana = app.test_client()
+    sign_in(ana, world.people["ana"]["user"].email)
+    body = world.call("GET", f"/attempts/{attempt['id']}", "ana").get_json()
+    url = next(m["url"] for m in body["questions"][0]["media"] if m["kind"] == "audio")
+    sound = wav_tone()
+    whole = ana.get(url)
+    assert whole.status_code == 200 and whole.get_data() == sound
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    # Safari's first probe, then a middle slice and an open-ended tail.
+    for asked, start, end in (
+        ("0-1", 0, 1),
+        ("100-499", 100, 499),
+        (f"{len(sound) - 10}-", len(sound) - 10, len(sound) - 1),
+    ):
+        part = ana.get(url, headers={"Range": f"bytes={asked}"})
+        assert part.status_code == 206, asked
+        assert part.headers["Content-Range"] == f"bytes {start}-{end}/{len(sound)}"
+        assert part.get_data() == sound[start : end + 1]
+        assert part.mimetype == "audio/wav"
+        assert part.headers["Cache-Control"] == "private, no-store"
+        assert part.headers["X-Content-Type-Options"] == "nosniff"
+    beyond = ana.get(url, headers={"Range": f"bytes={len(sound) + 5}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(sound)}"
+    # A range changes nothing about who may fetch the file.
+    world.admitted("ben", world.schedule())
+    ben = app.test_client()
+    sign_in(ben, world.people["ben"]["user"].email)
+    assert ben.get(url, headers={"Range": "bytes=0-1"}).status_code == 404

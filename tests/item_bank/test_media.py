@@ -289,6 +289,19 @@ def test_staff_see_media_in_the_preview_and_others_do_not(app: Flask, staff) -> 
     assert other.get(f"/item-bank/media/{sha}").status_code == 403
 
 
+def test_the_staff_preview_answers_byte_ranges(app: Flask, staff) -> None:
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    sha = _upload(client, staff["writer"]["headers"], wav_tone(), "call.wav").get_json()["sha256"]
+    sign_in(client, staff["reviewer"]["user"].email)
+    part = client.get(f"/item-bank/media/{sha}", headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.get_data() == wav_tone()[:4]
+    assert part.headers["Content-Range"] == f"bytes 0-3/{len(wav_tone())}"
+    beyond = client.get(f"/item-bank/media/{sha}", headers={"Range": "bytes=999999-"})
+    assert beyond.status_code == 416
+
+
 def test_demo_data_holds_one_approved_item_with_a_chart(app: Flask) -> None:
     from item_bank.media_demo import ALT, REF
 

@@ -80,7 +80,9 @@ def test_a_package_as_tao_writes_it_imports_its_items_and_reports_the_rest(
     items = _exported(app)
     assert set(items) == {"i-churn", "i-truefalse", "i-fixed", "i-scale", "i-anynumber"}
     churn = items["i-churn"]
-    assert churn["stem"] == "Ten of 200 customers cancel in a quarter. What is the **logo** churn?"
+    assert churn["stem"] == (
+        "Ten of 200 customers cancel in a quarter. What is the **logo** churn?\n\nChoose one."
+    )
     assert (churn["options"], churn["keys"], churn["shuffle"]) == (
         ["2%", "10%", "5%", "20%"],
         ["C"],
@@ -134,7 +136,12 @@ def test_feedback_becomes_staff_only_rationale_never_option_or_stem_text(
         "A: Rapport comes first: goals are agreed with people who trust you.\n\n"
         "B: Think again about trust before goals."
     )
-    assert items["i-churn"]["rationale"] == "Logo churn counts customers: 10 of 200 is 5 per cent."
+    # Inline feedback in the stem and the prompt is staff-only too, in document order.
+    assert items["i-churn"]["rationale"] == (
+        "Count customers, not revenue.\n\nFive per cent is the logo figure.\n\n"
+        "Logo churn counts customers: 10 of 200 is 5 per cent."
+    )
+    assert "Count customers" not in items["i-churn"]["stem"]
     assert (
         items["i-anynumber"]["rationale"] == "ARR and MRR recur.\n\nFees and day rates are one-off."
     )

@@ -83,7 +83,7 @@ def test_a_package_of_qti_22_and_21_stimuli_imports_each_file_as_one_shared_stim
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"passages/exhibit.xhtml": b""}, "passages/exhibit.xhtml not well-formed"),
+        ({"passages/exhibit.xhtml": b""}, "passages/exhibit.xhtml is not well-formed"),
         ({"stimuli/kickoff.xml": b"<assessmentStimulus xmlns='x'/>"}, "has no stimulusBody"),
         (
             {"passages/exhibit.xhtml": b"<div><p><img src='a.png'/></p></div>"},
