@@ -19,7 +19,7 @@ from flask import (
 )
 from pydantic import ValidationError
 
-from accreditation import services
+from accreditation import queue, services
 from accreditation.application_pages import TRAINER_ROWS, _posted_to
 from accreditation.forms import CsrfForm, content_from_form
 from accreditation.models import DELIVERY_MODES, EDITABLE_STATES, PROVIDER_ROLE, Application
@@ -67,6 +67,7 @@ def _render_step(
     return render_template(
         "accreditation/step.html",
         application=application,
+        certification=queue.certifications(session).get(application.programme_id or 0),
         content=content,
         steps=steps,
         step=step,
