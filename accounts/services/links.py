@@ -85,6 +85,17 @@ def request_password_reset(session: Session, email: str, *, link_base: str) -> N
     """
     user = get_user_by_email(session, email) if len(email) <= EMAIL_MAX else None
     if user is None or not user.active:
+        # Written and committed like a real request, so the answer takes as long and an
+        # address cannot be tested for an account by timing the page.
+        audit.record(
+            session,
+            actor_id=None,
+            actor_label="password reset request",
+            action="user.password_reset_unmatched",
+            object_type="user",
+            object_id="-",
+        )
+        session.commit()
         return
     now = clock.now()
     recent = session.scalar(

@@ -88,6 +88,10 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(
     assert strip.sub("", known) == strip.sub("", unknown)
     assert _outbox(app, "nobody@example.org") == []
     assert len(_outbox(app, "known@example.org")) == 1
+    # The unmatched request is written like a real one (same work), naming no address.
+    actions = _actions(app)
+    assert actions.count("user.password_reset_unmatched") == 1
+    assert actions.count("user.password_reset_requested") == 1
 
 
 def test_a_reset_link_expires_after_an_hour(
