@@ -44,7 +44,16 @@ class ApplicationSummary(ResponseModel):
     renews: int | None
     submitted_at: Moment | None
     assessor_id: int | None
-    working_days_waiting: float
+    working_days_waiting: int = Field(
+        description="Whole working days from submission to first review, less the time"
+        " the file was back with the provider; a day counts once it has passed, as the"
+        " queue page shows."
+    )
+    clock: workflow.ClockState = Field(
+        description="running: waiting on the association; paused: back with the provider;"
+        " stopped: first reviewed, or closed before a first review (the figure no longer"
+        " grows)."
+    )
     overdue: bool
     accreditation_number: str | None
     accredited_from: Day | None
@@ -135,11 +144,13 @@ def application_summary(
     session: Session, actor: Actor, application: Application
 ) -> ApplicationSummary:
     steps = workflow.allowed_steps(session, actor, application)
+    waiting = workflow.waiting(application)
     return ApplicationSummary.of(
         application,
         state_label=STATE_LABELS[application.state],
         renews=application.renews_id,
-        working_days_waiting=round(workflow.working_days_waiting(application), 1),
+        working_days_waiting=waiting.days,
+        clock=waiting.state,
         overdue=workflow.overdue(application),
         allowed_steps=[step.action for step in steps],
     )
