@@ -18,6 +18,7 @@ from accreditation.models import (
     State,
 )
 from accreditation.schemas import ApplicationContent
+from accreditation.workflow import Waiting
 from core.api import Day, Moment, ResponseModel
 from core.auth import Actor
 from core.paging import Page
@@ -51,8 +52,8 @@ class ApplicationSummary(ResponseModel):
     )
     clock: workflow.ClockState = Field(
         description="running: waiting on the association; paused: back with the provider;"
-        " stopped: first reviewed, or closed before a first review (the figure no longer"
-        " grows)."
+        " stopped: first reviewed; closed: left the queue before a first review"
+        " (withdrawn, say). Stopped and closed figures no longer grow."
     )
     overdue: bool
     accreditation_number: str | None
@@ -141,10 +142,10 @@ def organisation_out(organisation: Organisation) -> OrganisationOut:
 
 
 def application_summary(
-    session: Session, actor: Actor, application: Application
+    session: Session, actor: Actor, application: Application, waiting: Waiting | None = None
 ) -> ApplicationSummary:
     steps = workflow.allowed_steps(session, actor, application)
-    waiting = workflow.waiting(application)
+    waiting = waiting or workflow.clocks(session, [application])[application.id]
     return ApplicationSummary.of(
         application,
         state_label=STATE_LABELS[application.state],
@@ -177,10 +178,11 @@ def stored_document(document: EvidenceDocument) -> StoredDocument:
 
 
 def queue_page(session: Session, actor: Actor, page: Page[Application]) -> QueuePage:
+    clocks = workflow.clocks(session, page.rows)
     return QueuePage.of(
         page,
         counts=queue.counts_by_state(session),
-        applications=[application_summary(session, actor, a) for a in page.rows],
+        applications=[application_summary(session, actor, a, clocks[a.id]) for a in page.rows],
     )
 
 

@@ -152,9 +152,7 @@ def test_the_paused_clock_counts_working_days_not_calendar_days(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    world.clock.current = datetime(2026, 11, 27, 9, tzinfo=UTC)  # a Friday
-    world.refresh_tokens("pia", "lena")
-    application_id = world.screened()
+    application_id = world.screened_at(datetime(2026, 11, 27, 9, tzinfo=UTC))  # a Friday
     world.clock.advance(hours=6)  # Friday 15:00: 0.25 working day has run
     world.refresh_tokens("pia", "lena")
     world.step(application_id, "lena", "return_incomplete", comment="Add the CVs.")
