@@ -249,7 +249,7 @@ def scoring() -> tuple[str, int]:
                 ), 200
             return render_template(
                 "exam/scoring.html", form=ScoringForm(formdata=None), rescored=rescored,
-                people=people,
+                people=people, rescored_ref=item.ref,
             ), 200  # fmt: skip
     return render_template("exam/scoring.html", form=form, rescored=rescored, people={}), status
 

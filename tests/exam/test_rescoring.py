@@ -235,8 +235,10 @@ def test_the_preview_names_the_outcome_that_flips_and_the_certificate_issued(
     assert "<strong>1</strong> outcome changes: 1 from fail to pass" in text
     ana = world.people["ana"]["user"].full_name
     assert (
-        f"<td>{ana}</td><td>fail</td><td><strong>pass</strong></td>"
-        "<td>issued a new one (its code is drawn when you confirm)</td>"
+        f'"Candidate">{ana}</td><td role="cell" data-label="Now">fail</td>'
+        '<td role="cell" data-label="After rescoring"><strong>pass</strong></td>'
+        '<td role="cell" data-label="Certificate">issued a new one (its code is drawn when you'
+        " confirm)</td>"
     ) in text
     assert "<strong>1</strong> certificate issued: a new one" in text
     # Nothing happened yet: still a fail, no certificate.

@@ -92,7 +92,11 @@ def test_the_pages_name_the_certificates_and_count_attempts_and_outcomes(
     preview = post_form(admin, "/staff/scoring", "/staff/scoring", dropped)
     text = " ".join(preview.get_data(as_text=True).split())
     ana = world.people["ana"]["user"].full_name
-    row = f'<td>{ana}</td><td>pass</td><td><strong>fail</strong></td><td>revoked <span class="code">{code}</span></td>'
+    row = (
+        f'"Candidate">{ana}</td><td role="cell" data-label="Now">pass</td>'
+        '<td role="cell" data-label="After rescoring"><strong>fail</strong></td>'
+        f'<td role="cell" data-label="Certificate">revoked <span class="code">{code}</span></td>'
+    )
     assert row in text
     assert f'<strong>1</strong> certificate revoked: <span class="code">{code}</span>' in text
     done = post_form(admin, "/staff/scoring", "/staff/scoring", {**dropped, "confirmed": "yes"})
