@@ -112,7 +112,7 @@ def _render_application(
         modes=DELIVERY_MODES,
         criteria=CRITERIA,
         judgements=JUDGEMENTS,
-        waiting=workflow.waiting(application),
+        waiting=workflow.clocks(session, [application])[application.id],
         sla=workflow.SLA_WORKING_DAYS,
         organisation=organisation,
         provider_people=provider_people,

@@ -18,6 +18,7 @@ from accreditation.models import (
     State,
 )
 from accreditation.schemas import ApplicationContent
+from accreditation.workflow import Waiting
 from core.api import Day, Moment, ResponseModel
 from core.auth import Actor
 from core.paging import Page
@@ -45,7 +46,16 @@ class ApplicationSummary(ResponseModel):
     renews: int | None
     submitted_at: Moment | None
     assessor_id: int | None
-    working_days_waiting: float
+    working_days_waiting: int = Field(
+        description="Whole working days from submission to first review, less the time"
+        " the file was back with the provider; a day counts once it has passed, as the"
+        " queue page shows."
+    )
+    clock: workflow.ClockState = Field(
+        description="running: waiting on the association; paused: back with the provider;"
+        " stopped: first reviewed; closed: left the queue before a first review"
+        " (withdrawn, say). Stopped and closed figures no longer grow."
+    )
     overdue: bool
     accreditation_number: str | None
     accredited_from: Day | None
@@ -141,15 +151,17 @@ def organisation_out(organisation: Organisation) -> OrganisationOut:
 
 
 def application_summary(
-    session: Session, actor: Actor, application: Application
+    session: Session, actor: Actor, application: Application, waiting: Waiting | None = None
 ) -> ApplicationSummary:
     steps = workflow.allowed_steps(session, actor, application)
+    waiting = waiting or workflow.clocks(session, [application])[application.id]
     return ApplicationSummary.of(
         application,
         state_label=STATE_LABELS[application.state],
         programme=services.programme_code(session, application),
         renews=application.renews_id,
-        working_days_waiting=round(workflow.working_days_waiting(application), 1),
+        working_days_waiting=waiting.days,
+        clock=waiting.state,
         overdue=workflow.overdue(application),
         allowed_steps=[step.action for step in steps],
     )
@@ -178,10 +190,11 @@ def stored_document(document: EvidenceDocument) -> StoredDocument:
 
 
 def queue_page(session: Session, actor: Actor, page: Page[Application]) -> QueuePage:
+    clocks = workflow.clocks(session, page.rows)
     return QueuePage.of(
         page,
         counts=queue.counts_by_state(session),
-        applications=[application_summary(session, actor, a) for a in page.rows],
+        applications=[application_summary(session, actor, a, clocks[a.id]) for a in page.rows],
     )
 
 

@@ -227,7 +227,7 @@ def staff_queue() -> str:
         names=people,
         providers=queue.provider_names(session, page.rows),
         assessors=assessors,
-        waiting=workflow.waiting,
+        clocks=workflow.clocks(session, page.rows),
         overdue=workflow.overdue,
         sla=workflow.SLA_WORKING_DAYS,
         is_lead=current_actor().has_role(LEAD_ROLE),

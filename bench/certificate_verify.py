@@ -34,7 +34,7 @@ from harness import (
 )
 from sqlalchemy import select
 
-from certificates import services
+from certificates import issuing, services
 from certificates.models import Certificate
 from core.db import get_db
 from exam.models import Attempt
@@ -58,7 +58,7 @@ def issue_all(directory: Path, size: int) -> tuple[str, dict[str, str]]:
     db = get_db(app)
     with app.app_context(), db.write_sessions() as session:
         for attempt_id in session.scalars(select(Attempt.id)):
-            services.issue(session, attempt_id)
+            issuing.issue(session, attempt_id)
         certificates = list(session.scalars(select(Certificate)))
         for certificate in random.Random(5).sample(certificates, len(certificates) // 10):
             if certificate.revoked_at is None:

@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from certificates import api, cli, credential_routes, holdings, schemas, services, views
+from certificates import api, cli, credential_routes, holdings, issuing, schemas, views
 from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
     registry = openapi_registry(app)
     registry.add_models(*api.OPENAPI_MODELS, *schemas.OPENAPI_MODELS)
     registry.add_paths(api.OPENAPI_PATHS)
-    subscribe(app, "attempt.result_changed", services.on_result_changed)
+    subscribe(app, "attempt.result_changed", issuing.on_result_changed)
     register_certificate_finder(app, api.attempt_certificate)
     register_credential_lookup(app, holdings.held_credentials)
     register_link(

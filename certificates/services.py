@@ -1,21 +1,20 @@
-"""Issuing certificates on a pass (from grading's event), and verifying them."""
+"""Certificates: staff decisions (revoke, suspend, reinstate), finding and verifying them.
+Issuing on a pass, from grading's event, is ``certificates.issuing``."""
 
 from __future__ import annotations
 
-import secrets
 import unicodedata
+from typing import Any
 
 from anyascii import anyascii
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import false, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accounts.models import User
 from accounts.services import get_user_by_email
-from certificates import credentials, status_lists
-from certificates.codes import new_code, normalise
+from certificates import status_lists
+from certificates.codes import normalise
 from certificates.models import (
     REVOCATION_REASONS,
     STAFF_ROLES,
@@ -23,23 +22,17 @@ from certificates.models import (
     CertificateStatus,
     Decision,
     LookupMiss,
-    RevocationReason,
 )
 from certificates.schemas import NOTE_MAX, NoteRequest, RevocationRequest
 from core import audit, clock
 from core.api import validated
 from core.auth import Actor
-from core.clock import add_months
 from core.duties import require_not_party
 from core.errors import Problem
 from core.paging import Page, paginate
 from core.web import MAX_ID, memoised
-from exam.models import Attempt, Outcome
-from item_bank.models import BlueprintVersion
-from item_bank.programmes import terms_of
 
 SYSTEM_ACTOR = "system:grading"
-RESTORED_ON_RESCORING = "The pass was restored on rescoring."
 
 
 def status(certificate: Certificate) -> CertificateStatus:
@@ -50,84 +43,6 @@ def status(certificate: Certificate) -> CertificateStatus:
     if clock.now() >= certificate.expires_at:
         return CertificateStatus.EXPIRED
     return CertificateStatus.VALID
-
-
-def on_result_changed(session: Session, attempt_id: int, before: str | None, after: str) -> None:
-    """Grading's event: a pass issues the certificate; a pass lost on rescoring revokes it.
-    Part of grading's unit of work, which commits."""
-    if after == Outcome.PASS:
-        issue(session, attempt_id)
-    elif before == Outcome.PASS:
-        certificate = get_certificate_of_attempt(session, attempt_id)
-        if certificate is not None and certificate.revoked_at is None:
-            revoke(
-                session,
-                None,
-                certificate,
-                RevocationReason.RESCORING,
-                f"The result changed to {after} on rescoring.",
-            )
-
-
-def issue(session: Session, attempt_id: int) -> Certificate:
-    """Exactly one certificate per passing attempt, whatever races; a new pass supersedes
-    the holder's earlier certificates for the same credential."""
-    existing = get_certificate_of_attempt(session, attempt_id)
-    if existing is not None:
-        if existing.revoked_at is not None and _revoked_by_rescoring(session, existing):
-            _clear_revocation(session, existing)
-            restored = {"was": CertificateStatus.REVOKED, "note": RESTORED_ON_RESCORING}
-            _audit(session, None, existing, "certificate.reinstated", restored)
-        return existing
-    attempt = session.get(Attempt, attempt_id)
-    assert attempt is not None
-    holder = session.get(User, attempt.candidate_id)
-    version = session.get(BlueprintVersion, attempt.blueprint_version_id)
-    assert holder is not None and version is not None
-    now = clock.now()
-    terms = terms_of(session, version)
-    certificate = Certificate(
-        code=new_code(),
-        attempt_id=attempt_id,
-        holder_id=holder.id,
-        holder_given_name=holder.given_name,
-        holder_family_name=holder.family_name,
-        credential=terms.credential,
-        level=terms.level,
-        blueprint_code=version.blueprint.code,
-        programme_version_id=terms.programme_version_id,
-        issued_at=now,
-        expires_at=add_months(now, terms.validity_months),
-        subject_salt=secrets.token_hex(16),
-    )
-    try:
-        with session.begin_nested():
-            session.add(certificate)
-    except IntegrityError:  # the same pass was recorded twice at once
-        return session.scalars(
-            select(Certificate).where(Certificate.attempt_id == attempt_id)
-        ).one()
-    status_lists.assign_status_index(session, certificate)
-    credentials.assign_subject_id(session, certificate.holder_id)
-    for older in session.scalars(
-        select(Certificate).where(
-            Certificate.holder_id == holder.id,
-            Certificate.blueprint_code == certificate.blueprint_code,
-            Certificate.id != certificate.id,
-            Certificate.superseded_by_id.is_(None),
-        )
-    ):
-        older.superseded_by_id = certificate.id
-    audit.record(
-        session,
-        actor_id=None,
-        actor_label=SYSTEM_ACTOR,
-        action="certificate.issued",
-        object_type="certificate",
-        object_id=certificate.code,
-        after={"attempt": attempt_id},
-    )
-    return certificate
 
 
 class CertificateStateError(ValueError):
@@ -145,7 +60,9 @@ def revoke(
         raise CertificateStateError("This certificate is already revoked.")
     certificate.revoked_at, certificate.revocation_reason = clock.now(), reason
     certificate.revocation_note = note.strip()[:NOTE_MAX]
-    _audit(session, actor, certificate, "certificate.revoked", {"reason": reason, "note": note})
+    audit_change(
+        session, actor, certificate, "certificate.revoked", {"reason": reason, "note": note}
+    )
 
 
 def reinstate(session: Session, actor: Actor, certificate: Certificate, note: str) -> None:
@@ -156,11 +73,13 @@ def reinstate(session: Session, actor: Actor, certificate: Certificate, note: st
         raise CertificateStateError("This certificate is neither revoked nor suspended.")
     before = status(certificate)
     if certificate.revoked_at is not None:
-        _clear_revocation(session, certificate)
+        clear_revocation(session, certificate)
     else:
         status_lists.retire_status_index(session, certificate)
     certificate.suspended_at, certificate.suspension_note = None, ""
-    _audit(session, actor, certificate, "certificate.reinstated", {"was": before, "note": note})
+    audit_change(
+        session, actor, certificate, "certificate.reinstated", {"was": before, "note": note}
+    )
 
 
 def suspend(session: Session, actor: Actor, certificate: Certificate, note: str) -> None:
@@ -170,7 +89,7 @@ def suspend(session: Session, actor: Actor, certificate: Certificate, note: str)
     if certificate.suspended_at is not None:
         raise CertificateStateError("This certificate is already suspended.")
     certificate.suspended_at, certificate.suspension_note = clock.now(), note.strip()[:NOTE_MAX]
-    _audit(session, actor, certificate, "certificate.suspended", {"note": note})
+    audit_change(session, actor, certificate, "certificate.suspended", {"note": note})
 
 
 DECISION_MESSAGES = {
@@ -228,7 +147,7 @@ def decide(
     return certificate
 
 
-def _clear_revocation(session: Session, certificate: Certificate) -> None:
+def clear_revocation(session: Session, certificate: Certificate) -> None:
     certificate.revoked_at, certificate.revocation_reason, certificate.revocation_note = (
         None,
         "",
@@ -237,12 +156,12 @@ def _clear_revocation(session: Session, certificate: Certificate) -> None:
     status_lists.retire_status_index(session, certificate)
 
 
-def _audit(
+def audit_change(
     session: Session,
     actor: Actor | None,
     certificate: Certificate,
     action: str,
-    after: dict[str, str],
+    after: dict[str, Any],
 ) -> None:
     audit.record(
         session,
@@ -271,12 +190,6 @@ def state_key(certificate: Certificate) -> tuple[object, ...]:
         certificate.suspended_at,
         certificate.superseded_by_id,
     )
-
-
-def _revoked_by_rescoring(session: Session, certificate: Certificate) -> bool:
-    """Only a revocation grading made undoes itself; one a person made stands."""
-    last = audit.last_event(session, "certificate", certificate.code, ["certificate.revoked"])
-    return last is not None and last.actor_id is None
 
 
 def is_staff(actor: Actor) -> bool:

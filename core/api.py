@@ -87,6 +87,27 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return [FieldError(_field_name(error["loc"]), _message(error)) for error in exc.errors()]
 
 
+def dry_run_requested() -> bool:
+    """The ``dry_run`` query flag: 1 checks and reports what would happen, keeping nothing."""
+    value = request.args.get("dry_run", "0")
+    if value not in ("0", "1", "true", "false"):
+        raise Problem(
+            422,
+            "Invalid dry_run",
+            "dry_run is 1 (report only, change nothing) or 0.",
+            errors=[FieldError("dry_run", "Use 1 or 0.")],
+        )
+    return value in ("1", "true")
+
+
+DRY_RUN_PARAMETER = {
+    "name": "dry_run",
+    "in": "query",
+    "description": "1: report what would happen and change nothing.",
+    "schema": {"type": "string", "enum": ["0", "1"]},
+}
+
+
 def parse_json(model: type[ModelT]) -> ModelT:
     """Validate the request's JSON body against ``model`` or raise a 4xx problem."""
     if request.mimetype != "application/json":

@@ -8,7 +8,9 @@ from flask import Response, current_app
 from pydantic import BaseModel
 
 from core.api import (
+    DRY_RUN_PARAMETER,
     NO_CONTENT,
+    dry_run_requested,
     json_body,
     make_api_blueprint,
     model_response,
@@ -145,9 +147,11 @@ def get_attempt(attempt_id: int) -> Response:
 @api.post("/items/<id:item_id>/invalidate")
 @roles_required("exam_admin")
 def invalidate_item(item_id: int) -> Response:
-    """Stop scoring an item version or correct its key; rescores every affected attempt."""
+    """Stop scoring an item version or correct its key; rescores every affected attempt.
+    ``dry_run=1`` does it all and rolls it back: the same figures, nothing kept."""
+    dry_run = dry_run_requested()
     body = parse_json(InvalidateRequest)
-    changed = rescoring.decide_scoring(
+    rescored = rescoring.decide_scoring(
         get_session(),
         current_actor(),
         item_id,
@@ -155,8 +159,9 @@ def invalidate_item(item_id: int) -> Response:
         reason=body.reason,
         version_number=body.version,
         keys=list(body.keys or []),
-    ).changed
-    return respond(responses.changed_outcomes(changed))
+        preview=dry_run,
+    )
+    return respond(responses.changed_outcomes(rescored, dry_run))
 
 
 @api.get("/blueprints/<code>/statistics")
@@ -333,7 +338,10 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "post": _op(
             "Stop scoring an item version or correct its key, rescoring every attempt",
             "invalidateItem",
-            [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            [
+                {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                DRY_RUN_PARAMETER,
+            ],
             ("200", responses.ChangedOutcomes),
             InvalidateRequest,
         )

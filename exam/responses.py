@@ -23,7 +23,7 @@ from exam.models import (
     SittingMode,
 )
 from exam.services import delivery, results, sittings, statistics, timing
-from exam.services.rescoring import ChangedOutcome
+from exam.services.rescoring import Rescored
 from item_bank.models import ItemType
 
 
@@ -216,8 +216,26 @@ class ChangedOutcomeOut(ResponseModel):
     after: Outcome
 
 
+class CertificateEffectOut(ResponseModel):
+    attempt_id: int
+    effect: str = Field(
+        description="issued, reinstated, revoked, superseded (an earlier certificate the"
+        " new one replaces) or untouched (already revoked, say; the note says why)."
+    )
+    certificate: str | None = Field(
+        description="The certificate's code; null for the new certificate a dry run would"
+        " issue (its code is drawn when it is)."
+    )
+    note: str
+
+
 class ChangedOutcomes(ResponseModel):
+    dry_run: bool = Field(description="True: nothing was kept; the figures say what would be.")
+    version: int = Field(description="The item version decided on.")
+    attempts_rescored: int = Field(description="Finished attempts that used it, rescored.")
+    outcomes_changed: int
     changed: list[ChangedOutcomeOut]
+    certificates: list[CertificateEffectOut]
 
 
 OPENAPI_MODELS = (
@@ -313,5 +331,20 @@ def statistics_out(stats: statistics.ExamStats) -> StatisticsOut:
     )
 
 
-def changed_outcomes(changed: list[ChangedOutcome]) -> ChangedOutcomes:
-    return ChangedOutcomes(changed=[ChangedOutcomeOut.of(c) for c in changed])
+def changed_outcomes(rescored: Rescored, dry_run: bool) -> ChangedOutcomes:
+    return ChangedOutcomes(
+        dry_run=dry_run,
+        version=rescored.version,
+        attempts_rescored=rescored.attempts,
+        outcomes_changed=len(rescored.changed),
+        changed=[ChangedOutcomeOut.of(c) for c in rescored.changed],
+        certificates=[
+            CertificateEffectOut(
+                attempt_id=c.about,
+                effect=c.kind,
+                certificate=None if c.provisional and dry_run else c.subject,
+                note=c.note,
+            )
+            for c in rescored.certificates
+        ],
+    )

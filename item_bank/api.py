@@ -8,7 +8,9 @@ from flask import Response, request
 from pydantic import BaseModel, Field
 
 from core.api import (
+    DRY_RUN_PARAMETER,
     ApiModel,
+    dry_run_requested,
     json_body,
     make_api_blueprint,
     model_ref,
@@ -129,18 +131,6 @@ def transition_item(item_id: int) -> Any:
     return respond(item_body(item))
 
 
-def _dry_run() -> bool:
-    value = request.args.get("dry_run", "0")
-    if value not in ("0", "1", "true", "false"):
-        raise Problem(
-            422,
-            "Invalid dry_run",
-            "dry_run is 1 (validate only) or 0.",
-            errors=[FieldError("dry_run", "Use 1 or 0.")],
-        )
-    return value in ("1", "true")
-
-
 @api.post("/items/import")
 @roles_required("item_writer", "exam_admin")
 @reads_bank
@@ -157,7 +147,7 @@ def import_items() -> Any:
         status=status,
         actor_id=current_actor().id,
         actor_label=f"user:{current_actor().id}",
-        dry_run=_dry_run(),
+        dry_run=dry_run_requested(),
     )
     return respond(responses.import_summary(summary), 200 if summary.dry_run else 201)
 
@@ -293,11 +283,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             "operationId": "importItems",
             "security": [{"bearer": []}],
             "parameters": [
-                {
-                    "name": "dry_run",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["0", "1"]},
-                },
+                DRY_RUN_PARAMETER,
                 {
                     "name": "status",
                     "in": "query",

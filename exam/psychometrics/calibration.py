@@ -215,6 +215,7 @@ class CalibratedItem:
     version: int
     code: str
     row: ItemCalibration
+    item_id: int  # so a page can link the item and its rescoring
 
     @property
     def label(self) -> str:
@@ -265,13 +266,9 @@ def latest_run(session: Session, blueprint_code: str) -> CalibrationRun | None:
 def view(session: Session, run: CalibrationRun) -> CalibrationView:
     keys = item_keys(session, {row.item_version_id for row in run.items})
     items = [
-        CalibratedItem(
-            keys[r.item_version_id].ref,
-            keys[r.item_version_id].version,
-            keys[r.item_version_id].code,
-            r,
-        )
+        CalibratedItem(key.ref, key.version, key.code, r, key.item_id)
         for r in run.items
+        for key in (keys[r.item_version_id],)
     ]
     persons = {low: int(count) for low, count in run.person_bands}
     by_band: dict[float, list[str]] = {}

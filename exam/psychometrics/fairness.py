@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import Problem
 from exam.psychometrics import dif, rasch
-from exam.psychometrics.calibration import latest_view
+from exam.psychometrics.calibration import CalibratedItem, latest_view
 from exam.psychometrics.forms import FIRST_LANGUAGES, REGIONS
 from exam.psychometrics.models import CandidateBackground, FirstLanguage, Region
 from exam.psychometrics.responses import scored_arrays
@@ -68,9 +68,16 @@ def delete_background(session: Session, user_id: int) -> bool:
 
 @dataclass(frozen=True)
 class DifRow:
-    label: str  # item ref and version
-    code: str
+    item: CalibratedItem
     result: dif.MantelHaenszel
+
+    @property
+    def label(self) -> str:  # item ref and version
+        return self.item.label
+
+    @property
+    def code(self) -> str:
+        return self.item.code
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ def dif_report(session: Session, blueprint_code: str, attribute: str) -> DifRepo
             DifComparison(
                 labels[focal],
                 [
-                    DifRow(item.label, item.code, result)
+                    DifRow(item, result)
                     for item, result in zip(calibrated.items, results, strict=True)
                     if result is not None
                     and result.reference >= MIN_GROUP

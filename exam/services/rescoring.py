@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, clock
+from core import audit, clock, events
 from core.auth import Actor
 from core.errors import FieldError, Problem
 from exam.models import (
@@ -37,13 +37,21 @@ class ChangedOutcome:
 @dataclass(frozen=True)
 class Rescored:
     """What a scoring decision does: the item version, how many finished attempts it
-    rescores, and the outcomes that change (a pass gained issues a certificate, a pass
-    lost revokes it)."""
+    rescores, the outcomes that change, and what the room that issues certificates did
+    about them (issued, revoked, reinstated, superseded, or untouched and why), as it
+    reported while the rescoring ran."""
 
     item_id: int
     version: int
     attempts: int
     changed: list[ChangedOutcome]
+    certificates: list[events.Consequence]
+
+    def certificates_of(self, attempt_id: int) -> list[events.Consequence]:
+        return [c for c in self.certificates if c.about == attempt_id]
+
+    def certificates_by_kind(self) -> dict[str, list[events.Consequence]]:
+        return _by_kind(self.certificates)
 
     @property
     def passes_gained(self) -> list[ChangedOutcome]:
@@ -52,6 +60,13 @@ class Rescored:
     @property
     def passes_lost(self) -> list[ChangedOutcome]:
         return [c for c in self.changed if c.before == Outcome.PASS]
+
+
+def _by_kind(consequences: list[events.Consequence]) -> dict[str, list[events.Consequence]]:
+    kinds: dict[str, list[events.Consequence]] = {}
+    for consequence in consequences:
+        kinds.setdefault(consequence.kind, []).append(consequence)
+    return kinds
 
 
 def staff_reason(text: str, field: str = "reason") -> str:
@@ -122,7 +137,8 @@ def decide_scoring(
     """Stop scoring an item version, or correct its key, and rescore every attempt that used
     it, all in one transaction; audited, with the flipped outcomes listed. A ``preview``
     does all of it, the certificates it would issue or revoke included, then rolls it
-    back: what the preview shows is what confirming does."""
+    back: what the preview shows is what confirming does (a new certificate's code
+    apart, drawn when it is issued)."""
     if action not in tuple(ScoringAction):
         raise Problem(
             422,
@@ -155,7 +171,8 @@ def decide_scoring(
             select(AttemptItem.attempt_id).where(AttemptItem.item_version_id == version.id)
         )
     )
-    finished, changed = rescore_attempts(session, affected)
+    with events.collect(session) as certificates:
+        finished, changed = rescore_attempts(session, affected)
     audit.record(
         session,
         actor_id=actor.id,
@@ -169,13 +186,14 @@ def decide_scoring(
             "reason": decision.reason,
             "attempts_rescored": finished,
             "outcomes_changed": len(changed),
+            "certificates": {k: len(v) for k, v in _by_kind(certificates).items()},
         },
     )
     if preview:
         session.rollback()
     else:
         session.commit()
-    return Rescored(item_id, version.number, finished, changed)
+    return Rescored(item_id, version.number, finished, changed, certificates)
 
 
 def parse_keys(text: str) -> list[str]:

@@ -230,8 +230,9 @@ def scoring() -> tuple[str, int]:
     """The decision is asked twice: first what it would do (attempts rescored, outcomes
     that flip, certificates issued or revoked), then, confirmed, it is taken."""
     form = ScoringForm()
-    if request.method == "GET" and request.args.get("ref"):
-        form.ref.data = request.args.get("ref", "")[:64]
+    if request.method == "GET":  # the statistics page links here with the item's version
+        form.ref.data = request.args.get("ref", "")[:64] or form.ref.data
+        form.version.data = valid_id(request.args.get("version", type=int))
     rescored: rescoring.Rescored | None = None
     status = 200
     if request.method == "POST" and not form.validate_on_submit():
@@ -269,7 +270,7 @@ def scoring() -> tuple[str, int]:
                 ), 200
             return render_template(
                 "exam/scoring.html", form=ScoringForm(formdata=None), rescored=rescored,
-                people=people,
+                people=people, rescored_ref=item.ref,
             ), 200  # fmt: skip
     return render_template("exam/scoring.html", form=form, rescored=rescored, people={}), status
 

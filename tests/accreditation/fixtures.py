@@ -3,6 +3,7 @@ two leads and two assessors, each with an API token; and a complete application.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -82,6 +83,12 @@ class AccreditationWorld:
         self.step(application_id, "pia", "submit")
         self.step(application_id, "lena", "screen")
         return application_id
+
+    def screened_at(self, moment: datetime) -> int:
+        """``screened()`` with the clock set to ``moment`` first (fresh tokens for it)."""
+        self.clock.current = moment
+        self.refresh_tokens("pia", "lena")
+        return self.screened()
 
     def to_review(self) -> int:
         """Screened, assigned to Asa, who declares no conflict."""

@@ -349,3 +349,35 @@ def test_appeal_and_suspension_decisions_state_their_consequences_first(
     asked = post_form(lou, page, f"{page}/step", deny)
     assert "is final" in asked.get_data(as_text=True)
     assert world.call("GET", page, "lou").get_json()["state"] == "appealed"
+
+
+def test_the_clock_stops_when_a_file_leaves_the_queue_before_its_first_review(
+    app: Flask, accreditation: AccreditationWorld
+) -> None:
+    world = accreditation
+    application_id = world.screened_at(datetime(2026, 11, 23, 9, tzinfo=UTC))  # a Monday
+    world.clock.advance(days=8)  # Tuesday next week: six working days have passed
+    world.refresh_tokens("pia", "lena")
+    world.step(application_id, "pia", "withdraw", comment="Not ready yet.")
+
+    def seen() -> tuple[dict, str, str]:
+        world.refresh_tokens("lena")
+        api = world.call("GET", f"/applications/{application_id}", "lena").get_json()
+        lena = client_as(app, "lena")
+        queue = lena.get("/staff/accreditation?state=withdrawn").get_data(as_text=True)
+        row = queue.split("Customer Success Foundations</a>")[1].split("</tr>")[0]
+        page = lena.get(f"/applications/{application_id}").get_data(as_text=True)
+        return api, row, page
+
+    for _week in range(2):  # the day it left, and a week later: the same six days
+        api, row, page = seen()
+        assert (api["working_days_waiting"], api["clock"], api["overdue"]) == (6, "closed", False)
+        assert '"Working days waiting">6 <span class="hint">(closed before a first review)' in row
+        assert "reviewed after" not in row
+        assert "closed before a first review, after 6 working days waiting" in page
+        world.clock.advance(days=7)
+    world.refresh_tokens("lena")
+    listed = world.call("GET", "/accreditation/queue?state=withdrawn", "lena").get_json()
+    assert [(a["working_days_waiting"], a["clock"]) for a in listed["applications"]] == [
+        (6, "closed")
+    ]

@@ -152,9 +152,7 @@ def test_the_paused_clock_counts_working_days_not_calendar_days(
     app: Flask, accreditation: AccreditationWorld
 ) -> None:
     world = accreditation
-    world.clock.current = datetime(2026, 11, 27, 9, tzinfo=UTC)  # a Friday
-    world.refresh_tokens("pia", "lena")
-    application_id = world.screened()
+    application_id = world.screened_at(datetime(2026, 11, 27, 9, tzinfo=UTC))  # a Friday
     world.clock.advance(hours=6)  # Friday 15:00: 0.25 working day has run
     world.refresh_tokens("pia", "lena")
     world.step(application_id, "lena", "return_incomplete", comment="Add the CVs.")
@@ -164,9 +162,11 @@ def test_the_paused_clock_counts_working_days_not_calendar_days(
     world.clock.advance(days=1)  # Tuesday 15:00
     world.refresh_tokens("lena")
     waiting = world.call("GET", f"/applications/{application_id}", "lena").get_json()
-    # Friday 0.625 + Monday 1 + Tuesday 0.625, less the 1.0 paused (the API rounds to 0.1);
-    # counted in calendar time the weekend would have made it 0.25.
-    assert abs(waiting["working_days_waiting"] - 1.25) <= 0.051
+    # Friday 0.625 + Monday 1 + Tuesday 0.625, less the 1.0 paused: 1.25, one whole day
+    # (the API counts as the page does); counted in calendar time the weekend would have
+    # made it 0.25, no whole day.
+    assert (waiting["working_days_waiting"], waiting["clock"]) == (1, "running")
+    assert type(waiting["working_days_waiting"]) is int
     queue = client_as(app, "lena").get("/staff/accreditation").get_data(as_text=True)
     row = queue.split("Customer Success Foundations</a>")[1].split("</tr>")[0]
     assert "Northwind Learning Ltd" in row

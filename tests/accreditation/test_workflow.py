@@ -190,13 +190,15 @@ def test_the_clock_pauses_while_the_file_is_with_the_provider(
     world.clock.advance(days=2)  # Monday + 2 days
     world.refresh_tokens("pia", "lena")
     waiting = world.call("GET", f"/applications/{application_id}", "lena").get_json()
-    assert 1.9 < waiting["working_days_waiting"] < 2.1 and waiting["overdue"] is False
+    assert waiting["working_days_waiting"] == 2 and waiting["overdue"] is False
+    assert waiting["clock"] == "running"
     world.clock.advance(days=14)
     world.refresh_tokens("pia", "lena")
     late = world.call("GET", f"/applications/{application_id}", "lena").get_json()
     assert late["overdue"] is True
     queue = world.call("GET", "/accreditation/queue", "lena").get_json()
     assert queue["applications"][0]["overdue"] is True and queue["counts"]["screening"] == 0
+    assert queue["applications"][0]["working_days_waiting"] == late["working_days_waiting"]
 
 
 def test_conditions_missed_refuse_and_appeals_go_to_a_lead_who_took_no_part(

@@ -254,14 +254,18 @@ def test_staff_statistics_rescoring_and_standard_setting_pages(
     sign_in_page(page, admin.email)
     page.goto("/staff/statistics?sort=p_value")
     expect(page.get_by_text("KR-20 reliability")).to_be_visible()
-    screenshot(page, "staff-statistics")
+    screenshot_widths(page, "staff-statistics")
     first_item = page.locator("table tbody tr td a").first
     ref = first_item.inner_text()
+    version = page.locator("table tbody tr td.nowrap").first.inner_text().split()[1][1:]
     first_item.click()  # each item reference leads to the item
     expect(page.get_by_role("heading", level=1)).to_contain_text(ref)
-    page.goto("/staff/scoring")
-    screenshot(page, "staff-scoring")
-    page.get_by_label("Item ref").fill(ref)
+    page.go_back()
+    # ... and to its rescoring, the version filled in with the ref.
+    page.get_by_role("link", name=f"Rescore {ref} v{version}").click()
+    expect(page.get_by_label("Item ref")).to_have_value(ref)
+    expect(page.get_by_label("Version")).to_have_value(version)
+    screenshot_widths(page, "staff-scoring")
     page.get_by_label("Decision").select_option("do_not_score")
     page.get_by_label("Reason").fill("Two options are defensible.")
     page.get_by_role("button", name="Preview the rescoring").click()
@@ -273,7 +277,8 @@ def test_staff_statistics_rescoring_and_standard_setting_pages(
     screenshot_widths(page, "staff-scoring-confirm")
     page.get_by_role("button", name=f"Rescore {attempts}").click()
     expect(page.get_by_role("status")).to_contain_text(f"{attempts} rescored; 0 outcomes changed")
-    screenshot(page, "staff-scoring-done")
+    expect(page.get_by_role("status")).to_contain_text("No certificate is issued, revoked")
+    screenshot_widths(page, "staff-scoring-done")
     page.goto("/staff/angoff")
     page.get_by_label("Title of a new study").fill("December panel")
     page.get_by_role("button", name="Draw a form and open the study").click()

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 
-from certificates import services
+from certificates import issuing
 from certificates.models import Certificate
 from core.audit import events_for
 from core.db import get_db
@@ -258,7 +258,7 @@ def test_a_staff_revocation_stands_when_the_pass_returns(app: Flask, world: Exam
         {"revoke-reason": "rescoring", "revoke-note": "By hand.", "confirmed": "yes"},
     )
     with app.app_context(), get_db(app).write_sessions() as session:
-        services.on_result_changed(session, certificate.attempt_id, "fail", "pass")
+        issuing.on_result_changed(session, certificate.attempt_id, "fail", "pass")
         session.commit()
     [after] = all_certificates(app)
     assert after.revoked_at is not None

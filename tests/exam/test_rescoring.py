@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from certificates.models import Certificate
@@ -157,13 +158,7 @@ def test_the_scoring_page_previews_then_rescores_on_confirmation(
     app: Flask, world: ExamWorld
 ) -> None:
     attempt, item_id, wrong = _failed_with_one_wrong(app, world)
-    with get_db(app).read_sessions() as session:
-        item = session.get(Item, item_id)
-        assert item is not None
-        ref = item.ref
-    admin = app.test_client()
-    sign_in(admin, world.people["admin"]["user"].email)
-    fields = {"ref": ref, "action": "correct_key", "keys": wrong, "reason": "The key was wrong."}
+    admin, fields = scoring_form(app, world, item_id, wrong, "The key was wrong.")
     preview = post_form(admin, "/staff/scoring", "/staff/scoring", fields)
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "What follows when you confirm" in text
@@ -191,6 +186,20 @@ def test_the_scoring_page_previews_then_rescores_on_confirmation(
             select(AuditEvent).where(AuditEvent.action == "item.correct_key")
         ).one()
         assert event.after["attempts_rescored"] == 1 and event.after["outcomes_changed"] == 0
+
+
+def scoring_form(
+    app: Flask, world: ExamWorld, item_id: int, keys: str, reason: str
+) -> tuple[FlaskClient, dict[str, str]]:
+    """A browser client signed in as the exam admin, and the scoring form's fields that
+    correct the item's key to ``keys``."""
+    with get_db(app).read_sessions() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        ref = item.ref
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    return admin, {"ref": ref, "action": "correct_key", "keys": keys, "reason": reason}
 
 
 def _one_short_of_the_cut(app: Flask, world: ExamWorld) -> tuple[dict, int, str]:
@@ -222,18 +231,18 @@ def test_the_preview_names_the_outcome_that_flips_and_the_certificate_issued(
     attempt, item_id, chosen = _one_short_of_the_cut(app, world)
     result = world.call("GET", f"/attempts/{attempt['id']}/result", "ana", expect=200).get_json()
     assert (result["result"], result["score"]) == ("fail", 41.0)
-    with get_db(app).read_sessions() as session:
-        item = session.get(Item, item_id)
-        assert item is not None
-        ref = item.ref
-    admin = app.test_client()
-    sign_in(admin, world.people["admin"]["user"].email)
-    fields = {"ref": ref, "action": "correct_key", "keys": chosen, "reason": "Two keys."}
+    admin, fields = scoring_form(app, world, item_id, chosen, "Two keys.")
     preview = post_form(admin, "/staff/scoring", "/staff/scoring", fields)
     text = " ".join(preview.get_data(as_text=True).split())
     assert "<strong>1</strong> outcome changes: 1 from fail to pass" in text
     ana = world.people["ana"]["user"].full_name
-    assert f"<td>{ana}</td><td>fail</td><td><strong>pass</strong></td><td>issued</td>" in text
+    assert (
+        f'"Candidate">{ana}</td><td role="cell" data-label="Now">fail</td>'
+        '<td role="cell" data-label="After rescoring"><strong>pass</strong></td>'
+        '<td role="cell" data-label="Certificate">issued a new one (its code is drawn when you'
+        " confirm)</td>"
+    ) in text
+    assert "<strong>1</strong> certificate issued: a new one" in text
     # Nothing happened yet: still a fail, no certificate.
     again = world.call("GET", f"/attempts/{attempt['id']}/result", "ana").get_json()
     assert again["result"] == "fail"

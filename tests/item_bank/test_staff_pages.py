@@ -34,6 +34,18 @@ def test_item_list_and_review_queue_render_the_stems_markdown_safely(app: Flask,
         assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html, path
 
 
+def test_a_scenario_page_renders_its_items_stems_markdown_safely(app: Flask, staff) -> None:
+    api, writer = app.test_client(), staff["writer"]["headers"]
+    passage = {"ref": "S-MD", "title": "Northgate", "body": "Usage fell."}
+    stimulus = api.post("/api/v1/stimuli", json=passage, headers=writer).get_json()
+    create(api, writer, stem=HOSTILE, stimulus={"ref": "S-MD"})
+    client = _signed_in(app, staff["reviewer"]["user"])
+    html = client.get(f"/item-bank/stimuli/{stimulus['id']}").get_data(as_text=True)
+    assert "<strong>first</strong>" in html and "<code>code</code>" in html
+    assert "**first**" not in html and "`code`" not in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
+
+
 def test_a_long_stem_is_cut_at_a_word_and_never_leaves_half_a_tag() -> None:
     summary = str(render_summary("A " * 60 + "**bold ending**", length=40))
     assert summary.endswith("…") and len(summary) <= 41
