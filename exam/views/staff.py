@@ -295,6 +295,7 @@ def statistics_page() -> str:
         sitting=sitting,
         sort=sort,
         sorts=statistics.SORTS,
+        blueprints=sittings.blueprints_to_schedule(get_session()),
         **statistics_sections(code),
     )
 

@@ -13,6 +13,7 @@ from certificates import services as certificate_services
 from certificates.models import Certificate
 from core.db import get_db
 from exam.services.ladder import RungState, ladders
+from tests.conftest import sign_in
 from tests.exam.fixtures import ExamWorld, pass_exam_on
 
 SENIOR = "CSCM Senior Individual Contributor needs a valid CSCM Contributor certificate"
@@ -117,3 +118,18 @@ def test_the_demo_shows_a_ladder_and_opens_a_sitting_on_its_first_rung(app: Flas
         }
     assert rungs["CSCM Contributor"] == RungState.AVAILABLE
     assert rungs["CSCM Senior Individual Contributor"] == RungState.LOCKED
+
+
+def test_statistics_are_kept_per_examination_and_staff_choose_which(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    pass_exam_on(world, app, "cscm-contributor")
+    admin = app.test_client()
+    sign_in(admin, world.people["admin"]["user"].email)
+    page = admin.get("/staff/statistics?blueprint=cscm-contributor").get_data(as_text=True)
+    assert "Statistics: cscm-contributor" in page
+    assert "<dt>Scored attempts</dt><dd>1</dd>" in page
+    assert '<option value="cscm-contributor" selected>' in page
+    assert '<option value="first-level" >' in page
+    first = admin.get("/staff/statistics").get_data(as_text=True)
+    assert "Statistics: first-level" in first and "<dt>Scored attempts</dt><dd>0</dd>" in first
