@@ -35,6 +35,9 @@ LADDER_FILES = (
 LADDER_FRAMEWORK = "cscm-sample"
 # An import of more items than this prints its per-item report only on a dry run.
 REPORT_LINES = 200
+# The exit status of an import that took its items but refused some (unsupported
+# interactions): 0 all taken, 1 nothing imported, 3 imported without the refused ones.
+REFUSED_EXIT = 3
 
 
 def _fail(problem: Problem) -> NoReturn:
@@ -197,7 +200,10 @@ def register_item_bank_cli(app: Flask) -> None:
         path: Path, dry_run: bool, status: str, framework_code: str, competency: str | None
     ) -> None:
         """Import items from JSON, CSV or QTI 2.1/2.2 (.xml or a .zip content package): all
-        records or none. A package's tests and other resources are reported as skipped."""
+        records or none. A package's tests and other resources are reported as skipped;
+        an item whose interaction the bank has no type for is reported refused and the
+        package's other items are imported (exit status 3; 0 when every item is taken, 1
+        when nothing was imported)."""
         try:
             with progress_bar("Reading", None) as advance:
                 upload = transfer.parse_upload(path.name, path.read_bytes(), advance)
@@ -223,11 +229,12 @@ def register_item_bank_cli(app: Flask) -> None:
         if dry_run or len(summary.items) <= REPORT_LINES or summary.skipped:
             for line in summary.report()[: REPORT_LINES * 10]:
                 click.echo(line)
-        verb = "Would create" if dry_run else "Created"
-        click.echo(
-            f"{verb} {summary.created} items; {summary.new_versions} new versions; "
-            f"{summary.unchanged} unchanged; {summary.total} records read."
-        )
+        else:
+            for refused in summary.refused:
+                click.echo(refused.line())
+        click.echo(f"{'Would create' if dry_run else 'Created'} {summary.counts()}")
+        if summary.refused:
+            raise SystemExit(REFUSED_EXIT)
 
     @items_group.command("export")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))

@@ -10,8 +10,10 @@ manifest is read file by file.
 
 Records carry what only the import needs under keys starting with ``_``: the file
 (``_source``), a refusal (``_error``, ``_field``), the competency codes the metadata
-names (``_taxa``), notes for the report (``_notes``) and ``_keep_enemies`` (QTI says
-nothing of enemies, so an import leaves an existing item's enemies as they are).
+names (``_taxa``), notes for the report (``_notes``), ``_unsupported`` (an item whose
+interaction the bank has no type for: reported refused, the package's other items
+imported) and ``_keep_enemies`` (QTI says nothing of enemies, so an import leaves an
+existing item's enemies as they are).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
 RP_TEMPLATES = ("match_correct", "map_response")
-# An identifier the export had to prefix to make it an NCName (a ref may start with a digit).
 # Elements the bank cannot carry, and why (images and audio it takes: qti_media).
 UNCARRIED = {
     "video": "video is not supported (an item holds text, lists, images and audio)",
@@ -40,6 +41,9 @@ UNCARRIED = {
     "svg": "inline SVG is not supported; put the drawing in an .svg file shown by <img>",
     "include": "an included file is read only as a shared passage (an XHTML passage)",
 }
+# A record the import reports as refused and leaves out, taking the package's other items.
+UNSUPPORTED_KEY = "_unsupported"
+# An identifier the export had to prefix to make it an NCName (a ref may start with a digit).
 PREFIXED = re.compile(r"^_(?=[0-9.-])")
 
 
@@ -54,10 +58,11 @@ class Upload:
 class Refused(Exception):
     """One item the bank cannot take, with the field and the reason."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, *, unsupported: bool = False) -> None:
         super().__init__(message)
         self.field = field_name
         self.message = message
+        self.unsupported = unsupported  # an interaction the bank has no item type for
 
 
 def _ref(identifier: str, metadata_ref: str | None) -> str:
@@ -88,6 +93,7 @@ def _interaction(elements: dict[str, list[Any]]) -> Any:
             "interaction",
             f"{', '.join(unsupported)} is not supported: the bank holds choice items "
             "(choiceInteraction) only.",
+            unsupported=True,
         )
     if not interactions:
         raise Refused("interaction", "The item has no interaction; the bank holds choice items.")
@@ -337,7 +343,8 @@ def read_item(
             "_stimulus_refs": references,
         }
     except Refused as refused:
-        return {**base, "_error": refused.message, "_field": refused.field}
+        marked = {UNSUPPORTED_KEY: True} if refused.unsupported else {}
+        return {**base, "_error": refused.message, "_field": refused.field, **marked}
 
 
 def _dependency_note(

@@ -189,6 +189,21 @@ def test_map_response_in_the_partial_credit_rule_and_any_number_are_kept(
 def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
     app: Flask, first_level: None, fixture: str, interaction: str
 ) -> None:
+    data = with_refused_item(fixture)
+    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    [refused] = summary.refused
+    assert (refused.source, refused.ref) == (f"items/{fixture}.xml", f"refused-{fixture}")
+    assert refused.line().startswith(
+        f"refused: items/{fixture}.xml (refused-{fixture}): {interaction} is not supported"
+    )
+    assert refused.line() in summary.report()
+    # The package's choice items are imported beside it; the refused one is not.
+    assert (summary.created, summary.errors, summary.total) == (5, [], 6)
+    assert _count(app) == 5 and f"refused-{fixture}" not in _exported(app)
+
+
+def with_refused_item(fixture: str, package: bytes | None = None) -> bytes:
+    """The TAO package with the refused fixture added as one more item resource."""
     data = zip_folder(
         PACKAGE_DIR, {f"items/{fixture}.xml": (REFUSED_DIR / f"{fixture}.xml").read_bytes()}
     )
@@ -198,17 +213,69 @@ def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
         f'    <resource identifier="x" type="imsqti_item_xmlv2p1" href="items/{fixture}.xml"/>\n'
         "  </resources>",
     )
-    data = _replace_member(data, "imsmanifest.xml", manifest.encode())
+    return _replace_member(package or data, "imsmanifest.xml", manifest.encode())
+
+
+def test_any_other_problem_beside_a_refused_item_still_refuses_the_whole_import(
+    app: Flask, first_level: None
+) -> None:
+    data = with_refused_item("hotspot")
+    data = _replace_member(data, "items/scale/qti.xml", b"<assessmentItem><oops></assessmentItem>")
     with pytest.raises(transfer.ImportRefused) as refused:
         _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
-    [error] = refused.value.summary.errors
-    assert (error.source, error.ref, error.field) == (
-        f"items/{fixture}.xml",
-        f"refused-{fixture}",
-        "interaction",
-    )
-    assert f"{interaction} is not supported" in error.message
+    summary = refused.value.summary
+    [error] = summary.errors
+    assert error.source == "items/scale/qti.xml" and "not well-formed" in error.message
+    assert [r.ref for r in summary.refused] == ["refused-hotspot"]
+    assert summary.as_dict()["refused"][0]["source"] == "items/hotspot.xml"
     assert _count(app) == 0
+
+
+def test_cli_and_api_list_refused_items_and_say_some_were_refused(
+    app: Flask, first_level: None, tmp_path: Path, staff: dict
+) -> None:
+    path = tmp_path / "tao-export.zip"
+    path.write_bytes(with_refused_item("hotspot"))
+    runner = app.test_cli_runner()
+    args = ["items", "import", str(path), "--competency", DEFAULT]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    line = "refused: items/hotspot.xml (refused-hotspot): hotspotInteraction is not supported"
+    assert dry.exit_code == 3 and line in dry.output
+    assert "Would create 5 items; 0 new versions; 0 unchanged; 1 refused; 6 records read." in (
+        dry.output
+    )
+    done = runner.invoke(args=args)
+    assert (done.exit_code, _count(app)) == (3, 5)
+    assert line in done.output and "Created 5 items" in done.output
+    again = runner.invoke(args=args)
+    assert again.exit_code == 3 and "0 items; 0 new versions; 5 unchanged; 1 refused" in (
+        again.output
+    )
+    client = app.test_client()
+    response = client.post(
+        f"/api/v1/items/import?dry_run=1&competency={DEFAULT}",
+        data={"file": (io.BytesIO(path.read_bytes()), "tao-export.zip")},
+        content_type="multipart/form-data",
+        headers=staff["writer"]["headers"],
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["refused"] == [
+        {
+            "source": "items/hotspot.xml",
+            "ref": "refused-hotspot",
+            "reason": "hotspotInteraction is not supported: the bank holds choice items "
+            "(choiceInteraction) only.",
+        }
+    ]
+    assert (body["unchanged"], body["skipped"]) == (5, ["assessmentTest tests/test1/test.xml"])
+    no_file = client.post(
+        "/api/v1/items/import",
+        data={"other": "x"},
+        content_type="multipart/form-data",
+        headers=staff["writer"]["headers"],
+    )
+    assert (no_file.status_code, no_file.get_json()["errors"][0]["field"]) == (422, "file")
 
 
 @pytest.mark.parametrize(
