@@ -207,6 +207,7 @@ def import_items(
         items=plan.outcomes,
         skipped=list(skipped),
         refused=refused,
+        scenarios=stimulus_records.planned_scenarios(session, [r for _, r in numbered]),
     )
     if summary.errors:
         raise ImportRefused(summary)

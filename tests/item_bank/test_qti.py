@@ -375,6 +375,9 @@ def test_cli_dry_run_shows_the_whole_report_and_errors_name_file_and_item(
     assert refused.exit_code == 1
     assert "items/fixed/qti.xml (item i-fixed) competencies: No competency" in refused.output
     assert "skipped: assessmentTest tests/test1/test.xml" in refused.output
+    # The items it would take are reported too: theirs name competencies in the manifest.
+    assert "items/churn/qti.xml  i-churn: new" in refused.output
+    assert "items/truefalse/qti.xml  i-truefalse: new" in refused.output
     dry = runner.invoke(args=["items", "import", str(path), "--dry-run", "--competency", DEFAULT])
     assert dry.exit_code == 0, dry.output
     assert "skipped: assessmentTest tests/test1/test.xml" in dry.output
