@@ -33,6 +33,12 @@ from item_bank.transfer.qti_media import FILES_KEY, MediaProblem, MediaReader, t
 from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
+# The report line of a map_response item: the bank keeps keys, the blueprint decides credit.
+MAPPED_NOTE = (
+    "map_response: scored all-or-nothing unless the exam's blueprint allows partial credit "
+    "(then right picks less wrong ones, per key, as this mapping does); the package's "
+    "per-option mapping is not kept"
+)
 RP_TEMPLATES = ("match_correct", "map_response")
 # Elements the bank cannot carry, and why (images and audio it takes: qti_media).
 UNCARRIED = {
@@ -144,8 +150,10 @@ def _scoring(root: Any, declaration: Any) -> str:
 
 
 def _mapped_keys(declaration: Any, ids: list[str], keys: list[str]) -> list[str]:
-    """The keys of a map_response item whose mapping is the blueprint's partial-credit
-    rule: every key the same gain, every other option the same loss, floored at 0."""
+    """The keys of a map_response item whose mapping a key set can express: every key the
+    same gain, every other option the same loss, floored at 0 and not capped below the
+    keys' sum (what ``grading.score_item`` gives when a blueprint allows partial credit).
+    The mapping itself is not kept: the bank scores by keys and the blueprint's rule."""
     mapping = next((e for e in declaration if local(e.tag) == "mapping"), None)
     if mapping is None:
         raise Refused("responseDeclaration", "map_response scoring without a <mapping>.")
@@ -157,19 +165,26 @@ def _mapped_keys(declaration: Any, ids: list[str], keys: list[str]) -> list[str]
     positive = [choice for choice in ids if values[choice] > 0]
     gains = {values[c] for c in positive}
     losses = {values[c] for c in ids if c not in positive}
+    gain = next(iter(gains), 0.0)
+    upper = float(mapping.get("upperBound") or "inf")
     rule = (
         len(gains) == 1
-        and losses == {-next(iter(gains))}
+        and losses == {-gain}
         and float(mapping.get("lowerBound", "nan")) == 0
+        and upper >= gain * len(positive)
         and (keys == [] or sorted(keys) == sorted(positive))
     )
     if not rule:
         described = ", ".join(f"{c} {values[c]:+g}" for c in ids)
+        bounds = f"lower bound {mapping.get('lowerBound', 'none')}"
+        bounds += f", upper bound {mapping.get('upperBound')}" if mapping.get("upperBound") else ""
         raise Refused(
             "responseDeclaration",
-            f"map_response scores {described} (lower bound {mapping.get('lowerBound', 'none')}); "
-            "the bank's partial-credit rule is the same gain per key, the same loss per "
-            "other option, and a lower bound of 0. Change the mapping or use match_correct.",
+            f"map_response scores {described} ({bounds}): the bank scores a multiple-response "
+            "item by its keys, so a mapping can be imported only when the same gain per key, "
+            "the same loss per other option, a lower bound of 0 and no upper bound below the "
+            "keys' sum express it (the blueprint's partial-credit rule). Change the mapping "
+            "or use match_correct.",
         )
     return positive
 
@@ -274,7 +289,7 @@ def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     notes = []
     if scoring == "map_response" and cardinality == "multiple":
         correct = _mapped_keys(declaration, ids, correct)
-        notes.append("map_response read as the blueprint's partial-credit rule")
+        notes.append(MAPPED_NOTE)
     elif scoring == "map_response" and not correct:
         correct = _single_key(declaration, ids)
     unknown = [value for value in correct if value not in letters]

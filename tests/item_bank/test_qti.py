@@ -4,6 +4,7 @@ kept from candidates, labels, competencies from metadata, option order, scoring,
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import get_db
 from core.errors import Problem
+from exam.services import grading
 from item_bank import frameworks, transfer
 from item_bank.models import Item
 from item_bank.transfer import package as package_module
@@ -167,7 +169,16 @@ def test_map_response_in_the_partial_credit_rule_and_any_number_are_kept(
         0,
     )
     outcome = next(item for item in summary.items if item.ref == "i-anynumber")
-    assert "map_response read as the blueprint's partial-credit rule" in outcome.notes
+    [note] = outcome.notes
+    assert note.startswith("map_response: scored all-or-nothing unless the exam's blueprint")
+    assert note.endswith("the package's per-option mapping is not kept")
+    # With the blueprint's partial credit the keys score every answer as the mapping does
+    # (ARR +1, MRR +1, others -1, between 0 and 2), so the note's promise holds.
+    mapped = {"A": 1, "B": -1, "C": 1, "D": -1}
+    for size in range(5):
+        for picks in itertools.combinations("ABCD", size):
+            by_mapping = min(2, max(0, sum(mapped[p] for p in picks))) / 2
+            assert grading.score_item(anynumber["keys"], picks, True) == by_mapping, picks
 
 
 @pytest.mark.parametrize(
@@ -282,7 +293,8 @@ def test_cli_and_api_list_refused_items_and_say_some_were_refused(
     ("fixture", "field", "words"),
     [
         ("media.xml", "media", "images/sign.png: not in the upload; import a content package"),
-        ("map-response-other-rule.xml", "responseDeclaration", "partial-credit rule"),
+        ("map-response-other-rule.xml", "responseDeclaration", "a +1, b -2, c +1, d -1"),
+        ("map-response-capped.xml", "responseDeclaration", "upper bound 1"),
     ],
 )
 def test_media_and_other_scoring_rules_are_refused_clearly(
