@@ -195,6 +195,16 @@ def test_map_response_in_the_partial_credit_rule_and_any_number_are_kept(
         ("slider", "sliderInteraction"),
         ("upload", "uploadInteraction"),
         ("hotspot", "hotspotInteraction"),
+        ("select-point", "selectPointInteraction"),
+        ("graphic-order", "graphicOrderInteraction"),
+        ("graphic-associate", "graphicAssociateInteraction"),
+        ("graphic-gap-match", "graphicGapMatchInteraction"),
+        ("position-object", "positionObjectInteraction"),
+        ("drawing", "drawingInteraction"),
+        ("media-interaction", "mediaInteraction"),
+        ("custom", "customInteraction"),
+        ("end-attempt", "endAttemptInteraction"),  # beside a choiceInteraction in one item
+        ("portable-custom", "portableCustomInteraction"),  # QTI 2.2
     ],
 )
 def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
