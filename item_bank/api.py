@@ -11,6 +11,7 @@ from core.api import (
     DRY_RUN_PARAMETER,
     ApiModel,
     dry_run_requested,
+    file_body,
     json_body,
     make_api_blueprint,
     model_ref,
@@ -131,23 +132,45 @@ def transition_item(item_id: int) -> Any:
     return respond(item_body(item))
 
 
+def _import_upload() -> transfer.Upload:
+    """The records sent: a JSON array, or a file (JSON, CSV, a QTI item or package) sent
+    as multipart/form-data field ``file``, read by its name's extension."""
+    if request.mimetype == "multipart/form-data":
+        sent = request.files.get("file")
+        if sent is None:
+            raise Problem(
+                422,
+                "No file",
+                "Send the file as multipart/form-data field 'file'.",
+                errors=[FieldError("file", "Required.")],
+            )
+        return transfer.parse_upload(sent.filename or "", sent.read())
+    if request.mimetype != "application/json":
+        raise Problem(
+            415,
+            "Unsupported content type",
+            "Send a JSON array of item records, or a file as multipart/form-data field 'file'.",
+        )
+    return transfer.Upload(transfer.parse_json_records(request.get_data()))
+
+
 @api.post("/items/import")
 @roles_required("item_writer", "exam_admin")
 @reads_bank
 def import_items() -> Any:
     requested = request.args.get("status", ItemStatus.DRAFT)
     status = services.check_import_status(current_actor(), requested)
-    if request.mimetype != "application/json":
-        raise Problem(415, "Unsupported content type", "Send a JSON array of item records.")
-    records = transfer.parse_json_records(request.get_data())
+    upload = _import_upload()
     summary = transfer.import_items(
         get_session(),
         _framework(request.args.get("framework")),
-        records,
+        upload.records,
         status=status,
         actor_id=current_actor().id,
         actor_label=f"user:{current_actor().id}",
         dry_run=dry_run_requested(),
+        default_competency=request.args.get("competency") or None,
+        skipped=upload.skipped,
     )
     return respond(responses.import_summary(summary), 200 if summary.dry_run else 201)
 
@@ -279,7 +302,18 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
     },
     "/items/import": {
         "post": {
-            "summary": "Import a JSON array of item records (all or nothing)",
+            "summary": "Import item records (JSON) or a QTI 2.1/2.2 package or item",
+            "description": (
+                "All or nothing: any problem in a record the bank takes (a missing key, "
+                "bad media or XML, an unknown competency) refuses the whole import (422, "
+                "nothing written, every problem listed). One exception for QTI: an item "
+                "whose interaction the bank has no type for (hotspot, order, text entry...) "
+                "is left out and listed in `refused` (file, identifier and the interaction "
+                "named), and the package's other items are imported: the status is still "
+                "201 (200 for a dry run), so a client must check that `refused` is empty "
+                "to know that every item was taken. A package's tests and other resources "
+                "are listed in `skipped`."
+            ),
             "operationId": "importItems",
             "security": [{"bearer": []}],
             "parameters": [
@@ -290,13 +324,23 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                     "schema": {"type": "string", "enum": list(services.IMPORT_STATUSES)},
                 },
                 {"name": "framework", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "competency",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "QTI only: the competency of items whose metadata names none",
+                },
             ],
             "requestBody": {
                 "required": True,
                 "content": {
                     "application/json": {
                         "schema": {"type": "array", "items": model_ref(ItemRecord)}
-                    }
+                    },
+                    **file_body(
+                        "A .json, .csv, QTI .xml item or .zip content package; its name's "
+                        "extension says which."
+                    )["content"],
                 },
             },
             "responses": {

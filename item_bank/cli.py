@@ -33,20 +33,46 @@ LADDER_FILES = (
     ("programmes", "programme-senior.json"),
 )
 LADDER_FRAMEWORK = "cscm-sample"
-# An import of more items than this prints its per-item report only on a dry run.
+# An import of more items than this prints its per-item lines only on a dry run or to
+# --report FILE, and says so.
 REPORT_LINES = 200
+# The exit status of an import that took its items but refused some (unsupported
+# interactions): 0 all taken, 1 nothing imported, 3 imported without the refused ones.
+REFUSED_EXIT = 3
 
 
-def _fail(problem: Problem) -> NoReturn:
-    click.echo(f"Error: {problem.title}. {problem.detail}", err=True)
-    for error in problem.errors:
-        click.echo(f"  {error.field}: {error.message}", err=True)
-    summary = getattr(problem, "summary", None)
-    for error in getattr(summary, "errors", [])[:500]:
-        click.echo(f"  {error.where()} {error.field}: {error.message}", err=True)
-    for entry in getattr(summary, "skipped", []):
-        click.echo(f"skipped: {entry}", err=True)
+def _fail(problem: Problem, report: Path | None = None) -> NoReturn:
+    """The problem in full: every error, and for a refused import what it would have done
+    with each item (its whole report, also written to ``report`` when given)."""
+    lines = [f"Error: {problem.title}. {problem.detail}"]
+    lines += [f"  {error.field}: {error.message}" for error in problem.errors]
+    summary = problem.summary if isinstance(problem, transfer.ImportRefused) else None
+    if summary is not None:
+        lines += [f"  {error.where()} {error.field}: {error.message}" for error in summary.errors]
+        lines += summary.report()
+    for line in lines:
+        click.echo(line, err=True)
+    if report is not None:
+        report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     raise SystemExit(1) from problem
+
+
+def _print_report(summary: transfer.ImportSummary, report: Path | None) -> None:
+    """The import's report: every line on a dry run or a small import; for a large import
+    the lines that are not "new"/"unchanged" items, saying how many are left out and
+    where to find them. ``report`` gets every line."""
+    verb = "Would create" if summary.dry_run else "Created"
+    lines = [*summary.report(), f"{verb} {summary.counts()}"]
+    if report is not None:
+        report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if summary.dry_run or len(summary.items) <= REPORT_LINES:
+        shown = lines
+    else:
+        shown = lines[len(summary.items) :]
+        where = f"they are in {report}" if report else "use --report FILE for all"
+        shown.insert(0, f"{len(summary.items):,} item lines not shown; {where}.")
+    for line in shown:
+        click.echo(line)
 
 
 @contextmanager
@@ -193,11 +219,25 @@ def register_item_bank_cli(app: Flask) -> None:
     @click.option(
         "--competency", default=None, help="QTI only: competency code for items that carry none."
     )
+    @click.option(
+        "--report",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        default=None,
+        help="Write the whole report (every item, error, refused and skipped line) to this file.",
+    )
     def items_import(
-        path: Path, dry_run: bool, status: str, framework_code: str, competency: str | None
+        path: Path,
+        dry_run: bool,
+        status: str,
+        framework_code: str,
+        competency: str | None,
+        report: Path | None,
     ) -> None:
         """Import items from JSON, CSV or QTI 2.1/2.2 (.xml or a .zip content package): all
-        records or none. A package's tests and other resources are reported as skipped."""
+        records or none. A package's tests and other resources are reported as skipped;
+        an item whose interaction the bank has no type for is reported refused and the
+        package's other items are imported (exit status 3; 0 when every item is taken, 1
+        when nothing was imported)."""
         try:
             with progress_bar("Reading", None) as advance:
                 upload = transfer.parse_upload(path.name, path.read_bytes(), advance)
@@ -219,15 +259,10 @@ def register_item_bank_cli(app: Flask) -> None:
                         skipped=upload.skipped,
                     )
         except Problem as problem:
-            _fail(problem)
-        if dry_run or len(summary.items) <= REPORT_LINES or summary.skipped:
-            for line in summary.report()[: REPORT_LINES * 10]:
-                click.echo(line)
-        verb = "Would create" if dry_run else "Created"
-        click.echo(
-            f"{verb} {summary.created} items; {summary.new_versions} new versions; "
-            f"{summary.unchanged} unchanged; {summary.total} records read."
-        )
+            _fail(problem, report)
+        _print_report(summary, report)
+        if summary.refused:
+            raise SystemExit(REFUSED_EXIT)
 
     @items_group.command("export")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))

@@ -178,13 +178,26 @@ class ImportRecordError(ResponseModel):
     message: str
 
 
+class RefusedItemOut(ResponseModel):
+    source: str = Field(description="The item's file in the package")
+    ref: str = Field(description="The item's identifier")
+    reason: str = Field(description="The interaction named, and why the bank cannot hold it")
+
+
 class ImportSummaryOut(ResponseModel):
-    total: int
+    total: int = Field(description="Records read, the refused items among them")
     created: int
     new_versions: int
     unchanged: int
     dry_run: bool
     errors: list[ImportRecordError]
+    refused: list[RefusedItemOut] = Field(
+        description="Items of a QTI package left out because the bank has no type for their "
+        "interaction; the package's other items are imported. Empty for JSON records."
+    )
+    skipped: list[str] = Field(
+        description='Resources of a package that are not items ("assessmentTest test.xml").'
+    )
 
 
 def import_summary(summary: ImportSummary) -> ImportSummaryOut:

@@ -219,6 +219,20 @@ def _audit_from_item(
     )
 
 
+def planned_scenario(session: Session, link: StimulusLink) -> str | None:
+    """What :func:`resolve_link` would make of a link, for a dry run's report: "new" or
+    "new version 3 (was 2)"; None when it would make nothing."""
+    if link.title is None or link.body is None:
+        return None
+    stimulus = get_stimulus(session, link.ref)
+    if stimulus is None:
+        return "new"
+    if _matching_version(stimulus, link.title, link.body) is not None:
+        return None
+    current = stimulus.versions[-1].number
+    return f"new version {current + 1} (was {current})"
+
+
 def resolve_link(
     session: Session,
     framework: Framework,

@@ -21,6 +21,7 @@ from item_bank.transfer.records import (
     ImportSummary,
     ItemOutcome,
     RecordError,
+    RefusedItem,
 )
 from item_bank.transfer.validation import MAX_RECORDS, validate_records
 
@@ -32,6 +33,7 @@ __all__ = [
     "ImportSummary",
     "ItemOutcome",
     "RecordError",
+    "RefusedItem",
     "Upload",
     "csv_row_to_record",
     "export_bytes",

@@ -30,13 +30,14 @@ from item_bank.schemas import ItemRecord
 from item_bank.services import stimuli
 from item_bank.transfer import stimulus_records
 from item_bank.transfer.json_csv import KEPT_WHEN_ABSENT, parse_csv_records, parse_json_records
-from item_bank.transfer.qti import Upload, parse_qti
+from item_bank.transfer.qti import UNSUPPORTED_KEY, Upload, parse_qti
 from item_bank.transfer.qti_media import store_import_media
 from item_bank.transfer.records import (
     ImportRefused,
     ImportSummary,
     ItemOutcome,
     RecordError,
+    RefusedItem,
     item_content,
     version_content,
 )
@@ -149,6 +150,20 @@ def _keep_what_the_file_leaves_out(session: Session, raw_records: list[Any]) -> 
                 raw["_notes"] = [*raw.get("_notes", []), note]
 
 
+def _take_unsupported(raw_records: list[Any]) -> tuple[list[Any], list[RefusedItem]]:
+    """The records to import, and the items left out because the bank has no type for
+    their interaction (the rest of the package is imported without them)."""
+    kept, refused = [], []
+    for raw in raw_records:
+        if isinstance(raw, dict) and raw.get(UNSUPPORTED_KEY):
+            refused.append(
+                RefusedItem(str(raw.get("_source", "")), str(raw.get("ref", "")), raw["_error"])
+            )
+        else:
+            kept.append(raw)
+    return kept, refused
+
+
 def import_items(
     session: Session,
     framework: Framework,
@@ -165,8 +180,12 @@ def import_items(
     """Validate everything, then write everything in one transaction, or nothing.
 
     A dry run goes through every check the real import makes and reports the same counts
-    and the same report. ``skipped`` are the package's resources that are not items.
+    and the same report. ``skipped`` are the package's resources that are not items. An
+    item whose interaction the bank has no type for is reported refused and left out;
+    any other problem in any record refuses the whole import.
     """
+    total = len(raw_records)
+    raw_records, refused = _take_unsupported(raw_records)
     _keep_what_the_file_leaves_out(session, raw_records)
     numbered, errors = validate_records(session, framework, raw_records, default_competency)
     refs = [record.ref for _, record in numbered]
@@ -179,7 +198,7 @@ def import_items(
     conflicts += stimulus_records.link_errors(session, framework, numbered)
     conflicts = [replace(c, source=source_of(raw_records, c.record)) for c in conflicts]
     summary = ImportSummary(
-        total=len(raw_records),
+        total=total,
         errors=sorted(errors + conflicts, key=lambda e: e.record),
         dry_run=dry_run,
         created=len(plan.fresh),
@@ -187,6 +206,8 @@ def import_items(
         unchanged=plan.unchanged,
         items=plan.outcomes,
         skipped=list(skipped),
+        refused=refused,
+        scenarios=stimulus_records.planned_scenarios(session, [r for _, r in numbered]),
     )
     if summary.errors:
         raise ImportRefused(summary)
@@ -215,6 +236,7 @@ def import_items(
             "new_versions": summary.new_versions,
             "unchanged": summary.unchanged,
             "status": status,
+            **({"refused": [r.as_dict() for r in refused]} if refused else {}),
         },
     )
     session.commit()

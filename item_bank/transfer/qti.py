@@ -10,8 +10,10 @@ manifest is read file by file.
 
 Records carry what only the import needs under keys starting with ``_``: the file
 (``_source``), a refusal (``_error``, ``_field``), the competency codes the metadata
-names (``_taxa``), notes for the report (``_notes``) and ``_keep_enemies`` (QTI says
-nothing of enemies, so an import leaves an existing item's enemies as they are).
+names (``_taxa``), notes for the report (``_notes``), ``_unsupported`` (an item whose
+interaction the bank has no type for: reported refused, the package's other items
+imported) and ``_keep_enemies`` (QTI says nothing of enemies, so an import leaves an
+existing item's enemies as they are).
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ from item_bank.transfer.qti_media import FILES_KEY, MediaProblem, MediaReader, t
 from item_bank.transfer.qti_stimuli import StimulusReader, take_references
 
 NO_RATIONALE = "Imported from QTI without feedback; add a rationale."
+# The report line of a map_response item: the bank keeps keys, the blueprint decides credit.
+MAPPED_NOTE = (
+    "map_response: scored all-or-nothing unless the exam's blueprint allows partial credit "
+    "(then right picks less wrong ones, per key, as this mapping does); the package's "
+    "per-option mapping is not kept"
+)
 RP_TEMPLATES = ("match_correct", "map_response")
-# An identifier the export had to prefix to make it an NCName (a ref may start with a digit).
 # Elements the bank cannot carry, and why (images and audio it takes: qti_media).
 UNCARRIED = {
     "video": "video is not supported (an item holds text, lists, images and audio)",
@@ -40,6 +47,9 @@ UNCARRIED = {
     "svg": "inline SVG is not supported; put the drawing in an .svg file shown by <img>",
     "include": "an included file is read only as a shared passage (an XHTML passage)",
 }
+# A record the import reports as refused and leaves out, taking the package's other items.
+UNSUPPORTED_KEY = "_unsupported"
+# An identifier the export had to prefix to make it an NCName (a ref may start with a digit).
 PREFIXED = re.compile(r"^_(?=[0-9.-])")
 
 
@@ -54,10 +64,11 @@ class Upload:
 class Refused(Exception):
     """One item the bank cannot take, with the field and the reason."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, *, unsupported: bool = False) -> None:
         super().__init__(message)
         self.field = field_name
         self.message = message
+        self.unsupported = unsupported  # an interaction the bank has no item type for
 
 
 def _ref(identifier: str, metadata_ref: str | None) -> str:
@@ -88,6 +99,7 @@ def _interaction(elements: dict[str, list[Any]]) -> Any:
             "interaction",
             f"{', '.join(unsupported)} is not supported: the bank holds choice items "
             "(choiceInteraction) only.",
+            unsupported=True,
         )
     if not interactions:
         raise Refused("interaction", "The item has no interaction; the bank holds choice items.")
@@ -138,8 +150,10 @@ def _scoring(root: Any, declaration: Any) -> str:
 
 
 def _mapped_keys(declaration: Any, ids: list[str], keys: list[str]) -> list[str]:
-    """The keys of a map_response item whose mapping is the blueprint's partial-credit
-    rule: every key the same gain, every other option the same loss, floored at 0."""
+    """The keys of a map_response item whose mapping a key set can express: every key the
+    same gain, every other option the same loss, floored at 0 and not capped below the
+    keys' sum (what ``grading.score_item`` gives when a blueprint allows partial credit).
+    The mapping itself is not kept: the bank scores by keys and the blueprint's rule."""
     mapping = next((e for e in declaration if local(e.tag) == "mapping"), None)
     if mapping is None:
         raise Refused("responseDeclaration", "map_response scoring without a <mapping>.")
@@ -151,19 +165,26 @@ def _mapped_keys(declaration: Any, ids: list[str], keys: list[str]) -> list[str]
     positive = [choice for choice in ids if values[choice] > 0]
     gains = {values[c] for c in positive}
     losses = {values[c] for c in ids if c not in positive}
+    gain = next(iter(gains), 0.0)
+    upper = float(mapping.get("upperBound") or "inf")
     rule = (
         len(gains) == 1
-        and losses == {-next(iter(gains))}
+        and losses == {-gain}
         and float(mapping.get("lowerBound", "nan")) == 0
+        and upper >= gain * len(positive)
         and (keys == [] or sorted(keys) == sorted(positive))
     )
     if not rule:
         described = ", ".join(f"{c} {values[c]:+g}" for c in ids)
+        bounds = f"lower bound {mapping.get('lowerBound', 'none')}"
+        bounds += f", upper bound {mapping.get('upperBound')}" if mapping.get("upperBound") else ""
         raise Refused(
             "responseDeclaration",
-            f"map_response scores {described} (lower bound {mapping.get('lowerBound', 'none')}); "
-            "the bank's partial-credit rule is the same gain per key, the same loss per "
-            "other option, and a lower bound of 0. Change the mapping or use match_correct.",
+            f"map_response scores {described} ({bounds}): the bank scores a multiple-response "
+            "item by its keys, so a mapping can be imported only when the same gain per key, "
+            "the same loss per other option, a lower bound of 0 and no upper bound below the "
+            "keys' sum express it (the blueprint's partial-credit rule). Change the mapping "
+            "or use match_correct.",
         )
     return positive
 
@@ -268,7 +289,7 @@ def _item(root: Any, metadata: Metadata, reader: MediaReader) -> dict[str, Any]:
     notes = []
     if scoring == "map_response" and cardinality == "multiple":
         correct = _mapped_keys(declaration, ids, correct)
-        notes.append("map_response read as the blueprint's partial-credit rule")
+        notes.append(MAPPED_NOTE)
     elif scoring == "map_response" and not correct:
         correct = _single_key(declaration, ids)
     unknown = [value for value in correct if value not in letters]
@@ -337,7 +358,8 @@ def read_item(
             "_stimulus_refs": references,
         }
     except Refused as refused:
-        return {**base, "_error": refused.message, "_field": refused.field}
+        marked = {UNSUPPORTED_KEY: True} if refused.unsupported else {}
+        return {**base, "_error": refused.message, "_field": refused.field, **marked}
 
 
 def _dependency_note(

@@ -2,10 +2,12 @@
 
 Every file is valid against the official QTI 2.1 and IMS Content Packaging 1.1 schemas.
 The stem and options are rendered from the bank's Markdown into XHTML, the key is the
-correct response (``match_correct``), shuffle and fixed options are the interaction's
-own attributes, the rationale is a ``modalFeedback`` that no outcome ever shows to a
-candidate, and the label is the item's label. The manifest carries what QTI has no place
-for as LOM metadata: the competencies, the cognitive level, the references and the ref.
+correct response (``match_correct``, a multiple-response item's too: partial credit is
+the blueprint's rule, not the item's, so there is no mapping to write), shuffle and fixed
+options are the interaction's own attributes, the rationale is a ``modalFeedback`` that no
+outcome ever shows to a candidate, and the label is the item's label. The manifest carries
+what QTI has no place for as LOM metadata: the competencies, the cognitive level, the
+references and the ref.
 What the importer reads back from it is exactly what was written, so an item survives
 QTI -> bank -> QTI -> bank unchanged.
 """

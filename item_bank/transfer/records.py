@@ -119,6 +119,21 @@ class ItemOutcome:
         }
 
 
+@dataclass(frozen=True)
+class RefusedItem:
+    """An item of a package the bank has no type for: left out, the others imported."""
+
+    source: str
+    ref: str
+    reason: str  # "hotspotInteraction is not supported: ..."
+
+    def line(self) -> str:
+        return f"refused: {self.source} ({self.ref}): {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "ref": self.ref, "reason": self.reason}
+
+
 @dataclass
 class ImportSummary:
     total: int
@@ -129,12 +144,26 @@ class ImportSummary:
     dry_run: bool = False
     items: list[ItemOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "assessmentTest tests/test.xml"
+    refused: list[RefusedItem] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)  # "new scenario S-1 (Title)"
 
     def report(self) -> list[str]:
-        """The whole report, a line per item and per skipped resource."""
-        return [item.line() for item in self.items] + [
-            f"skipped: {entry}" for entry in self.skipped
+        """The whole report: a line per item, per scenario it makes, per item refused and
+        per skipped resource."""
+        return [
+            *(item.line() for item in self.items),
+            *self.scenarios,
+            *(refused.line() for refused in self.refused),
+            *(f"skipped: {entry}" for entry in self.skipped),
         ]
+
+    def counts(self) -> str:
+        """The closing line's figures: "5 items; 0 new versions; 0 unchanged; 2 refused"."""
+        refused = f"; {len(self.refused)} refused" if self.refused else ""
+        return (
+            f"{self.created} items; {self.new_versions} new versions; "
+            f"{self.unchanged} unchanged{refused}; {self.total} records read."
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +175,8 @@ class ImportSummary:
             "errors": [error.as_dict() for error in self.errors],
             "items": [item.as_dict() for item in self.items],
             "skipped": list(self.skipped),
+            "refused": [refused.as_dict() for refused in self.refused],
+            "scenarios": list(self.scenarios),
         }
 
 

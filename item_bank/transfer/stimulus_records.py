@@ -39,6 +39,26 @@ def link_errors(
     return errors
 
 
+def planned_scenarios(session: Session, records: list[ItemRecord]) -> list[str]:
+    """A report line per scenario the import makes or gives a new version, with its
+    title and how many of the file's items it holds."""
+    lines: dict[str, tuple[str, str]] = {}
+    counts: dict[str, int] = {}
+    for record in records:
+        link = record.stimulus
+        if link is None:
+            continue
+        counts[link.ref] = counts.get(link.ref, 0) + 1
+        if link.ref not in lines:
+            outcome = stimuli.planned_scenario(session, link)
+            if outcome:
+                lines[link.ref] = (outcome, link.title or "")
+    return [
+        f"scenario {ref}: {outcome}  (“{title}”, {counts[ref]} item{'s' * (counts[ref] != 1)})"
+        for ref, (outcome, title) in lines.items()
+    ]
+
+
 def bulk_links(
     session: Session,
     framework: Framework,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from PIL import Image
 from sqlalchemy import func, select
 
 from core.db import get_db
@@ -83,6 +84,39 @@ def test_a_package_with_an_image_and_audio_imports_them_with_their_words(
         [png_chart(), wav_tone()], key=lambda data: hashlib.sha256(data).hexdigest()
     )
     assert not str(_media_dir(app)).startswith(str(Path(app.static_folder or "")))
+
+
+def _chart_as(image_format: str) -> bytes:
+    """The PNG chart saved again as a tiny JPEG or WebP (Pillow writes both)."""
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png_chart(64, 36))).save(out, image_format)
+    return out.getvalue()
+
+
+def test_jpeg_and_webp_images_are_taken_by_their_content(app: Flask, first_level, schemas) -> None:
+    jpeg, webp = _chart_as("JPEG"), _chart_as("WEBP")
+    assert jpeg[:3] == b"\xff\xd8\xff" and webp[8:12] == b"WEBP"
+    data = package(
+        {
+            "jpeg-item": item_xml("jpeg-item", img='<img src="../images/chart.jpg" alt="{alt}"/>'),
+            "webp-item": item_xml("webp-item", img='<img src="../images/chart.webp" alt="{alt}"/>'),
+        },
+        {"images/chart.jpg": jpeg, "images/chart.webp": webp},
+    )
+    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    assert (summary.created, summary.errors) == (2, [])
+    items = _exported(app)
+    assert items["jpeg-item"]["media"][0]["sha256"] == hashlib.sha256(jpeg).hexdigest()
+    assert items["webp-item"]["media"][0]["sha256"] == hashlib.sha256(webp).hexdigest()
+    with get_db(app).read_sessions() as session:
+        stored = {
+            f.content_type: (f.kind, f.width, f.height) for f in session.scalars(select(MediaFile))
+        }
+    assert stored == {"image/jpeg": ("image", 64, 36), "image/webp": ("image", 64, 36)}
+    exported, _ = _qti_export(app)
+    names = zipfile.ZipFile(io.BytesIO(exported)).namelist()
+    assert any(n.endswith(".jpg") for n in names) and any(n.endswith(".webp") for n in names)
+    assert _invalid(exported, schemas) == []
 
 
 def test_the_same_file_in_two_items_is_stored_once(app: Flask, first_level) -> None:

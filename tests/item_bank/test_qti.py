@@ -4,6 +4,7 @@ kept from candidates, labels, competencies from metadata, option order, scoring,
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from core.audit import AuditEvent
 from core.db import get_db
 from core.errors import Problem
+from exam.services import grading
 from item_bank import frameworks, transfer
 from item_bank.models import Item
 from item_bank.transfer import package as package_module
@@ -167,7 +169,16 @@ def test_map_response_in_the_partial_credit_rule_and_any_number_are_kept(
         0,
     )
     outcome = next(item for item in summary.items if item.ref == "i-anynumber")
-    assert "map_response read as the blueprint's partial-credit rule" in outcome.notes
+    [note] = outcome.notes
+    assert note.startswith("map_response: scored all-or-nothing unless the exam's blueprint")
+    assert note.endswith("the package's per-option mapping is not kept")
+    # With the blueprint's partial credit the keys score every answer as the mapping does
+    # (ARR +1, MRR +1, others -1, between 0 and 2), so the note's promise holds.
+    mapped = {"A": 1, "B": -1, "C": 1, "D": -1}
+    for size in range(5):
+        for picks in itertools.combinations("ABCD", size):
+            by_mapping = min(2, max(0, sum(mapped[p] for p in picks))) / 2
+            assert grading.score_item(anynumber["keys"], picks, True) == by_mapping, picks
 
 
 @pytest.mark.parametrize(
@@ -184,11 +195,36 @@ def test_map_response_in_the_partial_credit_rule_and_any_number_are_kept(
         ("slider", "sliderInteraction"),
         ("upload", "uploadInteraction"),
         ("hotspot", "hotspotInteraction"),
+        ("select-point", "selectPointInteraction"),
+        ("graphic-order", "graphicOrderInteraction"),
+        ("graphic-associate", "graphicAssociateInteraction"),
+        ("graphic-gap-match", "graphicGapMatchInteraction"),
+        ("position-object", "positionObjectInteraction"),
+        ("drawing", "drawingInteraction"),
+        ("media-interaction", "mediaInteraction"),
+        ("custom", "customInteraction"),
+        ("end-attempt", "endAttemptInteraction"),  # beside a choiceInteraction in one item
+        ("portable-custom", "portableCustomInteraction"),  # QTI 2.2
     ],
 )
 def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
     app: Flask, first_level: None, fixture: str, interaction: str
 ) -> None:
+    data = with_refused_item(fixture)
+    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    [refused] = summary.refused
+    assert (refused.source, refused.ref) == (f"items/{fixture}.xml", f"refused-{fixture}")
+    assert refused.line().startswith(
+        f"refused: items/{fixture}.xml (refused-{fixture}): {interaction} is not supported"
+    )
+    assert refused.line() in summary.report()
+    # The package's choice items are imported beside it; the refused one is not.
+    assert (summary.created, summary.errors, summary.total) == (5, [], 6)
+    assert _count(app) == 5 and f"refused-{fixture}" not in _exported(app)
+
+
+def with_refused_item(fixture: str, package: bytes | None = None) -> bytes:
+    """The TAO package with the refused fixture added as one more item resource."""
     data = zip_folder(
         PACKAGE_DIR, {f"items/{fixture}.xml": (REFUSED_DIR / f"{fixture}.xml").read_bytes()}
     )
@@ -198,24 +234,77 @@ def test_an_unsupported_interaction_is_refused_naming_file_item_and_interaction(
         f'    <resource identifier="x" type="imsqti_item_xmlv2p1" href="items/{fixture}.xml"/>\n'
         "  </resources>",
     )
-    data = _replace_member(data, "imsmanifest.xml", manifest.encode())
+    return _replace_member(package or data, "imsmanifest.xml", manifest.encode())
+
+
+def test_any_other_problem_beside_a_refused_item_still_refuses_the_whole_import(
+    app: Flask, first_level: None
+) -> None:
+    data = with_refused_item("hotspot")
+    data = _replace_member(data, "items/scale/qti.xml", b"<assessmentItem><oops></assessmentItem>")
     with pytest.raises(transfer.ImportRefused) as refused:
         _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
-    [error] = refused.value.summary.errors
-    assert (error.source, error.ref, error.field) == (
-        f"items/{fixture}.xml",
-        f"refused-{fixture}",
-        "interaction",
-    )
-    assert f"{interaction} is not supported" in error.message
+    summary = refused.value.summary
+    [error] = summary.errors
+    assert error.source == "items/scale/qti.xml" and "not well-formed" in error.message
+    assert [r.ref for r in summary.refused] == ["refused-hotspot"]
+    assert summary.as_dict()["refused"][0]["source"] == "items/hotspot.xml"
     assert _count(app) == 0
+
+
+def test_cli_and_api_list_refused_items_and_say_some_were_refused(
+    app: Flask, first_level: None, tmp_path: Path, staff: dict
+) -> None:
+    path = tmp_path / "tao-export.zip"
+    path.write_bytes(with_refused_item("hotspot"))
+    runner = app.test_cli_runner()
+    args = ["items", "import", str(path), "--competency", DEFAULT]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    line = "refused: items/hotspot.xml (refused-hotspot): hotspotInteraction is not supported"
+    assert dry.exit_code == 3 and line in dry.output
+    assert "Would create 5 items; 0 new versions; 0 unchanged; 1 refused; 6 records read." in (
+        dry.output
+    )
+    done = runner.invoke(args=args)
+    assert (done.exit_code, _count(app)) == (3, 5)
+    assert line in done.output and "Created 5 items" in done.output
+    again = runner.invoke(args=args)
+    assert again.exit_code == 3 and "0 items; 0 new versions; 5 unchanged; 1 refused" in (
+        again.output
+    )
+    client = app.test_client()
+    response = client.post(
+        f"/api/v1/items/import?dry_run=1&competency={DEFAULT}",
+        data={"file": (io.BytesIO(path.read_bytes()), "tao-export.zip")},
+        content_type="multipart/form-data",
+        headers=staff["writer"]["headers"],
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["refused"] == [
+        {
+            "source": "items/hotspot.xml",
+            "ref": "refused-hotspot",
+            "reason": "hotspotInteraction is not supported: the bank holds choice items "
+            "(choiceInteraction) only.",
+        }
+    ]
+    assert (body["unchanged"], body["skipped"]) == (5, ["assessmentTest tests/test1/test.xml"])
+    no_file = client.post(
+        "/api/v1/items/import",
+        data={"other": "x"},
+        content_type="multipart/form-data",
+        headers=staff["writer"]["headers"],
+    )
+    assert (no_file.status_code, no_file.get_json()["errors"][0]["field"]) == (422, "file")
 
 
 @pytest.mark.parametrize(
     ("fixture", "field", "words"),
     [
         ("media.xml", "media", "images/sign.png: not in the upload; import a content package"),
-        ("map-response-other-rule.xml", "responseDeclaration", "partial-credit rule"),
+        ("map-response-other-rule.xml", "responseDeclaration", "a +1, b -2, c +1, d -1"),
+        ("map-response-capped.xml", "responseDeclaration", "upper bound 1"),
     ],
 )
 def test_media_and_other_scoring_rules_are_refused_clearly(
@@ -308,6 +397,9 @@ def test_cli_dry_run_shows_the_whole_report_and_errors_name_file_and_item(
     assert refused.exit_code == 1
     assert "items/fixed/qti.xml (item i-fixed) competencies: No competency" in refused.output
     assert "skipped: assessmentTest tests/test1/test.xml" in refused.output
+    # The items it would take are reported too: theirs name competencies in the manifest.
+    assert "items/churn/qti.xml  i-churn: new" in refused.output
+    assert "items/truefalse/qti.xml  i-truefalse: new" in refused.output
     dry = runner.invoke(args=["items", "import", str(path), "--dry-run", "--competency", DEFAULT])
     assert dry.exit_code == 0, dry.output
     assert "skipped: assessmentTest tests/test1/test.xml" in dry.output

@@ -206,12 +206,13 @@ def test_qti_choice_items_import(app: Flask, first_level: None) -> None:
     assert multiple["competencies"] == ["CO.KN.TERM.01"]
 
 
-def test_qti_that_is_not_a_choice_item_is_a_named_error(app: Flask, first_level: None) -> None:
+def test_qti_that_is_not_a_choice_item_is_reported_refused(app: Flask, first_level: None) -> None:
     bad = b'<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="t"><itemBody><textEntryInteraction/></itemBody></assessmentItem>'
     records = transfer.parse_upload("x.xml", bad).records
-    with pytest.raises(transfer.ImportRefused) as refused:
-        _import(app, records, default_competency="CO.KN.TERM.01")
-    assert "textEntryInteraction is not supported" in refused.value.summary.errors[0].message
+    summary = _import(app, records, default_competency="CO.KN.TERM.01")
+    [refused] = summary.refused
+    assert (summary.created, refused.source, refused.ref) == (0, "x.xml", "t")
+    assert "textEntryInteraction is not supported" in refused.reason
     evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><assessmentItem>&e;</assessmentItem>'
     with pytest.raises(transfer.ImportRefused):
         _import(app, transfer.parse_upload("evil.xml", evil).records)
