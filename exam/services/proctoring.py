@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -80,13 +81,8 @@ def act(
     if action == ProctorAction.RESUME:
         return resume(session, actor, attempt)
     if action == ProctorAction.EXTEND:
-        if minutes is None:
-            raise Problem(
-                422,
-                "Minutes needed",
-                "Say how many minutes to add.",
-                errors=[FieldError("minutes", "Say how many minutes to add (1 to 120).")],
-            )
+        check_extend(attempt, minutes)
+        assert minutes is not None
         return extend(session, actor, attempt, minutes, reason)
     if action == ProctorAction.TERMINATE:
         return terminate(session, actor, attempt, reason)
@@ -154,8 +150,17 @@ def resume(session: Session, actor: Actor, attempt: Attempt) -> Attempt:
     return attempt
 
 
-def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reason: str) -> Attempt:
+def check_extend(attempt: Attempt, minutes: int | None) -> datetime:
+    """The deadline the extension would set, once every rule of it holds; checked before
+    the proctor is asked to confirm, and again when they do. Writes nothing."""
     _require_open(attempt, ProctorAction.EXTEND)
+    if minutes is None:
+        raise Problem(
+            422,
+            "Minutes needed",
+            "Say how many minutes to add.",
+            errors=[FieldError("minutes", "Say how many minutes to add (1 to 120).")],
+        )
     allowed = MAX_TOTAL_EXTENSION_MINUTES - attempt.extension_seconds // 60
     if not 1 <= minutes <= allowed:
         raise Problem(
@@ -165,6 +170,11 @@ def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reaso
             f"{max(allowed, 0)} remain for this attempt.",
             errors=[FieldError("minutes", "Out of range.")],
         )
+    return attempt.compute_deadline() + timedelta(minutes=minutes)
+
+
+def extend(session: Session, actor: Actor, attempt: Attempt, minutes: int, reason: str) -> Attempt:
+    check_extend(attempt, minutes)
     attempt.extension_seconds += minutes * 60
     attempt.deadline_at = attempt.compute_deadline()
     attempt.state_version += 1

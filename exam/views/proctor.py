@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -127,6 +130,7 @@ def _confirm_page(
     action: str,
     fields: list[tuple[str, str]],
     form: FlaskForm,
+    **details: Any,
 ) -> tuple[str, int]:
     """The page that states what an irreversible proctor step will do before it is done."""
     html = render_template(
@@ -138,6 +142,7 @@ def _confirm_page(
         action=action,
         fields=fields,
         form=form,
+        **details,
     )
     return html, 200
 
@@ -147,6 +152,26 @@ def _confirm_terminate(attempt: Attempt, form: ProctorActionForm, reason: str) -
     action = url_for("exam.proctor_action", attempt_id=attempt.id)
     fields = [("action", ProctorAction.TERMINATE.value), ("reason", reason)]
     return _confirm_page("terminate", attempt.candidate_id, sitting, reason, action, fields, form)
+
+
+def _confirm_extend(
+    attempt: Attempt, form: ProctorActionForm, reason: str, minutes: int, deadline: datetime
+) -> tuple[str, int]:
+    sitting = sittings.require_sitting(get_session(), attempt.sitting_id)
+    action = url_for("exam.proctor_action", attempt_id=attempt.id)
+    fields = [("action", ProctorAction.EXTEND.value), ("minutes", str(minutes)), ("reason", reason)]
+    return _confirm_page(
+        "extend",
+        attempt.candidate_id,
+        sitting,
+        reason,
+        action,
+        fields,
+        form,
+        minutes=minutes,
+        deadline=deadline,
+        now_deadline=attempt.deadline_at,
+    )
 
 
 def _confirm_turn_away(at_door: Registration, form: AdmitForm, reason: str) -> tuple[str, int]:
@@ -171,6 +196,9 @@ def proctor_action(attempt_id: int) -> Response | tuple[str, int]:
         if action == ProctorAction.TERMINATE and not _confirmed():
             reason = proctoring.check_terminate(attempt, body.reason)
             return _confirm_terminate(attempt, form, reason)
+        if action == ProctorAction.EXTEND and not _confirmed():
+            deadline = proctoring.check_extend(attempt, body.minutes)
+            return _confirm_extend(attempt, form, body.reason, body.minutes or 0, deadline)
         proctoring.act(session, actor, attempt, action, body.reason, body.minutes)
     except Problem as problem:
         if problem.status != 422:

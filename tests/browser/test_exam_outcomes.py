@@ -44,6 +44,16 @@ def test_the_proctor_confirms_and_the_candidate_reads_why_the_exam_is_void(
     expect(desk.get_by_role("heading", name="Waiting to be admitted (1)")).to_be_visible()
 
     desk.get_by_text(f"Act on {ana}").click()
+    desk.get_by_label("Minutes to add").fill("15")
+    desk.get_by_label("Why", exact=True).fill("Fire alarm")
+    desk.get_by_role("button", name=f"Add time… for {ana}").click()
+    expect(desk.get_by_role("heading", name=f"Give {ana} 15 more minutes?")).to_be_visible()
+    expect(desk.get_by_text("Time added cannot be taken back")).to_be_visible()
+    screenshot_widths(desk, "proctor-confirm-extend")
+    desk.get_by_role("button", name="Add 15 minutes").click()
+    expect(desk.get_by_role("heading", name="Roster")).to_be_visible()
+
+    desk.get_by_text(f"Act on {ana}").click()
     desk.get_by_label("Why end this exam").fill("Phone in use")
     desk.get_by_role("button", name=f"Terminate… {ana}'s exam").click()
     expect(desk.get_by_role("heading", name=f"End {ana}'s exam?")).to_be_visible()

@@ -140,12 +140,14 @@ def test_proctor_console_admits_and_acts_and_is_for_the_sittings_proctors(
         {"decision": "admit", "identity_check": "Passport ending 4821"},
     )
     attempt = world.start("ana", sitting)
-    post_form(
-        proctor,
-        f"/proctor/sittings/{sitting}",
-        f"/proctor/attempts/{attempt['id']}/action",
-        {"action": "extend", "minutes": "10", "reason": "Network outage"},
-    )
+    extension = {"action": "extend", "minutes": "10", "reason": "Network outage"}
+    console, action = f"/proctor/sittings/{sitting}", f"/proctor/attempts/{attempt['id']}/action"
+    asked = post_form(proctor, console, action, extension).get_data(as_text=True)
+    assert "Give Ana" in asked and "10 more minutes?" in asked
+    assert "Time added cannot be taken back" in asked and 'name="confirmed" value="yes"' in asked
+    waiting = proctor.get(f"/proctor/sittings/{sitting}/roster.json").get_json()["rows"]
+    assert waiting[0]["seconds_left"] == 90 * 60  # nothing changed until confirmed
+    post_form(proctor, console, action, {**extension, "confirmed": "yes"})
     roster = proctor.get(f"/proctor/sittings/{sitting}/roster.json").get_json()["rows"]
     assert roster[0]["status"] == "in_progress" and roster[0]["seconds_left"] == 100 * 60
     assert "Network outage" in proctor.get(f"/proctor/sittings/{sitting}").get_data(as_text=True)
