@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, allowed_values, partial_index
@@ -78,7 +78,9 @@ class Certificate(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    # The pass that earned it; none for a certificate renewed by credits, which continues
+    # the chain of the one it supersedes (whose attempt it was examined on).
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), unique=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     holder_given_name: Mapped[str] = mapped_column(String(100))
     holder_family_name: Mapped[str] = mapped_column(String(100))
@@ -158,3 +160,37 @@ class CredentialSubject(Base):
     holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(45), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CreditState(StrEnum):
+    """A continuing-education entry, as staff have judged it."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class RenewalCredit(Base):
+    """An activity a holder logged towards renewing a certificate by credits, with its
+    evidence (a PDF kept like accreditation evidence) and staff's review of it."""
+
+    __tablename__ = "certificate_renewal_credit"
+    __table_args__ = (allowed_values("state", CreditState),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    activity_on: Mapped[date] = mapped_column(Date)
+    credits: Mapped[int] = mapped_column(Integer)
+    area: Mapped[str] = mapped_column(String(60))
+    evidence_filename: Mapped[str] = mapped_column(String(200))
+    evidence_size: Mapped[int] = mapped_column(Integer)
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    evidence_storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), default=CreditState.PENDING)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str] = mapped_column(Text, default="")

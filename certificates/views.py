@@ -16,7 +16,7 @@ from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 
 from accounts.services import names_by_id
-from certificates import credentials, documents, services
+from certificates import credentials, documents, renewal, services
 from certificates.codes import file_stem
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
@@ -104,9 +104,13 @@ def verify_link(token: str) -> tuple[str, int]:
 @bp.get("/certificates")
 @roles_required("candidate")
 def mine() -> str:
-    certificates = services.holder_certificates(get_session(), current_actor().id)
+    session = get_session()
+    certificates = services.holder_certificates(session, current_actor().id)
     return render_template(
-        "certificates/mine.html", certificates=certificates, status=services.status
+        "certificates/mine.html",
+        certificates=certificates,
+        status=services.status,
+        plans={c.id: renewal.plan(session, c) for c in certificates},
     )
 
 

@@ -24,13 +24,7 @@ from accreditation.services.completeness import (
     trainer_checks,
     trainer_findings,
 )
-from accreditation.services.documents import (
-    MAX_DOCUMENT_BYTES,
-    documents,
-    documents_count,
-    documents_dir,
-    store_document,
-)
+from accreditation.services.documents import documents, documents_count, store_document
 from accreditation.services.drafts import (
     check_mapping_codes,
     check_version,
@@ -57,6 +51,7 @@ from accreditation.services.providers import (
     organisation_fields,
     save_organisation,
 )
+from core.evidence import MAX_DOCUMENT_BYTES, documents_dir
 
 __all__ = [
     "LOW_COVERAGE_PERCENT",
