@@ -170,6 +170,13 @@ class CreditState(StrEnum):
     REJECTED = "rejected"
 
 
+class CreditDecision(StrEnum):
+    """Staff's decision on a continuing-education entry."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
 class RenewalCredit(Base):
     """An activity a holder logged towards renewing a certificate by credits, with its
     evidence (a PDF kept like accreditation evidence) and staff's review of it."""

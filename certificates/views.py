@@ -16,7 +16,7 @@ from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 
 from accounts.services import names_by_id
-from certificates import credentials, documents, renewal, services
+from certificates import credentials, credits, documents, renewal_views, services
 from certificates.codes import file_stem
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
@@ -103,15 +103,8 @@ def verify_link(token: str) -> tuple[str, int]:
 
 @bp.get("/certificates")
 @roles_required("candidate")
-def mine() -> str:
-    session = get_session()
-    certificates = services.holder_certificates(session, current_actor().id)
-    return render_template(
-        "certificates/mine.html",
-        certificates=certificates,
-        status=services.status,
-        plans={c.id: renewal.plan(session, c) for c in certificates},
-    )
+def mine() -> tuple[str, int]:
+    return renewal_views.mine_page()
 
 
 def visible_certificate(code: str) -> Certificate:
@@ -227,5 +220,9 @@ def staff_list() -> str:
     form = SearchForm(request.args)
     found = services.search(get_session(), form.q.data or "") if form.validate() else []
     return render_template(
-        "certificates/staff_list.html", form=form, certificates=found, status=services.status
+        "certificates/staff_list.html",
+        form=form,
+        certificates=found,
+        status=services.status,
+        credits_waiting=len(credits.pending(get_session())),
     )

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response, send_file
 
 from core.errors import Problem
 from core.pdf_check import check_pdf
@@ -47,3 +47,15 @@ def safe_filename(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip() or "document.pdf"
     cleaned = "".join(c for c in base if c.isprintable() and c not in '"<>|:*?')[:150]
     return cleaned if cleaned.lower().endswith(".pdf") else cleaned + ".pdf"
+
+
+def send_evidence(app: Flask, storage_name: str, filename: str) -> Response:
+    """A kept document as a download, never cached by a shared cache."""
+    response = send_file(
+        documents_dir(app) / storage_name,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=filename,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

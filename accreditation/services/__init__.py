@@ -51,7 +51,7 @@ from accreditation.services.providers import (
     organisation_fields,
     save_organisation,
 )
-from core.evidence import MAX_DOCUMENT_BYTES, documents_dir
+from core.evidence import MAX_DOCUMENT_BYTES
 
 __all__ = [
     "LOW_COVERAGE_PERCENT",
@@ -70,7 +70,6 @@ __all__ = [
     "create_draft",
     "documents",
     "documents_count",
-    "documents_dir",
     "find_step",
     "form_steps",
     "get_invitation",
