@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from certificates.codes import new_code
 from core.db import Base, UTCDateTime, allowed_values, partial_index
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from item_bank.programmes import CredentialTerms
 
 # Who may find any certificate and decide on it.
 STAFF_ROLES = ("exam_admin", "admin")
@@ -110,6 +117,32 @@ class Certificate(Base):
     @property
     def title(self) -> str:
         return credential_title(self.credential, self.level)
+
+
+def new_certificate(
+    holder: User,
+    terms: CredentialTerms,
+    blueprint_code: str,
+    attempt_id: int | None,
+    issued_at: datetime,
+    expires_at: datetime,
+) -> Certificate:
+    """A certificate of ``terms`` for ``holder``, in their name as it stands now, with a
+    fresh code and salt: on a pass (``attempt_id``), or on a renewal by credits (none)."""
+    return Certificate(
+        code=new_code(),
+        attempt_id=attempt_id,
+        holder_id=holder.id,
+        holder_given_name=holder.given_name,
+        holder_family_name=holder.family_name,
+        credential=terms.credential,
+        level=terms.level,
+        blueprint_code=blueprint_code,
+        programme_version_id=terms.programme_version_id,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        subject_salt=secrets.token_hex(16),
+    )
 
 
 class StatusEntry(Base):

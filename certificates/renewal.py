@@ -17,15 +17,26 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certificates.models import Certificate, CertificateStatus, CreditState, RenewalCredit
-from certificates.services import status
+from accounts.models import User
+from certificates import credentials, status_lists
+from certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CreditState,
+    RenewalCredit,
+    new_certificate,
+)
+from certificates.services import get_certificate, is_staff, status
+from core import audit, clock
+from core.auth import Actor
 from core.clock import add_months
+from core.errors import Problem
 from exam.models import Sitting
 from exam.services.sittings import open_sittings
 from item_bank.blueprints import get_blueprint
 from item_bank.frameworks import nodes_by_code
 from item_bank.programme_models import ProgrammeVersion
-from item_bank.programmes import ProgrammeFile, RecertificationKind
+from item_bank.programmes import CredentialTerms, ProgrammeFile, RecertificationKind
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class RenewalPlan:
     required: int = 0
     areas: list[AreaCredits] = field(default_factory=list)
     entries: list[RenewalCredit] = field(default_factory=list)
+    renewed_until: datetime | None = None  # the expiry a renewal by credits would give
 
     @property
     def by_credits(self) -> bool:
@@ -124,12 +136,21 @@ def plan(session: Session, certificate: Certificate) -> RenewalPlan | None:
         ]
         return replace(common, sittings=sittings)
     entries = credits_logged(session, certificate.id)
+    validity = _current_rules(session, certificate).credential.validity_months
     return replace(
         common,
+        renewed_until=add_months(certificate.expires_at, validity),
         required=recertification.credits or 0,
         areas=_areas(session, certificate, rules, entries, opens),
         entries=entries,
     )
+
+
+def _current_rules(session: Session, certificate: Certificate) -> ProgrammeFile:
+    """The rules in force today of the certificate's programme: a renewal issues them."""
+    version = session.get(ProgrammeVersion, certificate.programme_version_id)
+    assert version is not None
+    return ProgrammeFile.model_validate(version.programme.current.spec)
 
 
 def _areas(
@@ -157,3 +178,62 @@ def _areas(
         )
         for code in rules.recertification.areas
     ]
+
+
+def renew(session: Session, actor: Actor, code: str) -> Certificate:
+    """Renew a certificate by credits, as one unit of work: a new certificate continues
+    the chain, valid for the programme's validity from the old one's expiry, and the old
+    one is superseded by it. The holder renews their own, staff anyone's; a 404 for
+    anyone else (as for no such code), a 409 while the rule is not met (or the
+    certificate is not in force, or is renewed by re-examination). The old row is locked
+    first, so two renewals at once make one certificate."""
+    certificate = get_certificate(session, code, for_update=True)
+    if certificate is None or (certificate.holder_id != actor.id and not is_staff(actor)):
+        raise Problem(404, "Not found", "No such certificate.")
+    renewing = plan(session, certificate)
+    if renewing is None or not renewing.by_credits:
+        raise Problem(
+            409,
+            "Not renewable by credits",
+            "Only a certificate in force that is renewed by credits is renewed here.",
+            slug="conflict",
+        )
+    if not renewing.can_renew:
+        raise Problem(
+            409,
+            "Not enough credits yet",
+            f"{renewing.missing} more accepted credits are needed to renew it.",
+            slug="conflict",
+        )
+    holder = session.get(User, certificate.holder_id)
+    version = session.get(ProgrammeVersion, certificate.programme_version_id)
+    assert holder is not None and version is not None and renewing.renewed_until is not None
+    rules = _current_rules(session, certificate)
+    terms = CredentialTerms(
+        rules.credential.title,
+        rules.level.name,
+        rules.credential.validity_months,
+        version.programme.current.id,
+    )
+    renewed = new_certificate(
+        holder, terms, certificate.blueprint_code, None, clock.now(), renewing.renewed_until
+    )
+    session.add(renewed)
+    session.flush()
+    certificate.superseded_by_id = renewed.id
+    status_lists.assign_status_index(session, renewed)
+    credentials.assign_subject_id(session, renewed.holder_id)
+    for subject, action, after in (
+        (certificate, "certificate.renewed", {"renewed_by": renewed.code}),
+        (renewed, "certificate.issued", {"renews": certificate.code}),
+    ):
+        audit.record(
+            session,
+            actor_id=actor.id,
+            action=action,
+            object_type="certificate",
+            object_id=subject.code,
+            after={**after, "credits": renewing.accepted},
+        )
+    session.commit()
+    return renewed

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -15,11 +16,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from accounts.forms import EmptyForm
 from accounts.services import names_by_id
 from certificates import credits, renewal, services
 from certificates.forms import CreditForm, CreditReviewForm
 from certificates.models import STAFF_ROLES, Certificate, CreditDecision
 from core.auth import current_actor, roles_required
+from core.clock import format_day
 from core.db import get_session
 from core.errors import FieldError, Problem
 from core.evidence import send_evidence
@@ -48,6 +51,7 @@ def mine_page(posted: tuple[int, CreditForm] | None = None, status: int = 200) -
         status=services.status,
         plans=plans,
         forms=forms,
+        renew_form=EmptyForm(),
         reviewers=names_by_id(
             session,
             (e.reviewed_by_id for p in plans.values() if p for e in p.entries if e.reviewed_by_id),
@@ -134,3 +138,22 @@ def review(credit_id: int, decision: str) -> ResponseReturnValue:
             flash(credits.DECISION_MESSAGES[CreditDecision(decision)], "success")
             return redirect(url_for("renewal.queue"))
     return _queue_page({credit_id: form}, 422)
+
+
+@bp.post("/certificates/<code>/renew")
+@roles_required("candidate", *STAFF_ROLES)
+def renew(code: str) -> ResponseReturnValue:
+    """The holder renews their own certificate once the credits are in; staff renew it on
+    the holder's behalf (from the certificate's page)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    actor = current_actor()
+    renewed = renewal.renew(get_session(), actor, code[:40])
+    flash(
+        f"Renewed: certificate {renewed.code} continues it, valid until "
+        f"{format_day(renewed.expires_at)}.",
+        "success",
+    )
+    if renewed.holder_id == actor.id:
+        return redirect(url_for("certificates.mine") + f"#cert-{renewed.id}")
+    return redirect(url_for("certificates.detail", code=renewed.code))

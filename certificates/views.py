@@ -15,8 +15,17 @@ from flask import (
 from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 
+from accounts.forms import EmptyForm
 from accounts.services import names_by_id
-from certificates import credentials, credits, documents, renewal_views, services
+from certificates import (
+    chain,
+    credentials,
+    credits,
+    documents,
+    renewal,
+    renewal_views,
+    services,
+)
 from certificates.codes import file_stem
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
@@ -59,6 +68,9 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
             checked_at=checked_at,
             scope=credentials.certified_scope(get_session(), certificate),
             badge=documents.badge_markup(certificate),
+            successor=chain.successor(get_session(), certificate),
+            history=chain.earlier(get_session(), certificate),
+            token=services.link_token,
         )
 
     # Every QR scan lands here. An empty cookie session means nobody signed in, no flashed
@@ -139,6 +151,9 @@ def _detail_page(
         note_form=note_form or NoteForm(formdata=None),
         trail=trail,
         conflict=conflict,
+        renewal=renewal.plan(get_session(), certificate),
+        successor=chain.successor(get_session(), certificate),
+        renew_form=EmptyForm(),
         actors=names_by_id(get_session(), (event.actor_id for event in trail)),
     ), status
 

@@ -16,10 +16,13 @@ from sqlalchemy import select
 from accreditation.demo import plain_pdf
 from certificates import renewal
 from certificates.models import Certificate, RenewalCredit
+from certificates.services import link_token_for
 from core import clock as core_clock
 from core.audit import events_for
+from core.clock import add_months
 from core.db import get_db
 from tests.certificates.fixtures import holder_client, staff_client
+from tests.certificates.test_standards import schema_errors
 from tests.conftest import csrf_from, sign_in
 from tests.exam.fixtures import ExamWorld, grant_roles, pass_exam_on
 
@@ -238,3 +241,126 @@ def test_staff_do_not_review_their_own_entries(app: Flask, world: ExamWorld, lad
     assert response.status_code == 403
     assert "it is your own" in response.get_data(as_text=True)
     assert [c.state for c in _credits(app)] == ["pending"]
+
+
+def credits_in(app: Flask, world: ExamWorld, code: str, *amounts: tuple[str, str]) -> None:
+    """Ana logs an activity per (credits, area) and staff accept each."""
+    ana, staff = holder_client(app, world), staff_client(app, world)
+    for credits, area in amounts:
+        log_activity(app, ana, code, credits=credits, area=area)
+    for credit in _credits(app):
+        if credit.state == "pending":
+            assert review(staff, credit.id, "accept").status_code == 302
+
+
+def renew_as(client: FlaskClient, code: str) -> Any:
+    token = csrf_from(client.get("/certificates").get_data(as_text=True))
+    return client.post(f"/certificates/{code}/renew", data={"csrf_token": token})
+
+
+def test_renewal_waits_for_enough_accepted_credits(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    code = senior_certificate(app, world)
+    credits_in(app, world, code, ("12", "REL"))
+    ana = holder_client(app, world)
+    log_activity(app, ana, code, credits="8", area="LEAD")  # logged, not yet accepted
+    page = ana.get("/certificates").get_data(as_text=True)
+    assert "Renew now" not in page
+    refused = renew_as(ana, code)
+    assert refused.status_code == 409
+    assert "8 more accepted credits are needed to renew it." in refused.get_data(as_text=True)
+    other = app.test_client()
+    sign_in(other, world.people["ben"]["user"].email)
+    assert renew_as(other, code).status_code == 404
+    assert len([c for c in _all(app) if c.superseded_by_id is None]) == 2
+
+
+def _all(app: Flask) -> list[Certificate]:
+    with get_db(app).read_sessions() as session:
+        return list(session.scalars(select(Certificate).order_by(Certificate.id)))
+
+
+def test_enough_accepted_credits_renew_it_into_a_certificate_continuing_the_chain(
+    app: Flask, world: ExamWorld, ladder: None
+) -> None:
+    code = senior_certificate(app, world)
+    credits_in(app, world, code, ("12", "REL"), ("8", "LEAD"))
+    ana = holder_client(app, world)
+    page = ana.get("/certificates").get_data(as_text=True)
+    assert "<strong>20 of 20</strong> credits accepted: enough to renew." in page
+    old = _certificate(app, code)
+    world.clock.advance(days=30)
+    ana = holder_client(app, world)  # signed in afresh a month on
+    renewed = renew_as(ana, code)
+    assert renewed.status_code == 302
+    old, new = _certificate(app, code), _all(app)[-1]
+    assert old.superseded_by_id == new.id and new.superseded_by_id is None
+    assert new.attempt_id is None and new.holder_id == old.holder_id
+    assert (new.title, new.blueprint_code) == (old.title, "cscm-senior")
+    assert new.issued_at == core_clock.now()
+    assert new.expires_at == add_months(old.expires_at, 12)
+    page = ana.get(renewed.location).get_data(as_text=True)
+    assert f"Renewed: certificate {new.code} continues it" in page
+    # The old one is no longer in force: it renews nothing more, and takes no credits.
+    assert renew_as(ana, code).status_code == 409
+    assert log_activity(app, ana, code)[0] == 409
+    with app.app_context(), get_db(app).read_sessions() as session:
+        renewed_event = [
+            e for e in events_for(session, "certificate", code) if e.action == "certificate.renewed"
+        ]
+        issued_event = [
+            e
+            for e in events_for(session, "certificate", new.code)
+            if e.action == "certificate.issued"
+        ]
+    assert [(e.actor_id, e.after) for e in renewed_event] == [
+        (world.id("ana"), {"renewed_by": new.code, "credits": 20})
+    ]
+    assert [(e.actor_id, e.after) for e in issued_event] == [
+        (world.id("ana"), {"renews": code, "credits": 20})
+    ]
+
+    # The renewed certificate's credential is as valid as any, and verifies.
+    document = holder_client(app, world).get(f"/certificates/{new.code}/credential.json")
+    assert document.status_code == 200
+    assert schema_errors("achievementcredential", document.get_json()) == []
+    token = ana.get(f"/certificates/{new.code}/credential.jwt").get_data(as_text=True)
+    verdict = app.test_client().post("/api/v1/credentials/verify", json={"credential": token})
+    assert verdict.get_json()["verified"] is True, verdict.get_json()
+
+    # The verify pages: the new one shows its history, the old one its successor.
+    with app.app_context():
+        new_link, old_link = (
+            f"/verify/{link_token_for(new.code)}",
+            f"/verify/{link_token_for(code)}",
+        )
+    public = app.test_client()
+    new_page = public.get(new_link).get_data(as_text=True)
+    assert "Valid certificate" in new_page and '<h2 class="section-title">History</h2>' in new_page
+    assert f'<a href="{old_link}"><span class="code">{code}</span></a>: issued' in new_page
+    assert "superseded</span>" in new_page
+    old_page = public.get(old_link).get_data(as_text=True)
+    assert (
+        f'<dt>Superseded</dt><dd>By a newer certificate of the same holder, <a href="{new_link}">'
+        f'<span class="code">{new.code}</span></a>'
+    ) in old_page
+
+
+def test_staff_renew_on_the_holders_behalf(app: Flask, world: ExamWorld, ladder: None) -> None:
+    code = senior_certificate(app, world)
+    credits_in(app, world, code, ("20", "LEAD"))
+    staff = staff_client(app, world)
+    page = staff.get(f"/certificates/{code}").get_data(as_text=True)
+    assert "Renew on the holder's behalf" in page
+    token = csrf_from(page)
+    renewed = staff.post(f"/certificates/{code}/renew", data={"csrf_token": token})
+    assert renewed.status_code == 302
+    new = _all(app)[-1]
+    assert renewed.location == f"/certificates/{new.code}"
+    assert _certificate(app, code).superseded_by_id == new.id
+    with app.app_context(), get_db(app).read_sessions() as session:
+        [event] = [
+            e for e in events_for(session, "certificate", code) if e.action == "certificate.renewed"
+        ]
+    assert event.actor_id == world.id("admin")
