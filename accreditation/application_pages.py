@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -45,6 +44,7 @@ from core.api import field_errors
 from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.errors import FieldError, Problem
+from core.evidence import send_evidence
 
 TRAINER_ROWS = 6
 
@@ -249,11 +249,4 @@ def document(application_id: int, document_id: int) -> Response:
     )
     if found is None:
         abort(404)
-    response = send_file(
-        services.documents_dir(current_app) / found.storage_name,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=found.filename,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_evidence(current_app, found.storage_name, found.filename)

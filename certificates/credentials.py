@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from certificates import data_integrity, jsonld, signing, status_lists
+from certificates.chain import examined_attempt_id
 from certificates.models import (
     Certificate,
     CertificateStatus,
@@ -187,7 +188,7 @@ class CertifiedScope:
 
 
 def certified_scope(session: Session, certificate: Certificate) -> CertifiedScope:
-    attempt = session.get(Attempt, certificate.attempt_id)
+    attempt = session.get(Attempt, examined_attempt_id(session, certificate))
     assert attempt is not None
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
     assert version is not None
@@ -204,7 +205,7 @@ def certified_scope(session: Session, certificate: Certificate) -> CertifiedScop
 def credential_document(app: Flask, session: Session, certificate: Certificate) -> dict[str, Any]:
     """The OpenBadgeCredential, unsecured."""
     holder = session.get(User, certificate.holder_id)
-    attempt = session.get(Attempt, certificate.attempt_id)
+    attempt = session.get(Attempt, examined_attempt_id(session, certificate))
     assert holder is not None and attempt is not None
     version = session.get(BlueprintVersion, attempt.blueprint_version_id)
     assert version is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import FileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import (  # type: ignore[attr-defined]  # types-wtforms 3.2 predates it
     SelectChoice,
 )
@@ -67,3 +67,32 @@ class NoteForm(_PrefixedForm):
     field_prefix = "decision"
 
     note = TextAreaField("Note for the record", render_kw=REQUIRED)
+
+
+class CreditForm(FlaskForm):
+    """A continuing-education entry; ``certificates.credits.log_credit`` judges it. Each
+    certificate's form on the holder's page has its own prefix, keeping field ids apart."""
+
+    title = StringField("Activity", render_kw=REQUIRED, description="A course, a conference…")
+    provider = StringField("Provider", render_kw=REQUIRED, description="Who ran it.")
+    activity_on = StringField(
+        "Date", render_kw={**REQUIRED, "type": "date"}, description="Its last day."
+    )
+    credits = StringField(
+        "Credits",
+        render_kw={**REQUIRED, "inputmode": "numeric"},
+        description="One per hour of activity.",
+    )
+    area = SelectField("Area", validate_choice=False, render_kw=REQUIRED)
+    file = FileField(
+        "Evidence (PDF, at most 10 MB)",
+        render_kw={**REQUIRED, "accept": "application/pdf"},
+        description="A certificate of attendance, say.",
+    )
+
+
+class CreditReviewForm(_PrefixedForm):
+    field_prefix = "review"
+    reason = TextAreaField(
+        "Reason", description="Required to reject; the holder reads it.", render_kw={"rows": 2}
+    )

@@ -4,20 +4,18 @@ rescoring revoked), a pass lost on rescoring revokes it. Each handler reports wh
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
 from certificates import credentials, status_lists
-from certificates.codes import new_code
 from certificates.models import (
     REVOCATION_REASONS,
     Certificate,
     CertificateStatus,
     RevocationReason,
+    new_certificate,
 )
 from certificates.services import (
     audit_change,
@@ -96,19 +94,13 @@ def issue(session: Session, attempt_id: int) -> Certificate:
     assert holder is not None and version is not None
     now = clock.now()
     terms = terms_of(session, version)
-    certificate = Certificate(
-        code=new_code(),
-        attempt_id=attempt_id,
-        holder_id=holder.id,
-        holder_given_name=holder.given_name,
-        holder_family_name=holder.family_name,
-        credential=terms.credential,
-        level=terms.level,
-        blueprint_code=version.blueprint.code,
-        programme_version_id=terms.programme_version_id,
-        issued_at=now,
-        expires_at=add_months(now, terms.validity_months),
-        subject_salt=secrets.token_hex(16),
+    certificate = new_certificate(
+        holder,
+        terms,
+        version.blueprint.code,
+        attempt_id,
+        now,
+        add_months(now, terms.validity_months),
     )
     try:
         with session.begin_nested():

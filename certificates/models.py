@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from certificates.codes import new_code
 from core.db import Base, UTCDateTime, allowed_values, partial_index
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from item_bank.programmes import CredentialTerms
 
 # Who may find any certificate and decide on it.
 STAFF_ROLES = ("exam_admin", "admin")
@@ -78,7 +85,9 @@ class Certificate(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    # The pass that earned it; none for a certificate renewed by credits, which continues
+    # the chain of the one it supersedes (whose attempt it was examined on).
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), unique=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     holder_given_name: Mapped[str] = mapped_column(String(100))
     holder_family_name: Mapped[str] = mapped_column(String(100))
@@ -108,6 +117,32 @@ class Certificate(Base):
     @property
     def title(self) -> str:
         return credential_title(self.credential, self.level)
+
+
+def new_certificate(
+    holder: User,
+    terms: CredentialTerms,
+    blueprint_code: str,
+    attempt_id: int | None,
+    issued_at: datetime,
+    expires_at: datetime,
+) -> Certificate:
+    """A certificate of ``terms`` for ``holder``, in their name as it stands now, with a
+    fresh code and salt: on a pass (``attempt_id``), or on a renewal by credits (none)."""
+    return Certificate(
+        code=new_code(),
+        attempt_id=attempt_id,
+        holder_id=holder.id,
+        holder_given_name=holder.given_name,
+        holder_family_name=holder.family_name,
+        credential=terms.credential,
+        level=terms.level,
+        blueprint_code=blueprint_code,
+        programme_version_id=terms.programme_version_id,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        subject_salt=secrets.token_hex(16),
+    )
 
 
 class StatusEntry(Base):
@@ -158,3 +193,44 @@ class CredentialSubject(Base):
     holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(45), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CreditState(StrEnum):
+    """A continuing-education entry, as staff have judged it."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CreditDecision(StrEnum):
+    """Staff's decision on a continuing-education entry."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+class RenewalCredit(Base):
+    """An activity a holder logged towards renewing a certificate by credits, with its
+    evidence (a PDF kept like accreditation evidence) and staff's review of it."""
+
+    __tablename__ = "certificate_renewal_credit"
+    __table_args__ = (allowed_values("state", CreditState),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200))
+    activity_on: Mapped[date] = mapped_column(Date)
+    credits: Mapped[int] = mapped_column(Integer)
+    area: Mapped[str] = mapped_column(String(60))
+    evidence_filename: Mapped[str] = mapped_column(String(200))
+    evidence_size: Mapped[int] = mapped_column(Integer)
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    evidence_storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), default=CreditState.PENDING)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str] = mapped_column(Text, default="")

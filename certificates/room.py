@@ -6,7 +6,16 @@ import os
 
 from flask import Flask
 
-from certificates import api, cli, credential_routes, holdings, issuing, schemas, views
+from certificates import (
+    api,
+    cli,
+    credential_routes,
+    holdings,
+    issuing,
+    renewal_views,
+    schemas,
+    views,
+)
 from certificates.models import STAFF_ROLES
 from core.api import openapi_registry
 from core.events import subscribe
@@ -25,6 +34,7 @@ def register(app: Flask) -> None:
         )
     app.register_blueprint(views.bp)
     app.register_blueprint(credential_routes.bp)
+    app.register_blueprint(renewal_views.bp)
     cli.register(app)
     app.register_blueprint(api.api)
     app.register_blueprint(api.links)
@@ -47,6 +57,6 @@ def register(app: Flask) -> None:
             "Certificates",
             "certificates.staff_list",
             STAFF_ROLES,
-            "Find, revoke, suspend or reinstate certificates.",
+            "Find, revoke, suspend or reinstate certificates; review renewal credits.",
         ),
     )

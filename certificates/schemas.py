@@ -112,6 +112,16 @@ class NoteRequest(ApiModel):
     note: Note
 
 
+class CreditRequest(ApiModel):
+    """A continuing-education activity logged towards renewing a certificate by credits."""
+
+    title: str = Field(min_length=1, max_length=200, description="What the activity was")
+    provider: str = Field(min_length=1, max_length=200, description="Who ran it")
+    activity_on: date = Field(description="When it took place (its last day)")
+    credits: int = Field(ge=1, le=100, description="Credits claimed: one per hour")
+    area: str = Field(min_length=1, max_length=60, description="A framework part it counts in")
+
+
 class CertificateLinks(ResponseModel):
     page: str = Field(description="The holder's page: QR code, share link, LinkedIn")
     verify: str = Field(description="The signed public verification link (the QR code's)")

@@ -15,8 +15,17 @@ from flask import (
 from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 
+from accounts.forms import EmptyForm
 from accounts.services import names_by_id
-from certificates import credentials, documents, services
+from certificates import (
+    chain,
+    credentials,
+    credits,
+    documents,
+    renewal,
+    renewal_views,
+    services,
+)
 from certificates.codes import file_stem
 from certificates.credentials import ISSUER_NAME
 from certificates.forms import LookupForm, NoteForm, RevokeForm, SearchForm
@@ -59,6 +68,9 @@ def _render_verified(certificate: Certificate, status: str, page_url: str | None
             checked_at=checked_at,
             scope=credentials.certified_scope(get_session(), certificate),
             badge=documents.badge_markup(certificate),
+            successor=chain.successor(get_session(), certificate),
+            history=chain.earlier(get_session(), certificate),
+            token=services.link_token,
         )
 
     # Every QR scan lands here. An empty cookie session means nobody signed in, no flashed
@@ -103,11 +115,8 @@ def verify_link(token: str) -> tuple[str, int]:
 
 @bp.get("/certificates")
 @roles_required("candidate")
-def mine() -> str:
-    certificates = services.holder_certificates(get_session(), current_actor().id)
-    return render_template(
-        "certificates/mine.html", certificates=certificates, status=services.status
-    )
+def mine() -> tuple[str, int]:
+    return renewal_views.mine_page()
 
 
 def visible_certificate(code: str) -> Certificate:
@@ -142,6 +151,9 @@ def _detail_page(
         note_form=note_form or NoteForm(formdata=None),
         trail=trail,
         conflict=conflict,
+        renewal=renewal.plan(get_session(), certificate),
+        successor=chain.successor(get_session(), certificate),
+        renew_form=EmptyForm(),
         actors=names_by_id(get_session(), (event.actor_id for event in trail)),
     ), status
 
@@ -223,5 +235,9 @@ def staff_list() -> str:
     form = SearchForm(request.args)
     found = services.search(get_session(), form.q.data or "") if form.validate() else []
     return render_template(
-        "certificates/staff_list.html", form=form, certificates=found, status=services.status
+        "certificates/staff_list.html",
+        form=form,
+        certificates=found,
+        status=services.status,
+        credits_waiting=len(credits.pending(get_session())),
     )

@@ -24,13 +24,7 @@ from accreditation.services.completeness import (
     trainer_checks,
     trainer_findings,
 )
-from accreditation.services.documents import (
-    MAX_DOCUMENT_BYTES,
-    documents,
-    documents_count,
-    documents_dir,
-    store_document,
-)
+from accreditation.services.documents import documents, documents_count, store_document
 from accreditation.services.drafts import (
     check_mapping_codes,
     check_version,
@@ -59,6 +53,7 @@ from accreditation.services.providers import (
     organisation_fields,
     save_organisation,
 )
+from core.evidence import MAX_DOCUMENT_BYTES
 
 __all__ = [
     "LOW_COVERAGE_PERCENT",
@@ -78,7 +73,6 @@ __all__ = [
     "create_draft",
     "documents",
     "documents_count",
-    "documents_dir",
     "find_step",
     "form_steps",
     "get_invitation",

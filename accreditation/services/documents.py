@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from pathlib import Path
-
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accreditation.models import DOCUMENT_STATES, Application, EvidenceDocument
-from accreditation.services.pdf_check import check_pdf
 from core import audit, clock
 from core.auth import Actor
 from core.errors import Problem
-
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
-def documents_dir(app: Flask) -> Path:
-    """Outside ``static/``: documents are served only through a checked route."""
-    return Path(app.instance_path) / "documents"
+from core.evidence import safe_filename, store_pdf
 
 
 def documents_count(session: Session, application_id: int) -> int:
@@ -48,19 +37,13 @@ def store_document(
             "Documents can be added to a draft, an "
             "application returned to you, or when a clarification is asked for.",
         )
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise Problem(413, "Too large", "A document may be at most 10 MB.")
-    check_pdf(data)
-    storage_name = secrets.token_hex(16) + ".pdf"
-    folder = documents_dir(app)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / storage_name).write_bytes(data)
+    stored = store_pdf(app, data)
     document = EvidenceDocument(
         application_id=application.id,
-        filename=_safe_filename(filename),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        storage_name=storage_name,
+        filename=safe_filename(filename),
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_name=stored.storage_name,
         uploaded_by_id=actor.id,
         uploaded_at=clock.now(),
     )
@@ -76,12 +59,6 @@ def store_document(
     )
     session.commit()
     return document
-
-
-def _safe_filename(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name.strip() or "document.pdf"
-    cleaned = "".join(c for c in base if c.isprintable() and c not in '"<>|:*?')[:150]
-    return cleaned if cleaned.lower().endswith(".pdf") else cleaned + ".pdf"
 
 
 def documents(session: Session, application_id: int) -> list[EvidenceDocument]:

@@ -61,6 +61,7 @@ NOT_PAGES = {
     "certificate_links.link_json",
     "certificates.pdf",
     "accreditation.document",
+    "renewal.evidence",
     "exam.attempt_media_file",
     "exam.attempt_state",
     "exam.exam_worker",
@@ -237,6 +238,7 @@ def _pages(site: Site) -> dict[str, list[tuple[str | None, str]]]:
         "certificates.lookup": [(None, "/verify")],
         "certificates.verify_link": [(None, site.ids["link"])],
         "certificates.staff_list": [("admin", "/staff/certificates")],
+        "renewal.queue": [("admin", "/staff/certificates/credits")],
         "accreditation.provider_home": [("pia", "/provider")],
         "accreditation.application_page": [
             ("pia", f"/applications/{site.ids['application']}"),
