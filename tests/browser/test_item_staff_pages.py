@@ -68,7 +68,7 @@ def test_lists_show_markdown_and_the_reviewer_sees_the_checklist(
     expect(page.get_by_role("row", name="ONB-1").locator("strong")).to_have_text("first")
     screenshot_widths(page, "item-list")
     page.get_by_role("link", name="ONB-1").click()
-    checklist = page.get_by_role("region", name="Before you approve")
+    checklist = page.get_by_role("group", name="Before you approve")
     expect(checklist.get_by_role("listitem")).to_have_count(5)
     expect(checklist).to_contain_text("draws 12 of its 60 items from CU.KN")
     screenshot_widths(page, "item-review-checklist")
