@@ -84,6 +84,11 @@ class RenewalPlan:
         return self.by_credits and self.missing == 0
 
     @property
+    def window_open(self) -> bool:
+        """Whether activities of today count: the renewal period has begun."""
+        return clock.now() >= self.window_opens
+
+    @property
     def area_codes(self) -> list[str]:
         return [area.code for area in self.areas]
 

@@ -302,6 +302,10 @@ def test_enough_accepted_credits_renew_it_into_a_certificate_continuing_the_chai
     assert new.expires_at == add_months(old.expires_at, 12)
     page = ana.get(renewed.location).get_data(as_text=True)
     assert f"Renewed: certificate {new.code} continues it" in page
+    # The new certificate's renewal period opens a year before its expiry, not before.
+    opens = core_clock.format_day(add_months(new.expires_at, -12))
+    assert f"Log activities from {opens}: those before do not count" in page
+    assert page.count("Log an activity") == 0
     # The old one is no longer in force: it renews nothing more, and takes no credits.
     assert renew_as(ana, code).status_code == 409
     assert log_activity(app, ana, code)[0] == 409
