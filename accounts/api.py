@@ -12,7 +12,6 @@ from accounts import responses, services
 from accounts.passwords import MAX_LENGTH
 from accounts.responses import InvitationList, InvitationOut, Me, TokenResponse
 from accounts.services.validation import EMAIL_MAX, NAME_MAX
-from accounts.views import link_base
 from core.api import (
     ApiModel,
     json_body,
@@ -25,6 +24,7 @@ from core.api import (
 from core.auth import current_actor, issue_api_token, login_required, roles_required
 from core.db import get_session
 from core.extensions import limiter, per_email_and_address
+from core.web import link_base
 
 api = make_api_blueprint("accounts_api", __name__)
 

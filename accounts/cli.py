@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from accounts import services
 from accounts.models import User
-from accounts.views import link_base
 from core.auth import ROLES
 from core.cli import fail
 from core.db import get_db
 from core.errors import Problem
+from core.web import link_base
 
 COMMAND_LINE = "command line"
 DEMO_PEOPLE: dict[str, tuple[str, str]] = {

@@ -8,7 +8,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -38,6 +37,7 @@ from core.db import get_session
 from core.errors import Problem
 from core.extensions import limiter
 from core.forms import attach_problem, safe_next
+from core.web import link_base
 
 bp = Blueprint("accounts", __name__)
 
@@ -138,17 +138,6 @@ def sign_out() -> Response:
 
 # Tokens are 43 characters; anything much longer is not one of ours.
 TOKEN_MAX = 100
-
-
-def link_base(endpoint: str) -> str:
-    """The public address of a link page without its token, from PUBLIC_BASE_URL (never the
-    request's Host); a command, outside any request, gets the same address."""
-    if has_request_context():
-        path = url_for(endpoint, token="")
-    else:
-        with current_app.test_request_context():
-            path = url_for(endpoint, token="")
-    return current_app.config["PUBLIC_BASE_URL"] + path.rstrip("/")
 
 
 def _unusable_link(problem: Problem) -> tuple[str, int]:

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, url_for
 from werkzeug.routing import IntegerConverter
 
 from core import clock
@@ -84,3 +84,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = clock.format_moment
     app.jinja_env.filters["day"] = clock.format_day
     app.jinja_env.filters["window"] = clock.format_window
+
+
+def link_base(endpoint: str) -> str:
+    """The public address of a link page without its token, from PUBLIC_BASE_URL (never the
+    request's Host); a command, outside any request, gets the same address."""
+    if has_request_context():
+        path = url_for(endpoint, token="")
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, token="")
+    return str(current_app.config["PUBLIC_BASE_URL"]) + path.rstrip("/")
