@@ -248,11 +248,19 @@ class _Writer:
         lines = []
         entries = [child for child in element if local(child.tag) == "li"]
         for number, entry in enumerate(entries, start=_start(element) if ordered else 1):
-            text = " ".join(block.replace("\n", " ") for block in self.blocks(entry))
-            lines.append(f"{f'{number}{marker}' if ordered else marker} {text}".rstrip())
+            lead = f"{number}{marker}" if ordered else marker
+            text = " ".join(_list_entry_text(block, len(lead) + 1) for block in self.blocks(entry))
+            lines.append(f"{lead} {text}".rstrip())
         # A list whose items hold paragraphs (Markdown's loose list) stays loose.
         loose = any(local(child.tag) == "p" for entry in entries for child in entry)
         return ("\n\n" if loose else "\n").join(lines)
+
+
+def _list_entry_text(block: str, indent: int) -> str:
+    """A block inside a list item on its item's lines: a <br/> (Markdown's backslash at a
+    line's end) carries on indented under the item's text; any other line break folds."""
+    lines = [line.replace("\n", " ") for line in block.split("\\\n")]
+    return ("\\\n" + " " * indent).join(lines)
 
 
 def _start(element: Any) -> int:

@@ -86,6 +86,26 @@ def test_what_the_markdown_cannot_hold_is_written_otherwise_and_reported(
         assert note in line, (note, line)
 
 
+def test_a_line_break_inside_a_list_item_stays_a_line_break(app: Flask, first_level: None) -> None:
+    body = """<p>Before the call:</p>
+    <ol><li>Read the account notes<br/>and the last ticket</li><li>Book the room</li></ol>
+    <ul><li>Owner<br/>Sponsor</li></ul>"""
+    data = package({"markup": _item(body)}, {})
+    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    assert (summary.created, summary.errors) == (1, [])
+    stem = _exported(app)["markup"]["stem"]
+    assert stem == (
+        "Before the call:\n\n"
+        "1. Read the account notes\\\n   and the last ticket\n2. Book the room\n\n"
+        "- Owner\\\n  Sponsor"
+    )
+    shown = render_markdown(stem)
+    assert "\\" not in shown
+    assert "<li>Read the account notes<br>\nand the last ticket</li>" in shown
+    assert "<li>Owner<br>\nSponsor</li>" in shown
+    assert _round_trip(stem) == stem
+
+
 def test_a_table_in_a_scenario_is_reported_on_each_of_its_items(
     app: Flask, first_level: None
 ) -> None:
