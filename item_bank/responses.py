@@ -184,6 +184,16 @@ class RefusedItemOut(ResponseModel):
     reason: str = Field(description="The interaction named, and why the bank cannot hold it")
 
 
+class ImportItemOut(ResponseModel):
+    ref: str
+    outcome: str = Field(description='"new", "new version N" or "unchanged"')
+    source: str | None = Field(description="The item's file in a package, else null")
+    notes: list[str] = Field(
+        description="What the import wrote otherwise than the source had it "
+        '("<sup>2</sup> written as ²") or scored differently.'
+    )
+
+
 class ImportSummaryOut(ResponseModel):
     total: int = Field(description="Records read, the refused items among them")
     created: int
@@ -197,6 +207,12 @@ class ImportSummaryOut(ResponseModel):
     )
     skipped: list[str] = Field(
         description='Resources of a package that are not items ("assessmentTest test.xml").'
+    )
+    items: list[ImportItemOut] = Field(
+        description="What the import did (or a dry run would do) with each item taken."
+    )
+    scenarios: list[str] = Field(
+        description='The shared scenarios it makes ("new scenario S-1 (Title)").'
     )
 
 

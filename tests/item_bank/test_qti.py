@@ -290,6 +290,11 @@ def test_cli_and_api_list_refused_items_and_say_some_were_refused(
         }
     ]
     assert (body["unchanged"], body["skipped"]) == (5, ["assessmentTest tests/test1/test.xml"])
+    # The answer carries the report's line for each item, as the command prints it.
+    assert len(body["items"]) == 5
+    assert {item["outcome"] for item in body["items"]} == {"unchanged"}
+    assert all(item["source"].startswith("items/") for item in body["items"])
+    assert body["scenarios"] == []
     no_file = client.post(
         "/api/v1/items/import",
         data={"other": "x"},
