@@ -53,6 +53,16 @@ def _report_line(summary: transfer.ImportSummary) -> str:
     return line
 
 
+def _import_one(
+    app: Flask, body: str, options: tuple[str, str] = ("Yes", "No")
+) -> tuple[transfer.ImportSummary, str]:
+    """The item ``body`` imported from a package: the summary and the stem it stored."""
+    data = package({"markup": _item(body, options)}, {})
+    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
+    assert (summary.created, summary.errors) == (1, [])
+    return summary, _exported(app)["markup"]["stem"]
+
+
 def test_what_the_markdown_cannot_hold_is_written_otherwise_and_reported(
     app: Flask, first_level: None
 ) -> None:
@@ -63,10 +73,7 @@ def test_what_the_markdown_cannot_hold_is_written_otherwise_and_reported(
       <tbody><tr><td>Team</td><td>10</td></tr><tr><td>- Enterprise</td><td>500</td></tr></tbody>
     </table>
     <ol start="3"><li>Third step</li><li>Fourth step</li></ol>"""
-    data = package({"markup": _item(body, ("CO<sub>2</sub>", "N<sub>2</sub>"))}, {})
-    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
-    assert (summary.created, summary.errors) == (1, [])
-    stem = _exported(app)["markup"]["stem"]
+    summary, stem = _import_one(app, body, ("CO<sub>2</sub>", "N<sub>2</sub>"))
     assert stem == (
         "The area is x², water is H₂O and growth is e^(rt); see the plans.\n\n"
         "Plans\\\nPlan | Seats\\\nTeam | 10\\\n\\- Enterprise | 500\n\n"
@@ -90,10 +97,7 @@ def test_a_line_break_inside_a_list_item_stays_a_line_break(app: Flask, first_le
     body = """<p>Before the call:</p>
     <ol><li>Read the account notes<br/>and the last ticket</li><li>Book the room</li></ol>
     <ul><li>Owner<br/>Sponsor</li></ul>"""
-    data = package({"markup": _item(body)}, {})
-    summary = _import(app, transfer.parse_upload("p.zip", data), default_competency=DEFAULT)
-    assert (summary.created, summary.errors) == (1, [])
-    stem = _exported(app)["markup"]["stem"]
+    _summary, stem = _import_one(app, body)
     assert stem == (
         "Before the call:\n\n"
         "1. Read the account notes\\\n   and the last ticket\n2. Book the room\n\n"
