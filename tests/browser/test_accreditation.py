@@ -56,7 +56,7 @@ def test_the_whole_accreditation_path(
     expect(pia.get_by_role("heading", name="Trainers")).to_be_visible()
     pia.get_by_label("Trainer 1: name").fill("Tom Trainer")
     pia.get_by_label("Trainer 1: qualifications").fill("Ten years as a CSM lead.")
-    pia.get_by_role("button", name="Save and continue").click()
+    _save_and_go_on(pia)
     while pia.locator(".mapping-table").count():  # one step per area of the standard
         for row in pia.locator(".mapping-table tbody tr").all():
             code = row.locator("th .code").inner_text()
@@ -67,7 +67,7 @@ def test_the_whole_accreditation_path(
                 pia.locator(f'[name="map-{code}-outcome"]').fill(entry["outcome"])
             else:
                 pia.locator(f'[name="map-{code}-reason"]').fill(entry["not_covered_reason"])
-        pia.get_by_role("button", name="Save and continue").click()
+        _save_and_go_on(pia)
     expect(pia.get_by_role("heading", name="Evidence documents")).to_be_visible()
     pdf = tmp_path / "handbook.pdf"
     pdf.write_bytes(PDF)
@@ -161,3 +161,12 @@ def test_the_whole_accreditation_path(
     public.get_by_role("link", name=f"CSA-AP-{world.clock.now().year}-0001").click()
     expect(public.get_by_text("Northwind Learning Ltd")).to_be_visible()
     assert page_problems.messages == []
+
+
+def _save_and_go_on(page: Page) -> None:
+    """Saves a step and waits for the next step's address, so the next look at the
+    page sees the new step rather than the old one mid-navigation."""
+    step = page.url
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url(lambda url: url != step)
+    page.wait_for_load_state()
