@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 import accounts.models  # noqa: F401  (models must be on Base.metadata for migrations)
 import accreditation.models  # noqa: F401
@@ -33,6 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     certificates_room.register(app)
     accreditation_room.register(app)
     _header_menus(app)
+    # Settle every model's relationships now, once, rather than on the first request of
+    # each server process (the first candidates of a spike would wait for it).
+    configure_mappers()
     return app
 
 

@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from core.auth import authenticate_api_request
 from core.errors import FieldError, Problem
-from core.extensions import csrf, limiter
+from core.extensions import csrf, is_rate_limited
 from core.web import MAX_ID
 
 API_PREFIX = "/api/v1"
@@ -299,11 +299,6 @@ def api_views(app: Flask) -> dict[tuple[str, str], tuple[Callable[..., Any], dic
 def is_guarded(view: Callable[..., Any]) -> bool:
     """True when ``core.auth.roles_required`` guards ``view`` (so it needs a bearer token)."""
     return hasattr(view, "required_roles")
-
-
-def is_rate_limited(view: Callable[..., Any]) -> bool:
-    name = f"{view.__module__}.{view.__name__}.{view.__qualname__}"
-    return bool(limiter.limit_manager.decorated_limits(name))
 
 
 def problem_statuses(

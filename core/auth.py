@@ -258,8 +258,13 @@ def authenticate_api_request() -> None:
         raise _invalid_token("The Authorization header must be 'Bearer <token>'.")
     principal = token_principal(token)
     g.principal = principal
-    if _is_lightweight():
-        return
+    if not _is_lightweight():
+        load_token_user(principal)
+
+
+def load_token_user(principal: Principal) -> None:
+    """Make the token's account the request's user (a lightweight route whose own check
+    did not settle it calls this before a full check); a revoked token is a 401."""
     user = current_app.extensions["csm_token_user_loader"](
         principal.user_id, principal.session_version
     )

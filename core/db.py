@@ -8,6 +8,7 @@ so concurrent writers queue on the busy timeout instead of failing with
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import weakref
@@ -159,7 +160,7 @@ class Database:
         cursor = connection.cursor()
         try:
             if self.engine.dialect.name == "sqlite":
-                cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
+                cursor.execute(sql, _sqlite_params(params))
             else:
                 cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
             rowcount: int = cursor.rowcount
@@ -175,7 +176,7 @@ class Database:
         cursor = connection.cursor()
         try:
             if self.engine.dialect.name == "sqlite":
-                cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
+                cursor.execute(sql, _sqlite_params(params))
             else:
                 cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
             return list(cursor.fetchall())
@@ -259,19 +260,73 @@ def raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[A
     """Plain tuples straight from the driver, inside the session's transaction.
 
     For reads of hundreds of thousands of rows (statistics, rescoring) where building
-    result rows costs more than the query. ``sql`` uses ``:name`` parameters; values
-    come back as the driver gives them (JSON as text on SQLite).
+    result rows costs more than the query, and for the few writes of the exam's start
+    (with ``RETURNING``). ``sql`` uses ``:name`` parameters; values come back as the driver
+    gives them (read them with :func:`stored_json` and :func:`stored_moment`).
     """
-    connection = session.connection()
-    cursor = connection.connection.cursor()
+    cursor = _raw_cursor(session, sql, params)
     try:
-        if connection.dialect.name == "sqlite":
-            cursor.execute(sql, params)
-        else:
-            cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def raw_write(session: Session, sql: str, params: dict[str, Any]) -> int:
+    """One write straight to the driver, inside the session's transaction: its row count.
+    For the exam's start, where building the statement would cost more than running it."""
+    cursor = _raw_cursor(session, sql, params)
+    try:
+        rowcount: int = cursor.rowcount
+        return rowcount
+    finally:
+        cursor.close()
+
+
+def raw_write_many(session: Session, sql: str, rows: list[dict[str, Any]]) -> None:
+    """The same write for each of ``rows``, in one driver call (see :func:`raw_write`)."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "sqlite" and rows and _has_moment(rows[0]):
+            cursor.executemany(sql, [_sqlite_params(row) for row in rows])
+        elif connection.dialect.name == "sqlite":
+            cursor.executemany(sql, rows)
+        else:
+            cursor.executemany(_PARAM.sub(r"%(\1)s", sql), rows)
+    finally:
+        cursor.close()
+
+
+def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    if connection.dialect.name == "sqlite":
+        cursor.execute(sql, _sqlite_params(params))
+    else:
+        cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+    return cursor
+
+
+def _has_moment(row: dict[str, Any]) -> bool:
+    return any(isinstance(value, datetime) for value in row.values())
+
+
+def _sqlite_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: _sqlite_value(value) for key, value in params.items()}
+
+
+def stored_json(value: Any) -> Any:
+    """A JSON column read through the driver: text on SQLite, decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def stored_moment(value: Any) -> datetime | None:
+    """A timestamp read through the driver, as aware UTC: text on SQLite, a datetime on
+    PostgreSQL."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return as_utc(moment)
 
 
 def end_request_transaction() -> None:

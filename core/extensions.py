@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -21,9 +25,17 @@ limiter = Limiter(key_func=get_remote_address)
 
 @limiter.request_filter
 def _lightweight_route() -> bool:
-    """Hot routes that check their caller in their own query skip rate-limit bookkeeping."""
+    """Hot routes that check their caller in their own query skip rate-limit bookkeeping,
+    unless they carry a limit of their own (the start: one account asking again and again)."""
     view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "lightweight_auth", False))
+    return bool(getattr(view, "lightweight_auth", False)) and not is_rate_limited(view)
+
+
+@cache
+def is_rate_limited(view: Callable[..., Any]) -> bool:
+    """True when ``view`` carries a limit of its own (``limiter.limit``)."""
+    name = f"{view.__module__}.{view.__name__}.{view.__qualname__}"
+    return bool(limiter.limit_manager.decorated_limits(name))
 
 
 def per_account() -> str:

@@ -18,7 +18,13 @@ from core.api import (
     problem_responses,
     respond,
 )
-from core.auth import current_actor, lightweight_auth, roles_required
+from core.auth import (
+    current_actor,
+    lightweight_auth,
+    load_token_user,
+    require_principal,
+    roles_required,
+)
 from core.db import end_request_transaction, get_db, get_session
 from core.duties import reads_bank
 from core.extensions import limiter, per_account, per_attempt
@@ -40,7 +46,9 @@ from exam.services import (
     registration,
     rescoring,
     results,
+    short_start,
     sittings,
+    starting,
     statistics,
 )
 
@@ -117,13 +125,25 @@ def admit(sitting_id: int) -> Response:
 
 
 @api.post("/attempts")
-@roles_required("candidate")
+@lightweight_auth
 @limiter.limit("20 per minute", key_func=per_account)
 def start() -> Response:
+    """A form drawn at admission starts by the short path, which checks the token's account
+    in its own read; anything else takes the full path, under the usual role check."""
     body = parse_json(StartRequest)
-    booked = _own_registration(body.sitting_id)
+    principal = require_principal()
+    started = short_start.start_with_token(get_db(), principal, body.sitting_id)
+    if started is None:
+        load_token_user(principal)
+        return _start_in_full(body.sitting_id)
+    return respond(responses.started_out(started, _secret_key()), 201)
+
+
+@roles_required("candidate")
+def _start_in_full(sitting_id: int) -> Response:
+    booked = _own_registration(sitting_id)
     end_request_transaction()
-    attempt_id = delivery.start_attempt(get_db(), current_actor(), booked.id)
+    attempt_id = starting.start_attempt(get_db(), current_actor(), booked.id)
     with get_db().read_sessions() as session:
         attempt = delivery.require_own_attempt(session, current_actor().id, attempt_id)
         return respond(responses.attempt_out(session, attempt, _secret_key()), 201)
@@ -322,7 +342,8 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             [],
             ("201", responses.AttemptOut),
             StartRequest,
-            errors=(404, 409),  # 404: not registered for that sitting
+            # 403: not a candidate, or one who can read the bank; 404: not registered there
+            errors=(403, 404, 409),
         )
     },
     "/attempts/{attempt_id}": {

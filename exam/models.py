@@ -252,8 +252,21 @@ class Attempt(Base):
         return AttemptStatus.EXPIRED if self.time_is_up else AttemptStatus(self.status)
 
     def compute_deadline(self) -> datetime:
-        allowed = self.time_limit_seconds * self.time_factor + self.extension_seconds
-        return self.started_at + timedelta(seconds=round(allowed) + self.paused_seconds)
+        return deadline_of(
+            self.started_at,
+            self.time_limit_seconds,
+            self.time_factor,
+            self.extension_seconds,
+            self.paused_seconds,
+        )
+
+
+def deadline_of(
+    started_at: datetime, limit_seconds: int, factor: float, extension: int, paused: int
+) -> datetime:
+    """When time is up: the limit stretched by any extra-time factor, plus extensions and
+    the time spent paused."""
+    return started_at + timedelta(seconds=round(limit_seconds * factor + extension) + paused)
 
 
 class AttemptItem(Base):
@@ -298,6 +311,9 @@ class PreparedForm(Base):
     problem: Mapped[str] = mapped_column(Text, default="")
     # Positions (1-based) of the pretest items among ``items``; None or [] for none.
     pretest_positions: Mapped[list[int] | None] = mapped_column(JSON)
+    # The questions as the candidate sees them, without option ids (those belong to the
+    # attempt): ``exam.services.shown_content.stored``; None for a form kept without them.
+    shown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     @property
     def ready(self) -> bool:

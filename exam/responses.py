@@ -4,6 +4,7 @@ handler sends and the OpenAPI document shows."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, url_for
 from pydantic import Field
@@ -22,7 +23,7 @@ from exam.models import (
     Sitting,
     SittingMode,
 )
-from exam.services import delivery, results, sittings, statistics, timing
+from exam.services import delivery, results, short_start, sittings, statistics, timing
 from exam.services.rescoring import Rescored
 from item_bank.models import ItemType
 
@@ -275,23 +276,61 @@ def attempt_state(attempt: Attempt) -> AttemptState:
 
 
 def attempt_out(session: Session, attempt: Attempt, secret_key: str) -> AttemptOut:
-    shown = delivery.questions(session, attempt, secret_key)
-    return AttemptOut(
-        **dict(attempt_state(attempt)),
-        questions=[_question_out(attempt.id, q) for q in shown],
-        answered=sum(1 for q in shown if q.selected),
+    return _attempt_with(attempt, delivery.questions(session, attempt, secret_key))
+
+
+def started_out(started: short_start.Started, secret_key: str) -> AttemptOut:
+    """The answer to a start from a form drawn ahead: the same body as :func:`attempt_out`,
+    built from the questions kept with the form (nothing is saved yet)."""
+    attempt = started.attempt
+    return _attempt_with(
+        attempt, delivery.shown_questions(started.contents, {}, secret_key, attempt.id)
     )
 
 
-def _question_out(attempt_id: int, question: delivery.ShownQuestion) -> QuestionOut:
-    media = [
-        MediaShownOut.of(
-            m,
-            url=url_for("exam.attempt_media_file", attempt_id=attempt_id, sha256=m.sha256),
-        )
-        for m in question.media
-    ]
-    return QuestionOut.of(question, media=media)
+def _attempt_with(attempt: Attempt, shown: list[delivery.ShownQuestion]) -> AttemptOut:
+    """The body validated in one call from plain values: the start answers a whole room
+    at once, and sixty questions built model by model cost more than its reads and writes."""
+    return AttemptOut.model_validate(
+        {
+            **dict(attempt_state(attempt)),
+            "questions": [_question_out(attempt.id, q) for q in shown],
+            "answered": sum(1 for q in shown if q.selected),
+        }
+    )
+
+
+def _question_out(attempt_id: int, question: delivery.ShownQuestion) -> dict[str, Any]:
+    stimulus = question.stimulus
+    return {
+        "position": question.position,
+        "type": question.type,
+        "stem": question.stem,
+        "choose": question.choose,
+        "options": [{"id": option.id, "text": option.text} for option in question.options],
+        "selected": question.selected,
+        "flagged": question.flagged,
+        "stimulus": {
+            "title": stimulus.title,
+            "body": stimulus.body,
+            "first": stimulus.first,
+            "last": stimulus.last,
+        }
+        if stimulus
+        else None,
+        "media": [
+            {
+                "url": url_for("exam.attempt_media_file", attempt_id=attempt_id, sha256=m.sha256),
+                "kind": m.kind,
+                "content_type": m.content_type,
+                "alt": m.alt,
+                "transcript": m.transcript,
+                "width": m.width,
+                "height": m.height,
+            }
+            for m in question.media
+        ],
+    }
 
 
 # The exam room never imports certificates: the room that issues them says which one an

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from core.api import ApiModel
+from core.web import MAX_ID
 
 
 class SittingRequest(ApiModel):
@@ -28,14 +29,14 @@ class SittingRequest(ApiModel):
 
 
 class AdmissionRequest(ApiModel):
-    candidate_id: int
+    candidate_id: int = Field(ge=1, le=MAX_ID)
     decision: Literal["admit", "turn_away"] = "admit"
     identity_check: str = Field(default="", max_length=2000)
     reason: str = Field(default="", max_length=40)
 
 
 class StartRequest(ApiModel):
-    sitting_id: int
+    sitting_id: int = Field(ge=1, le=MAX_ID)
 
 
 class ResponseRequest(ApiModel):

@@ -26,13 +26,8 @@ from scipy import stats
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.db import raw_rows
-from exam.psychometrics.responses import (
-    item_keys,
-    require_blueprint_code,
-    stored_json,
-    stored_moment,
-)
+from core.db import raw_rows, stored_json, stored_moment
+from exam.psychometrics.responses import item_keys, require_blueprint_code
 from exam.psychometrics.schemas import (
     DriftOut,
     DriftPeriodOut,

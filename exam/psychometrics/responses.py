@@ -6,17 +6,15 @@ grading did not score (an item taken out of scoring) keeps its response with no 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import raw_rows
+from core.db import raw_rows, stored_json, stored_moment
 from core.errors import Problem
 from exam.services.grading import parse_letters
 from exam.services.statistics import SCORED
@@ -61,20 +59,6 @@ class ResponseSet:
     @property
     def attempt_ids(self) -> list[int]:
         return sorted({row.attempt_id for row in self.rows})
-
-
-def stored_json(value: Any) -> Any:
-    """A JSON column read through ``raw_rows``: text on SQLite, decoded on PostgreSQL."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def stored_moment(value: Any) -> datetime | None:
-    """A timestamp read through ``raw_rows``: text on SQLite, a datetime on PostgreSQL."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def require_blueprint_code(session: Session, code: str) -> str:

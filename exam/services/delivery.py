@@ -9,33 +9,24 @@ one statement.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.auth import Actor
-from core.db import Database
 from core.errors import FieldError, Problem
 from exam.models import (
     Attempt,
     AttemptEvent,
-    AttemptItem,
     AttemptStatus,
-    Registration,
-    RegistrationStatus,
     Response,
 )
-from exam.services import drawing
-from exam.services.accommodations import approved_time_factor
 from exam.services.assembly import LETTERS
-from exam.services.duties import refuse_bank_reader
 from exam.services.media_access import ShownMedia
-from exam.services.option_ids import option_id
-from exam.services.problems import attempt_paused, no_registration
-from exam.services.shown_content import form_content
+from exam.services.option_ids import option_ids
+from exam.services.problems import attempt_paused
+from exam.services.shown_content import SlotContent, form_content
 from exam.services.shown_stimuli import ShownStimulus, with_runs
 from exam.services.timing import expire_overdue, finish_attempt, responses
 
@@ -63,132 +54,6 @@ def attempt_for_registration(session: Session, registration_id: int) -> Attempt 
 def attempts_by_registration(session: Session, candidate_id: int) -> dict[int, Attempt]:
     query = select(Attempt).where(Attempt.candidate_id == candidate_id)
     return {attempt.registration_id: attempt for attempt in session.scalars(query)}
-
-
-def _check_startable(registration: Registration, candidate_id: int) -> None:
-    if registration.candidate_id != candidate_id:
-        raise no_registration()
-    sitting, now = registration.sitting, clock.now()
-    if registration.status != RegistrationStatus.ADMITTED:
-        raise Problem(409, "Not admitted yet", "Wait until the proctor admits you, then start.")
-    if sitting.cancelled or not (sitting.opens_at <= now < sitting.closes_at):
-        raise Problem(
-            409,
-            "Outside the window",
-            "This sitting can be started only between the ends of its window: "
-            f"{clock.format_window(sitting.opens_at, sitting.closes_at)}.",
-        )
-    slot = registration.start_not_before
-    if slot is not None and now < slot:
-        raise Problem(
-            409,
-            "Not your start time yet",
-            "Starts in this sitting are spread out: "
-            f"you can start from {clock.format_moment(slot)}.",
-            slug="start-slot",
-            extra={"start_not_before": slot.isoformat()},
-        )
-
-
-def start_attempt(db: Database, candidate: Actor, registration_id: int) -> int:
-    """Start the clock on the form drawn at admission (or draw one now); starting again
-    returns the same attempt's id.
-
-    Everything is read on a read-only session; only the short insert takes the write
-    lock, so a room of candidates pressing start together is not served one at a time.
-    """
-    candidate_id = candidate.id
-    with db.read_sessions() as session:
-        registration = session.get(Registration, registration_id)
-        if registration is None:
-            raise no_registration()
-        existing = attempt_for_registration(session, registration_id)
-        if existing is not None and registration.candidate_id == candidate_id:
-            return existing.id
-        refuse_bank_reader(candidate)  # a role given since booking
-        _check_startable(registration, candidate_id)
-        drawn, why_not_kept = drawing.kept_draw(session, registration)
-        if drawn is None:
-            drawn = drawing.draw_form(session, registration)
-    with db.write_sessions() as session:
-        registration = session.get(Registration, registration_id)
-        assert registration is not None
-        existing = attempt_for_registration(session, registration_id)
-        if existing is not None:
-            return existing.id
-        _check_startable(registration, candidate_id)
-        try:
-            return _store_attempt(session, registration, drawn, why_not_kept)
-        except IntegrityError:  # PostgreSQL: the same start won in another transaction
-            session.rollback()
-            existing = attempt_for_registration(session, registration_id)
-            if existing is None:
-                raise
-            return existing.id
-
-
-def _store_attempt(
-    session: Session, registration: Registration, drawn: drawing.Draw, why_not_kept: str
-) -> int:
-    now = clock.now()
-    attempt = Attempt(
-        registration_id=registration.id,
-        candidate_id=registration.candidate_id,
-        sitting_id=registration.sitting_id,
-        blueprint_version_id=drawn.version_id,
-        seed=drawn.seed,
-        status=AttemptStatus.IN_PROGRESS,
-        started_at=now,
-        time_limit_seconds=drawn.time_limit_seconds,
-        time_factor=approved_time_factor(registration),
-        extension_seconds=0,
-        paused_seconds=0,
-        state_version=1,
-    )
-    attempt.deadline_at = attempt.compute_deadline()
-    registration.status = RegistrationStatus.STARTED
-    session.add(attempt)
-    session.flush()
-    session.execute(insert(AttemptItem), _attempt_items(attempt.id, drawn))
-    drawing.let_go(session, registration.id, why_not_kept, used=drawn.counted)
-    if not drawn.counted:
-        drawing.count_exposure(session, drawn.item_ids, now, +1)
-        session.add(
-            AttemptEvent(
-                attempt_id=attempt.id,
-                kind="drawn_at_start",
-                detail={"why": why_not_kept},
-                occurred_at=now,
-            )
-        )
-    audit.record(
-        session,
-        actor_id=registration.candidate_id,
-        action="attempt.started",
-        object_type="attempt",
-        object_id=attempt.id,
-        after={
-            "blueprint_version": drawn.version_number,
-            "items": len(drawn.slots),
-            "drawn": "at admission" if drawn.counted else "at start",
-        },
-    )
-    session.commit()
-    return attempt.id
-
-
-def _attempt_items(attempt_id: int, drawn: drawing.Draw) -> list[dict[str, Any]]:
-    return [
-        {
-            "attempt_id": attempt_id,
-            "position": position,
-            "item_id": item_id,
-            "item_version_id": version_id,
-            "option_order": list(order),
-            "pretest": position in drawn.pretest_positions,
-        }
-        for position, (item_id, version_id, order) in enumerate(drawn.slots, start=1)
-    ]
 
 
 # ---- what the candidate sees ----------------------------------------------
@@ -250,13 +115,18 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
     if problem is not None:
         raise problem
     saved = {r.position: r for r in responses(session, attempt.id)}
+    return shown_questions(form_content(session, attempt.id), saved, secret_key, attempt.id)
+
+
+def shown_questions(
+    contents: list[SlotContent], saved: dict[int, Response], secret_key: str, attempt_id: int
+) -> list[ShownQuestion]:
+    """The questions as the candidate sees them: options in the drawn order under opaque
+    ids, saved answers as those ids, each passage told the run of questions it serves."""
     shown = []
-    for slot in form_content(session, attempt.id):
+    for slot in contents:
         response = saved.get(slot.position)
-        ids = {
-            letter: option_id(secret_key, attempt.id, slot.position, letter)
-            for letter in slot.option_order
-        }
+        ids = option_ids(secret_key, attempt_id, slot.position)
         shown.append(
             ShownQuestion(
                 position=slot.position,
@@ -278,7 +148,10 @@ def questions(session: Session, attempt: Attempt, secret_key: str) -> list[Shown
             )
         )
     runs = with_runs([(question.position, question.stimulus) for question in shown])
-    return [replace(question, stimulus=run) for question, run in zip(shown, runs, strict=True)]
+    return [
+        question if run is question.stimulus else replace(question, stimulus=run)
+        for question, run in zip(shown, runs, strict=True)
+    ]
 
 
 # ---- submitting and the page's events ----------------------------------------------

@@ -2,11 +2,12 @@
 
 Drawing reads the pool, the enemies and the exposure of every item: the costly part of a
 start. When a proctor admits a candidate the form is drawn then and kept as a
-:class:`PreparedForm`, with its items' exposure counted, so that when a whole room presses
-start together each start is a short insert. At the start the kept form is checked again
-(the blueprint version is still the current one, every item version still approved); one
-that no longer holds is let go, its exposure given back, and the reason recorded, and the
-candidate is drawn for there and then as before.
+:class:`PreparedForm`, with its items' exposure counted and the questions the candidate
+will see, so that when a whole room presses start together each start is a short write
+and its answer reads nothing of the bank (``exam.services.starting``). At the start the
+kept form is checked again (the blueprint version is still the current one, every item
+version still approved); one that no longer holds is let go, its exposure given back, and
+the reason recorded, and the candidate is drawn for there and then as before.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,6 +29,7 @@ from exam.services.assembly import AssemblyError, assemble
 from exam.services.pool import difficulty_goal, forms_so_far, load_pool, load_pretest_pool
 from exam.services.pretest import seed_pretest
 from exam.services.rules import area_rules
+from exam.services.shown_content import slot_contents, stored
 from item_bank.blueprints import current_version
 from item_bank.models import ItemVersion
 
@@ -92,22 +95,38 @@ def draw_form(session: Session, registration: Registration) -> Draw:
     )  # fmt: skip
 
 
-def draw_ahead(session: Session, registration: Registration) -> Draw | str:
+@dataclass(frozen=True)
+class DrawnAhead:
+    """A form drawn at admission and its questions as the candidate will see them."""
+
+    draw: Draw
+    shown: list[dict[str, Any]]
+
+
+def draw_ahead(session: Session, registration: Registration) -> DrawnAhead | str:
     """The form for a registration about to be admitted, or why none could be drawn
     (the bank cannot meet the blueprint for this candidate); reads only, so the draw
     holds no write lock."""
     try:
-        return draw_form(session, registration)
+        drawn = draw_form(session, registration)
     except AssemblyError as error:
         return error.detail
+    placed = [
+        (position, version_id, order)
+        for position, (_, version_id, order) in enumerate(drawn.slots, start=1)
+    ]
+    return DrawnAhead(drawn, stored(slot_contents(session, placed)))
 
 
-def keep_drawn(session: Session, registration: Registration, drawn: Draw | str) -> PreparedForm:
+def keep_drawn(
+    session: Session, registration: Registration, ahead: DrawnAhead | str
+) -> PreparedForm:
     """Keep what :func:`draw_ahead` gave, in the admission's transaction (not committed)."""
     now = clock.now()
-    if isinstance(drawn, str):
-        row = PreparedForm(registration_id=registration.id, drawn_at=now, problem=drawn)
+    if isinstance(ahead, str):
+        row = PreparedForm(registration_id=registration.id, drawn_at=now, problem=ahead)
     else:
+        drawn = ahead.draw
         row = PreparedForm(
             registration_id=registration.id,
             blueprint_version_id=drawn.version_id,
@@ -118,6 +137,7 @@ def keep_drawn(session: Session, registration: Registration, drawn: Draw | str) 
             drawn_at=now,
             problem="",
             pretest_positions=sorted(drawn.pretest_positions),
+            shown=ahead.shown,
         )
         count_exposure(session, drawn.item_ids, now, +1)
     session.add(row)

@@ -172,12 +172,28 @@ ATTEMPT_REQUIREMENT_SQL = """
 """
 
 
+# Read on every start, when a whole room presses start together: one plain query too.
+SITTING_REQUIREMENT_SQL = """
+    SELECT s.sitting_id, s.config_key, s.browser_exam_keys, s.config_file IS NOT NULL
+    FROM sitting_seb s WHERE s.sitting_id = :sitting_id AND s.required = :required
+"""
+
+
 def requirement_for_attempt(db: Database, candidate_id: int, attempt_id: int) -> Requirement | None:
     """What the attempt's sitting requires, if it is the candidate's and requires SEB."""
     rows = db.single_read(
         ATTEMPT_REQUIREMENT_SQL,
         {"attempt_id": attempt_id, "candidate_id": candidate_id, "required": True},
     )
+    return _read_requirement(rows)
+
+
+def requirement_for_sitting(db: Database, sitting_id: int) -> Requirement | None:
+    rows = db.single_read(SITTING_REQUIREMENT_SQL, {"sitting_id": sitting_id, "required": True})
+    return _read_requirement(rows)
+
+
+def _read_requirement(rows: list[tuple[Any, ...]]) -> Requirement | None:
     if not rows:
         return None
     sitting_id, config_key, keys, has_file = rows[0]
@@ -194,10 +210,6 @@ def requirement_for_registration(
         .scalar_subquery()
     )
     return _requirement(session, sitting)
-
-
-def requirement_for_sitting(session: Session, sitting_id: int) -> Requirement | None:
-    return _requirement(session, sitting_id)
 
 
 class Verdict(StrEnum):

@@ -1,14 +1,17 @@
-"""What the candidate is shown of each question of a form, read in three plain queries.
+"""What the candidate is shown of each question of a form, read in plain queries.
 
-A start answers with the whole form, so reading it is on the path of every candidate
-pressing start together. The form's item versions are read as columns (stem, options,
-passage, media), never as ORM objects with their relationships: only what the candidate
-may see, and never a key, a rationale or a review status.
+A start answers with the whole form. For a form drawn at admission its questions are read
+then and kept with it (:func:`stored`), so a room pressing start together reads none of
+this; a form drawn at the start, and every later view, reads it here. The form's item
+versions are read as columns (stem, options, passage, media), never as ORM objects with
+their relationships: only what the candidate may see, and never a key, a rationale or a
+review status.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,12 +38,27 @@ class SlotContent:
     media: tuple[ShownMedia, ...]
 
 
+Placed = tuple[int, int, tuple[str, ...]]  # position, item version id, option letters shown
+
+
 def form_content(session: Session, attempt_id: int) -> list[SlotContent]:
     """The attempt's questions in the candidate's order."""
+    placed = session.execute(
+        select(AttemptItem.position, AttemptItem.item_version_id, AttemptItem.option_order)
+        .where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    ).all()
+    return slot_contents(
+        session, [(p, version_id, tuple(order)) for p, version_id, order in placed]
+    )
+
+
+def slot_contents(session: Session, placed: list[Placed]) -> list[SlotContent]:
+    """What each placed question shows: for an attempt's form, or for a form drawn ahead
+    (whose questions are kept with it, so its start reads none of this)."""
+    version_ids = sorted({version_id for _, version_id, _ in placed})
     rows = session.execute(
         select(
-            AttemptItem.position,
-            AttemptItem.option_order,
             ItemVersion.id,
             ItemVersion.type,
             ItemVersion.stem,
@@ -50,39 +68,64 @@ def form_content(session: Session, attempt_id: int) -> list[SlotContent]:
             StimulusVersion.title,
             StimulusVersion.body,
         )
-        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
         .outerjoin(StimulusVersion, StimulusVersion.id == ItemVersion.stimulus_version_id)
-        .where(AttemptItem.attempt_id == attempt_id)
-        .order_by(AttemptItem.position)
+        .where(ItemVersion.id.in_(version_ids))
     ).all()
-    media = _media_of(session, attempt_id)
-    return [
-        SlotContent(
-            position=position,
-            option_order=tuple(order),
-            type=kind,
-            stem=stem,
-            choose=choose,
-            options=tuple(options),
-            stimulus=ShownStimulus(stimulus_id, title, body) if stimulus_id else None,
-            media=media.get(version_id, ()),
+    by_version = {row[0]: row for row in rows}
+    media = _media_of(session, version_ids)
+    contents = []
+    for position, version_id, order in placed:
+        _, kind, stem, choose, options, stimulus_id, title, body = by_version[version_id]
+        contents.append(
+            SlotContent(
+                position=position,
+                option_order=order,
+                type=kind,
+                stem=stem,
+                choose=choose,
+                options=tuple(options),
+                stimulus=ShownStimulus(stimulus_id, title, body) if stimulus_id else None,
+                media=media.get(version_id, ()),
+            )
         )
-        for (
-            position,
-            order,
-            version_id,
-            kind,
-            stem,
-            choose,
-            options,
-            stimulus_id,
-            title,
-            body,
-        ) in rows
+    return contents
+
+
+def stored(contents: list[SlotContent]) -> list[dict[str, Any]]:
+    """The questions as JSON, to keep with a form drawn ahead."""
+    return [
+        {
+            "position": c.position,
+            "option_order": list(c.option_order),
+            "type": c.type,
+            "stem": c.stem,
+            "choose": c.choose,
+            "options": list(c.options),
+            "stimulus": [c.stimulus.key, c.stimulus.title, c.stimulus.body] if c.stimulus else None,
+            "media": [list(astuple(m)) for m in c.media],
+        }
+        for c in contents
     ]
 
 
-def _media_of(session: Session, attempt_id: int) -> dict[int, tuple[ShownMedia, ...]]:
+def from_stored(rows: list[dict[str, Any]]) -> list[SlotContent]:
+    """The questions :func:`stored` kept, as :func:`slot_contents` gives them."""
+    return [
+        SlotContent(
+            position=row["position"],
+            option_order=tuple(row["option_order"]),
+            type=row["type"],
+            stem=row["stem"],
+            choose=row["choose"],
+            options=tuple(row["options"]),
+            stimulus=ShownStimulus(*row["stimulus"]) if row["stimulus"] else None,
+            media=tuple(ShownMedia(*medium) for medium in row["media"]),
+        )
+        for row in rows
+    ]
+
+
+def _media_of(session: Session, version_ids: list[int]) -> dict[int, tuple[ShownMedia, ...]]:
     rows = session.execute(
         select(
             ItemVersionMedia.version_id,
@@ -95,8 +138,7 @@ def _media_of(session: Session, attempt_id: int) -> dict[int, tuple[ShownMedia, 
             MediaFile.height,
         )
         .join(MediaFile, MediaFile.sha256 == ItemVersionMedia.sha256)
-        .join(AttemptItem, AttemptItem.item_version_id == ItemVersionMedia.version_id)
-        .where(AttemptItem.attempt_id == attempt_id)
+        .where(ItemVersionMedia.version_id.in_(version_ids))
         .order_by(ItemVersionMedia.version_id, ItemVersionMedia.position)
     ).all()
     found: dict[int, list[ShownMedia]] = {}

@@ -27,6 +27,7 @@ from exam.services import (
     registration,
     results,
     sittings,
+    starting,
     timing,
 )
 from exam.views._blueprint import back_with, bp, require_valid
@@ -90,7 +91,7 @@ def registration_step(registration_id: int, step: str) -> Response:
             flash("Your registration is cancelled.", "info")
         else:
             end_request_transaction()
-            attempt_id = delivery.start_attempt(get_db(), actor, booked.id)
+            attempt_id = starting.start_attempt(get_db(), actor, booked.id)
             return redirect(url_for("exam.question", attempt_id=attempt_id, position=1), 303)
     except Problem as problem:
         return back_with(problem)

@@ -118,16 +118,16 @@ def _requirement(candidate_id: int) -> seb.Requirement | None:
     endpoint, args = request.endpoint or "", request.view_args or {}
     if endpoint in ATTEMPT_PAGES or endpoint in ATTEMPT_JSON:
         return seb.requirement_for_attempt(get_db(), candidate_id, args["attempt_id"])
-    with get_db().read_sessions() as session:
-        if endpoint == "exam.registration_step" and args.get("step") == "start":
+    if endpoint == "exam.registration_step" and args.get("step") == "start":
+        with get_db().read_sessions() as session:
             return seb.requirement_for_registration(session, candidate_id, args["registration_id"])
-        if endpoint == "exam_api.start" and request.method == "POST":
-            body = request.get_json(silent=True)
-            sitting_id = body.get("sitting_id") if isinstance(body, dict) else None
-            # Anything but a storable id is left to the route's own validation (a 422).
-            number = sitting_id if isinstance(sitting_id, int) else None
-            if not isinstance(sitting_id, bool) and (storable := valid_id(number)) is not None:
-                return seb.requirement_for_sitting(session, storable)
+    if endpoint == "exam_api.start" and request.method == "POST":
+        body = request.get_json(silent=True)
+        sitting_id = body.get("sitting_id") if isinstance(body, dict) else None
+        # Anything but a storable id is left to the route's own validation (a 422).
+        number = sitting_id if isinstance(sitting_id, int) else None
+        if not isinstance(sitting_id, bool) and (storable := valid_id(number)) is not None:
+            return seb.requirement_for_sitting(get_db(), storable)
     return None
 
 

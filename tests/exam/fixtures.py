@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.services import set_roles
 from core.db import get_db
 from exam.models import AttemptItem
-from exam.services import admission, delivery, registration, sittings
+from exam.services import admission, delivery, registration, sittings, starting
 from exam.services.option_ids import option_id
 from item_bank.models import ItemVersion
 from tests.conftest import api_token, bearer
@@ -227,7 +227,7 @@ def start_and_submit(app: Flask, candidate_id: int, registration_id: int) -> int
     with app.app_context():
         with get_db(app).read_sessions() as session:
             candidate = session.get(User, candidate_id)
-        attempt_id = delivery.start_attempt(get_db(app), candidate, registration_id)
+        attempt_id = starting.start_attempt(get_db(app), candidate, registration_id)
         with get_db(app).write_sessions() as session:
             delivery.submit(session, session.get(User, candidate_id), attempt_id)
         return attempt_id

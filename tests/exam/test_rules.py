@@ -182,7 +182,7 @@ def test_no_candidate_page_carries_a_key_or_a_rationale(app: Flask, world: ExamW
             r'status-(approved|in_review|superseded)|"(keys|rationale|references)"', page
         )
     values = {v for page in pages for v in re.findall(r'name="answer"[^>]*value="([^"]+)"', page)}
-    assert values and all(len(v) == 16 for v in values)
+    assert values and all(re.fullmatch(r"[0-9a-f]{16}", v) for v in values)
 
 
 def test_a_turned_away_or_started_registration_is_not_reset_by_registering_again(

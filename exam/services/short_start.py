@@ -1,0 +1,209 @@
+"""The short start: a form drawn at admission becomes the attempt in one read and one write.
+
+The read gathers the registration, its sitting, the kept form and whether that form still
+holds (its blueprint version is still the current one; then a count that every item
+version on it is still approved). The write moves the registration on, removes the kept
+form, stores the attempt, its questions and the audit row. The answer is built from the
+questions kept with the form, so nothing of the bank is read. The statements are plain
+SQL run straight on the driver, as the autosave's are: at nine o'clock a whole room
+presses start together, and building statements or loading ORM objects would cost more
+than running them.
+
+``None`` from either entry means "take the full path" (``exam.services.starting``): no form
+kept, one that no longer holds, a start that already happened, or a registration that
+moved on between the read and the write. A refusal that the rules decide from what was
+read (the window, a start slot not reached yet) is raised here, as the full path would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from core import clock
+from core.auth import Principal
+from core.db import Database, raw_rows, raw_write, raw_write_many, stored_json, stored_moment
+from exam.models import AccommodationStatus, Attempt, RegistrationStatus
+from exam.services.drawing import Draw
+from exam.services.shown_content import SlotContent, from_stored
+from exam.services.start_rules import (
+    StartFacts,
+    attempt_items,
+    attempt_values,
+    check_startable,
+    record_start,
+)
+from item_bank.models import ItemStatus
+from item_bank.services import STAFF_ROLES as BANK_READERS
+
+
+@dataclass(frozen=True)
+class Started:
+    """An attempt just started from a form drawn ahead, with the questions kept with it."""
+
+    attempt: Attempt  # as stored (not attached to a session)
+    contents: list[SlotContent]
+
+
+@dataclass(frozen=True)
+class _Kept:
+    registration_id: int
+    candidate_id: int
+    sitting_id: int
+    prepared_id: int
+    drawn: Draw
+    shown: list[dict[str, Any]]
+    time_factor: float
+
+
+def start_with_token(db: Database, principal: Principal, sitting_id: int) -> Started | None:
+    """The short start for an API caller known only by its token: the same read checks that
+    the token's account is alive, holds the candidate role and no role that reads the bank."""
+    params = {
+        "sitting_id": sitting_id,
+        "user_id": principal.user_id,
+        "session_version": principal.session_version,
+        **_READER_PARAMS,
+    }
+    return _start(db, KEPT_BY_TOKEN_SQL, params, principal.user_id)
+
+
+def start_registration(db: Database, registration_id: int, candidate_id: int) -> Started | None:
+    """The short start for a candidate whose account the caller has checked already."""
+    return _start(db, KEPT_BY_REGISTRATION_SQL, {"registration_id": registration_id}, candidate_id)
+
+
+def _start(db: Database, sql: str, params: dict[str, Any], candidate_id: int) -> Started | None:
+    kept = _read_kept(db, sql, {**params, **_STATE_PARAMS}, candidate_id)
+    return None if kept is None else _write(db, kept)
+
+
+KEPT_SQL = """
+    SELECT r.id, r.candidate_id, r.status, r.start_not_before, s.id, s.opens_at,
+           s.closes_at, s.cancelled_at, p.id, p.items, p.seed, p.pretest_positions, p.shown,
+           v.id, v.number, v.spec, a.time_factor
+    FROM registration r
+    JOIN sitting s ON s.id = r.sitting_id
+    JOIN prepared_form p ON p.registration_id = r.id
+    JOIN blueprint_version v ON v.id = p.blueprint_version_id
+    LEFT JOIN accommodation a ON a.registration_id = r.id AND a.status = :approved
+    WHERE r.status = :admitted AND p.problem = '' AND p.shown IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM attempt t WHERE t.registration_id = r.id)
+      AND NOT EXISTS (SELECT 1 FROM blueprint_version n
+                      WHERE n.blueprint_id = v.blueprint_id AND n.number > v.number)
+"""
+KEPT_BY_REGISTRATION_SQL = KEPT_SQL + " AND r.id = :registration_id LIMIT 2"
+_READERS = ", ".join(f":reader_{index}" for index in range(len(BANK_READERS)))
+_READER_PARAMS = {f"reader_{index}": role for index, role in enumerate(BANK_READERS)}
+CALLER_SQL = """
+      AND r.sitting_id = :sitting_id AND r.candidate_id = :user_id
+      AND EXISTS (SELECT 1 FROM user_account u WHERE u.id = r.candidate_id AND u.active
+                  AND u.session_version = :session_version)
+      AND EXISTS (SELECT 1 FROM user_role c WHERE c.user_id = r.candidate_id
+                  AND c.role = 'candidate')
+      AND NOT EXISTS (SELECT 1 FROM user_role b WHERE b.user_id = r.candidate_id
+                      AND b.role IN ({readers}))
+    LIMIT 2"""
+KEPT_BY_TOKEN_SQL = KEPT_SQL + CALLER_SQL.format(readers=_READERS)  # placeholders only
+_STATE_PARAMS = {
+    "approved": str(AccommodationStatus.APPROVED),
+    "admitted": str(RegistrationStatus.ADMITTED),
+}
+
+
+def _read_kept(db: Database, sql: str, params: dict[str, Any], candidate_id: int) -> _Kept | None:
+    rows = db.single_read(sql, params)
+    if len(rows) != 1:
+        return None
+    (
+        registration_id, owner_id, status, slot, sitting_id, opens_at, closes_at, cancelled_at,
+        prepared_id, items, seed, pretest, shown, version_id, version_number, spec, factor,
+    ) = rows[0]  # fmt: skip
+    opens, closes = stored_moment(opens_at), stored_moment(closes_at)
+    assert opens is not None and closes is not None
+    facts = StartFacts(
+        owner_id, status, opens, closes, cancelled_at is not None, stored_moment(slot)
+    )
+    check_startable(facts, candidate_id)
+    slots = tuple((item, version, tuple(order)) for item, version, order in stored_json(items))
+    if not _all_approved(db, sorted({version for _, version, _ in slots})):
+        return None
+    drawn = Draw(
+        slots,
+        seed,
+        version_id,
+        version_number,
+        stored_json(spec)["time_limit_minutes"] * 60,
+        counted=True,
+        pretest_positions=frozenset(stored_json(pretest) or ()),
+    )
+    kept_shown = stored_json(shown)
+    return _Kept(
+        registration_id, owner_id, sitting_id, prepared_id, drawn, kept_shown, factor or 1.0
+    )
+
+
+def _all_approved(db: Database, version_ids: list[int]) -> bool:
+    listed = ", ".join(f":v{index}" for index in range(len(version_ids)))
+    sql = f"SELECT count(*) FROM item_version WHERE status = :approved AND id IN ({listed})"  # noqa: S608  (placeholders only)
+    params: dict[str, Any] = {f"v{index}": value for index, value in enumerate(version_ids)}
+    rows = db.single_read(sql, {**params, "approved": str(ItemStatus.APPROVED)})
+    return bool(rows) and rows[0][0] == len(version_ids)
+
+
+_COLUMNS = (
+    "registration_id", "candidate_id", "sitting_id", "blueprint_version_id", "seed", "status",
+    "started_at", "time_limit_seconds", "time_factor", "extension_seconds", "paused_seconds",
+    "state_version", "receipt_digest", "deadline_at",
+)  # fmt: skip
+INSERT_ATTEMPT_SQL = (
+    f"INSERT INTO attempt ({', '.join(_COLUMNS)}) "  # noqa: S608  (column names only)
+    f"VALUES ({', '.join(':' + column for column in _COLUMNS)}) RETURNING id"
+)
+MOVE_ON_SQL = "UPDATE registration SET status = :started WHERE id = :id AND status = :admitted"
+REMOVE_KEPT_SQL = "DELETE FROM prepared_form WHERE id = :id"
+INSERT_QUESTION_SQL = """
+    INSERT INTO attempt_item (attempt_id, position, item_id, item_version_id, option_order,
+                              pretest)
+    VALUES (:attempt_id, :position, :item_id, :item_version_id, {order}, :pretest)
+"""
+
+
+def _write(db: Database, kept: _Kept) -> Started | None:
+    """The short write; ``None``, with nothing written, when the registration or its form
+    moved on since the read (turned away, started from another tab)."""
+    values = attempt_values(
+        kept.drawn, kept.registration_id, kept.candidate_id, kept.sitting_id,
+        kept.time_factor, clock.now(),
+    )  # fmt: skip
+    states = {"started": str(RegistrationStatus.STARTED), "admitted": _STATE_PARAMS["admitted"]}
+    with db.write_sessions() as session:
+        moved = raw_write(session, MOVE_ON_SQL, {"id": kept.registration_id, **states})
+        removed = raw_write(session, REMOVE_KEPT_SQL, {"id": kept.prepared_id})
+        if moved != 1 or removed != 1:
+            session.rollback()
+            return None
+        stored = {**values, "status": str(values["status"])}
+        try:
+            attempt_id = raw_rows(session, INSERT_ATTEMPT_SQL, stored)[0][0]
+        except IntegrityError:  # an attempt made outside these rules: the full path decides
+            session.rollback()
+            return None
+        questions = [
+            {**row, "option_order": json.dumps(row["option_order"])}
+            for row in attempt_items(attempt_id, kept.drawn)
+        ]
+        raw_write_many(session, _insert_question_sql(session.get_bind().dialect.name), questions)
+        record_start(session, kept.candidate_id, attempt_id, kept.drawn)
+        session.commit()
+    return Started(Attempt(id=attempt_id, **values), from_stored(kept.shown))
+
+
+@cache
+def _insert_question_sql(dialect: str) -> str:
+    order = ":option_order" if dialect == "sqlite" else "CAST(:option_order AS JSON)"
+    return INSERT_QUESTION_SQL.format(order=order)

@@ -1,0 +1,112 @@
+"""The short start from a form drawn at admission: it answers with exactly what the attempt
+shows afterwards, reads nothing of the bank, checks the token's account in its own read,
+and a page opened before option ids were spelt in hex still saves."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, select, update
+
+from accounts.models import User, UserRole
+from core.db import get_db
+from exam.models import Attempt, PreparedForm
+from tests.exam.fixtures import ExamWorld
+from tests.exam.fixtures import world as world  # the fixture
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app sends while the block runs."""
+    seen: list[str] = []
+    engine = get_db(app).engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _without_clock(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in {"server_now_ms", "seconds_left"}}
+
+
+def test_the_start_answers_with_what_the_attempt_shows(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    started = world.start("ana", sitting)
+    shown = world.call("GET", f"/attempts/{started['id']}", "ana", expect=200).get_json()
+    assert len(started["questions"]) == 60
+    assert _without_clock(started) == _without_clock(shown)
+    # Asking again gives the same attempt, now read as stored.
+    again = world.call("POST", "/attempts", "ana", {"sitting_id": sitting}, 201).get_json()
+    assert _without_clock(again) == _without_clock(shown)
+
+
+def test_a_start_from_a_drawn_form_reads_nothing_of_the_bank(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    with _statements(app) as seen:
+        started = world.start("ana", sitting)
+    assert len(started["questions"]) == 60
+    statements = [s for s in seen if not s.startswith("BEGIN")]
+    bank_reads = [s for s in statements if "stimulus_version" in s or "item_version_media" in s]
+    assert bank_reads == []
+    # The sitting's Safe Exam Browser rule, one read, one count of the form's approved
+    # versions, then the write: registration, kept form, attempt, its items, audit row.
+    assert len(statements) <= 8, "\n\n".join(s[:150] for s in statements)
+
+
+def test_the_short_start_checks_the_tokens_account(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    for who in ("ana", "ben", "cy"):
+        world.admitted(who, sitting)
+    with get_db(app).write_sessions() as session:
+        session.execute(  # signed out everywhere after being admitted
+            update(User)
+            .where(User.id == world.id("ana"))
+            .values(session_version=User.session_version + 1)
+        )
+        session.execute(update(User).where(User.id == world.id("ben")).values(active=False))
+        session.add(UserRole(user_id=world.id("cy"), role="item_writer"))
+        session.commit()
+    for who in ("ana", "ben"):
+        refused = world.call("POST", "/attempts", who, {"sitting_id": sitting}, 401)
+        assert "revoked" in refused.get_json()["detail"]
+    refused = world.call("POST", "/attempts", "cy", {"sitting_id": sitting}, 403)
+    assert "Item writer" in refused.get_json()["detail"]
+    with get_db(app).read_sessions() as session:
+        assert session.scalars(select(Attempt)).all() == []
+        assert len(session.scalars(select(PreparedForm)).all()) == 3  # every form still kept
+
+
+def test_an_option_id_spelt_as_before_still_saves(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    attempt = world.start("ana", sitting)
+    question = attempt["questions"][0]
+    key = hashlib.sha256(b"option-id:" + app.config["SECRET_KEY"].encode()).digest()
+    shown_id = question["options"][0]["id"]
+    slices = hmac.digest(key, f"{attempt['id']}:1".encode(), "sha512")
+    letters = [
+        letter
+        for index, letter in enumerate("ABCDEF")
+        if slices[8 * index : 8 * index + 8].hex() == shown_id
+    ]
+    assert len(letters) == 1  # the id the page shows: a slice of one keyed hash per question
+    mac = hmac.digest(key, f"{attempt['id']}:1:{letters[0]}".encode(), "sha256")[:10]
+    earlier = base64.b32encode(mac).decode().lower()  # one keyed hash per option, base32
+    path = f"/attempts/{attempt['id']}/responses/1"
+    world.call("PUT", path, "ana", {"selected": [earlier], "flagged": False}, 200)
+    shown = world.call("GET", f"/attempts/{attempt['id']}", "ana", expect=200).get_json()
+    assert shown["questions"][0]["selected"] == [shown_id]
