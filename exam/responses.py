@@ -3,7 +3,7 @@ handler sends and the OpenAPI document shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask import Flask, current_app, url_for
 from pydantic import Field
@@ -23,6 +23,7 @@ from exam.models import (
     SittingMode,
 )
 from exam.services import delivery, results, sittings, statistics, timing
+from exam.services.media_access import ShownMedia
 from exam.services.rescoring import Rescored
 from item_bank.models import ItemType
 
@@ -85,15 +86,6 @@ class OptionOut(ResponseModel):
     text: str
 
 
-class StimulusShownOut(ResponseModel):
-    """The shared passage beside a question: its text, and the run of questions on it."""
-
-    title: str
-    body: str
-    first: int
-    last: int
-
-
 class MediaShownOut(ResponseModel):
     """An image or sound beside a question, fetched from ``url`` while the attempt is open."""
 
@@ -104,6 +96,19 @@ class MediaShownOut(ResponseModel):
     transcript: str
     width: int | None
     height: int | None
+
+
+class StimulusShownOut(ResponseModel):
+    """The shared passage beside a question: its text, its exhibits, and the run of
+    questions on it."""
+
+    title: str
+    body: str
+    first: int
+    last: int
+    media: list[MediaShownOut] = Field(
+        default_factory=list, description="Shown after the passage, as a question's media."
+    )
 
 
 class QuestionOut(ResponseModel):
@@ -283,15 +288,22 @@ def attempt_out(session: Session, attempt: Attempt, secret_key: str) -> AttemptO
     )
 
 
-def _question_out(attempt_id: int, question: delivery.ShownQuestion) -> QuestionOut:
-    media = [
+def _media_out(attempt_id: int, media: Iterable[ShownMedia]) -> list[MediaShownOut]:
+    return [
         MediaShownOut.of(
             m,
             url=url_for("exam.attempt_media_file", attempt_id=attempt_id, sha256=m.sha256),
         )
-        for m in question.media
+        for m in media
     ]
-    return QuestionOut.of(question, media=media)
+
+
+def _question_out(attempt_id: int, question: delivery.ShownQuestion) -> QuestionOut:
+    shown = question.stimulus
+    stimulus = (
+        StimulusShownOut.of(shown, media=_media_out(attempt_id, shown.media)) if shown else None
+    )
+    return QuestionOut.of(question, media=_media_out(attempt_id, question.media), stimulus=stimulus)
 
 
 # The exam room never imports certificates: the room that issues them says which one an

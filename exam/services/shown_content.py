@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from exam.models import AttemptItem
 from exam.services.media_access import ShownMedia
 from exam.services.shown_stimuli import ShownStimulus
+from exam.services.stimulus_media import media_of_stimuli
 from item_bank.media_models import ItemVersionMedia, MediaFile
 from item_bank.models import ItemVersion
 from item_bank.stimulus_models import StimulusVersion
@@ -56,6 +57,7 @@ def form_content(session: Session, attempt_id: int) -> list[SlotContent]:
         .order_by(AttemptItem.position)
     ).all()
     media = _media_of(session, attempt_id)
+    exhibits = media_of_stimuli(session, {row[7] for row in rows if row[7] is not None})
     return [
         SlotContent(
             position=position,
@@ -64,7 +66,9 @@ def form_content(session: Session, attempt_id: int) -> list[SlotContent]:
             stem=stem,
             choose=choose,
             options=tuple(options),
-            stimulus=ShownStimulus(stimulus_id, title, body) if stimulus_id else None,
+            stimulus=ShownStimulus(stimulus_id, title, body, media=exhibits.get(stimulus_id, ()))
+            if stimulus_id
+            else None,
             media=media.get(version_id, ()),
         )
         for (
