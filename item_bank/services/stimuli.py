@@ -158,7 +158,7 @@ def _shown(version: StimulusVersion) -> dict[str, object]:
         "version": version.number,
         "title": version.title,
         "body": version.body[:200],
-        "media": [m.sha256 for m in version.media],
+        "media": [m.sha256[:12] for m in version.media],  # short enough to read in a trail
     }
 
 
