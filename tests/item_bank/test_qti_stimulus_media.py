@@ -81,6 +81,10 @@ def test_a_passage_with_an_img_and_an_object_imports_them_as_the_scenario_s_imag
     summary = _import(app, upload, default_competency=DEFAULT)
     assert (summary.created, summary.errors) == (5, [])
     assert not any("left out" in line for line in summary.report())
+    assert (
+        "scenario usage-exhibit: new  (“Usage exhibit: Brightwater Clinics”, 2 items, "
+        "2 exhibits)" in summary.report()
+    )
     expected = [
         (hashlib.sha256(CHART).hexdigest(), CHART_ALT),
         (hashlib.sha256(TABLE).hexdigest(), TABLE_ALT),
