@@ -3,7 +3,7 @@ handler sends and the OpenAPI document shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, current_app, url_for
@@ -24,6 +24,7 @@ from exam.models import (
     SittingMode,
 )
 from exam.services import delivery, results, short_start, sittings, statistics, timing
+from exam.services.media_access import ShownMedia
 from exam.services.rescoring import Rescored
 from item_bank.models import ItemType
 
@@ -86,15 +87,6 @@ class OptionOut(ResponseModel):
     text: str
 
 
-class StimulusShownOut(ResponseModel):
-    """The shared passage beside a question: its text, and the run of questions on it."""
-
-    title: str
-    body: str
-    first: int
-    last: int
-
-
 class MediaShownOut(ResponseModel):
     """An image or sound beside a question, fetched from ``url`` while the attempt is open."""
 
@@ -105,6 +97,19 @@ class MediaShownOut(ResponseModel):
     transcript: str
     width: int | None
     height: int | None
+
+
+class StimulusShownOut(ResponseModel):
+    """The shared passage beside a question: its text, its exhibits, and the run of
+    questions on it."""
+
+    title: str
+    body: str
+    first: int
+    last: int
+    media: list[MediaShownOut] = Field(
+        default_factory=list, description="Shown after the passage, as a question's media."
+    )
 
 
 class QuestionOut(ResponseModel):
@@ -315,22 +320,27 @@ def _question_out(attempt_id: int, question: delivery.ShownQuestion) -> dict[str
             "body": stimulus.body,
             "first": stimulus.first,
             "last": stimulus.last,
+            "media": _media_out(attempt_id, stimulus.media),
         }
         if stimulus
         else None,
-        "media": [
-            {
-                "url": url_for("exam.attempt_media_file", attempt_id=attempt_id, sha256=m.sha256),
-                "kind": m.kind,
-                "content_type": m.content_type,
-                "alt": m.alt,
-                "transcript": m.transcript,
-                "width": m.width,
-                "height": m.height,
-            }
-            for m in question.media
-        ],
+        "media": _media_out(attempt_id, question.media),
     }
+
+
+def _media_out(attempt_id: int, media: Iterable[ShownMedia]) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": url_for("exam.attempt_media_file", attempt_id=attempt_id, sha256=m.sha256),
+            "kind": m.kind,
+            "content_type": m.content_type,
+            "alt": m.alt,
+            "transcript": m.transcript,
+            "width": m.width,
+            "height": m.height,
+        }
+        for m in media
+    ]
 
 
 # The exam room never imports certificates: the room that issues them says which one an

@@ -210,7 +210,7 @@ class ItemEditorForm(MediaFields, FlaskForm):
         return head if hasattr(self, head) else "stem"
 
 
-class StimulusForm(FlaskForm):
+class StimulusForm(MediaFields, FlaskForm):
     ref = StringField(
         "Reference",
         validators=[Optional(), Length(max=64)],
@@ -231,8 +231,21 @@ class StimulusForm(FlaskForm):
             "ref": (self.ref.data or "").strip() or None,
             "title": self.title.data or "",
             "body": self.body.data or "",
+            "media": self.media_data(),
             "revision": _revision(self.revision.data),
         }
+
+    def fill(self, title: str, body: str, media: list[dict[str, str]], revision: int) -> None:
+        self.title.data, self.body.data = title, body
+        self.fill_media(media)
+        self.revision.data = str(revision)
+
+    def field_for(self, name: str) -> str:
+        """The form field that shows a service error about ``name`` (e.g. media.2)."""
+        head = name.partition(".")[0]
+        if head == "file":  # the new file was refused
+            return "media_upload"
+        return head if hasattr(self, head) else "body"
 
 
 class StepForm(FlaskForm):

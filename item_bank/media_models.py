@@ -1,4 +1,5 @@
-"""Media of items: files stored once by content, and the media an item version shows."""
+"""Media of items and scenarios: files stored once by content, and the media an item
+version or a scenario version shows."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, allowed_values
 
@@ -33,23 +34,19 @@ class MediaFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ItemVersionMedia(Base):
-    """A medium as one item version shows it: the file, its alt text (an image's) and its
-    transcript or description (audio's). Part of the version: a change is a new version."""
+class _ShownMedium:
+    """A file as a version shows it: its place, its alt text (an image's) and its
+    transcript or description (audio's), and what a page needs to show it."""
 
-    __tablename__ = "item_version_media"
-
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("item_version.id", ondelete="CASCADE"), primary_key=True
-    )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("media_file.sha256"), index=True)
     alt: Mapped[str] = mapped_column(Text, default="")
     transcript: Mapped[str] = mapped_column(Text, default="")
 
-    file: Mapped[MediaFile] = relationship(lazy="joined")
+    @declared_attr
+    def file(cls) -> Mapped[MediaFile]:
+        return relationship(MediaFile, lazy="joined")
 
-    # What a page needs to show it, read from the file.
     @property
     def kind(self) -> str:
         return self.file.kind
@@ -69,3 +66,26 @@ class ItemVersionMedia(Base):
     def entry(self) -> dict[str, str]:
         """As the exchange record and ``ItemContent.media`` spell it."""
         return {"sha256": self.sha256, "alt": self.alt, "transcript": self.transcript}
+
+
+class ItemVersionMedia(_ShownMedium, Base):
+    """A medium as one item version shows it. Part of the version: a change is a new
+    version."""
+
+    __tablename__ = "item_version_media"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("item_version.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class StimulusVersionMedia(_ShownMedium, Base):
+    """An exhibit (image, chart) as one scenario version shows it, after its passage, to
+    every item on that version. Part of the version: a changed file or alt text is a new
+    scenario version, so what a drawn form showed never changes."""
+
+    __tablename__ = "stimulus_version_media"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("stimulus_version.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -254,6 +254,7 @@ class ItemVersion(Base):
             "position": self.stimulus_position,
             "title": shown.title,
             "body": shown.body,
+            **({"media": shown.media_entries()} if shown.media else {}),
         }
 
 

@@ -64,6 +64,12 @@ class StimulusContent(BaseModel):
     ref: Ref | None = None
     title: StimulusTitle
     body: StimulusBody = Field(description="The same Markdown subset as an item's stem.")
+    media: list[MediaRef] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Exhibits shown after the passage to every item on it: an image with "
+        "its alt text, audio with its transcript. A change makes a new version.",
+    )
     revision: int | None = Field(
         default=None, description="PUT: the stimulus's revision you edited (409 if it moved on)."
     )
@@ -82,6 +88,14 @@ class StimulusLink(BaseModel):
     position: int | None = Field(default=None, ge=1, le=50)
     title: StimulusTitle | None = None
     body: StimulusBody | None = None
+    media: list[MediaRef] | None = Field(
+        default=None,
+        max_length=10,
+        description="With title and body: the version's exhibits (none when left out).",
+    )
+
+    def media_entries(self) -> list[dict[str, str]]:
+        return [medium.model_dump() for medium in self.media or []]
 
 
 class ItemContent(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime
+from item_bank.media_models import StimulusVersionMedia
 
 
 class Stimulus(Base):
@@ -38,7 +39,7 @@ class Stimulus(Base):
 
 
 class StimulusVersion(Base):
-    """One version of a stimulus's title and text; never changed once written."""
+    """One version of a stimulus's title, text and exhibits; never changed once written."""
 
     __tablename__ = "stimulus_version"
 
@@ -52,9 +53,17 @@ class StimulusVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     stimulus: Mapped[Stimulus] = relationship(back_populates="versions", lazy="joined")
+    # Exhibits shown after the passage: images (alt text) or audio (transcript).
+    media: Mapped[list[StimulusVersionMedia]] = relationship(
+        order_by="StimulusVersionMedia.position", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     __table_args__ = (UniqueConstraint("stimulus_id", "number"),)
 
     @property
     def ref(self) -> str:
         return self.stimulus.ref
+
+    def media_entries(self) -> list[dict[str, str]]:
+        """The exhibits as ``StimulusContent.media`` spells them."""
+        return [medium.entry() for medium in self.media]

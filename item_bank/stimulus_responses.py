@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from core.api import Moment, ResponseModel
+from item_bank.schemas import MediaRef
 from item_bank.stimulus_models import Stimulus
 
 
@@ -14,12 +17,16 @@ class StimulusLinkOut(ResponseModel):
     position: int | None
     title: str
     body: str
+    media: list[MediaRef] = Field(
+        default_factory=list, description="The exhibits shown after the passage."
+    )
 
 
 class StimulusVersionOut(ResponseModel):
     number: int
     title: str
     body: str
+    media: list[MediaRef]
     created_at: Moment
 
 
@@ -32,6 +39,7 @@ class StimulusOut(ResponseModel):
     version: int
     title: str
     body: str
+    media: list[MediaRef] = Field(description="The current version's exhibits, in order.")
     versions: list[StimulusVersionOut]
     items: list[str]
 
@@ -49,8 +57,15 @@ def stimulus_out(stimulus: Stimulus, items: list[str]) -> StimulusOut:
         version=current.number,
         title=current.title,
         body=current.body,
+        media=[MediaRef.model_validate(m) for m in current.media_entries()],
         versions=[
-            StimulusVersionOut(number=v.number, title=v.title, body=v.body, created_at=v.created_at)
+            StimulusVersionOut(
+                number=v.number,
+                title=v.title,
+                body=v.body,
+                media=[MediaRef.model_validate(m) for m in v.media_entries()],
+                created_at=v.created_at,
+            )
             for v in stimulus.versions
         ],
         items=items,

@@ -13,12 +13,13 @@ from core.audit import events_for
 from core.auth import current_actor, roles_required
 from core.db import get_session
 from core.duties import reads_bank
-from core.errors import Problem
+from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from item_bank import frameworks
 from item_bank.forms import StimulusForm
 from item_bank.schemas import StimulusContent
 from item_bank.services import STAFF_ROLES, ItemInvalid
+from item_bank.services import media as media_service
 from item_bank.services import stimuli as service
 from item_bank.stimulus_models import Stimulus
 from item_bank.views import bp
@@ -55,7 +56,28 @@ def stimulus_detail(stimulus_id: int) -> str:
 def _render_editor(
     form: StimulusForm, stimulus: Stimulus | None, status: int = 200
 ) -> tuple[str, int]:
-    return render_template("item_bank/stimulus_editor.html", form=form, stimulus=stimulus), status
+    hashes = [entry.form.sha256.data or "" for entry in form.media]
+    html = render_template(
+        "item_bank/stimulus_editor.html",
+        form=form,
+        stimulus=stimulus,
+        media_files=media_service.known_media(get_session(), hashes),
+    )
+    return html, status
+
+
+def _show_errors(form: StimulusForm, problem: Problem) -> None:
+    errors = [FieldError(form.field_for(e.field), e.message) for e in problem.errors]
+    attach_problem(form, Problem(problem.status, problem.title, problem.detail, errors=errors))
+
+
+def _take_upload(form: StimulusForm) -> None:
+    """A file sent with the editor is stored (once, by its hash) and becomes an exhibit."""
+    upload = form.take_upload()
+    if upload is not None:
+        name, data = upload
+        stored = media_service.upload_media(get_session(), current_actor(), data, name)
+        form.add_uploaded(stored.sha256)
 
 
 @bp.route("/item-bank/stimuli/new", methods=["GET", "POST"])
@@ -75,9 +97,8 @@ def stimulus_edit(stimulus_id: int) -> Response | tuple[str, int]:
     stimulus = service.require_stimulus(get_session(), stimulus_id)
     form = StimulusForm()
     if request.method == "GET":
-        form.title.data = stimulus.current.title
-        form.body.data = stimulus.current.body
-        form.revision.data = str(stimulus.revision)
+        current = stimulus.current
+        form.fill(current.title, current.body, current.media_entries(), stimulus.revision)
         return _render_editor(form, stimulus)
     return _save(form, stimulus)
 
@@ -87,6 +108,7 @@ def _save(form: StimulusForm, stimulus: Stimulus | None) -> Response | tuple[str
         return _render_editor(form, stimulus, 422)
     session = get_session()
     try:
+        _take_upload(form)
         try:
             content = StimulusContent.model_validate(form.content_data())
         except ValidationError as exc:
@@ -99,7 +121,7 @@ def _save(form: StimulusForm, stimulus: Stimulus | None) -> Response | tuple[str
             version = service.update_stimulus(session, current_actor(), stimulus, content)
             message = f"{stimulus.ref} is at version {version.number}."
     except Problem as problem:
-        attach_problem(form, problem)
+        _show_errors(form, problem)
         return _render_editor(form, stimulus, problem.status)
     flash(message, "success")
     return redirect(url_for("item_bank.stimulus_detail", stimulus_id=stimulus.id), 303)

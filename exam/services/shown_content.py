@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from exam.models import AttemptItem
 from exam.services.media_access import ShownMedia
 from exam.services.shown_stimuli import ShownStimulus
-from item_bank.media_models import ItemVersionMedia, MediaFile
+from exam.services.stimulus_media import media_of_items, media_of_stimuli
 from item_bank.models import ItemVersion
 from item_bank.stimulus_models import StimulusVersion
 
@@ -72,7 +72,8 @@ def slot_contents(session: Session, placed: list[Placed]) -> list[SlotContent]:
         .where(ItemVersion.id.in_(version_ids))
     ).all()
     by_version = {row[0]: row for row in rows}
-    media = _media_of(session, version_ids)
+    media = media_of_items(session, version_ids)
+    exhibits = media_of_stimuli(session, {row[5] for row in rows if row[5] is not None})
     contents = []
     for position, version_id, order in placed:
         _, kind, stem, choose, options, stimulus_id, title, body = by_version[version_id]
@@ -84,7 +85,11 @@ def slot_contents(session: Session, placed: list[Placed]) -> list[SlotContent]:
                 stem=stem,
                 choose=choose,
                 options=tuple(options),
-                stimulus=ShownStimulus(stimulus_id, title, body) if stimulus_id else None,
+                stimulus=ShownStimulus(
+                    stimulus_id, title, body, media=exhibits.get(stimulus_id, ())
+                )
+                if stimulus_id
+                else None,
                 media=media.get(version_id, ()),
             )
         )
@@ -101,7 +106,7 @@ def stored(contents: list[SlotContent]) -> list[dict[str, Any]]:
             "stem": c.stem,
             "choose": c.choose,
             "options": list(c.options),
-            "stimulus": [c.stimulus.key, c.stimulus.title, c.stimulus.body] if c.stimulus else None,
+            "stimulus": _stored_stimulus(c.stimulus) if c.stimulus else None,
             "media": [list(astuple(m)) for m in c.media],
         }
         for c in contents
@@ -118,31 +123,26 @@ def from_stored(rows: list[dict[str, Any]]) -> list[SlotContent]:
             stem=row["stem"],
             choose=row["choose"],
             options=tuple(row["options"]),
-            stimulus=ShownStimulus(*row["stimulus"]) if row["stimulus"] else None,
+            stimulus=_stimulus_from(row["stimulus"]) if row["stimulus"] else None,
             media=tuple(ShownMedia(*medium) for medium in row["media"]),
         )
         for row in rows
     ]
 
 
-def _media_of(session: Session, version_ids: list[int]) -> dict[int, tuple[ShownMedia, ...]]:
-    rows = session.execute(
-        select(
-            ItemVersionMedia.version_id,
-            ItemVersionMedia.sha256,
-            MediaFile.kind,
-            MediaFile.content_type,
-            ItemVersionMedia.alt,
-            ItemVersionMedia.transcript,
-            MediaFile.width,
-            MediaFile.height,
-        )
-        .join(MediaFile, MediaFile.sha256 == ItemVersionMedia.sha256)
-        .where(ItemVersionMedia.version_id.in_(version_ids))
-        .order_by(ItemVersionMedia.version_id, ItemVersionMedia.position)
-    ).all()
-    found: dict[int, list[ShownMedia]] = {}
-    for version_id, sha256, kind, content_type, alt, transcript, width, height in rows:
-        shown = ShownMedia(sha256, kind, content_type, alt, transcript, width, height)
-        found.setdefault(version_id, []).append(shown)
-    return {version_id: tuple(media) for version_id, media in found.items()}
+def _stored_stimulus(stimulus: ShownStimulus) -> dict[str, Any]:
+    return {
+        "key": stimulus.key,
+        "title": stimulus.title,
+        "body": stimulus.body,
+        "media": [list(astuple(m)) for m in stimulus.media],
+    }
+
+
+def _stimulus_from(stored_stimulus: dict[str, Any]) -> ShownStimulus:
+    return ShownStimulus(
+        stored_stimulus["key"],
+        stored_stimulus["title"],
+        stored_stimulus["body"],
+        media=tuple(ShownMedia(*medium) for medium in stored_stimulus["media"]),
+    )

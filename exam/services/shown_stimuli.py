@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from exam.services.media_access import ShownMedia
+
 
 @dataclass(frozen=True)
 class ShownStimulus:
@@ -13,6 +15,7 @@ class ShownStimulus:
     body: str
     first: int = 0  # the first and last position of the run of questions on it
     last: int = 0
+    media: tuple[ShownMedia, ...] = ()  # the exhibits shown after the passage
 
 
 def with_runs(shown: list[tuple[int, ShownStimulus | None]]) -> list[ShownStimulus | None]:

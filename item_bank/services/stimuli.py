@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
+from item_bank.media_models import StimulusVersionMedia
 from item_bank.models import Framework, ItemStatus, ItemVersion
 from item_bank.rendering import same_markdown
 from item_bank.schemas import StimulusContent, StimulusLink
 from item_bank.services.checks import ItemInvalid
+from item_bank.services.media_rules import media_errors
 from item_bank.stimulus_models import Stimulus, StimulusVersion
 
 EDITOR_ROLES = ("item_writer",)
@@ -87,27 +89,77 @@ def _new_ref(session: Session) -> str:
             return ref
 
 
-def _add_version(
-    stimulus: Stimulus, title: str, body: str, actor_id: int | None
-) -> StimulusVersion:
+@dataclass(frozen=True)
+class Text:
+    """What a version holds: its title, its passage and its exhibits (as entries)."""
+
+    title: str
+    body: str
+    media: tuple[tuple[str, str, str], ...] = ()
+
+    @classmethod
+    def of(cls, title: str, body: str, media: list[dict[str, str]]) -> Text:
+        return cls(title, body, tuple((m["sha256"], m["alt"], m["transcript"]) for m in media))
+
+    @classmethod
+    def of_version(cls, version: StimulusVersion) -> Text:
+        return cls.of(version.title, version.body, version.media_entries())
+
+    def same(self, other: Text, media: bool = True) -> bool:
+        """The same title (and media, unless not asked), and a passage that shows the same."""
+        if media and self.media != other.media:
+            return False
+        return self.title == other.title and same_markdown(self.body, other.body)
+
+
+def _add_version(stimulus: Stimulus, text: Text, actor_id: int | None) -> StimulusVersion:
     number = stimulus.versions[-1].number + 1 if stimulus.versions else 1
     version = StimulusVersion(
-        number=number, title=title, body=body, created_by=actor_id, created_at=clock.now()
+        number=number,
+        title=text.title,
+        body=text.body,
+        created_by=actor_id,
+        created_at=clock.now(),
+        media=[
+            StimulusVersionMedia(position=position, sha256=sha, alt=alt, transcript=transcript)
+            for position, (sha, alt, transcript) in enumerate(text.media)
+        ],
     )
     stimulus.versions.append(version)
     return version
 
 
 def _make(
-    session: Session, framework: Framework, ref: str, title: str, body: str, actor_id: int | None
+    session: Session, framework: Framework, ref: str, text: Text, actor_id: int | None
 ) -> Stimulus:
     stimulus = Stimulus(
         ref=ref, framework_id=framework.id, created_by=actor_id, created_at=clock.now(), revision=1
     )
     session.add(stimulus)
-    _add_version(stimulus, title, body, actor_id)
+    _add_version(stimulus, text, actor_id)
     session.flush()
     return stimulus
+
+
+def _check_media(session: Session, content: StimulusContent) -> None:
+    """Every exhibit a stored file, an image with alt text, audio with a transcript."""
+    errors = media_errors(session, content.media)
+    if errors:
+        raise ItemInvalid(errors)
+
+
+def _content_text(content: StimulusContent) -> Text:
+    return Text.of(content.title, content.body, [m.model_dump() for m in content.media])
+
+
+def _shown(version: StimulusVersion) -> dict[str, object]:
+    """A version as an audit row keeps it."""
+    return {
+        "version": version.number,
+        "title": version.title,
+        "body": version.body[:200],
+        "media": [m.sha256[:12] for m in version.media],  # short enough to read in a trail
+    }
 
 
 def create_stimulus(
@@ -122,14 +174,15 @@ def create_stimulus(
             f"A stimulus with ref {ref} exists.",
             errors=[FieldError("ref", "Already used.")],
         )
-    stimulus = _make(session, framework, ref, content.title, content.body, actor.id)
+    _check_media(session, content)
+    stimulus = _make(session, framework, ref, _content_text(content), actor.id)
     audit.record(
         session,
         actor_id=actor.id,
         action="stimulus.created",
         object_type="stimulus",
         object_id=stimulus.id,
-        after={"ref": ref, "version": 1, "title": content.title},
+        after={"ref": ref, **_shown(stimulus.current)},
     )
     session.commit()
     return stimulus
@@ -138,7 +191,8 @@ def create_stimulus(
 def update_stimulus(
     session: Session, actor: Actor, stimulus: Stimulus, content: StimulusContent
 ) -> StimulusVersion:
-    """The next version of the passage (none when the text is unchanged); drafts follow it."""
+    """The next version of the passage (none when its text and exhibits are unchanged);
+    drafts follow it."""
     if content.ref and content.ref != stimulus.ref:
         raise ItemInvalid([FieldError("ref", "A stimulus's ref never changes.")])
     if content.revision is None or content.revision != stimulus.revision:
@@ -150,10 +204,12 @@ def update_stimulus(
             errors=[FieldError("revision", f"Send the current revision, {stimulus.revision}.")],
             extra={"revision": stimulus.revision},
         )
+    _check_media(session, content)
     current = stimulus.current
-    if (current.title, current.body) == (content.title, content.body):
+    text = _content_text(content)
+    if Text.of_version(current) == text:
         return current
-    version = _add_version(stimulus, content.title, content.body, actor.id)
+    version = _add_version(stimulus, text, actor.id)
     stimulus.revision += 1
     session.flush()
     moved = _move_drafts(session, stimulus, version)
@@ -163,13 +219,8 @@ def update_stimulus(
         action="stimulus.version_created",
         object_type="stimulus",
         object_id=stimulus.id,
-        before={"version": current.number, "title": current.title, "body": current.body[:200]},
-        after={
-            "version": version.number,
-            "title": version.title,
-            "body": version.body[:200],
-            "drafts_moved": moved,
-        },
+        before=_shown(current),
+        after={**_shown(version), "drafts_moved": moved},
     )
     session.commit()
     return version
@@ -192,10 +243,24 @@ def _move_drafts(session: Session, stimulus: Stimulus, version: StimulusVersion)
 # ---- items on a stimulus ----------------------------------------------------------
 
 
-def _matching_version(stimulus: Stimulus, title: str, body: str) -> StimulusVersion | None:
-    return next(
-        (v for v in stimulus.versions if v.title == title and same_markdown(v.body, body)), None
-    )
+def _matching_version(stimulus: Stimulus, text: Text, media: bool = True) -> StimulusVersion | None:
+    """The version holding ``text``; without ``media`` (a record that does not carry the
+    exhibits, such as a CSV) the newest version with its title and passage."""
+    versions = stimulus.versions if media else list(reversed(stimulus.versions))
+    return next((v for v in versions if Text.of_version(v).same(text, media)), None)
+
+
+def _link_text(link: StimulusLink, stimulus: Stimulus | None = None) -> Text:
+    """The link's text; a link without media keeps the exhibits of ``stimulus``'s current
+    version."""
+    if link.media is None and stimulus is not None:
+        kept = stimulus.current.media_entries()
+        return Text.of(link.title or "", link.body or "", kept)
+    return Text.of(link.title or "", link.body or "", link.media_entries())
+
+
+def _find_version(stimulus: Stimulus, link: StimulusLink) -> StimulusVersion | None:
+    return _matching_version(stimulus, _link_text(link), media=link.media is not None)
 
 
 def _audit_from_item(
@@ -209,13 +274,7 @@ def _audit_from_item(
         action="stimulus.created" if version.number == 1 else "stimulus.version_created",
         object_type="stimulus",
         object_id=version.stimulus_id,
-        after={
-            "ref": version.stimulus.ref,
-            "version": version.number,
-            "title": version.title,
-            "body": version.body[:200],
-            "source": "item record",
-        },
+        after={"ref": version.stimulus.ref, **_shown(version), "source": "item record"},
     )
 
 
@@ -227,7 +286,7 @@ def planned_scenario(session: Session, link: StimulusLink) -> str | None:
     stimulus = get_stimulus(session, link.ref)
     if stimulus is None:
         return "new"
-    if _matching_version(stimulus, link.title, link.body) is not None:
+    if _find_version(stimulus, link) is not None:
         return None
     current = stimulus.versions[-1].number
     return f"new version {current + 1} (was {current})"
@@ -252,13 +311,13 @@ def resolve_link(
             raise ItemInvalid([FieldError("stimulus", f"No stimulus with ref {link.ref}.")])
         return stimulus.current
     if stimulus is None:
-        made = _make(session, framework, link.ref, link.title, link.body, actor_id).current
+        made = _make(session, framework, link.ref, _link_text(link), actor_id).current
         _audit_from_item(session, made, actor_id, actor_label)
         return made
-    found = _matching_version(stimulus, link.title, link.body)
+    found = _find_version(stimulus, link)
     if found is not None:
         return found
-    version = _add_version(stimulus, link.title, link.body, actor_id)
+    version = _add_version(stimulus, _link_text(link, stimulus), actor_id)
     stimulus.revision += 1
     session.flush()
     _audit_from_item(session, version, actor_id, actor_label)
@@ -315,4 +374,4 @@ def same_link(version: ItemVersion, link: StimulusLink | None) -> bool:
         return False
     if link.title is None or link.body is None:
         return True
-    return shown.title == link.title and same_markdown(shown.body, link.body)
+    return Text.of_version(shown).same(_link_text(link), media=link.media is not None)

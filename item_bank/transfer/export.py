@@ -21,8 +21,11 @@ from item_bank.transfer.qti_export import write_package
 
 
 def media_types(session: Session, records: list[dict[str, Any]]) -> dict[str, str]:
-    """The content type of every medium the records show."""
+    """The content type of every medium the records show, their scenarios' included."""
     hashes = {m["sha256"] for record in records for m in record.get("media", [])}
+    hashes |= {
+        m["sha256"] for record in records for m in (record.get("stimulus") or {}).get("media", [])
+    }
     if not hashes:
         return {}
     rows = session.execute(

@@ -188,7 +188,7 @@ def manifest_xml(
             sha = medium["sha256"]
             SubElement(resource, f"{{{CP}}}file", {"href": media_href(sha, (types or {})[sha])})
         qti_stimuli.add_dependency(resource, record)
-    qti_stimuli.add_resources(resources, records)
+    qti_stimuli.add_resources(resources, records, types or {})
     return _document(manifest)
 
 
@@ -210,7 +210,7 @@ def write_package(
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("imsmanifest.xml", manifest_xml(records, framework, titles, types))
-        for path, data in qti_stimuli.stimulus_files(records).items():
+        for path, data in qti_stimuli.stimulus_files(records, types or {}).items():
             archive.writestr(path, data)
         for number, record in enumerate(records, start=1):
             archive.writestr(item_path(record["ref"]), item_xml(record, types))

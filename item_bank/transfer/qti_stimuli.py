@@ -3,11 +3,13 @@
 In: QTI 2.2's ``<assessmentStimulusRef identifier href>`` (an ``assessmentStimulus`` file of
 its own), and QTI 2.1's shared passage, an ``xi:include``d file or an ``<object>`` whose
 data is an XHTML passage. The same file named by several items is one stimulus; the items
-take their places in its set in package order.
+take their places in its set in package order. A passage's ``<img>``, image ``<object>`` and
+``<audio>`` are its exhibits, read and checked as an item's media are (qti_media).
 
 Out (QTI 2.1): each stimulus is one file, ``stimuli/<id>.xml``, whose root is a QTI
 ``div`` (the passage's title its first heading), included by each of its items with
-``xi:include`` and listed in the manifest as a resource the items depend on. Both files
+``xi:include`` and listed in the manifest as a resource the items depend on, with the
+files of its exhibits (written after its text as an item's media are). Both files
 are valid against the QTI 2.1 schema, and the importer reads them back as they were.
 """
 
@@ -22,6 +24,15 @@ from xml.etree.ElementTree import Element, SubElement, register_namespace, tostr
 from core.errors import Problem
 from item_bank.transfer.markup import UnsupportedContent, markdown_blocks, plain_text, to_markdown
 from item_bank.transfer.package import Package, local, parse_xml
+from item_bank.transfer.qti_media import (
+    FILES_KEY,
+    ImportedFile,
+    MediaProblem,
+    MediaReader,
+    media_href,
+    take_media,
+    write_media,
+)
 
 XI = "http://www.w3.org/2001/XInclude"
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -110,27 +121,43 @@ def _title_and_body(root: Any) -> tuple[str | None, Any, Any]:
 
 
 def read_stimulus(
-    data: bytes, path: str, identifier: str | None, notes: list[str] | None = None
+    data: bytes,
+    path: str,
+    identifier: str | None,
+    notes: list[str] | None = None,
+    files: dict[str, ImportedFile] | None = None,
+    package: Package | None = None,
 ) -> dict[str, Any]:
-    """One stimulus file as the record's stimulus (ref, title, body), or a ValueError
-    saying what is wrong with it; what had to be written otherwise goes to ``notes``."""
+    """One stimulus file as the record's stimulus (ref, title, body, media), or a
+    ValueError saying what is wrong with it; what had to be written otherwise goes to
+    ``notes``. Its images and audio (``<img>``, ``<object>``, ``<audio>``, resolved against
+    the stimulus file and checked as an item's are) are its exhibits; their files go to
+    ``files``."""
     try:
         root = parse_xml(data, path)
     except Problem as problem:
         raise ValueError(problem.detail.removeprefix(f"{path}: ")) from problem
     title, body, skip = _title_and_body(root)
     try:
+        media, found = take_media(body, Element("none"), MediaReader(package, path))
+    except MediaProblem as problem:
+        raise ValueError(f"holds a medium the bank cannot take: {problem.message}") from problem
+    try:
         text = to_markdown(body, skip=skip, notes=notes)
     except UnsupportedContent as exc:
         raise ValueError(
             f"holds {exc}, which a scenario cannot hold: a scenario is text (paragraphs, "
-            "lists, emphasis) only; show the image or sound in each item that needs it"
+            "lists, emphasis), images and audio"
         ) from exc
     if not text.strip():
         raise ValueError("holds no text")
+    if files is not None:
+        files.update(found)
     stem = posixpath.splitext(posixpath.basename(path))[0]
     ref = _ref(identifier or root.get("identifier") or root.get("id") or stem)
-    return {"ref": ref, "title": " ".join((title or ref).split())[:200], "body": text}
+    title = " ".join((title or ref).split())[:200]
+    # As an exported record carries it: the exhibits only when there are some.
+    return {"ref": ref, "title": title, "body": text, **({"media": media} if media else {})}
 
 
 @dataclass
@@ -141,6 +168,7 @@ class StimulusReader:
     found: dict[str, dict[str, Any] | str]
     places: dict[str, int]
     notes: dict[str, list[str]] = field(default_factory=dict)  # per file, for its items
+    media: dict[str, dict[str, ImportedFile]] = field(default_factory=dict)  # per file
 
     @classmethod
     def of(cls, package: Package | None) -> StimulusReader:
@@ -158,7 +186,12 @@ class StimulusReader:
             else:
                 try:
                     self.found[path] = read_stimulus(
-                        self.package.read(path), path, identifier, self.notes.setdefault(path, [])
+                        self.package.read(path),
+                        path,
+                        identifier,
+                        self.notes.setdefault(path, []),
+                        self.media.setdefault(path, {}),
+                        self.package,
                     )
                 except ValueError as exc:
                     self.found[path] = f"The stimulus file {path} {str(exc).rstrip('.')}."
@@ -183,6 +216,8 @@ class StimulusReader:
         # Places count per stimulus: one stimulus may come in files of several texts.
         self.places[found["ref"]] = self.places.get(found["ref"], 0) + 1
         record["stimulus"] = {**found, "position": self.places[found["ref"]]}
+        if self.media.get(path):
+            record[FILES_KEY] = {**record.get(FILES_KEY, {}), **self.media[path]}
         if self.notes.get(path):
             notes = [f"scenario {path}: {note}" for note in self.notes[path]]
             record["_notes"] = [*record.get("_notes", []), *notes]
@@ -231,10 +266,13 @@ def include_element(record: dict[str, Any]) -> Element:
     return Element(f"{{{XI}}}include", {"href": f"../{record['_stimulus_file']}"})
 
 
-def stimulus_xml(link: dict[str, Any]) -> bytes:
+def stimulus_xml(link: dict[str, Any], types: dict[str, str]) -> bytes:
+    """The passage's file: its title, its text, then its exhibits (as an item's media are
+    written: the file is in stimuli/, beside items/)."""
     root = Element(f"{{{QTI}}}div", {"id": identifier(link["ref"]), "class": STIMULUS_CLASS})
     SubElement(root, f"{{{QTI}}}h2").text = link["title"]
     root.extend(markdown_blocks(link["body"], QTI))
+    write_media(root, QTI, link.get("media", []), types)
     return bytes(tostring(root, encoding="utf-8", xml_declaration=True))
 
 
@@ -256,10 +294,10 @@ def in_set_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [record for group in ordered for record in group]
 
 
-def stimulus_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
+def stimulus_files(records: list[dict[str, Any]], types: dict[str, str]) -> dict[str, bytes]:
     """Each stimulus file of the (prepared) records, once."""
     return {
-        record["_stimulus_file"]: stimulus_xml(record["stimulus"])
+        record["_stimulus_file"]: stimulus_xml(record["stimulus"], types)
         for record in records
         if record.get("_stimulus_file")
     }
@@ -271,11 +309,16 @@ def add_dependency(resource: Element, record: dict[str, Any]) -> None:
         SubElement(resource, f"{{{CP}}}dependency", {"identifierref": ref})
 
 
-def add_resources(resources: Element, records: list[dict[str, Any]]) -> None:
-    for path in dict.fromkeys(r["_stimulus_file"] for r in records if r.get("_stimulus_file")):
+def add_resources(resources: Element, records: list[dict[str, Any]], types: dict[str, str]) -> None:
+    """A resource per stimulus file, listing the file and each of its exhibits' files."""
+    links = {r["_stimulus_file"]: r["stimulus"] for r in records if r.get("_stimulus_file")}
+    for path, link in links.items():
         resource = SubElement(
             resources,
             f"{{{CP}}}resource",
             {"identifier": _resource_id(path), "type": "webcontent", "href": path},
         )
         SubElement(resource, f"{{{CP}}}file", {"href": path})
+        for medium in link.get("media", []):
+            href = media_href(medium["sha256"], types[medium["sha256"]])
+            SubElement(resource, f"{{{CP}}}file", {"href": href})

@@ -41,8 +41,8 @@ def link_errors(
 
 def planned_scenarios(session: Session, records: list[ItemRecord]) -> list[str]:
     """A report line per scenario the import makes or gives a new version, with its
-    title and how many of the file's items it holds."""
-    lines: dict[str, tuple[str, str]] = {}
+    title, how many of the file's items it holds and how many exhibits it shows."""
+    lines: dict[str, tuple[str, str, int]] = {}
     counts: dict[str, int] = {}
     for record in records:
         link = record.stimulus
@@ -52,10 +52,11 @@ def planned_scenarios(session: Session, records: list[ItemRecord]) -> list[str]:
         if link.ref not in lines:
             outcome = stimuli.planned_scenario(session, link)
             if outcome:
-                lines[link.ref] = (outcome, link.title or "")
+                lines[link.ref] = (outcome, link.title or "", len(link.media or []))
     return [
-        f"scenario {ref}: {outcome}  (“{title}”, {counts[ref]} item{'s' * (counts[ref] != 1)})"
-        for ref, (outcome, title) in lines.items()
+        f"scenario {ref}: {outcome}  (“{title}”, {counts[ref]} item{'s' * (counts[ref] != 1)}"
+        f"{f', {shown} exhibit' + 's' * (shown != 1) if shown else ''})"
+        for ref, (outcome, title, shown) in lines.items()
     ]
 
 

@@ -55,6 +55,10 @@ def validate_records(
     for number, record in zip(positions, records, strict=True):
         for error in media_errors(session, record.media, kinds):
             errors.append(RecordError(number, record.ref, error.field, error.message))
+        shown = record.stimulus.media if record.stimulus else None
+        for error in media_errors(session, shown or [], kinds):
+            where = f"stimulus.{error.field}"
+            errors.append(RecordError(number, record.ref, where, error.message))
     counts = Counter(record.ref for record in records)
     known = bank_refs | set(counts)
     for number, record in zip(positions, records, strict=True):

@@ -93,7 +93,7 @@ def test_what_an_item_cannot_hold_is_refused_without_claiming_otherwise(
     assert field == "stem" and message.startswith(words), message
 
 
-def test_an_image_in_a_scenario_is_refused_saying_a_scenario_is_text(
+def test_an_image_in_a_scenario_without_its_file_is_refused_naming_it(
     app: Flask, first_level: None
 ) -> None:
     upload = stimulus_package({"passages/exhibit.xhtml": b"<div><p><img src='a.png'/></p></div>"})
@@ -101,7 +101,6 @@ def test_an_image_in_a_scenario_is_refused_saying_a_scenario_is_text(
         _import(app, upload, default_competency="CU.SK.COMM.03")
     messages = {error.message for error in refused.value.summary.errors}
     assert messages == {
-        "The stimulus file passages/exhibit.xhtml holds <img a.png>, which a scenario cannot "
-        "hold: a scenario is text (paragraphs, lists, emphasis) only; show the image or sound "
-        "in each item that needs it."
+        "The stimulus file passages/exhibit.xhtml holds a medium the bank cannot take: "
+        "passages/a.png: the media file is missing from the package."
     }

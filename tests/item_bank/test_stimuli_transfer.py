@@ -86,8 +86,8 @@ def test_a_package_of_qti_22_and_21_stimuli_imports_each_file_as_one_shared_stim
         ({"passages/exhibit.xhtml": b""}, "passages/exhibit.xhtml is not well-formed"),
         ({"stimuli/kickoff.xml": b"<assessmentStimulus xmlns='x'/>"}, "has no stimulusBody"),
         (
-            {"passages/exhibit.xhtml": b"<div><p><img src='a.png'/></p></div>"},
-            "holds <img a.png>",
+            {"passages/exhibit.xhtml": b"<div><p>Text</p><p><img src='a.png' alt='A'/></p></div>"},
+            "passages/a.png: the media file is missing from the package",
         ),
     ],
 )
