@@ -50,6 +50,8 @@ def _earlier_option_id(secret_key: str, attempt_id: int, position: int, letter: 
 def letters_for(secret_key: str, attempt_id: int, position: int, ids: list[str]) -> list[str]:
     """The authored letters behind the browser's ids; an unknown id is a 422."""
     known = _ids_of(secret_key, attempt_id, position)
+    if any(value not in known for value in ids):  # a page opened before the upgrade?
+        known = {**known, **_earlier_ids_of(secret_key, attempt_id, position)}
     unknown = [value for value in ids if value not in known]
     if unknown:
         raise Problem(
@@ -63,11 +65,12 @@ def letters_for(secret_key: str, attempt_id: int, position: int, ids: list[str])
 
 @lru_cache(maxsize=16384)
 def _ids_of(secret_key: str, attempt_id: int, position: int) -> dict[str, str]:
-    """Every option id of one question, both spellings (remembered: each question is saved
-    many times)."""
-    known = {
-        shown: letter for letter, shown in option_ids(secret_key, attempt_id, position).items()
+    """Every option id of one question (remembered: each question is saved many times)."""
+    return {shown: letter for letter, shown in option_ids(secret_key, attempt_id, position).items()}
+
+
+@lru_cache(maxsize=1024)
+def _earlier_ids_of(secret_key: str, attempt_id: int, position: int) -> dict[str, str]:
+    return {
+        _earlier_option_id(secret_key, attempt_id, position, letter): letter for letter in LETTERS
     }
-    for letter in LETTERS:
-        known[_earlier_option_id(secret_key, attempt_id, position, letter)] = letter
-    return known
