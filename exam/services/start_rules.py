@@ -93,7 +93,7 @@ def attempt_values(
 
 
 def record_start(session: Session, candidate_id: int, attempt_id: int, drawn: Draw) -> None:
-    audit.record(
+    audit.record_straight(
         session,
         actor_id=candidate_id,
         action="attempt.started",
