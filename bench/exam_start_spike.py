@@ -83,7 +83,7 @@ PROFILE_PARTS = [
     ),
     ("· · reading the registration and its kept form", "short_start.py", "_read_kept"),
     ("· · writing the attempt (one transaction)", "short_start.py", "_write"),
-    ("· · · its 60 questions (one executemany)", "db.py", "raw_write_many"),
+    ("· · · its 60 questions (one multi-row insert)", "db.py", "raw_insert_rows"),
     ("· · · audit.record", "audit.py", "record"),
     ("· · · session.commit", "session.py", "commit"),
     (

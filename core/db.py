@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -282,19 +283,37 @@ def raw_write(session: Session, sql: str, params: dict[str, Any]) -> int:
         cursor.close()
 
 
-def raw_write_many(session: Session, sql: str, rows: list[dict[str, Any]]) -> None:
-    """The same write for each of ``rows``, in one driver call (see :func:`raw_write`)."""
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        if connection.dialect.name == "sqlite" and rows and _has_moment(rows[0]):
-            cursor.executemany(sql, [_sqlite_params(row) for row in rows])
-        elif connection.dialect.name == "sqlite":
-            cursor.executemany(sql, rows)
-        else:
-            cursor.executemany(_PARAM.sub(r"%(\1)s", sql), rows)
-    finally:
-        cursor.close()
+def raw_insert_rows(
+    session: Session,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    json_columns: frozenset[str] = frozenset(),
+) -> None:
+    """``rows`` inserted in one multi-row statement straight to the driver, inside the
+    session's transaction (see :func:`raw_write`); ``json_columns`` take JSON text."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    params = {
+        f"{column}_{index}": row[column] for index, row in enumerate(rows) for column in columns
+    }
+    raw_write(session, _insert_rows_sql(dialect, table, columns, len(rows), json_columns), params)
+
+
+@cache
+def _insert_rows_sql(
+    dialect: str, table: str, columns: tuple[str, ...], count: int, json_columns: frozenset[str]
+) -> str:
+    def placeholder(column: str, index: int) -> str:
+        name = f":{column}_{index}"
+        return f"CAST({name} AS JSON)" if column in json_columns and dialect != "sqlite" else name
+
+    listed = ", ".join(
+        "(" + ", ".join(placeholder(column, index) for column in columns) + ")"
+        for index in range(count)
+    )
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {listed}"  # noqa: S608
 
 
 def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
@@ -305,10 +324,6 @@ def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
     else:
         cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
     return cursor
-
-
-def _has_moment(row: dict[str, Any]) -> bool:
-    return any(isinstance(value, datetime) for value in row.values())
 
 
 def _sqlite_params(params: dict[str, Any]) -> dict[str, Any]:

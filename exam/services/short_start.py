@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.auth import Principal
-from core.db import Database, raw_rows, raw_write, raw_write_many, stored_json, stored_moment
+from core.db import Database, raw_insert_rows, raw_rows, raw_write, stored_json, stored_moment
 from exam.models import AccommodationStatus, Attempt, RegistrationStatus
 from exam.services.drawing import Draw
 from exam.services.shown_content import SlotContent, from_stored
@@ -166,11 +165,9 @@ INSERT_ATTEMPT_SQL = (
 )
 MOVE_ON_SQL = "UPDATE registration SET status = :started WHERE id = :id AND status = :admitted"
 REMOVE_KEPT_SQL = "DELETE FROM prepared_form WHERE id = :id"
-INSERT_QUESTION_SQL = """
-    INSERT INTO attempt_item (attempt_id, position, item_id, item_version_id, option_order,
-                              pretest)
-    VALUES (:attempt_id, :position, :item_id, :item_version_id, {order}, :pretest)
-"""
+QUESTION_COLUMNS = (
+    "attempt_id", "position", "item_id", "item_version_id", "option_order", "pretest",
+)  # fmt: skip
 
 
 def _write(db: Database, kept: _Kept) -> Started | None:
@@ -197,13 +194,9 @@ def _write(db: Database, kept: _Kept) -> Started | None:
             {**row, "option_order": json.dumps(row["option_order"])}
             for row in attempt_items(attempt_id, kept.drawn)
         ]
-        raw_write_many(session, _insert_question_sql(session.get_bind().dialect.name), questions)
+        raw_insert_rows(
+            session, "attempt_item", QUESTION_COLUMNS, questions, frozenset({"option_order"})
+        )
         record_start(session, kept.candidate_id, attempt_id, kept.drawn)
         session.commit()
     return Started(Attempt(id=attempt_id, **values), from_stored(kept.shown))
-
-
-@cache
-def _insert_question_sql(dialect: str) -> str:
-    order = ":option_order" if dialect == "sqlite" else "CAST(:option_order AS JSON)"
-    return INSERT_QUESTION_SQL.format(order=order)
