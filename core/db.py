@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -163,7 +163,7 @@ class Database:
             if self.engine.dialect.name == "sqlite":
                 cursor.execute(sql, _sqlite_params(params))
             else:
-                cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+                cursor.execute(_pyformat(sql), params)
             rowcount: int = cursor.rowcount
             return rowcount
         finally:
@@ -179,7 +179,7 @@ class Database:
             if self.engine.dialect.name == "sqlite":
                 cursor.execute(sql, _sqlite_params(params))
             else:
-                cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+                cursor.execute(_pyformat(sql), params)
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -229,6 +229,12 @@ class _ThreadConnection:
 
 
 _PARAM = re.compile(r"(?<!:):(\w+)")
+
+
+@lru_cache(maxsize=512)
+def _pyformat(sql: str) -> str:
+    """``sql``'s ``:name`` parameters spelt as psycopg's ``%(name)s`` (worked out once)."""
+    return _PARAM.sub(r"%(\1)s", sql)
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -290,28 +296,33 @@ def raw_insert_rows(
     rows: list[dict[str, Any]],
     json_columns: frozenset[str] = frozenset(),
 ) -> None:
-    """``rows`` inserted in one multi-row statement straight to the driver, inside the
-    session's transaction (see :func:`raw_write`); ``json_columns`` take JSON text."""
+    """``rows`` inserted in one statement straight to the driver, inside the session's
+    transaction (see :func:`raw_write`). On SQLite a multi-row ``VALUES`` (``json_columns``
+    take JSON text); on PostgreSQL the rows travel as one JSON parameter, so the driver
+    parses and prepares one short statement however many rows there are."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    params = {
-        f"{column}_{index}": row[column] for index, row in enumerate(rows) for column in columns
-    }
-    raw_write(session, _insert_rows_sql(dialect, table, columns, len(rows), json_columns), params)
+    if session.get_bind().dialect.name == "sqlite":
+        params = {
+            f"{column}_{index}": json.dumps(row[column]) if column in json_columns else row[column]
+            for index, row in enumerate(rows)
+            for column in columns
+        }
+        raw_write(session, _sqlite_insert_rows_sql(table, columns, len(rows)), params)
+        return
+    listed = ", ".join(columns)
+    sql = (
+        f"INSERT INTO {table} ({listed}) SELECT {listed} "  # noqa: S608  (our own names)
+        f"FROM json_populate_recordset(NULL::{table}, CAST(:rows AS JSON))"
+    )
+    encoded = json.dumps([{column: row[column] for column in columns} for row in rows])
+    raw_write(session, sql, {"rows": encoded})
 
 
 @cache
-def _insert_rows_sql(
-    dialect: str, table: str, columns: tuple[str, ...], count: int, json_columns: frozenset[str]
-) -> str:
-    def placeholder(column: str, index: int) -> str:
-        name = f":{column}_{index}"
-        return f"CAST({name} AS JSON)" if column in json_columns and dialect != "sqlite" else name
-
+def _sqlite_insert_rows_sql(table: str, columns: tuple[str, ...], count: int) -> str:
     listed = ", ".join(
-        "(" + ", ".join(placeholder(column, index) for column in columns) + ")"
-        for index in range(count)
+        "(" + ", ".join(f":{column}_{index}" for column in columns) + ")" for index in range(count)
     )
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {listed}"  # noqa: S608
 
@@ -322,7 +333,7 @@ def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
     if connection.dialect.name == "sqlite":
         cursor.execute(sql, _sqlite_params(params))
     else:
-        cursor.execute(_PARAM.sub(r"%(\1)s", sql), params)
+        cursor.execute(_pyformat(sql), params)
     return cursor
 
 

@@ -17,7 +17,6 @@ read (the window, a start slot not reached yet) is raised here, as the full path
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,10 +189,7 @@ def _write(db: Database, kept: _Kept) -> Started | None:
         except IntegrityError:  # an attempt made outside these rules: the full path decides
             session.rollback()
             return None
-        questions = [
-            {**row, "option_order": json.dumps(row["option_order"])}
-            for row in attempt_items(attempt_id, kept.drawn)
-        ]
+        questions = attempt_items(attempt_id, kept.drawn)
         raw_insert_rows(
             session, "attempt_item", QUESTION_COLUMNS, questions, frozenset({"option_order"})
         )
