@@ -1,4 +1,5 @@
-"""Timed delivery: starting an attempt, what the candidate sees, saving, submitting.
+"""Timed delivery: what the candidate sees, submitting, the page's events (starting is
+``exam.services.starting``, saving ``exam.services.answers``).
 
 The browser never sees a key, an item id or a review status. Options carry opaque ids
 derived per attempt from the secret key (``exam.services.option_ids``), so a save is checked

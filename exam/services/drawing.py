@@ -4,7 +4,7 @@ Drawing reads the pool, the enemies and the exposure of every item: the costly p
 start. When a proctor admits a candidate the form is drawn then and kept as a
 :class:`PreparedForm`, with its items' exposure counted and the questions the candidate
 will see, so that when a whole room presses start together each start is a short write
-and its answer reads nothing of the bank (``exam.services.starting``). At the start the
+and its answer reads nothing of the bank (``exam.services.short_start``). At the start the
 kept form is checked again (the blueprint version is still the current one, every item
 version still approved); one that no longer holds is let go, its exposure given back, and
 the reason recorded, and the candidate is drawn for there and then as before.
