@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -296,35 +296,32 @@ def raw_insert_rows(
     rows: list[dict[str, Any]],
     json_columns: frozenset[str] = frozenset(),
 ) -> None:
-    """``rows`` inserted in one statement straight to the driver, inside the session's
-    transaction (see :func:`raw_write`). On SQLite a multi-row ``VALUES`` (``json_columns``
-    take JSON text); on PostgreSQL the rows travel as one JSON parameter, so the driver
-    parses and prepares one short statement however many rows there are."""
+    """``rows`` inserted straight to the driver, inside the session's transaction (see
+    :func:`raw_write`): on SQLite one ``executemany`` (``json_columns`` as JSON text); on
+    PostgreSQL the rows travel as one JSON parameter of one short statement, so the driver
+    parses and sends one statement however many rows there are."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "sqlite":
-        params = {
-            f"{column}_{index}": json.dumps(row[column]) if column in json_columns else row[column]
-            for index, row in enumerate(rows)
-            for column in columns
-        }
-        raw_write(session, _sqlite_insert_rows_sql(table, columns, len(rows)), params)
-        return
     listed = ", ".join(columns)
-    sql = (
-        f"INSERT INTO {table} ({listed}) SELECT {listed} "  # noqa: S608  (our own names)
-        f"FROM json_populate_recordset(NULL::{table}, CAST(:rows AS JSON))"
-    )
-    encoded = json.dumps([{column: row[column] for column in columns} for row in rows])
-    raw_write(session, sql, {"rows": encoded})
-
-
-@cache
-def _sqlite_insert_rows_sql(table: str, columns: tuple[str, ...], count: int) -> str:
-    listed = ", ".join(
-        "(" + ", ".join(f":{column}_{index}" for column in columns) + ")" for index in range(count)
-    )
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {listed}"  # noqa: S608
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        sql = (
+            f"INSERT INTO {table} ({listed}) SELECT {listed} "  # noqa: S608  (our own names)
+            f"FROM json_populate_recordset(NULL::{table}, CAST(:rows AS JSON))"
+        )
+        encoded = json.dumps([{column: row[column] for column in columns} for row in rows])
+        raw_write(session, sql, {"rows": encoded})
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    values = [
+        tuple(json.dumps(row[c]) if c in json_columns else _sqlite_value(row[c]) for c in columns)
+        for row in rows
+    ]
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({listed}) VALUES ({placeholders})", values)  # noqa: S608
+    finally:
+        cursor.close()
 
 
 def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
