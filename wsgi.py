@@ -14,7 +14,8 @@ import accounts.models  # noqa: F401  (models must be on Base.metadata for migra
 import accreditation.models  # noqa: F401
 import certificates.models  # noqa: F401
 import exam.models
-import exam.psychometrics.models  # noqa: F401
+import exam.psychometrics.models
+import exam.standard_setting_models  # noqa: F401
 import item_bank.models
 import item_bank.programme_models  # noqa: F401
 from accounts import room as accounts_room

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from core import audit, clock
 from core.auth import Actor
 from core.errors import FieldError, Problem
-from exam.models import AngoffRating, AngoffStudy
 from exam.psychometrics.models import ItemCalibration
 from exam.services.assembly import assemble
 from exam.services.pool import latest_bank_calibration, load_pool
 from exam.services.rules import area_rules
 from exam.services.scaling import MIN_CALIBRATED, ml_measure
+from exam.standard_setting_models import AngoffRating, AngoffStudy
 from item_bank import blueprints
 from item_bank.models import BlueprintVersion, ItemVersion
 from item_bank.schemas import BlueprintSpec
