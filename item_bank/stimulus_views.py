@@ -22,7 +22,7 @@ from item_bank.services import STAFF_ROLES, ItemInvalid
 from item_bank.services import media as media_service
 from item_bank.services import stimuli as service
 from item_bank.stimulus_models import Stimulus
-from item_bank.views import bp
+from item_bank.views import bp, take_upload
 
 
 def _framework_id() -> int:
@@ -71,15 +71,6 @@ def _show_errors(form: StimulusForm, problem: Problem) -> None:
     attach_problem(form, Problem(problem.status, problem.title, problem.detail, errors=errors))
 
 
-def _take_upload(form: StimulusForm) -> None:
-    """A file sent with the editor is stored (once, by its hash) and becomes an exhibit."""
-    upload = form.take_upload()
-    if upload is not None:
-        name, data = upload
-        stored = media_service.upload_media(get_session(), current_actor(), data, name)
-        form.add_uploaded(stored.sha256)
-
-
 @bp.route("/item-bank/stimuli/new", methods=["GET", "POST"])
 @roles_required(*service.EDITOR_ROLES)
 @reads_bank
@@ -108,7 +99,7 @@ def _save(form: StimulusForm, stimulus: Stimulus | None) -> Response | tuple[str
         return _render_editor(form, stimulus, 422)
     session = get_session()
     try:
-        _take_upload(form)
+        take_upload(form)
         try:
             content = StimulusContent.model_validate(form.content_data())
         except ValidationError as exc:

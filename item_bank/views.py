@@ -19,6 +19,7 @@ from core.errors import FieldError, Problem
 from core.forms import attach_problem
 from item_bank import blueprints, frameworks, services, transfer
 from item_bank.forms import BlueprintForm, ItemEditorForm, ItemFilterForm, StepForm
+from item_bank.media_forms import MediaFields
 from item_bank.media_models import MediaFile
 from item_bank.media_views import media_response
 from item_bank.models import (
@@ -159,8 +160,9 @@ def _shown_media(form: ItemEditorForm, files: dict[str, MediaFile]) -> list[dict
     ]
 
 
-def _take_upload(form: ItemEditorForm) -> None:
-    """A file sent with the editor is stored (once, by its hash) and becomes an entry."""
+def take_upload(form: MediaFields) -> None:
+    """A file sent with an editor (an item's or a scenario's) is stored (once, by its hash)
+    and becomes one of its media entries."""
     upload = form.take_upload()
     if upload is not None:
         name, data = upload
@@ -236,7 +238,7 @@ def _save_editor(form: ItemEditorForm, item: Item | None) -> Response | tuple[st
     if not form.validate_on_submit():
         return _render_editor(form, item, 422)
     try:
-        _take_upload(form)
+        take_upload(form)
     except Problem as problem:
         _show_errors(form, problem)
         return _render_editor(form, item, problem.status)
