@@ -83,8 +83,8 @@ PROFILE_PARTS = [
     ),
     ("· · reading the registration and its kept form", "short_start.py", "_read_kept"),
     ("· · writing the attempt (one transaction)", "short_start.py", "_write"),
-    ("· · · its 60 questions (one multi-row insert)", "db.py", "raw_insert_rows"),
-    ("· · · audit.record", "audit.py", "record"),
+    ("· · · statements run straight on the driver", "db.py", "raw_write"),
+    ("· · · the audit row", "start_rules.py", "record_start"),
     ("· · · session.commit", "session.py", "commit"),
     (
         "· starting.start_attempt (the full path: no form kept, or started)",
@@ -92,7 +92,16 @@ PROFILE_PARTS = [
         "start_attempt",
     ),
     ("· · drawing.draw_form (a form drawn at the start)", "drawing.py", "draw_form"),
-    ("· responses.started_out (the 60 questions with option ids)", "responses.py", "started_out"),
+    (
+        "· responses.started_body (the clock around the questions rendered at admission)",
+        "responses.py",
+        "started_body",
+    ),
+    (
+        "· responses.started_out (questions rendered now: no rendering kept)",
+        "responses.py",
+        "started_out",
+    ),
     ("· · delivery.shown_questions", "delivery.py", "shown_questions"),
     ("· · · option_ids.option_ids (one keyed hash per question)", "option_ids.py", "option_ids"),
     ("· jsonify", "__init__.py", "jsonify"),

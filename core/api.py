@@ -62,6 +62,11 @@ def respond(body: ResponseModel, status: int = 200) -> Response:
     return response
 
 
+def respond_stored(body: str, status: int = 200) -> Response:
+    """A JSON body already serialised (each part from a response model's dump)."""
+    return Response(body, status=status, mimetype="application/json")
+
+
 def make_api_blueprint(name: str, import_name: str) -> Blueprint:
     """A blueprint under ``/api/v1`` authenticated by bearer token only (so no CSRF)."""
     blueprint = Blueprint(name, import_name, url_prefix=API_PREFIX)

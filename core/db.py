@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -289,48 +290,19 @@ def raw_write(session: Session, sql: str, params: dict[str, Any]) -> int:
         cursor.close()
 
 
-def raw_insert_rows(
-    session: Session,
-    table: str,
-    columns: tuple[str, ...],
-    rows: list[dict[str, Any]],
-    json_columns: frozenset[str] = frozenset(),
-) -> None:
-    """``rows`` inserted straight to the driver, inside the session's transaction (see
-    :func:`raw_write`): on SQLite one ``executemany`` (``json_columns`` as JSON text); on
-    PostgreSQL the rows travel as one JSON parameter of one short statement, so the driver
-    parses and sends one statement however many rows there are."""
-    if not rows:
-        return
-    listed = ", ".join(columns)
+def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
+    """The driver's cursor after ``sql``; a broken constraint is raised as SQLAlchemy's
+    ``IntegrityError``, as a statement run through the session would raise it."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        sql = (
-            f"INSERT INTO {table} ({listed}) SELECT {listed} "  # noqa: S608  (our own names)
-            f"FROM json_populate_recordset(NULL::{table}, CAST(:rows AS JSON))"
-        )
-        encoded = json.dumps([{column: row[column] for column in columns} for row in rows])
-        raw_write(session, sql, {"rows": encoded})
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    values = [
-        tuple(json.dumps(row[c]) if c in json_columns else _sqlite_value(row[c]) for c in columns)
-        for row in rows
-    ]
     cursor = connection.connection.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} ({listed}) VALUES ({placeholders})", values)  # noqa: S608
-    finally:
+        if connection.dialect.name == "sqlite":
+            cursor.execute(sql, _sqlite_params(params))
+        else:
+            cursor.execute(_pyformat(sql), params)
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
         cursor.close()
-
-
-def _raw_cursor(session: Session, sql: str, params: dict[str, Any]) -> Any:
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    if connection.dialect.name == "sqlite":
-        cursor.execute(sql, _sqlite_params(params))
-    else:
-        cursor.execute(_pyformat(sql), params)
+        raise IntegrityError(sql, params, error) from error
     return cursor
 
 

@@ -17,6 +17,7 @@ from core.api import (
     parse_json,
     problem_responses,
     respond,
+    respond_stored,
 )
 from core.auth import (
     current_actor,
@@ -132,10 +133,12 @@ def start() -> Response:
     in its own read; anything else takes the full path, under the usual role check."""
     body = parse_json(StartRequest)
     principal = require_principal()
-    started = short_start.start_with_token(get_db(), principal, body.sitting_id)
+    started = short_start.start_with_token(get_db(), principal, body.sitting_id, _secret_key())
     if started is None:
         load_token_user(principal)
         return _start_in_full(body.sitting_id)
+    if started.rendered is not None:
+        return respond_stored(responses.started_body(started.attempt, started.rendered), 201)
     return respond(responses.started_out(started, _secret_key()), 201)
 
 

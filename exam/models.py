@@ -314,6 +314,11 @@ class PreparedForm(Base):
     # The questions as the candidate sees them, without option ids (those belong to the
     # attempt): ``exam.services.shown_content.stored``; None for a form kept without them.
     shown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The same questions as the start's answer sends them (JSON text, option ids and media
+    # addresses of the attempt to be, whose id is the registration's), and which secret key
+    # made the ids (``option_ids.key_check``): another key means ``shown`` is rendered anew.
+    rendered: Mapped[str | None] = mapped_column(Text)
+    rendered_key: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     @property
     def ready(self) -> bool:

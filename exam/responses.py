@@ -4,10 +4,11 @@ handler sends and the OpenAPI document shows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
 
-from flask import Flask, current_app, url_for
-from pydantic import Field
+from flask import Flask, current_app, has_request_context, url_for
+from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -26,6 +27,7 @@ from exam.models import (
 from exam.services import delivery, results, short_start, sittings, statistics, timing
 from exam.services.media_access import ShownMedia
 from exam.services.rescoring import Rescored
+from exam.services.shown_content import SlotContent
 from item_bank.models import ItemType
 
 
@@ -282,6 +284,28 @@ def attempt_state(attempt: Attempt) -> AttemptState:
 
 def attempt_out(session: Session, attempt: Attempt, secret_key: str) -> AttemptOut:
     return _attempt_with(attempt, delivery.questions(session, attempt, secret_key))
+
+
+def rendered_questions(contents: list[SlotContent], secret_key: str, attempt_id: int) -> str:
+    """The questions of a form drawn ahead as the start's answer will send them, for the
+    attempt to be (``attempt_id``), as JSON text: validated and serialised once, at
+    admission, not while a whole room presses start."""
+    # An admission outside a request (the command line) builds the same relative addresses.
+    urls = nullcontext() if has_request_context() else current_app.test_request_context()
+    with urls:
+        shown = delivery.shown_questions(contents, {}, secret_key, attempt_id)
+        questions = _QUESTIONS.validate_python([_question_out(attempt_id, q) for q in shown])
+    return _QUESTIONS.dump_json(questions, exclude_unset=True).decode()
+
+
+_QUESTIONS = TypeAdapter(list[QuestionOut])
+
+
+def started_body(attempt: Attempt, rendered: str) -> str:
+    """The start's answer around questions rendered at admission: the same body as
+    :func:`attempt_out` (nothing is saved yet), with the clock of the attempt just made."""
+    state = attempt_state(attempt).model_dump_json(exclude_unset=True)
+    return f'{state[:-1]},"questions":{rendered},"answered":0}}'
 
 
 def started_out(started: short_start.Started, secret_key: str) -> AttemptOut:

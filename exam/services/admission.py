@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,9 +13,11 @@ from accounts.models import User
 from core import audit, clock
 from core.auth import Actor
 from core.errors import Problem
+from exam import responses
 from exam.models import ACTIVE_REGISTRATION, Registration, RegistrationStatus, Sitting
 from exam.services import drawing
 from exam.services.duties import refuse_own_registration
+from exam.services.option_ids import key_check
 from exam.services.problems import invalid
 from exam.services.sittings import all_sittings
 
@@ -56,7 +59,7 @@ def admit(
     registration.start_not_before = _start_slot(session, registration.sitting)
     registration.status, registration.admitted_at = RegistrationStatus.ADMITTED, clock.now()
     registration.decided_by, registration.identity_check = actor.id, identity_check.strip()[:2000]
-    drawing.keep_drawn(session, registration, drawn)
+    drawing.keep_drawn(session, registration, drawn, _rendered(drawn, registration.id))
     audit.record(
         session,
         actor_id=actor.id,
@@ -67,6 +70,16 @@ def admit(
     )
     session.commit()
     return registration
+
+
+def _rendered(ahead: drawing.DrawnAhead | str, registration_id: int) -> tuple[str, str] | None:
+    """The drawn form's questions as the start will send them (the attempt takes the
+    registration's id), and the check of the key their option ids were made with."""
+    if isinstance(ahead, str):
+        return None
+    secret_key: str = current_app.config["SECRET_KEY"]
+    questions = responses.rendered_questions(ahead.contents, secret_key, registration_id)
+    return questions, key_check(secret_key)
 
 
 def _start_slot(session: Session, sitting: Sitting) -> datetime | None:

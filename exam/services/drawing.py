@@ -29,7 +29,7 @@ from exam.services.assembly import AssemblyError, assemble
 from exam.services.pool import difficulty_goal, forms_so_far, load_pool, load_pretest_pool
 from exam.services.pretest import seed_pretest
 from exam.services.rules import area_rules
-from exam.services.shown_content import slot_contents, stored
+from exam.services.shown_content import SlotContent, slot_contents, stored
 from item_bank.blueprints import current_version
 from item_bank.models import ItemVersion
 
@@ -100,7 +100,11 @@ class DrawnAhead:
     """A form drawn at admission and its questions as the candidate will see them."""
 
     draw: Draw
-    shown: list[dict[str, Any]]
+    contents: list[SlotContent]
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        return stored(self.contents)
 
 
 def draw_ahead(session: Session, registration: Registration) -> DrawnAhead | str:
@@ -115,13 +119,18 @@ def draw_ahead(session: Session, registration: Registration) -> DrawnAhead | str
         (position, version_id, order)
         for position, (_, version_id, order) in enumerate(drawn.slots, start=1)
     ]
-    return DrawnAhead(drawn, stored(slot_contents(session, placed)))
+    return DrawnAhead(drawn, slot_contents(session, placed))
 
 
 def keep_drawn(
-    session: Session, registration: Registration, ahead: DrawnAhead | str
+    session: Session,
+    registration: Registration,
+    ahead: DrawnAhead | str,
+    rendered: tuple[str, str] | None = None,
 ) -> PreparedForm:
-    """Keep what :func:`draw_ahead` gave, in the admission's transaction (not committed)."""
+    """Keep what :func:`draw_ahead` gave, in the admission's transaction (not committed),
+    with the questions ``rendered`` as the start will send them and the key check of their
+    option ids."""
     now = clock.now()
     if isinstance(ahead, str):
         row = PreparedForm(registration_id=registration.id, drawn_at=now, problem=ahead)
@@ -138,6 +147,8 @@ def keep_drawn(
             problem="",
             pretest_positions=sorted(drawn.pretest_positions),
             shown=ahead.shown,
+            rendered=rendered[0] if rendered else None,
+            rendered_key=rendered[1] if rendered else "",
         )
         count_exposure(session, drawn.item_ids, now, +1)
     session.add(row)

@@ -26,6 +26,12 @@ def _option_key(secret_key: str) -> bytes:
     return hashlib.sha256(b"option-id:" + secret_key.encode()).digest()
 
 
+def key_check(secret_key: str) -> str:
+    """Names the key option ids are made with, without giving it away: ids stored ahead of
+    an attempt are used only while the key that made them is still the app's."""
+    return hashlib.sha256(b"check:" + _option_key(secret_key)).hexdigest()[:16]
+
+
 def option_ids(secret_key: str, attempt_id: int, position: int) -> dict[str, str]:
     """The id the browser sees for each option letter of one question: opaque, and
     different in every attempt."""

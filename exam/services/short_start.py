@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.auth import Principal
-from core.db import Database, raw_insert_rows, raw_rows, raw_write, stored_json, stored_moment
+from core.db import Database, raw_write, stored_json, stored_moment
 from exam.models import AccommodationStatus, Attempt, RegistrationStatus
 from exam.services.drawing import Draw
+from exam.services.option_ids import key_check
 from exam.services.shown_content import SlotContent, from_stored
 from exam.services.start_rules import (
     StartFacts,
-    attempt_items,
     attempt_values,
     check_startable,
     record_start,
@@ -44,7 +44,12 @@ class Started:
     """An attempt just started from a form drawn ahead, with the questions kept with it."""
 
     attempt: Attempt  # as stored (not attached to a session)
-    contents: list[SlotContent]
+    rendered: str | None  # the questions as rendered at admission, when still good
+    shown: Any  # else the questions kept (``from_stored`` gives their contents)
+
+    @property
+    def contents(self) -> list[SlotContent]:
+        return from_stored(stored_json(self.shown))
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,19 @@ class _Kept:
     sitting_id: int
     prepared_id: int
     drawn: Draw
-    shown: list[dict[str, Any]]
+    rendered: str | None
+    shown: Any
     time_factor: float
 
 
-def start_with_token(db: Database, principal: Principal, sitting_id: int) -> Started | None:
+def start_with_token(
+    db: Database, principal: Principal, sitting_id: int, secret_key: str
+) -> Started | None:
     """The short start for an API caller known only by its token: the same read checks that
-    the token's account is alive, holds the candidate role and no role that reads the bank."""
+    the token's account is alive, holds the candidate role and no role that reads the bank.
+    The questions rendered at admission come with it while ``secret_key`` made their ids."""
     params = {
+        "rendered_key": key_check(secret_key),
         "sitting_id": sitting_id,
         "user_id": principal.user_id,
         "session_version": principal.session_version,
@@ -71,8 +81,10 @@ def start_with_token(db: Database, principal: Principal, sitting_id: int) -> Sta
 
 
 def start_registration(db: Database, registration_id: int, candidate_id: int) -> Started | None:
-    """The short start for a candidate whose account the caller has checked already."""
-    return _start(db, KEPT_BY_REGISTRATION_SQL, {"registration_id": registration_id}, candidate_id)
+    """The short start for a candidate whose account the caller has checked already (the
+    caller reads the attempt afterwards, so no rendered questions are wanted)."""
+    params = {"registration_id": registration_id, "rendered_key": ""}
+    return _start(db, KEPT_BY_REGISTRATION_SQL, params, candidate_id)
 
 
 def _start(db: Database, sql: str, params: dict[str, Any], candidate_id: int) -> Started | None:
@@ -82,7 +94,9 @@ def _start(db: Database, sql: str, params: dict[str, Any], candidate_id: int) ->
 
 KEPT_SQL = """
     SELECT r.id, r.candidate_id, r.status, r.start_not_before, s.id, s.opens_at,
-           s.closes_at, s.cancelled_at, p.id, p.items, p.seed, p.pretest_positions, p.shown,
+           s.closes_at, s.cancelled_at, p.id, p.items, p.seed, p.pretest_positions,
+           CASE WHEN p.rendered_key = :rendered_key THEN p.rendered END,
+           CASE WHEN p.rendered_key = :rendered_key THEN NULL ELSE p.shown END,
            v.id, v.number, v.spec, a.time_factor
     FROM registration r
     JOIN sitting s ON s.id = r.sitting_id
@@ -119,7 +133,8 @@ def _read_kept(db: Database, sql: str, params: dict[str, Any], candidate_id: int
         return None
     (
         registration_id, owner_id, status, slot, sitting_id, opens_at, closes_at, cancelled_at,
-        prepared_id, items, seed, pretest, shown, version_id, version_number, spec, factor,
+        prepared_id, items, seed, pretest, rendered, shown, version_id, version_number, spec,
+        factor,
     ) = rows[0]  # fmt: skip
     opens, closes = stored_moment(opens_at), stored_moment(closes_at)
     assert opens is not None and closes is not None
@@ -139,9 +154,8 @@ def _read_kept(db: Database, sql: str, params: dict[str, Any], candidate_id: int
         counted=True,
         pretest_positions=frozenset(stored_json(pretest) or ()),
     )
-    kept_shown = stored_json(shown)
     return _Kept(
-        registration_id, owner_id, sitting_id, prepared_id, drawn, kept_shown, factor or 1.0
+        registration_id, owner_id, sitting_id, prepared_id, drawn, rendered, shown, factor or 1.0
     )
 
 
@@ -154,19 +168,40 @@ def _all_approved(db: Database, version_ids: list[int]) -> bool:
 
 
 _COLUMNS = (
-    "registration_id", "candidate_id", "sitting_id", "blueprint_version_id", "seed", "status",
+    "id", "registration_id", "candidate_id", "sitting_id", "blueprint_version_id", "seed", "status",
     "started_at", "time_limit_seconds", "time_factor", "extension_seconds", "paused_seconds",
     "state_version", "receipt_digest", "deadline_at",
 )  # fmt: skip
 INSERT_ATTEMPT_SQL = (
     f"INSERT INTO attempt ({', '.join(_COLUMNS)}) "  # noqa: S608  (column names only)
-    f"VALUES ({', '.join(':' + column for column in _COLUMNS)}) RETURNING id"
+    f"VALUES ({', '.join(':' + column for column in _COLUMNS)})"
 )
 MOVE_ON_SQL = "UPDATE registration SET status = :started WHERE id = :id AND status = :admitted"
 REMOVE_KEPT_SQL = "DELETE FROM prepared_form WHERE id = :id"
-QUESTION_COLUMNS = (
-    "attempt_id", "position", "item_id", "item_version_id", "option_order", "pretest",
-)  # fmt: skip
+# The kept form's questions become the attempt's inside the database: no row crosses to
+# Python and back. Positions are 1-based; ``pretest_positions`` may be SQL or JSON null.
+COPY_QUESTIONS_SQL = {
+    "sqlite": """
+        INSERT INTO attempt_item
+            (attempt_id, position, item_id, item_version_id, option_order, pretest)
+        SELECT :attempt_id, j.key + 1, json_extract(j.value, '$[0]'),
+               json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+               EXISTS (SELECT 1 FROM json_each(p.pretest_positions) t
+                       WHERE t.value = j.key + 1)
+        FROM prepared_form p, json_each(p.items) j
+        WHERE p.id = :prepared_id""",
+    "postgresql": """
+        INSERT INTO attempt_item
+            (attempt_id, position, item_id, item_version_id, option_order, pretest)
+        SELECT :attempt_id, j.n, CAST(j.value ->> 0 AS INTEGER),
+               CAST(j.value ->> 1 AS INTEGER), j.value -> 2,
+               EXISTS (SELECT 1 FROM json_array_elements_text(
+                           CASE WHEN json_typeof(p.pretest_positions) = 'array'
+                                THEN p.pretest_positions ELSE CAST('[]' AS JSON) END) t(v)
+                       WHERE CAST(t.v AS INTEGER) = j.n)
+        FROM prepared_form p, json_array_elements(p.items) WITH ORDINALITY AS j(value, n)
+        WHERE p.id = :prepared_id""",
+}
 
 
 def _write(db: Database, kept: _Kept) -> Started | None:
@@ -178,21 +213,24 @@ def _write(db: Database, kept: _Kept) -> Started | None:
     )  # fmt: skip
     states = {"started": str(RegistrationStatus.STARTED), "admitted": _STATE_PARAMS["admitted"]}
     with db.write_sessions() as session:
-        moved = raw_write(session, MOVE_ON_SQL, {"id": kept.registration_id, **states})
-        removed = raw_write(session, REMOVE_KEPT_SQL, {"id": kept.prepared_id})
-        if moved != 1 or removed != 1:
+        if raw_write(session, MOVE_ON_SQL, {"id": kept.registration_id, **states}) != 1:
             session.rollback()
             return None
-        stored = {**values, "status": str(values["status"])}
-        try:
-            attempt_id = raw_rows(session, INSERT_ATTEMPT_SQL, stored)[0][0]
-        except IntegrityError:  # an attempt made outside these rules: the full path decides
+        try:  # an attempt made outside these rules holds the id: the full path decides
+            raw_write(session, INSERT_ATTEMPT_SQL, {**values, "status": str(values["status"])})
+        except IntegrityError:
             session.rollback()
             return None
-        questions = attempt_items(attempt_id, kept.drawn)
-        raw_insert_rows(
-            session, "attempt_item", QUESTION_COLUMNS, questions, frozenset({"option_order"})
+        copy = COPY_QUESTIONS_SQL[session.connection().dialect.name]
+        copied = raw_write(
+            session, copy, {"attempt_id": values["id"], "prepared_id": kept.prepared_id}
         )
-        record_start(session, kept.candidate_id, attempt_id, kept.drawn)
+        if (
+            copied != len(kept.drawn.slots)
+            or raw_write(session, REMOVE_KEPT_SQL, {"id": kept.prepared_id}) != 1
+        ):
+            session.rollback()
+            return None
+        record_start(session, kept.candidate_id, values["id"], kept.drawn)
         session.commit()
-    return Started(Attempt(id=attempt_id, **values), from_stored(kept.shown))
+    return Started(Attempt(**values), kept.rendered, kept.shown)

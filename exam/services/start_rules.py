@@ -74,6 +74,9 @@ def attempt_values(
     now: datetime,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
+        # An attempt takes its registration's id (one attempt per registration), so the form
+        # drawn at admission carries its option ids and media addresses before it exists.
+        "id": registration_id,
         "registration_id": registration_id,
         "candidate_id": candidate_id,
         "sitting_id": sitting_id,

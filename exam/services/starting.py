@@ -8,7 +8,7 @@ takes the kept form if it still holds or draws one now, and explains every refus
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,12 +84,11 @@ def _store_attempt(
     session: Session, registration: Registration, drawn: drawing.Draw, why_not_kept: str
 ) -> int:
     now = clock.now()
-    attempt = Attempt(
-        **attempt_values(
-            drawn, registration.id, registration.candidate_id, registration.sitting_id,
-            approved_time_factor(registration), now,
-        )
+    values = attempt_values(
+        drawn, registration.id, registration.candidate_id, registration.sitting_id,
+        approved_time_factor(registration), now,
     )  # fmt: skip
+    attempt = Attempt(**{**values, "id": _free_attempt_id(session, values["id"])})
     registration.status = RegistrationStatus.STARTED
     session.add(attempt)
     session.flush()
@@ -108,3 +107,11 @@ def _store_attempt(
     record_start(session, registration.candidate_id, attempt.id, drawn)
     session.commit()
     return attempt.id
+
+
+def _free_attempt_id(session: Session, wanted: int) -> int:
+    """The registration's id, unless an attempt made before attempts took their
+    registration's id holds it: then the next id after every attempt's."""
+    if session.get(Attempt, wanted) is None:
+        return wanted
+    return int(session.scalar(select(func.max(Attempt.id))) or 0) + 1

@@ -119,7 +119,8 @@ def test_retake_wait_and_the_attempts_cap(app: Flask, world: ExamWorld) -> None:
                     if c.name != "id"
                 }
             )
-            clone.registration_id, clone.sitting_id = registration.id, past
+            clone.id = clone.registration_id = registration.id  # an attempt takes its id
+            clone.sitting_id = past
             clone.started_at = world.clock.now() - timedelta(days=days)
             session.add(clone)
         session.commit()

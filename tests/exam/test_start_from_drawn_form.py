@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +17,8 @@ from sqlalchemy import event, select, update
 
 from accounts.models import User, UserRole
 from core.db import get_db
-from exam.models import Attempt, PreparedForm
+from exam.models import Attempt, AttemptItem, PreparedForm, Registration, RegistrationStatus
+from exam.services.option_ids import key_check
 from tests.exam.fixtures import ExamWorld
 from tests.exam.fixtures import world as world  # the fixture
 
@@ -53,6 +55,83 @@ def test_the_start_answers_with_what_the_attempt_shows(app: Flask, world: ExamWo
     assert _without_clock(again) == _without_clock(shown)
 
 
+def _kept_form(app: Flask, who_id: int) -> PreparedForm:
+    with get_db(app).read_sessions() as session:
+        return session.scalars(
+            select(PreparedForm)
+            .join(Registration, Registration.id == PreparedForm.registration_id)
+            .where(Registration.candidate_id == who_id)
+        ).one()
+
+
+def test_the_start_sends_the_questions_rendered_at_admission(app: Flask, world: ExamWorld) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    kept = _kept_form(app, world.id("ana"))
+    assert kept.rendered is not None and kept.rendered_key == key_check(app.config["SECRET_KEY"])
+    started = world.start("ana", sitting)
+    # The attempt takes its registration's id, which the ids and addresses were made for.
+    assert started["id"] == kept.registration_id
+    assert started["questions"] == json.loads(kept.rendered)
+    assert started["answered"] == 0 and started["status"] == "in_progress"
+    with get_db(app).read_sessions() as session:
+        copied = session.scalars(
+            select(AttemptItem).where(AttemptItem.attempt_id == started["id"])
+        ).all()
+        assert session.get(PreparedForm, kept.id) is None  # the kept form is used up
+    pretest = set(kept.pretest_positions or ())
+    assert [
+        (q.position, q.item_id, q.item_version_id, q.option_order, q.pretest) for q in copied
+    ] == [
+        (position, item, version, order, position in pretest)
+        for position, (item, version, order) in enumerate(kept.items, start=1)
+    ]
+
+
+def test_a_new_secret_key_after_admission_renders_the_questions_anew(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting = world.schedule()
+    world.admitted("ana", sitting)
+    app.config["SECRET_KEY"] = "a key put in place between admission and start"
+    world.refresh_tokens()  # the tokens are signed with the key too
+    started = world.start("ana", sitting)
+    shown = world.call("GET", f"/attempts/{started['id']}", "ana", expect=200).get_json()
+    assert _without_clock(started) == _without_clock(shown)  # ids of the key now in use
+    option = started["questions"][0]["options"][0]["id"]
+    path = f"/attempts/{started['id']}/responses/1"
+    world.call("PUT", path, "ana", {"selected": [option], "flagged": False}, 200)
+
+
+def test_an_attempt_holding_the_registrations_id_sends_the_start_the_full_way(
+    app: Flask, world: ExamWorld
+) -> None:
+    sitting, elsewhere = world.schedule(), world.schedule(opens_in_minutes=60 * 24)
+    world.admitted("ana", sitting)
+    world.admitted("ben", sitting)
+    ben_registration = _kept_form(app, world.id("ben")).registration_id
+    ana = world.start("ana", sitting)
+    with get_db(app).write_sessions() as session:  # an attempt made before ids were shared
+        source = session.get(Attempt, ana["id"])
+        assert source is not None
+        other = Registration(
+            sitting_id=elsewhere,
+            candidate_id=world.id("ana"),
+            status=RegistrationStatus.STARTED,
+            registered_at=world.clock.now(),
+        )
+        session.add(other)
+        session.flush()
+        values = {c.name: getattr(source, c.name) for c in Attempt.__table__.columns}
+        session.add(Attempt(**{**values, "id": ben_registration, "registration_id": other.id}))
+        session.commit()
+    ben = world.start("ben", sitting)
+    assert ben["id"] != ben_registration
+    shown = world.call("GET", f"/attempts/{ben['id']}", "ben", expect=200).get_json()
+    assert _without_clock(ben) == _without_clock(shown)
+    assert len(shown["questions"]) == 60
+
+
 def test_a_start_from_a_drawn_form_reads_nothing_of_the_bank(app: Flask, world: ExamWorld) -> None:
     sitting = world.schedule()
     world.admitted("ana", sitting)
@@ -63,7 +142,7 @@ def test_a_start_from_a_drawn_form_reads_nothing_of_the_bank(app: Flask, world: 
     bank_reads = [s for s in statements if "stimulus_version" in s or "item_version_media" in s]
     assert bank_reads == []
     # The sitting's Safe Exam Browser rule, one read, one count of the form's approved
-    # versions, then the write: registration, kept form, attempt, its items, audit row.
+    # versions, then the write: registration, attempt, its items, kept form, audit row.
     assert len(statements) <= 8, "\n\n".join(s[:150] for s in statements)
 
 
