@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from core.clock import as_utc
+from core.sqlite_turns import queue_writers, take_turn
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,6 +75,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database_path = engine.url.database
+    if not database_path or database_path == ":memory:":
+        database_path = None
+    else:
+        queue_writers(engine)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins.
@@ -88,6 +95,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE" and database_path:
+            take_turn(conn, database_path)
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 

@@ -278,7 +278,9 @@ class AttemptItem(Base):
         ForeignKey("attempt.id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    # No index on item_id: reads of a form's items go by the attempt or the item version,
+    # and each index here costs every start one page write per question.
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"), index=True)
     # Letters of the authored options in the order shown, e.g. ["C", "A", "D", "B"].
     # The browser sees opaque ids derived from these (exam.services.option_ids.option_id).
