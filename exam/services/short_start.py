@@ -1,13 +1,15 @@
 """The short start: a form drawn at admission becomes the attempt in one read and one write.
 
 The read gathers the registration, its sitting, the kept form and whether that form still
-holds (its blueprint version is still the current one; then a count that every item
-version on it is still approved). The write moves the registration on, removes the kept
-form, stores the attempt, its questions and the audit row. The answer is built from the
-questions kept with the form, so nothing of the bank is read. The statements are plain
-SQL run straight on the driver, as the autosave's are: at nine o'clock a whole room
-presses start together, and building statements or loading ORM objects would cost more
-than running them.
+holds (its blueprint version is still the current one and every item version on it is
+still approved, checked from the kept JSON inside the database). The write moves the
+registration on, stores the attempt, copies the kept questions to it inside the database,
+removes the kept form and adds the audit row. The answer is the questions as rendered at
+admission (option ids and media addresses of the attempt, which takes the registration's
+id) around the attempt's clock, so nothing of the bank is read and nothing is built per
+option. The statements are plain SQL run straight on the driver, as the autosave's are:
+at nine o'clock a whole room presses start together, and building statements or loading
+ORM objects would cost more than running them.
 
 ``None`` from either entry means "take the full path" (``exam.services.starting``): no form
 kept, one that no longer holds, a start that already happened, or a registration that
@@ -87,8 +89,10 @@ def start_registration(db: Database, registration_id: int, candidate_id: int) ->
     return _start(db, KEPT_BY_REGISTRATION_SQL, params, candidate_id)
 
 
-def _start(db: Database, sql: str, params: dict[str, Any], candidate_id: int) -> Started | None:
-    kept = _read_kept(db, sql, {**params, **_STATE_PARAMS}, candidate_id)
+def _start(
+    db: Database, sql: dict[str, str], params: dict[str, Any], candidate_id: int
+) -> Started | None:
+    kept = _read_kept(db, sql[db.engine.dialect.name], {**params, **_STATE_PARAMS}, candidate_id)
     return None if kept is None else _write(db, kept)
 
 
@@ -107,8 +111,22 @@ KEPT_SQL = """
       AND NOT EXISTS (SELECT 1 FROM attempt t WHERE t.registration_id = r.id)
       AND NOT EXISTS (SELECT 1 FROM blueprint_version n
                       WHERE n.blueprint_id = v.blueprint_id AND n.number > v.number)
+      AND NOT EXISTS (SELECT 1 FROM {form_items} LEFT JOIN item_version iv ON iv.id = {version}
+                      WHERE iv.id IS NULL OR iv.status <> :item_approved)
 """
-KEPT_BY_REGISTRATION_SQL = KEPT_SQL + " AND r.id = :registration_id LIMIT 2"
+# The form's item versions, read from the kept JSON inside the database (each one must
+# still be approved): [[item_id, item_version_id, order], ...].
+_FORM_ITEMS = {
+    "sqlite": {"form_items": "json_each(p.items) j", "version": "json_extract(j.value, '$[1]')"},
+    "postgresql": {
+        "form_items": "json_array_elements(p.items) AS j(value)",
+        "version": "CAST(j.value ->> 1 AS INTEGER)",
+    },
+}
+KEPT_BY_REGISTRATION_SQL = {
+    dialect: KEPT_SQL.format(**parts) + " AND r.id = :registration_id LIMIT 2"
+    for dialect, parts in _FORM_ITEMS.items()
+}
 _READERS = ", ".join(f":reader_{index}" for index in range(len(BANK_READERS)))
 _READER_PARAMS = {f"reader_{index}": role for index, role in enumerate(BANK_READERS)}
 CALLER_SQL = """
@@ -120,9 +138,13 @@ CALLER_SQL = """
       AND NOT EXISTS (SELECT 1 FROM user_role b WHERE b.user_id = r.candidate_id
                       AND b.role IN ({readers}))
     LIMIT 2"""
-KEPT_BY_TOKEN_SQL = KEPT_SQL + CALLER_SQL.format(readers=_READERS)  # placeholders only
+KEPT_BY_TOKEN_SQL = {  # placeholders only
+    dialect: KEPT_SQL.format(**parts) + CALLER_SQL.format(readers=_READERS)
+    for dialect, parts in _FORM_ITEMS.items()
+}
 _STATE_PARAMS = {
     "approved": str(AccommodationStatus.APPROVED),
+    "item_approved": str(ItemStatus.APPROVED),
     "admitted": str(RegistrationStatus.ADMITTED),
 }
 
@@ -143,8 +165,6 @@ def _read_kept(db: Database, sql: str, params: dict[str, Any], candidate_id: int
     )
     check_startable(facts, candidate_id)
     slots = tuple((item, version, tuple(order)) for item, version, order in stored_json(items))
-    if not _all_approved(db, sorted({version for _, version, _ in slots})):
-        return None
     drawn = Draw(
         slots,
         seed,
@@ -157,14 +177,6 @@ def _read_kept(db: Database, sql: str, params: dict[str, Any], candidate_id: int
     return _Kept(
         registration_id, owner_id, sitting_id, prepared_id, drawn, rendered, shown, factor or 1.0
     )
-
-
-def _all_approved(db: Database, version_ids: list[int]) -> bool:
-    listed = ", ".join(f":v{index}" for index in range(len(version_ids)))
-    sql = f"SELECT count(*) FROM item_version WHERE status = :approved AND id IN ({listed})"  # noqa: S608  (placeholders only)
-    params: dict[str, Any] = {f"v{index}": value for index, value in enumerate(version_ids)}
-    rows = db.single_read(sql, {**params, "approved": str(ItemStatus.APPROVED)})
-    return bool(rows) and rows[0][0] == len(version_ids)
 
 
 _COLUMNS = (
